@@ -1,0 +1,146 @@
+//! The BLE-central seam: what Unbox needs from a phone's or computer's Bluetooth stack.
+//!
+//! Implemented by btleplug on desktop and iOS, by the Android shell in Kotlin, and by the
+//! simulator's in-memory peripheral in tests. The operations are those every OS stack offers:
+//! the stack itself splits long values into Prepare/Execute writes and Read Blob requests,
+//! so a value may be longer than the MTU (up to [`MAX_ATTRIBUTE_LEN`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+/// Longest attribute value ATT allows (Bluetooth Core, Vol 3, Part F, 3.2.9).
+pub const MAX_ATTRIBUTE_LEN: usize = 512;
+
+/// The ATT MTU every link starts with.
+pub const DEFAULT_ATT_MTU: u16 = 23;
+
+/// One advertisement or scan response as the stack reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advertisement {
+    /// Stable identifier the stack uses for the peripheral (MAC on Android/Linux, UUID on Apple).
+    pub peripheral_id: String,
+    /// Local name, from the scan response on ESP devices.
+    pub local_name: Option<String>,
+    /// Received signal strength in dBm.
+    pub rssi: i16,
+    /// Advertised service UUIDs.
+    pub service_uuids: Vec<Uuid>,
+    /// Manufacturer-specific data by company identifier.
+    pub manufacturer_data: BTreeMap<u16, Vec<u8>>,
+    /// Service data by service UUID.
+    pub service_data: BTreeMap<Uuid, Vec<u8>>,
+    /// Advertised transmit power in dBm.
+    pub tx_power: Option<i16>,
+}
+
+/// What to scan for. Devices matching any service UUID or any name prefix are reported;
+/// an empty filter reports everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanFilter {
+    /// Service UUIDs to look for.
+    pub service_uuids: Vec<Uuid>,
+    /// Local-name prefixes to look for, e.g. `PROV_`.
+    pub name_prefixes: Vec<String>,
+}
+
+/// Receives advertisements while a scan runs.
+pub trait AdvertisementListener: Send + Sync {
+    /// Called for every advertisement or scan response heard.
+    fn on_advertisement(&self, advertisement: Advertisement);
+}
+
+/// A GATT characteristic of the provisioning service with its 0x2901 user description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GattCharacteristic {
+    /// Characteristic UUID.
+    pub uuid: Uuid,
+    /// The User Description descriptor (0x2901), which names the protocomm endpoint.
+    pub user_description: Option<String>,
+}
+
+/// The phone's or computer's Bluetooth LE central role.
+#[async_trait]
+pub trait BleCentral: Send + Sync {
+    /// Starts an active scan (ESP devices put their name only in the scan response).
+    async fn start_scan(
+        &self,
+        filter: ScanFilter,
+        listener: Arc<dyn AdvertisementListener>,
+    ) -> Result<(), BleError>;
+    /// Stops the scan.
+    async fn stop_scan(&self) -> Result<(), BleError>;
+    /// Connects to a peripheral seen in a scan and negotiates the MTU.
+    async fn connect(&self, peripheral_id: &str) -> Result<Box<dyn BleConnection>, BleError>;
+}
+
+/// A GATT connection to one peripheral. One protocomm session lives as long as the connection.
+#[async_trait]
+pub trait BleConnection: Send + Sync {
+    /// The negotiated ATT MTU.
+    fn mtu(&self) -> u16;
+    /// Discovers the characteristics of `service` and reads their 0x2901 descriptors.
+    async fn discover(&self, service: Uuid) -> Result<Vec<GattCharacteristic>, BleError>;
+    /// Writes a value with response (a long write when it exceeds MTU − 3).
+    async fn write(&self, characteristic: Uuid, value: &[u8]) -> Result<(), BleError>;
+    /// Reads the whole value (long read when it exceeds MTU − 1).
+    async fn read(&self, characteristic: Uuid) -> Result<Vec<u8>, BleError>;
+    /// Disconnects; the device ends the protocomm session.
+    async fn disconnect(&self);
+}
+
+/// Why a Bluetooth operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BleError {
+    /// Bluetooth is off, missing or not permitted.
+    #[error("Bluetooth is unavailable: {0}; turn it on and grant the Bluetooth permission")]
+    Unavailable(String),
+    /// The peripheral is not known to the stack (not seen in a scan, or gone).
+    #[error("no Bluetooth device `{0}` is in range; scan again near the device")]
+    NotFound(String),
+    /// Connecting failed (Android's GATT 133 lands here).
+    #[error("could not connect over Bluetooth: {0}; move closer and retry")]
+    ConnectFailed(String),
+    /// The link dropped; the protocomm session is gone.
+    #[error("the Bluetooth link to the device dropped; reconnect and start again")]
+    Disconnected,
+    /// The device does not offer the provisioning service.
+    #[error("the device does not offer the provisioning service {0}; is it in setup mode?")]
+    ServiceNotFound(Uuid),
+    /// A GATT read or write was refused with an ATT error.
+    #[error("the device refused a Bluetooth {operation} (ATT error 0x{code:02x})")]
+    Att {
+        /// `read` or `write`.
+        operation: String,
+        /// ATT error code (e.g. 0x04 Invalid PDU, 0x05 insufficient authentication).
+        code: u8,
+    },
+    /// A value exceeded what the attribute can hold.
+    #[error("a {len}-byte value exceeds the {max}-byte attribute limit")]
+    ValueTooLong {
+        /// Size of the value.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The stack did not complete the operation in time.
+    #[error("the Bluetooth operation timed out; move closer and retry")]
+    Timeout,
+    /// Any other stack failure.
+    #[error("Bluetooth error: {0}")]
+    Other(String),
+}
+
+impl BleError {
+    /// Whether retrying can help without the user changing anything.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, Self::Unavailable(_) | Self::ServiceNotFound(_) | Self::ValueTooLong { .. })
+    }
+
+    /// Whether the link (and so the protocomm session) is gone.
+    pub fn ends_session(&self) -> bool {
+        matches!(self, Self::Disconnected | Self::Timeout | Self::ConnectFailed(_) | Self::Att { .. })
+    }
+}

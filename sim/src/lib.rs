@@ -1,0 +1,1 @@
+//! Unbox simulator: devices, identity provider and binding backend on loopback.

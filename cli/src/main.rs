@@ -1,5 +1,6 @@
 //! `unbox`: onboard devices from a desktop, run the simulator, try the whole flow in a demo.
 
+mod demo;
 mod exit;
 mod sim;
 
@@ -18,6 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the whole flow against a simulated device on this machine.
+    Demo,
     /// Run simulated devices and cloud services for apps and tests.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -29,8 +32,8 @@ fn init_logging(verbose: u8) {
         1 => "debug",
         _ => "trace",
     };
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
@@ -46,6 +49,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Demo => demo::run().await,
             Command::Sim(command) => sim::run(command).await,
         }
     });

@@ -71,7 +71,10 @@ async fn ble_values_beyond_the_device_limit_are_refused() {
     let session = rig.session().await;
     // 470 + 16 bytes of GCM tag exceed the 481-byte value limit of a sec2 build.
     let error = session.request("echo", &[7u8; 470]).await.unwrap_err();
-    assert!(matches!(error, DeviceError::Transport(TransportError::Ble(BleError::Att { code: 0x0d, .. }))), "{error:?}");
+    assert!(
+        matches!(error, DeviceError::Transport(TransportError::Ble(BleError::Att { code: 0x0d, .. }))),
+        "{error:?}"
+    );
     let session = rig.session().await;
     let error = session.request("echo", &[7u8; 600]).await.unwrap_err();
     assert!(matches!(error, DeviceError::Transport(TransportError::Oversize { .. })), "{error:?}");
@@ -97,7 +100,8 @@ async fn ble_endpoints_come_from_descriptors_not_uuid_offsets() {
     peripheral.service = uuid::Uuid::from_u128(0x021a9004_0382_4aea_bff4_6b3f1c5adfb4);
     let service = peripheral.service;
     let central = SimBleCentral::new(vec![peripheral]);
-    let transport = BleTransport::connect(&central, PERIPHERAL_ID, service, Duration::from_secs(5)).await.unwrap();
+    let transport =
+        BleTransport::connect(&central, PERIPHERAL_ID, service, Duration::from_secs(5)).await.unwrap();
     let mut names: Vec<&str> = transport.endpoint_names().collect();
     names.sort();
     assert_eq!(names, ["echo", "proto-ver", "prov-config", "prov-ctrl", "prov-scan", "prov-session"]);

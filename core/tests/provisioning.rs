@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use unbox_core::device::{
-    AuthMode, DeviceError, DeviceSession, ScanOptions, SecurityPolicy, WifiCredentials, WifiFailure, WifiStatus,
+    AuthMode, DeviceError, DeviceSession, ScanOptions, SecurityPolicy, WifiCredentials, WifiFailure,
+    WifiStatus,
 };
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
@@ -31,7 +32,9 @@ async fn provisions_over_every_link_and_security_level_with_no_extra_exchange() 
         for security in all_securities() {
             let rig = Rig::start(link, device_config(security.clone())).await;
             let session = rig.session().await;
-            let polls = provision(&session, HOME_PASSPHRASE).await.unwrap_or_else(|e| panic!("{link:?} {security:?}: {e}"));
+            let polls = provision(&session, HOME_PASSPHRASE)
+                .await
+                .unwrap_or_else(|e| panic!("{link:?} {security:?}: {e}"));
             assert!(matches!(rig.device.station_state(), StationState::Connected { .. }));
 
             let stats = rig.device.stats();
@@ -39,7 +42,11 @@ async fn provisions_over_every_link_and_security_level_with_no_extra_exchange() 
             assert_eq!(stats.by_endpoint.get("proto-ver"), Some(&1), "{link:?} {security:?}");
             assert_eq!(stats.by_endpoint.get("prov-session"), Some(&handshake), "{link:?} {security:?}");
             // set-config, apply-config, then exactly the status reads the client observed.
-            assert_eq!(stats.by_endpoint.get("prov-config"), Some(&(2 + polls as u32)), "{link:?} {security:?}");
+            assert_eq!(
+                stats.by_endpoint.get("prov-config"),
+                Some(&(2 + polls as u32)),
+                "{link:?} {security:?}"
+            );
             assert_eq!(stats.total(), 1 + handshake + 2 + polls as u32);
             assert_eq!(stats.sessions, 1);
         }
@@ -153,7 +160,9 @@ async fn wrong_pop_or_password_is_rejected_at_the_proof_step() {
         ];
         for (security, credentials) in wrong {
             let rig = Rig::start(link, device_config(security)).await;
-            let error = DeviceSession::open(rig.connect().await, &credentials, &SecurityPolicy::default()).await.unwrap_err();
+            let error = DeviceSession::open(rig.connect().await, &credentials, &SecurityPolicy::default())
+                .await
+                .unwrap_err();
             assert!(matches!(error, DeviceError::HandshakeRejected { .. }), "{link:?}: {error:?}");
             assert!(!error.is_retryable());
             // The device is still usable with the right credentials.
@@ -167,7 +176,9 @@ async fn weak_security_is_refused_unless_allowed() {
     for security in [SimSecurity::Sec0, SimSecurity::Sec1 { pop: None }] {
         let rig = Rig::start(Link::SoftAp, device_config(security.clone())).await;
         let credentials = credentials_for(&security);
-        let error = DeviceSession::open(rig.connect().await, &credentials, &SecurityPolicy::default()).await.unwrap_err();
+        let error = DeviceSession::open(rig.connect().await, &credentials, &SecurityPolicy::default())
+            .await
+            .unwrap_err();
         assert!(matches!(error, DeviceError::RefusedByPolicy(_)), "{security:?}: {error:?}");
         assert_eq!(rig.device.stats().by_endpoint.get("prov-session"), None, "no handshake attempted");
         DeviceSession::open(rig.connect().await, &credentials, &permissive()).await.unwrap();
@@ -175,7 +186,8 @@ async fn weak_security_is_refused_unless_allowed() {
     // Security 1 with an empty PoP on a device that has one is refused by default too.
     let rig = Rig::start(Link::SoftAp, device_config(sec1())).await;
     let empty = ClientCredentials::Sec1 { pop: SecretString::default() };
-    let error = DeviceSession::open(rig.connect().await, &empty, &SecurityPolicy::default()).await.unwrap_err();
+    let error =
+        DeviceSession::open(rig.connect().await, &empty, &SecurityPolicy::default()).await.unwrap_err();
     assert!(matches!(error, DeviceError::RefusedByPolicy(_)));
 }
 
@@ -183,7 +195,8 @@ async fn weak_security_is_refused_unless_allowed() {
 async fn credentials_for_another_scheme_are_a_typed_error() {
     let rig = Rig::start(Link::SoftAp, device_config(sec2(1))).await;
     let credentials = ClientCredentials::Sec1 { pop: SecretString::new(POP) };
-    let error = DeviceSession::open(rig.connect().await, &credentials, &SecurityPolicy::default()).await.unwrap_err();
+    let error =
+        DeviceSession::open(rig.connect().await, &credentials, &SecurityPolicy::default()).await.unwrap_err();
     assert!(matches!(error, DeviceError::CredentialsMismatch { .. }));
 }
 

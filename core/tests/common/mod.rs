@@ -55,7 +55,11 @@ pub fn permissive() -> SecurityPolicy {
 }
 
 pub fn fast_polling() -> StatusPolling {
-    StatusPolling { initial_delay: Duration::from_millis(50), max_delay: Duration::from_millis(200), deadline: Duration::from_secs(10) }
+    StatusPolling {
+        initial_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(200),
+        deadline: Duration::from_secs(10),
+    }
 }
 
 /// How a test reaches the device.
@@ -117,7 +121,10 @@ impl Rig {
             }
             Link::Ble => {
                 let central = self.central.as_ref().expect("central");
-                Ok(Arc::new(BleTransport::connect(central.as_ref(), PERIPHERAL_ID, DEFAULT_SERVICE_UUID, timeout).await?))
+                Ok(Arc::new(
+                    BleTransport::connect(central.as_ref(), PERIPHERAL_ID, DEFAULT_SERVICE_UUID, timeout)
+                        .await?,
+                ))
             }
         }
     }

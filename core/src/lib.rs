@@ -12,6 +12,7 @@ pub mod ble;
 pub mod device;
 pub mod http;
 pub mod proto;
+pub mod qr;
 pub mod secret;
 pub mod security;
 pub mod transport;

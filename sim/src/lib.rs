@@ -1,1 +1,3 @@
 //! Unbox simulator: devices, identity provider and binding backend on loopback.
+
+pub mod backend;

@@ -85,9 +85,9 @@ impl BindingClient {
     /// tokens from `tokens`, with the default [`RetryPolicy`]. Uses
     /// [`crate::http::internet_client_builder`], so plain `http` works for loopback simulators.
     pub fn new(base_url: &Url, tokens: Arc<dyn AccessTokenSource>) -> Result<Self, BindingError> {
-        let http = crate::http::internet_client_builder().build().map_err(|e| {
-            BindingError::InvalidBackendUrl { url: base_url.to_string(), reason: e.to_string() }
-        })?;
+        let http = crate::http::internet_client_builder()
+            .build()
+            .map_err(|e| BindingError::HttpClient { reason: e.to_string() })?;
         Ok(Self { http, base_url: normalise_base_url(base_url)?, tokens, retry: RetryPolicy::default() })
     }
 

@@ -31,16 +31,19 @@ pub const MAX_DEVICE_SECRET_LEN: usize = 64;
 #[derive(Clone)]
 pub struct DeviceCredential {
     device_id: DeviceId,
-    secret: SecretBytes,
+    /// HMAC state keyed with the secret (zeroized on drop); the raw secret is not kept.
+    keyed: Hmac<Sha256>,
 }
 
 impl DeviceCredential {
     /// Pairs an id with its secret (16–64 bytes).
     pub fn new(device_id: DeviceId, secret: SecretBytes) -> Result<Self, InvalidValue> {
+        let wrong_length = InvalidValue { what: "device secret", reason: "it must be 16 to 64 bytes long" };
         if !(MIN_DEVICE_SECRET_LEN..=MAX_DEVICE_SECRET_LEN).contains(&secret.len()) {
-            return Err(InvalidValue { what: "device secret", reason: "it must be 16 to 64 bytes long" });
+            return Err(wrong_length);
         }
-        Ok(Self { device_id, secret })
+        let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose()).map_err(|_| wrong_length)?;
+        Ok(Self { device_id, keyed })
     }
 
     /// The device's id.
@@ -49,9 +52,7 @@ impl DeviceCredential {
     }
 
     fn mac(&self, body: &[u8]) -> Hmac<Sha256> {
-        // The length was checked in `new`; HMAC takes keys of any length anyway.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.secret.expose())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+        let mut mac = self.keyed.clone();
         mac.update(REDEEM_SIGNING_PREFIX);
         mac.update(body);
         mac
@@ -87,7 +88,7 @@ impl fmt::Debug for DeviceCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DeviceCredential")
             .field("device_id", &self.device_id)
-            .field("secret", &self.secret)
+            .field("secret", &"[redacted]")
             .finish()
     }
 }

@@ -27,11 +27,9 @@ pub struct ClaimRedeemer {
 impl ClaimRedeemer {
     /// A redeemer acting as the device `credential` identifies, with the default retry policy.
     pub fn new(credential: DeviceCredential) -> Result<Self, BindingError> {
-        let http =
-            crate::http::internet_client_builder().build().map_err(|e| BindingError::InvalidBackendUrl {
-                url: String::new(),
-                reason: format!("the HTTP client could not be built: {e}"),
-            })?;
+        let http = crate::http::internet_client_builder()
+            .build()
+            .map_err(|e| BindingError::HttpClient { reason: e.to_string() })?;
         Ok(Self { http, credential, retry: RetryPolicy::default() })
     }
 

@@ -4,10 +4,12 @@
 //! - [`ble`] and [`transport`]: the links to a device in setup mode;
 //! - [`security`]: protocomm session security 0/1/2;
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
+//! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
 //! - [`secret`]: zeroized, redacted secret values.
 
 #![warn(missing_docs)]
 
+pub mod binding;
 pub mod ble;
 pub mod device;
 pub mod http;

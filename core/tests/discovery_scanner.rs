@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use unbox_core::ble::{Advertisement, AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter};
+use unbox_core::ble::{
+    Advertisement, AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter,
+};
 use unbox_core::discovery::{
     DiscoveredDevice, DiscoveryConfig, DiscoveryConfigError, DiscoveryError, DiscoveryScanner,
     ESP_IDF_DEFAULT_SERVICE_UUID, WifiNetwork,
@@ -148,7 +150,9 @@ fn after_ms(millis: u64, advertisement: Advertisement) -> Step {
 }
 
 async fn within_a_minute<F: std::future::IntoFuture>(future: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(60), future).await.expect("the expected update came within a minute")
+    tokio::time::timeout(Duration::from_secs(60), future)
+        .await
+        .expect("the expected update came within a minute")
 }
 
 /// Waits until the published list satisfies `done` and returns it.
@@ -256,21 +260,28 @@ async fn signal_strength_changes_are_published_on_the_refresh_tick() {
     let mut script = vec![at_once(adv(LAMP, -90)), at_once(scan_response(LAMP, "PROV_1A2B3C", -90))];
     script.extend((0..20).map(|_| after_ms(100, adv(LAMP, -40))));
     let central = ScriptedCentral::new(script);
-    let config = DiscoveryConfig { refresh_interval: Duration::from_millis(500), ..DiscoveryConfig::default() };
+    let config =
+        DiscoveryConfig { refresh_interval: Duration::from_millis(500), ..DiscoveryConfig::default() };
     let scanner = DiscoveryScanner::start(config, Some(central)).await.expect("starts");
     let mut devices = scanner.subscribe();
 
-    let first = wait_for_list(&mut devices, |list| list.first().is_some_and(|device| device.name.is_some())).await;
+    let first =
+        wait_for_list(&mut devices, |list| list.first().is_some_and(|device| device.name.is_some())).await;
     assert_eq!(first[0].rssi, Some(-90));
-    let closer = wait_for_list(&mut devices, |list| list.first().and_then(|device| device.rssi) > Some(-50)).await;
+    let closer =
+        wait_for_list(&mut devices, |list| list.first().and_then(|device| device.rssi) > Some(-50)).await;
     assert_eq!(closer.len(), 1);
-    assert_eq!(closer[0].ble.as_ref().map(|ble| ble.service_uuids.clone()), Some(vec![ESP_IDF_DEFAULT_SERVICE_UUID]));
+    assert_eq!(
+        closer[0].ble.as_ref().map(|ble| ble.service_uuids.clone()),
+        Some(vec![ESP_IDF_DEFAULT_SERVICE_UUID])
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn dropping_the_scanner_stops_the_ble_scan() {
     let central = ScriptedCentral::new(vec![at_once(adv(LAMP, -60))]);
-    let scanner = DiscoveryScanner::start(DiscoveryConfig::default(), Some(central.clone())).await.expect("starts");
+    let scanner =
+        DiscoveryScanner::start(DiscoveryConfig::default(), Some(central.clone())).await.expect("starts");
     let mut devices = scanner.subscribe();
     wait_for_list(&mut devices, |list| list.len() == 1).await;
     drop(scanner);

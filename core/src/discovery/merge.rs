@@ -68,7 +68,8 @@ pub fn discovered_devices(table: &DiscoveryTable, wifi_networks: &[WifiNetwork])
     let mut ble_devices: Vec<&BleDevice> = table.devices().collect();
     ble_devices.sort_by(|a, b| b.rssi.cmp(&a.rssi).then_with(|| a.peripheral_id.cmp(&b.peripheral_id)));
     let mut networks = setup_mode_networks(wifi_networks, &table.config().ssid_prefixes);
-    networks.sort_by(|a, b| b.rssi.cmp(&a.rssi).then_with(|| a.ssid.cmp(&b.ssid)).then(a.bssid.cmp(&b.bssid)));
+    networks
+        .sort_by(|a, b| b.rssi.cmp(&a.rssi).then_with(|| a.ssid.cmp(&b.ssid)).then(a.bssid.cmp(&b.bssid)));
 
     let mut networks_by_name: HashMap<String, Vec<SoftApEndpoint>> = HashMap::new();
     // Pushed strongest first, popped from the front by reversing once below.
@@ -142,7 +143,11 @@ fn signal_then_name(a: &DiscoveredDevice, b: &DiscoveredDevice) -> Ordering {
     b.rssi
         .cmp(&a.rssi)
         .then_with(|| match (&a.name, &b.name) {
-            (Some(a), Some(b)) => a.to_lowercase().cmp(&b.to_lowercase()).then_with(|| a.cmp(b)),
+            (Some(a), Some(b)) => a
+                .chars()
+                .flat_map(char::to_lowercase)
+                .cmp(b.chars().flat_map(char::to_lowercase))
+                .then_with(|| a.cmp(b)),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
@@ -189,7 +194,10 @@ mod tests {
         WifiNetwork { ssid: ssid.to_owned(), bssid: None, rssi, channel: Some(1), secured }
     }
 
-    fn summary(devices: &[DiscoveredDevice]) -> Vec<(Option<&str>, Option<&str>, Option<&str>, Option<i16>)> {
+    /// A listed device as (name, BLE peripheral id, SoftAP SSID, best RSSI).
+    type Row<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<i16>);
+
+    fn summary(devices: &[DiscoveredDevice]) -> Vec<Row<'_>> {
         devices
             .iter()
             .map(|device| {
@@ -211,10 +219,19 @@ mod tests {
         let device = &devices[0];
         assert_eq!(device.name.as_deref(), Some("PROV_1A2B3C"));
         assert_eq!(device.rssi, Some(-50), "the best signal over both transports");
-        assert_eq!(device.ble.as_ref().map(|ble| (ble.peripheral_id.as_str(), ble.rssi)), Some(("ble-1", Some(-70))));
+        assert_eq!(
+            device.ble.as_ref().map(|ble| (ble.peripheral_id.as_str(), ble.rssi)),
+            Some(("ble-1", Some(-70)))
+        );
         assert_eq!(
             device.softap,
-            Some(SoftApEndpoint { ssid: "PROV_1a2b3c".into(), bssid: None, rssi: -50, channel: Some(1), secured: true })
+            Some(SoftApEndpoint {
+                ssid: "PROV_1a2b3c".into(),
+                bssid: None,
+                rssi: -50,
+                channel: Some(1),
+                secured: true
+            })
         );
         assert_eq!(device.manufacturer_data, BTreeMap::from([(0x02e5, b"ble-1".to_vec())]));
     }
@@ -249,7 +266,8 @@ mod tests {
 
     #[test]
     fn devices_without_any_signal_reading_come_last() {
-        let table = table_with(&[("ble-unknown", Some("PROV_AAAAAA"), 127), ("ble-known", Some("PROV_BBBBBB"), -99)]);
+        let table =
+            table_with(&[("ble-unknown", Some("PROV_AAAAAA"), 127), ("ble-known", Some("PROV_BBBBBB"), -99)]);
         let devices = discovered_devices(&table, &[]);
         assert_eq!(
             summary(&devices),
@@ -259,7 +277,11 @@ mod tests {
             ]
         );
         let with_wifi = discovered_devices(&table, &[network("PROV_AAAAAA", -70, false)]);
-        assert_eq!(with_wifi.first().map(|device| device.rssi), Some(Some(-70)), "SoftAP supplies the signal");
+        assert_eq!(
+            with_wifi.first().map(|device| device.rssi),
+            Some(Some(-70)),
+            "SoftAP supplies the signal"
+        );
     }
 
     #[test]
@@ -272,11 +294,17 @@ mod tests {
         let pairs: Vec<(Option<&str>, Option<i16>)> = devices
             .iter()
             .map(|device| {
-                (device.ble.as_ref().map(|ble| ble.peripheral_id.as_str()), device.softap.as_ref().map(|ap| ap.rssi))
+                (
+                    device.ble.as_ref().map(|ble| ble.peripheral_id.as_str()),
+                    device.softap.as_ref().map(|ap| ap.rssi),
+                )
             })
             .collect();
         assert_eq!(pairs, [(Some("ble-a"), Some(-60)), (Some("ble-b"), Some(-65)), (None, Some(-95))]);
-        assert_eq!(devices.last().and_then(|device| device.softap.as_ref()).and_then(|ap| ap.bssid), third.bssid);
+        assert_eq!(
+            devices.last().and_then(|device| device.softap.as_ref()).and_then(|ap| ap.bssid),
+            third.bssid
+        );
     }
 
     #[test]

@@ -96,7 +96,8 @@ impl DiscoveryTable {
     pub fn ingest(&mut self, advertisement: Advertisement, now: Instant) -> Ingested {
         let has_wanted_service = self.has_wanted_service(&advertisement.service_uuids);
         if let Some(entry) = self.entries.get_mut(&advertisement.peripheral_id) {
-            let changed = merge_into(entry, advertisement, has_wanted_service, self.config.rssi_smoothing, now);
+            let changed =
+                merge_into(entry, advertisement, has_wanted_service, self.config.rssi_smoothing, now);
             if !(entry.has_wanted_service || self.config.accepts_name(entry.device.local_name.as_deref())) {
                 let peripheral_id = entry.device.peripheral_id.clone();
                 self.entries.remove(&peripheral_id);
@@ -191,7 +192,8 @@ fn merge_into(
     device.last_seen = device.last_seen.max(now);
     if let Some(rssi) = usable_rssi(advertisement.rssi) {
         let sample = f32::from(rssi);
-        let smoothed = entry.smoothed_rssi.map_or(sample, |previous| previous + smoothing * (sample - previous));
+        let smoothed =
+            entry.smoothed_rssi.map_or(sample, |previous| previous + smoothing * (sample - previous));
         entry.smoothed_rssi = Some(smoothed);
         device.rssi = Some(round_rssi(smoothed));
         device.last_rssi = Some(rssi);
@@ -201,8 +203,11 @@ fn merge_into(
     changed |= replace_if_some(&mut device.local_name, advertisement.local_name);
     changed |= replace_if_some(&mut device.tx_power, advertisement.tx_power);
     changed |= replace_if_non_empty(&mut device.service_uuids, advertisement.service_uuids, Vec::is_empty);
-    changed |=
-        replace_if_non_empty(&mut device.manufacturer_data, advertisement.manufacturer_data, BTreeMap::is_empty);
+    changed |= replace_if_non_empty(
+        &mut device.manufacturer_data,
+        advertisement.manufacturer_data,
+        BTreeMap::is_empty,
+    );
     changed |= replace_if_non_empty(&mut device.service_data, advertisement.service_data, BTreeMap::is_empty);
     changed
 }
@@ -382,7 +387,10 @@ mod tests {
     fn non_matching_devices_are_ignored() {
         let mut table = table();
         let now = Instant::now();
-        assert_eq!(table.ingest(other_device("11:22:33:44:55:66", Some("Heart rate")), now), Ingested::Ignored);
+        assert_eq!(
+            table.ingest(other_device("11:22:33:44:55:66", Some("Heart rate")), now),
+            Ingested::Ignored
+        );
         assert_eq!(table.ingest(other_device("11:22:33:44:55:67", None), now), Ingested::Ignored);
         assert_eq!(table.ingest(other_device("11:22:33:44:55:68", Some("PRO")), now), Ingested::Ignored);
         assert!(table.is_empty());
@@ -390,7 +398,8 @@ mod tests {
 
     #[test]
     fn empty_filter_tracks_every_device() {
-        let config = DiscoveryConfig { service_uuids: vec![], name_prefixes: vec![], ..DiscoveryConfig::default() };
+        let config =
+            DiscoveryConfig { service_uuids: vec![], name_prefixes: vec![], ..DiscoveryConfig::default() };
         let mut table = DiscoveryTable::new(config).expect("valid");
         let now = Instant::now();
         assert_eq!(table.ingest(other_device("11:22:33:44:55:66", None), now), Ingested::Added);

@@ -1,6 +1,7 @@
 //! Unbox core: takes a headless device from "just unboxed" to "online and bound to its owner".
 //!
 //! Pure Rust, no FFI. The modules follow the onboarding flow:
+//! - [`discovery`]: finding devices in setup mode over BLE and SoftAP;
 //! - [`ble`] and [`transport`]: the links to a device in setup mode;
 //! - [`security`]: protocomm session security 0/1/2;
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
@@ -12,6 +13,7 @@
 pub mod binding;
 pub mod ble;
 pub mod device;
+pub mod discovery;
 pub mod http;
 pub mod proto;
 pub mod qr;

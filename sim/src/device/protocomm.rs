@@ -67,6 +67,7 @@ struct State {
     exchanges: u32,
     station: Station,
     stopped_at: Option<Instant>,
+    joined_announced: bool,
     stats: ExchangeStats,
 }
 
@@ -98,7 +99,7 @@ impl SimDevice {
             config.faults.never_connect,
         );
         let state =
-            State { session: None, exchanges: 0, station, stopped_at: None, stats: ExchangeStats::default() };
+            State { session: None, exchanges: 0, station, stopped_at: None, joined_announced: false, stats: ExchangeStats::default() };
         Self { inner: Arc::new(Inner { config, custom, state: Mutex::new(state) }) }
     }
 
@@ -213,7 +214,14 @@ impl SimDevice {
         match endpoint {
             SCAN_ENDPOINT => handle_scan(&state.station, request),
             CONFIG_ENDPOINT => self.handle_config(state, request),
-            CTRL_ENDPOINT => handle_ctrl(&mut state.station, request),
+            CTRL_ENDPOINT => {
+                let reply = handle_ctrl(&mut state.station, request);
+                if state.station.settles_at().is_none() {
+                    // Reset or re-provisioned: a later join is a new one.
+                    state.joined_announced = false;
+                }
+                reply
+            }
             name => {
                 let custom = self.inner.custom.iter().find(|c| c.name() == name).ok_or("no such endpoint")?;
                 custom.handle(request)
@@ -242,11 +250,34 @@ impl SimDevice {
             }
             (Ok(proto::WiFiConfigMsgType::TypeCmdApplyConfig), Some(Payload::CmdApplyConfig(_))) => {
                 let result = state.station.apply(Instant::now());
+                if let (Ok(()), Some(settles_at)) = (result, state.station.settles_at()) {
+                    self.watch_join(settles_at);
+                }
                 Payload::RespApplyConfig(RespApplyConfig { status: refusal_status(result) as i32 })
             }
             _ => return Err("config message type and payload disagree".into()),
         };
         Ok(WiFiConfigPayload { msg: command.msg + 1, payload: Some(reply) }.encode_to_vec())
+    }
+
+    /// Once the join attempt settles, tells the custom endpoints if the device got online —
+    /// whether or not the phone is still asking for the status.
+    fn watch_join(&self, settles_at: Instant) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let device = self.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep_until(settles_at).await;
+            let joined = {
+                let mut state = device.lock();
+                let online = matches!(state.station.state(), StationState::Connected { .. });
+                online && !std::mem::replace(&mut state.joined_announced, true)
+            };
+            if joined {
+                for custom in &device.inner.custom {
+                    custom.on_network_joined();
+                }
+            }
+        });
     }
 
     fn status_reply(&self, state: &mut State) -> RespGetStatus {
@@ -265,9 +296,6 @@ impl SimDevice {
             StationState::Connected { ssid, ip, bssid, channel, auth } => {
                 if state.station.announce_connected() {
                     state.stopped_at = Some(Instant::now() + self.inner.config.stop_after_connected);
-                    for custom in &self.inner.custom {
-                        custom.on_network_joined();
-                    }
                 }
                 let connected = WifiConnectedState {
                     ip4_addr: ip,

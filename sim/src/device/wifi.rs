@@ -156,6 +156,11 @@ impl Station {
         matches!(self.state_at(Instant::now()), StationState::AuthFailed | StationState::NotFound)
     }
 
+    /// When the current join attempt settles, if one is under way.
+    pub fn settles_at(&self) -> Option<Instant> {
+        self.attempt.as_ref().map(|attempt| attempt.settles_at)
+    }
+
     /// The state now.
     pub fn state(&self) -> StationState {
         self.state_at(Instant::now())

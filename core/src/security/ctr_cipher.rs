@@ -18,17 +18,13 @@ pub(crate) struct Sec1Cipher {
 impl Sec1Cipher {
     /// Starts the keystream at counter block `device_random` (128-bit big-endian increment).
     pub(crate) fn new(key: &[u8; 32], device_random: &[u8; 16]) -> Self {
-        Self {
-            keystream: Ctr128BE::<Aes256>::new(key.into(), device_random.into()),
-        }
+        Self { keystream: Ctr128BE::<Aes256>::new(key.into(), device_random.into()) }
     }
 
     /// XORs the next `data.len()` keystream bytes into a copy of `data`.
     pub(crate) fn apply(&mut self, data: &[u8]) -> Result<Vec<u8>, SecurityError> {
         let mut output = data.to_vec();
-        self.keystream
-            .try_apply_keystream(&mut output)
-            .map_err(|_| SecurityError::NonceExhausted)?;
+        self.keystream.try_apply_keystream(&mut output).map_err(|_| SecurityError::NonceExhausted)?;
         Ok(output)
     }
 }

@@ -10,11 +10,7 @@ use crate::proto::{SecSchemeVersion, SessionData, Status};
 
 /// Serializes a handshake message of `scheme`.
 pub(crate) fn encode(scheme: SecSchemeVersion, payload: Proto) -> Vec<u8> {
-    SessionData {
-        sec_ver: scheme.into(),
-        proto: Some(payload),
-    }
-    .encode_to_vec()
+    SessionData { sec_ver: scheme.into(), proto: Some(payload) }.encode_to_vec()
 }
 
 /// Parses a handshake message and checks that it belongs to `scheme`.
@@ -28,9 +24,7 @@ pub(crate) fn decode(bytes: &[u8], scheme: SecSchemeVersion) -> Result<Proto, Se
             i32::from(scheme)
         )));
     }
-    message
-        .proto
-        .ok_or_else(|| SecurityError::Malformed("the message carries no security payload".into()))
+    message.proto.ok_or_else(|| SecurityError::Malformed("the message carries no security payload".into()))
 }
 
 /// The error for a payload of another scheme than the one in use.
@@ -61,9 +55,9 @@ pub(crate) fn check_status(status: i32) -> Result<(), SecurityError> {
 
 /// Requires a byte field to have an exact length.
 pub(crate) fn exact<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N], SecurityError> {
-    bytes.try_into().map_err(|_| {
-        SecurityError::Malformed(format!("{what} is {} bytes instead of {N}", bytes.len()))
-    })
+    bytes
+        .try_into()
+        .map_err(|_| SecurityError::Malformed(format!("{what} is {} bytes instead of {N}", bytes.len())))
 }
 
 #[cfg(test)]
@@ -72,20 +66,14 @@ mod tests {
     use crate::proto::{S0SessionCmd, Sec0Payload, sec0_payload};
 
     fn sec0_command() -> Proto {
-        Proto::Sec0(Sec0Payload {
-            msg: 0,
-            payload: Some(sec0_payload::Payload::Sc(S0SessionCmd {})),
-        })
+        Proto::Sec0(Sec0Payload { msg: 0, payload: Some(sec0_payload::Payload::Sc(S0SessionCmd {})) })
     }
 
     #[test]
     fn round_trips_and_checks_the_scheme() {
         let bytes = encode(SecSchemeVersion::SecScheme0, sec0_command());
         assert_eq!(hex::encode(&bytes), "5203a20100");
-        assert_eq!(
-            decode(&bytes, SecSchemeVersion::SecScheme0).unwrap(),
-            sec0_command()
-        );
+        assert_eq!(decode(&bytes, SecSchemeVersion::SecScheme0).unwrap(), sec0_command());
         assert!(matches!(
             decode(&bytes, SecSchemeVersion::SecScheme1),
             Err(SecurityError::UnexpectedMessage(_))
@@ -98,27 +86,19 @@ mod tests {
             decode(&[0xff, 0xff, 0xff], SecSchemeVersion::SecScheme0),
             Err(SecurityError::Malformed(_))
         ));
-        assert!(matches!(
-            decode(&[], SecSchemeVersion::SecScheme0),
-            Err(SecurityError::Malformed(_))
-        ));
+        assert!(matches!(decode(&[], SecSchemeVersion::SecScheme0), Err(SecurityError::Malformed(_))));
     }
 
     #[test]
     fn statuses_map_to_errors() {
         assert!(check_status(0).is_ok());
-        assert!(
-            matches!(check_status(6), Err(SecurityError::Status(name)) if name == "CryptoError")
-        );
+        assert!(matches!(check_status(6), Err(SecurityError::Status(name)) if name == "CryptoError"));
         assert!(matches!(check_status(42), Err(SecurityError::Status(name)) if name == "42"));
     }
 
     #[test]
     fn exact_lengths_are_enforced() {
         assert_eq!(exact::<2>(&[1, 2], "field").unwrap(), [1, 2]);
-        assert!(matches!(
-            exact::<2>(&[1], "field"),
-            Err(SecurityError::Malformed(_))
-        ));
+        assert!(matches!(exact::<2>(&[1], "field"), Err(SecurityError::Malformed(_))));
     }
 }

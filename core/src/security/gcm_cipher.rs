@@ -32,9 +32,7 @@ impl Sec2PatchVersion {
         match version {
             0 => Ok(Self::StaticNonce),
             1 => Ok(Self::NonceCounter),
-            other => Err(SecurityError::Unsupported(format!(
-                "security 2 patch version {other}"
-            ))),
+            other => Err(SecurityError::Unsupported(format!("security 2 patch version {other}"))),
         }
     }
 
@@ -50,21 +48,11 @@ impl Sec2PatchVersion {
 /// How the IV of each message is chosen.
 enum IvSchedule {
     /// Patch 0 with a 12-byte device nonce.
-    Static12 {
-        aead: AesGcm<Aes256, U12>,
-        iv: Array<u8, U12>,
-    },
+    Static12 { aead: AesGcm<Aes256, U12>, iv: Array<u8, U12> },
     /// Patch 0 with the 16-byte device nonce of pre-patch firmware (GHASH-derived counter).
-    Static16 {
-        aead: AesGcm<Aes256, U16>,
-        iv: Array<u8, U16>,
-    },
+    Static16 { aead: AesGcm<Aes256, U16>, iv: Array<u8, U16> },
     /// Patch 1: `prefix ‖ BE32(counter)`; counter 0 (after a wrap) is refused.
-    Counter {
-        aead: AesGcm<Aes256, U12>,
-        prefix: [u8; 8],
-        counter: u32,
-    },
+    Counter { aead: AesGcm<Aes256, U12>, prefix: [u8; 8], counter: u32 },
 }
 
 /// The AES-256-GCM cipher of a security 2 session; both roles use it the same way.
@@ -121,20 +109,12 @@ impl Sec2Cipher {
             input: &[u8],
             seal: bool,
         ) -> Result<Vec<u8>, aes_gcm::Error> {
-            if seal {
-                aead.encrypt(iv, input)
-            } else {
-                aead.decrypt(iv, input)
-            }
+            if seal { aead.encrypt(iv, input) } else { aead.decrypt(iv, input) }
         }
         match &mut self.schedule {
             IvSchedule::Static12 { aead, iv } => run(aead, iv, input, seal).map_err(|_| failure),
             IvSchedule::Static16 { aead, iv } => run(aead, iv, input, seal).map_err(|_| failure),
-            IvSchedule::Counter {
-                aead,
-                prefix,
-                counter,
-            } => {
+            IvSchedule::Counter { aead, prefix, counter } => {
                 if *counter == 0 {
                     return Err(SecurityError::NonceExhausted);
                 }
@@ -186,10 +166,7 @@ mod tests {
             let patch = Sec2PatchVersion::from_sec_patch_ver(version).unwrap();
             assert_eq!(patch.sec_patch_ver(), version);
         }
-        assert!(matches!(
-            Sec2PatchVersion::from_sec_patch_ver(2),
-            Err(SecurityError::Unsupported(_))
-        ));
+        assert!(matches!(Sec2PatchVersion::from_sec_patch_ver(2), Err(SecurityError::Unsupported(_))));
     }
 
     #[test]
@@ -227,14 +204,8 @@ mod tests {
         let nonce = hex::decode("0102030405060708ffffffff").unwrap();
         let mut cipher = Sec2Cipher::new(&KEY, &nonce, Sec2PatchVersion::NonceCounter).unwrap();
         cipher.encrypt(b"last").unwrap();
-        assert!(matches!(
-            cipher.encrypt(b"wrapped"),
-            Err(SecurityError::NonceExhausted)
-        ));
-        assert!(matches!(
-            cipher.decrypt(&[0; 20]),
-            Err(SecurityError::NonceExhausted)
-        ));
+        assert!(matches!(cipher.encrypt(b"wrapped"), Err(SecurityError::NonceExhausted)));
+        assert!(matches!(cipher.decrypt(&[0; 20]), Err(SecurityError::NonceExhausted)));
     }
 
     #[test]
@@ -244,14 +215,8 @@ mod tests {
         let mut receiver = Sec2Cipher::new(&KEY, &nonce, Sec2PatchVersion::StaticNonce).unwrap();
         let mut message = sender.encrypt(b"payload").unwrap();
         message[0] ^= 1;
-        assert!(matches!(
-            receiver.decrypt(&message),
-            Err(SecurityError::Decrypt)
-        ));
-        assert!(matches!(
-            receiver.decrypt(&[0; TAG_LEN - 1]),
-            Err(SecurityError::Decrypt)
-        ));
+        assert!(matches!(receiver.decrypt(&message), Err(SecurityError::Decrypt)));
+        assert!(matches!(receiver.decrypt(&[0; TAG_LEN - 1]), Err(SecurityError::Decrypt)));
     }
 
     #[test]

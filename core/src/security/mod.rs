@@ -80,15 +80,9 @@ pub fn client_handshake(creds: &ClientCredentials) -> Box<dyn ClientHandshake> {
     match creds {
         ClientCredentials::Sec0 => Box::new(Sec0Client::new()),
         ClientCredentials::Sec1 { pop } => Box::new(Sec1Client::new(pop.clone())),
-        ClientCredentials::Sec2 {
-            username,
-            password,
-            patch_version,
-        } => Box::new(Sec2Client::new(
-            username.clone(),
-            password.clone(),
-            *patch_version,
-        )),
+        ClientCredentials::Sec2 { username, password, patch_version } => {
+            Box::new(Sec2Client::new(username.clone(), password.clone(), *patch_version))
+        }
     }
 }
 
@@ -98,9 +92,7 @@ pub fn device_security(creds: &DeviceCredentials) -> Box<dyn DeviceSecurity> {
     match creds {
         DeviceCredentials::Sec0 => Box::new(Sec0Device::new()),
         DeviceCredentials::Sec1 { pop } => Box::new(Sec1Device::new(pop.clone())),
-        DeviceCredentials::Sec2 { verifier, patch } => {
-            Box::new(Sec2Device::new(verifier.clone(), *patch))
-        }
+        DeviceCredentials::Sec2 { verifier, patch } => Box::new(Sec2Device::new(verifier.clone(), *patch)),
     }
 }
 
@@ -187,10 +179,117 @@ impl SecurityError {
     pub fn is_retryable(&self) -> bool {
         !matches!(
             self,
-            Self::ProofMismatch
-                | Self::Status(_)
-                | Self::InvalidCredentials(_)
-                | Self::Unsupported(_)
+            Self::ProofMismatch | Self::Status(_) | Self::InvalidCredentials(_) | Self::Unsupported(_)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Drives `client` against `device` until the session is established.
+    fn connect(
+        client: &mut dyn ClientHandshake,
+        device: &mut dyn DeviceSecurity,
+    ) -> Result<Box<dyn SessionCipher>, SecurityError> {
+        let mut request = client.start()?;
+        loop {
+            let reply = device.on_session_request(&request)?;
+            match client.on_reply(&reply)? {
+                HandshakeStep::Send(next) => request = next,
+                HandshakeStep::Established(cipher) => return Ok(cipher),
+            }
+        }
+    }
+
+    #[test]
+    fn every_level_and_patch_version_round_trips_through_the_constructors() {
+        let password = SecretString::new("abcd1234");
+        let verifier = Sec2Verifier::generate("wifiprov", &password).unwrap();
+        let pairs = [
+            (ClientCredentials::Sec0, DeviceCredentials::Sec0),
+            (
+                ClientCredentials::Sec1 { pop: SecretString::new("") },
+                DeviceCredentials::Sec1 { pop: SecretString::new("") },
+            ),
+            (
+                ClientCredentials::Sec1 { pop: password.clone() },
+                DeviceCredentials::Sec1 { pop: password.clone() },
+            ),
+            (
+                ClientCredentials::Sec2 {
+                    username: "wifiprov".into(),
+                    password: password.clone(),
+                    patch_version: 0,
+                },
+                DeviceCredentials::Sec2 { verifier: verifier.clone(), patch: Sec2PatchVersion::StaticNonce },
+            ),
+            (
+                ClientCredentials::Sec2 {
+                    username: "wifiprov".into(),
+                    password: password.clone(),
+                    patch_version: 1,
+                },
+                DeviceCredentials::Sec2 { verifier, patch: Sec2PatchVersion::NonceCounter },
+            ),
+        ];
+        for (client_creds, device_creds) in pairs {
+            let mut client = client_handshake(&client_creds);
+            let mut device = device_security(&device_creds);
+            let mut cipher = connect(client.as_mut(), device.as_mut()).unwrap();
+            for round in 0..3u8 {
+                let request = cipher.encrypt(&[round; 24]).unwrap();
+                let device_cipher = device.cipher().unwrap();
+                assert_eq!(device_cipher.decrypt(&request).unwrap(), [round; 24]);
+                let reply = device_cipher.encrypt(&[round; 4]).unwrap();
+                assert_eq!(reply.len(), 4 + cipher.overhead());
+                assert_eq!(cipher.decrypt(&reply).unwrap(), [round; 4]);
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_secrets_are_detected_at_levels_1_and_2() {
+        let right = SecretString::new("abcd1234");
+        let wrong = SecretString::new("abcd4321");
+        let mut client = client_handshake(&ClientCredentials::Sec1 { pop: wrong.clone() });
+        let mut device = device_security(&DeviceCredentials::Sec1 { pop: right.clone() });
+        assert!(matches!(connect(client.as_mut(), device.as_mut()), Err(SecurityError::ProofMismatch)));
+        let verifier = Sec2Verifier::generate("wifiprov", &right).unwrap();
+        let mut client = client_handshake(&ClientCredentials::Sec2 {
+            username: "wifiprov".into(),
+            password: wrong,
+            patch_version: 1,
+        });
+        let mut device =
+            device_security(&DeviceCredentials::Sec2 { verifier, patch: Sec2PatchVersion::NonceCounter });
+        assert!(matches!(connect(client.as_mut(), device.as_mut()), Err(SecurityError::ProofMismatch)));
+    }
+
+    #[test]
+    fn only_transient_failures_are_retryable() {
+        assert!(!SecurityError::ProofMismatch.is_retryable());
+        assert!(!SecurityError::InvalidCredentials("empty username".into()).is_retryable());
+        assert!(!SecurityError::Unsupported("patch 2".into()).is_retryable());
+        assert!(SecurityError::Decrypt.is_retryable());
+        assert!(SecurityError::Randomness("unavailable".into()).is_retryable());
+    }
+
+    #[test]
+    fn device_credentials_debug_is_redacted() {
+        let password = SecretString::new("hunter22");
+        let creds = [
+            DeviceCredentials::Sec1 { pop: password.clone() },
+            DeviceCredentials::Sec2 {
+                verifier: Sec2Verifier::derive("wifiprov", &password, vec![1; 16]),
+                patch: Sec2PatchVersion::NonceCounter,
+            },
+        ];
+        for creds in creds {
+            let text = format!("{creds:?}");
+            assert!(!text.contains("hunter22"), "{text}");
+            assert!(text.contains("redacted"), "{text}");
+        }
     }
 }

@@ -89,17 +89,13 @@ pub(crate) fn is_zero(value: &Element) -> bool {
 /// g^exponent mod N in constant time, for exponents of up to 256 bits.
 pub(crate) fn generator_pow_256(exponent: &U256) -> Element {
     static TABLE: OnceLock<GeneratorComb> = OnceLock::new();
-    TABLE
-        .get_or_init(|| GeneratorComb::new(256))
-        .pow(exponent)
+    TABLE.get_or_init(|| GeneratorComb::new(256)).pow(exponent)
 }
 
 /// g^exponent mod N in constant time, for exponents of up to 512 bits.
 pub(crate) fn generator_pow_512(exponent: &U512) -> Element {
     static TABLE: OnceLock<GeneratorComb> = OnceLock::new();
-    TABLE
-        .get_or_init(|| GeneratorComb::new(512))
-        .pow(exponent)
+    TABLE.get_or_init(|| GeneratorComb::new(512)).pow(exponent)
 }
 
 /// Lim–Lee comb for the fixed base g: the exponent's bits are laid out in `COMB_ROWS` rows
@@ -147,7 +143,7 @@ impl GeneratorComb {
             for (candidate, entry) in (0u32..).zip(&self.table) {
                 selected.ct_assign(entry, Choice::from_u32_eq(candidate, index));
             }
-            acc = acc * selected;
+            acc *= selected;
         }
         acc
     }

@@ -94,9 +94,7 @@ impl DeviceSecurity for Sec0Device {
             other => return Err(envelope::wrong_scheme(&other)),
         };
         match payload.payload {
-            Some(sec0_payload::Payload::Sc(_))
-                if payload.msg == i32::from(Sec0MsgType::S0SessionCommand) =>
-            {
+            Some(sec0_payload::Payload::Sc(_)) if payload.msg == i32::from(Sec0MsgType::S0SessionCommand) => {
                 Ok(envelope::encode(
                     SCHEME,
                     Proto::Sec0(Sec0Payload {
@@ -129,9 +127,7 @@ mod tests {
     fn client_and_device_agree_and_pass_data_through() {
         let mut client = Sec0Client::new();
         let mut device = Sec0Device::new();
-        let reply = device
-            .on_session_request(&client.start().unwrap())
-            .unwrap();
+        let reply = device.on_session_request(&client.start().unwrap()).unwrap();
         let HandshakeStep::Established(mut cipher) = client.on_reply(&reply).unwrap() else {
             panic!("security 0 completes after one exchange");
         };
@@ -163,16 +159,10 @@ mod tests {
     #[test]
     fn out_of_order_and_mismatched_messages_are_rejected() {
         let mut client = Sec0Client::new();
-        assert!(matches!(
-            client.on_reply(&[]),
-            Err(SecurityError::UnexpectedMessage(_))
-        ));
+        assert!(matches!(client.on_reply(&[]), Err(SecurityError::UnexpectedMessage(_))));
         let command = client.start().unwrap();
         // The device never answers with a command.
-        assert!(matches!(
-            client.on_reply(&command),
-            Err(SecurityError::UnexpectedMessage(_))
-        ));
+        assert!(matches!(client.on_reply(&command), Err(SecurityError::UnexpectedMessage(_))));
         let mut device = Sec0Device::new();
         let wrong_msg = envelope::encode(
             SCHEME,
@@ -181,10 +171,7 @@ mod tests {
                 payload: Some(sec0_payload::Payload::Sc(S0SessionCmd {})),
             }),
         );
-        assert!(matches!(
-            device.on_session_request(&wrong_msg),
-            Err(SecurityError::UnexpectedMessage(_))
-        ));
+        assert!(matches!(device.on_session_request(&wrong_msg), Err(SecurityError::UnexpectedMessage(_))));
         assert!(matches!(
             device.on_session_request(&[0x10, 0x01, 0x5a, 0x00]),
             Err(SecurityError::UnexpectedMessage(_))

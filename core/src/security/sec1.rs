@@ -19,8 +19,8 @@ use super::random::random_bytes;
 use super::{ClientHandshake, DeviceSecurity, HandshakeStep, SecurityError, SessionCipher};
 use crate::proto::session_data::Proto;
 use crate::proto::{
-    Sec1MsgType, Sec1Payload, SecSchemeVersion, SessionCmd0, SessionCmd1, SessionResp0,
-    SessionResp1, Status, sec1_payload,
+    Sec1MsgType, Sec1Payload, SecSchemeVersion, SessionCmd0, SessionCmd1, SessionResp0, SessionResp1, Status,
+    sec1_payload,
 };
 use crate::secret::SecretString;
 
@@ -30,13 +30,7 @@ const RANDOM_LEN: usize = 16;
 
 /// Wraps a security 1 payload in the session envelope.
 fn encode(msg: Sec1MsgType, payload: sec1_payload::Payload) -> Vec<u8> {
-    envelope::encode(
-        SCHEME,
-        Proto::Sec1(Sec1Payload {
-            msg: msg.into(),
-            payload: Some(payload),
-        }),
-    )
+    envelope::encode(SCHEME, Proto::Sec1(Sec1Payload { msg: msg.into(), payload: Some(payload) }))
 }
 
 /// Unwraps a security 1 payload, returning its `msg` type and content.
@@ -65,15 +59,11 @@ fn session_key(
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, SecurityError> {
     let shared = private_key.diffie_hellman(&PublicKey::from(peer_public));
     if !shared.was_contributory() {
-        return Err(SecurityError::InvalidPublicKey(
-            "the peer's public key is a low-order point".into(),
-        ));
+        return Err(SecurityError::InvalidPublicKey("the peer's public key is a low-order point".into()));
     }
     let mut key = Zeroizing::new(shared.to_bytes());
     if !pop.is_empty() {
-        let pop_digest = Zeroizing::new(<[u8; KEY_LEN]>::from(Sha256::digest(
-            pop.expose().as_bytes(),
-        )));
+        let pop_digest = Zeroizing::new(<[u8; KEY_LEN]>::from(Sha256::digest(pop.expose().as_bytes())));
         for (byte, mask) in key.iter_mut().zip(pop_digest.iter()) {
             *byte ^= mask;
         }
@@ -84,14 +74,8 @@ fn session_key(
 /// Where a security 1 client is in its handshake.
 enum ClientState {
     Idle,
-    AwaitingResponse0 {
-        private_key: StaticSecret,
-        public_key: [u8; KEY_LEN],
-    },
-    AwaitingResponse1 {
-        cipher: Sec1Cipher,
-        public_key: [u8; KEY_LEN],
-    },
+    AwaitingResponse0 { private_key: StaticSecret, public_key: [u8; KEY_LEN] },
+    AwaitingResponse1 { cipher: Box<Sec1Cipher>, public_key: [u8; KEY_LEN] },
 }
 
 /// Client side of security 1.
@@ -105,21 +89,13 @@ impl Sec1Client {
     /// A client that proves possession of `pop` (empty for `no_pop` devices) with a fresh
     /// X25519 key from the OS generator.
     pub fn new(pop: SecretString) -> Self {
-        Self {
-            pop,
-            fixed_private_key: None,
-            state: ClientState::Idle,
-        }
+        Self { pop, fixed_private_key: None, state: ClientState::Idle }
     }
 
     /// A client with a fixed X25519 private key, for reproducible tests only: reusing a
     /// key across sessions breaks security.
     pub fn with_private_key(pop: SecretString, private_key: [u8; KEY_LEN]) -> Self {
-        Self {
-            pop,
-            fixed_private_key: Some(Zeroizing::new(private_key)),
-            state: ClientState::Idle,
-        }
+        Self { pop, fixed_private_key: Some(Zeroizing::new(private_key)), state: ClientState::Idle }
     }
 
     fn on_response0(
@@ -130,12 +106,11 @@ impl Sec1Client {
     ) -> Result<HandshakeStep, SecurityError> {
         envelope::check_status(response.status)?;
         let device_public = parse_public_key(&response.device_pubkey, "device's")?;
-        let device_random: [u8; RANDOM_LEN] =
-            envelope::exact(&response.device_random, "device_random")?;
+        let device_random: [u8; RANDOM_LEN] = envelope::exact(&response.device_random, "device_random")?;
         let key = session_key(&private_key, device_public, &self.pop)?;
         let mut cipher = Sec1Cipher::new(&key, &device_random);
         let client_verify_data = cipher.apply(&device_public)?;
-        self.state = ClientState::AwaitingResponse1 { cipher, public_key };
+        self.state = ClientState::AwaitingResponse1 { cipher: Box::new(cipher), public_key };
         Ok(HandshakeStep::Send(encode(
             Sec1MsgType::SessionCommand1,
             sec1_payload::Payload::Sc1(SessionCmd1 { client_verify_data }),
@@ -144,16 +119,15 @@ impl Sec1Client {
 }
 
 fn on_response1(
-    mut cipher: Sec1Cipher,
+    mut cipher: Box<Sec1Cipher>,
     public_key: [u8; KEY_LEN],
     response: SessionResp1,
 ) -> Result<HandshakeStep, SecurityError> {
     envelope::check_status(response.status)?;
-    let encrypted: [u8; KEY_LEN] =
-        envelope::exact(&response.device_verify_data, "device_verify_data")?;
+    let encrypted: [u8; KEY_LEN] = envelope::exact(&response.device_verify_data, "device_verify_data")?;
     let decrypted = cipher.apply(&encrypted)?;
     if bool::from(decrypted.ct_eq(&public_key)) {
-        Ok(HandshakeStep::Established(Box::new(cipher)))
+        Ok(HandshakeStep::Established(cipher))
     } else {
         Err(SecurityError::ProofMismatch)
     }
@@ -166,15 +140,10 @@ impl ClientHandshake for Sec1Client {
             None => StaticSecret::from(*random_bytes::<KEY_LEN>()?),
         };
         let public_key = PublicKey::from(&private_key).to_bytes();
-        self.state = ClientState::AwaitingResponse0 {
-            private_key,
-            public_key,
-        };
+        self.state = ClientState::AwaitingResponse0 { private_key, public_key };
         Ok(encode(
             Sec1MsgType::SessionCommand0,
-            sec1_payload::Payload::Sc0(SessionCmd0 {
-                client_pubkey: public_key.to_vec(),
-            }),
+            sec1_payload::Payload::Sc0(SessionCmd0 { client_pubkey: public_key.to_vec() }),
         ))
     }
 
@@ -183,10 +152,7 @@ impl ClientHandshake for Sec1Client {
         let (msg, payload) = decode(reply)?;
         match (state, payload) {
             (
-                ClientState::AwaitingResponse0 {
-                    private_key,
-                    public_key,
-                },
+                ClientState::AwaitingResponse0 { private_key, public_key },
                 Some(sec1_payload::Payload::Sr0(response)),
             ) if msg == i32::from(Sec1MsgType::SessionResponse0) => {
                 self.on_response0(private_key, public_key, response)
@@ -217,10 +183,7 @@ impl fmt::Debug for Sec1Client {
             ClientState::AwaitingResponse0 { .. } => "awaiting response 0",
             ClientState::AwaitingResponse1 { .. } => "awaiting response 1",
         };
-        f.debug_struct("Sec1Client")
-            .field("pop", &self.pop)
-            .field("step", &step)
-            .finish_non_exhaustive()
+        f.debug_struct("Sec1Client").field("pop", &self.pop).field("step", &step).finish_non_exhaustive()
     }
 }
 
@@ -233,11 +196,7 @@ struct FixedDeviceSecrets {
 /// Where a security 1 device is in its handshake.
 enum DeviceState {
     AwaitingCommand0,
-    AwaitingCommand1 {
-        cipher: Sec1Cipher,
-        device_public: [u8; KEY_LEN],
-        client_public: [u8; KEY_LEN],
-    },
+    AwaitingCommand1 { cipher: Sec1Cipher, device_public: [u8; KEY_LEN], client_public: [u8; KEY_LEN] },
     Established(Sec1Cipher),
 }
 
@@ -251,11 +210,7 @@ pub struct Sec1Device {
 impl Sec1Device {
     /// A device expecting `pop` (empty for `no_pop`), drawing keys from the OS generator.
     pub fn new(pop: SecretString) -> Self {
-        Self {
-            pop,
-            fixed: None,
-            state: DeviceState::AwaitingCommand0,
-        }
+        Self { pop, fixed: None, state: DeviceState::AwaitingCommand0 }
     }
 
     /// A device with a fixed X25519 private key and `device_random`, for reproducible
@@ -267,10 +222,7 @@ impl Sec1Device {
     ) -> Self {
         Self {
             pop,
-            fixed: Some(FixedDeviceSecrets {
-                private_key: Zeroizing::new(private_key),
-                device_random,
-            }),
+            fixed: Some(FixedDeviceSecrets { private_key: Zeroizing::new(private_key), device_random }),
             state: DeviceState::AwaitingCommand0,
         }
     }
@@ -279,10 +231,7 @@ impl Sec1Device {
         let client_public = parse_public_key(&command.client_pubkey, "client's")?;
         let (private_key, device_random) = match &self.fixed {
             Some(fixed) => (StaticSecret::from(*fixed.private_key), fixed.device_random),
-            None => (
-                StaticSecret::from(*random_bytes::<KEY_LEN>()?),
-                *random_bytes::<RANDOM_LEN>()?,
-            ),
+            None => (StaticSecret::from(*random_bytes::<KEY_LEN>()?), *random_bytes::<RANDOM_LEN>()?),
         };
         let device_public = PublicKey::from(&private_key).to_bytes();
         let key = session_key(&private_key, client_public, &self.pop)?;
@@ -308,8 +257,7 @@ fn on_command1(
     client_public: [u8; KEY_LEN],
     command: SessionCmd1,
 ) -> Result<(Sec1Cipher, Vec<u8>), SecurityError> {
-    let encrypted: [u8; KEY_LEN] =
-        envelope::exact(&command.client_verify_data, "client_verify_data")?;
+    let encrypted: [u8; KEY_LEN] = envelope::exact(&command.client_verify_data, "client_verify_data")?;
     let decrypted = cipher.apply(&encrypted)?;
     if !bool::from(decrypted.ct_eq(&device_public)) {
         return Err(SecurityError::ProofMismatch);
@@ -317,10 +265,7 @@ fn on_command1(
     let device_verify_data = cipher.apply(&client_public)?;
     let reply = encode(
         Sec1MsgType::SessionResponse1,
-        sec1_payload::Payload::Sr1(SessionResp1 {
-            status: Status::Success.into(),
-            device_verify_data,
-        }),
+        sec1_payload::Payload::Sr1(SessionResp1 { status: Status::Success.into(), device_verify_data }),
     );
     Ok((cipher, reply))
 }
@@ -339,19 +284,13 @@ impl DeviceSecurity for Sec1Device {
             }
             (
                 Some(sec1_payload::Payload::Sc1(command)),
-                DeviceState::AwaitingCommand1 {
-                    cipher,
-                    device_public,
-                    client_public,
-                },
+                DeviceState::AwaitingCommand1 { cipher, device_public, client_public },
             ) if msg == i32::from(Sec1MsgType::SessionCommand1) => {
                 let (cipher, reply) = on_command1(cipher, device_public, client_public, command)?;
                 self.state = DeviceState::Established(cipher);
                 Ok(reply)
             }
-            (Some(sec1_payload::Payload::Sc1(_)), _)
-                if msg == i32::from(Sec1MsgType::SessionCommand1) =>
-            {
+            (Some(sec1_payload::Payload::Sc1(_)), _) if msg == i32::from(Sec1MsgType::SessionCommand1) => {
                 Err(SecurityError::UnexpectedMessage(
                     "session command 1 without a preceding command 0".into(),
                 ))
@@ -375,10 +314,7 @@ impl fmt::Debug for Sec1Device {
             DeviceState::AwaitingCommand1 { .. } => "awaiting command 1",
             DeviceState::Established(_) => "established",
         };
-        f.debug_struct("Sec1Device")
-            .field("pop", &self.pop)
-            .field("step", &step)
-            .finish_non_exhaustive()
+        f.debug_struct("Sec1Device").field("pop", &self.pop).field("step", &step).finish_non_exhaustive()
     }
 }
 
@@ -408,8 +344,7 @@ mod tests {
     const RESP_SET_CONFIG: &str = "08036a00";
 
     fn sec1_payload_of(bytes: &[u8]) -> sec1_payload::Payload {
-        let Some(Proto::Sec1(payload)) = crate::proto::SessionData::decode(bytes).unwrap().proto
-        else {
+        let Some(Proto::Sec1(payload)) = crate::proto::SessionData::decode(bytes).unwrap().proto else {
             panic!("not a security 1 message");
         };
         payload.payload.unwrap()
@@ -445,10 +380,7 @@ mod tests {
             "e9cee71ab932fde863338d08be4de9dfe39ea049bdafb342ce659ec5450b69ae"
         );
         let key = session_key(&client, PublicKey::from(&device).to_bytes(), &pop()).unwrap();
-        assert_eq!(
-            hex::encode(*key),
-            "418320d971c2a559d1efc1d957f835d59a1958c2d73ad78f2d5c8101641ef7d9"
-        );
+        assert_eq!(hex::encode(*key), "418320d971c2a559d1efc1d957f835d59a1958c2d73ad78f2d5c8101641ef7d9");
     }
 
     #[test]
@@ -467,10 +399,7 @@ mod tests {
         assert_eq!(sr0.device_random, device_random());
 
         let cmd1 = sent(client.on_reply(&resp0).unwrap());
-        assert_eq!(
-            hex::encode(&cmd1),
-            format!("10015a270802b201221220{CLIENT_VERIFY}")
-        );
+        assert_eq!(hex::encode(&cmd1), format!("10015a270802b201221220{CLIENT_VERIFY}"));
 
         let resp1 = device.on_session_request(&cmd1).unwrap();
         let sec1_payload::Payload::Sr1(sr1) = sec1_payload_of(&resp1) else {
@@ -480,15 +409,10 @@ mod tests {
 
         let mut cipher = established(client.on_reply(&resp1).unwrap());
         let request = cipher.encrypt(&hex::decode(SET_CONFIG).unwrap()).unwrap();
-        assert_eq!(
-            hex::encode(&request),
-            "6731132f52466463a38efcba2d1a8af49c3c1d65fc4c3827"
-        );
+        assert_eq!(hex::encode(&request), "6731132f52466463a38efcba2d1a8af49c3c1d65fc4c3827");
         let device_cipher = device.cipher().unwrap();
         assert_eq!(hex::encode(device_cipher.decrypt(&request).unwrap()), SET_CONFIG);
-        let reply = device_cipher
-            .encrypt(&hex::decode(RESP_SET_CONFIG).unwrap())
-            .unwrap();
+        let reply = device_cipher.encrypt(&hex::decode(RESP_SET_CONFIG).unwrap()).unwrap();
         assert_eq!(hex::encode(&reply), "36921953");
         assert_eq!(hex::encode(cipher.decrypt(&reply).unwrap()), RESP_SET_CONFIG);
         assert_eq!(cipher.overhead(), 0);
@@ -524,18 +448,12 @@ mod tests {
     fn wrong_pop_is_detected_by_the_device() {
         let mut client = Sec1Client::new(SecretString::new("abcd1234"));
         let mut device = Sec1Device::new(SecretString::new("abcd1235"));
-        assert!(matches!(
-            handshake(&mut client, &mut device),
-            Err(SecurityError::ProofMismatch)
-        ));
+        assert!(matches!(handshake(&mut client, &mut device), Err(SecurityError::ProofMismatch)));
         assert!(device.cipher().is_none());
         // A PoP on one side only is a mismatch too.
         let mut client = Sec1Client::new(SecretString::new(""));
         let mut device = Sec1Device::new(SecretString::new("abcd1234"));
-        assert!(matches!(
-            handshake(&mut client, &mut device),
-            Err(SecurityError::ProofMismatch)
-        ));
+        assert!(matches!(handshake(&mut client, &mut device), Err(SecurityError::ProofMismatch)));
     }
 
     #[test]
@@ -551,10 +469,7 @@ mod tests {
                 device_verify_data: vec![0; 32],
             }),
         );
-        assert!(matches!(
-            client.on_reply(&forged),
-            Err(SecurityError::ProofMismatch)
-        ));
+        assert!(matches!(client.on_reply(&forged), Err(SecurityError::ProofMismatch)));
     }
 
     #[test]
@@ -562,14 +477,9 @@ mod tests {
         let mut device = Sec1Device::new(pop());
         let short_key = encode(
             Sec1MsgType::SessionCommand0,
-            sec1_payload::Payload::Sc0(SessionCmd0 {
-                client_pubkey: vec![9; 31],
-            }),
+            sec1_payload::Payload::Sc0(SessionCmd0 { client_pubkey: vec![9; 31] }),
         );
-        assert!(matches!(
-            device.on_session_request(&short_key),
-            Err(SecurityError::InvalidPublicKey(_))
-        ));
+        assert!(matches!(device.on_session_request(&short_key), Err(SecurityError::InvalidPublicKey(_))));
 
         let mut client = Sec1Client::new(pop());
         client.start().unwrap();
@@ -581,10 +491,7 @@ mod tests {
                 device_random: vec![0; 15],
             }),
         );
-        assert!(matches!(
-            client.on_reply(&bad_random),
-            Err(SecurityError::Malformed(_))
-        ));
+        assert!(matches!(client.on_reply(&bad_random), Err(SecurityError::Malformed(_))));
 
         client.start().unwrap();
         let bad_key = encode(
@@ -595,10 +502,7 @@ mod tests {
                 device_random: vec![0; 16],
             }),
         );
-        assert!(matches!(
-            client.on_reply(&bad_key),
-            Err(SecurityError::InvalidPublicKey(_))
-        ));
+        assert!(matches!(client.on_reply(&bad_key), Err(SecurityError::InvalidPublicKey(_))));
 
         client.start().unwrap();
         let low_order = encode(
@@ -609,10 +513,7 @@ mod tests {
                 device_random: vec![0; 16],
             }),
         );
-        assert!(matches!(
-            client.on_reply(&low_order),
-            Err(SecurityError::InvalidPublicKey(_))
-        ));
+        assert!(matches!(client.on_reply(&low_order), Err(SecurityError::InvalidPublicKey(_))));
     }
 
     #[test]
@@ -620,35 +521,19 @@ mod tests {
         let mut device = Sec1Device::new(pop());
         let early_cmd1 = encode(
             Sec1MsgType::SessionCommand1,
-            sec1_payload::Payload::Sc1(SessionCmd1 {
-                client_verify_data: vec![0; 32],
-            }),
+            sec1_payload::Payload::Sc1(SessionCmd1 { client_verify_data: vec![0; 32] }),
         );
-        assert!(matches!(
-            device.on_session_request(&early_cmd1),
-            Err(SecurityError::UnexpectedMessage(_))
-        ));
+        assert!(matches!(device.on_session_request(&early_cmd1), Err(SecurityError::UnexpectedMessage(_))));
         let mismatched = encode(
             Sec1MsgType::SessionCommand1,
-            sec1_payload::Payload::Sc0(SessionCmd0 {
-                client_pubkey: hex::decode(CLIENT_PUB).unwrap(),
-            }),
+            sec1_payload::Payload::Sc0(SessionCmd0 { client_pubkey: hex::decode(CLIENT_PUB).unwrap() }),
         );
-        assert!(matches!(
-            device.on_session_request(&mismatched),
-            Err(SecurityError::UnexpectedMessage(_))
-        ));
+        assert!(matches!(device.on_session_request(&mismatched), Err(SecurityError::UnexpectedMessage(_))));
         let sec0 = hex::decode("5203a20100").unwrap();
-        assert!(matches!(
-            device.on_session_request(&sec0),
-            Err(SecurityError::UnexpectedMessage(_))
-        ));
+        assert!(matches!(device.on_session_request(&sec0), Err(SecurityError::UnexpectedMessage(_))));
 
         let mut client = Sec1Client::new(pop());
-        assert!(matches!(
-            client.on_reply(&[]),
-            Err(SecurityError::UnexpectedMessage(_))
-        ));
+        assert!(matches!(client.on_reply(&[]), Err(SecurityError::UnexpectedMessage(_))));
         client.start().unwrap();
         let refused = encode(
             Sec1MsgType::SessionResponse0,
@@ -657,10 +542,7 @@ mod tests {
                 ..Default::default()
             }),
         );
-        assert!(matches!(
-            client.on_reply(&refused),
-            Err(SecurityError::Status(_))
-        ));
+        assert!(matches!(client.on_reply(&refused), Err(SecurityError::Status(_))));
     }
 
     #[test]
@@ -670,10 +552,7 @@ mod tests {
         handshake(&mut client, &mut device).unwrap();
         let mut cipher = handshake(&mut client, &mut device).unwrap();
         let request = cipher.encrypt(b"after restart").unwrap();
-        assert_eq!(
-            device.cipher().unwrap().decrypt(&request).unwrap(),
-            b"after restart"
-        );
+        assert_eq!(device.cipher().unwrap().decrypt(&request).unwrap(), b"after restart");
     }
 
     #[test]

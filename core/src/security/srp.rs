@@ -93,14 +93,7 @@ fn client_proof(
     device_public: &[u8],
     key: &Hash,
 ) -> Hash {
-    hash(&[
-        &group_digest(),
-        &hash(&[username]),
-        salt,
-        client_public,
-        device_public,
-        key,
-    ])
+    hash(&[&group_digest(), &hash(&[username]), salt, client_public, device_public, key])
 }
 
 /// HAMK = H(A ‖ M ‖ K).
@@ -118,10 +111,7 @@ pub struct Sec2Verifier {
 impl Sec2Verifier {
     /// Salt and verifier as provisioned on a device (e.g. by `esp_prov --sec2_gen_cred`).
     pub fn new(salt: Vec<u8>, verifier: Vec<u8>) -> Self {
-        Self {
-            salt,
-            verifier: SecretBytes::new(verifier),
-        }
+        Self { salt, verifier: SecretBytes::new(verifier) }
     }
 
     /// Derives a verifier for `username` and `password` with a fresh random 16-byte salt.
@@ -134,13 +124,8 @@ impl Sec2Verifier {
     /// minimal big-endian form Espressif's tools produce.
     pub fn derive(username: &str, password: &SecretString, salt: Vec<u8>) -> Self {
         let x = password_exponent(username.as_bytes(), password.expose().as_bytes(), &salt);
-        let verifier = Zeroizing::new(modp::to_padded(
-            &modp::generator_pow_512(&x).retrieve(),
-        ));
-        Self {
-            salt,
-            verifier: SecretBytes::new(modp::to_minimal(&verifier).to_vec()),
-        }
+        let verifier = Zeroizing::new(modp::to_padded(&modp::generator_pow_512(&x).retrieve()));
+        Self { salt, verifier: SecretBytes::new(modp::to_minimal(&verifier).to_vec()) }
     }
 
     /// The salt, sent to clients in the clear.
@@ -213,18 +198,13 @@ impl ClientKeyPair {
         let base = Zeroizing::new(b_element - multiplier_element() * *v);
         let ux: Zeroizing<U1024> = Zeroizing::new(u.concatenating_mul(&*x));
         let exponent = Zeroizing::new(
-            ux.resize::<{ U1536::LIMBS }>()
-                .wrapping_add(&self.secret.resize::<{ U1536::LIMBS }>()),
+            ux.resize::<{ U1536::LIMBS }>().wrapping_add(&self.secret.resize::<{ U1536::LIMBS }>()),
         );
         let shared = Zeroizing::new(base.pow_bounded_exp(&*exponent, CLIENT_EXPONENT_BITS));
         let key = session_key(&shared);
         let proof = client_proof(username, salt, &self.public, device_public, &key);
         let expected_device_proof = device_proof(&self.public, &proof, &key);
-        Ok(ClientSession {
-            key,
-            proof,
-            expected_device_proof,
-        })
+        Ok(ClientSession { key, proof, expected_device_proof })
     }
 }
 
@@ -326,13 +306,7 @@ impl DeviceSession {
         salt: &[u8],
         proof: &[u8],
     ) -> Result<Hash, SecurityError> {
-        let expected = client_proof(
-            username,
-            salt,
-            &self.client_public,
-            &self.device_public,
-            &self.key,
-        );
+        let expected = client_proof(username, salt, &self.client_public, &self.device_public, &self.key);
         if bool::from(expected.ct_eq(proof)) {
             Ok(device_proof(&self.client_public, &expected, &self.key))
         } else {
@@ -378,10 +352,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn official_verifier() -> Sec2Verifier {
-        Sec2Verifier::new(
-            hex::decode(OFFICIAL_SALT).unwrap(),
-            hex::decode(OFFICIAL_VERIFIER).unwrap(),
-        )
+        Sec2Verifier::new(hex::decode(OFFICIAL_SALT).unwrap(), hex::decode(OFFICIAL_VERIFIER).unwrap())
     }
 
     fn password() -> SecretString {
@@ -390,11 +361,7 @@ pub(crate) mod tests {
 
     #[test]
     fn derives_the_official_verifier() {
-        let derived = Sec2Verifier::derive(
-            "wifiprov",
-            &password(),
-            hex::decode(OFFICIAL_SALT).unwrap(),
-        );
+        let derived = Sec2Verifier::derive("wifiprov", &password(), hex::decode(OFFICIAL_SALT).unwrap());
         assert_eq!(hex::encode(derived.verifier().expose()), OFFICIAL_VERIFIER);
         assert_eq!(derived.verifier().len(), 384);
         assert_eq!(hex::encode(derived.salt()), OFFICIAL_SALT);
@@ -440,9 +407,7 @@ pub(crate) mod tests {
         );
 
         let salt = hex::decode(OFFICIAL_SALT).unwrap();
-        let session = client
-            .respond(b"wifiprov", &password(), &salt, b)
-            .unwrap();
+        let session = client.respond(b"wifiprov", &password(), &salt, b).unwrap();
         let expected_key = "371a5e3325df60cd25e687e84c682b7cc19965e95c74490c3dd0e591e8164d224cd3b08c690159d4da65fb73c84c63ab21285a427c656dfcdd7e07202a68550f";
         assert_eq!(hex::encode(*session.key), expected_key);
         assert_eq!(hex::encode(*device.key), expected_key);
@@ -450,9 +415,7 @@ pub(crate) mod tests {
             hex::encode(session.proof()),
             "ded835d3e7eedcce8be99d5318f044172616bb0b1705db7de9addfbdc7beffcdae1e072159f14b51bae462b74767341d00bd433b6dabe93aa6baad2ec3a2ebaf"
         );
-        let hamk = device
-            .verify_client(b"wifiprov", &salt, session.proof())
-            .unwrap();
+        let hamk = device.verify_client(b"wifiprov", &salt, session.proof()).unwrap();
         assert_eq!(
             hex::encode(hamk),
             "ad8e9c8385cbd913d3f176faf6d2a50c14f83aa86dd43c601c079281b17ede70fac25d5a0f7eb9f24083877e11c8092442c11d868015f3a21e9cfc03473869aa"
@@ -464,29 +427,17 @@ pub(crate) mod tests {
     #[test]
     fn wrong_password_fails_both_proofs() {
         let client = ClientKeyPair::from_secret(&client_secret()).unwrap();
-        let device =
-            DeviceSession::new(&official_verifier(), &device_secret(), client.public()).unwrap();
+        let device = DeviceSession::new(&official_verifier(), &device_secret(), client.public()).unwrap();
         let salt = hex::decode(OFFICIAL_SALT).unwrap();
         let session = client
-            .respond(
-                b"wifiprov",
-                &SecretString::new("abcd1235"),
-                &salt,
-                device.device_public(),
-            )
+            .respond(b"wifiprov", &SecretString::new("abcd1235"), &salt, device.device_public())
             .unwrap();
         assert!(matches!(
             device.verify_client(b"wifiprov", &salt, session.proof()),
             Err(SecurityError::ProofMismatch)
         ));
-        assert!(matches!(
-            session.verify_device(&[0; HASH_LEN]),
-            Err(SecurityError::ProofMismatch)
-        ));
-        assert!(matches!(
-            session.verify_device(&[0; 63]),
-            Err(SecurityError::Malformed(_))
-        ));
+        assert!(matches!(session.verify_device(&[0; HASH_LEN]), Err(SecurityError::ProofMismatch)));
+        assert!(matches!(session.verify_device(&[0; 63]), Err(SecurityError::Malformed(_))));
     }
 
     #[test]

@@ -74,7 +74,8 @@ impl ClientHandshake for Sec0Client {
     }
 }
 
-/// Device side of security 0: acknowledges the session command; nothing is encrypted.
+/// Device side of security 0: acknowledges the session command; nothing is encrypted. As on
+/// the firmware, the (pass-through) cipher is available even before the optional handshake.
 #[derive(Debug, Default)]
 pub struct Sec0Device {
     cipher: PlaintextCipher,

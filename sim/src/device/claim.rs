@@ -85,7 +85,9 @@ impl CustomEndpoint for ClaimEndpoint {
 
     fn on_network_joined(&self) {
         let Some(claim) = self.pushed().take() else { return };
-        let Some(backend) = claim.backend_url.clone().or_else(|| self.default_backend.clone()) else { return };
+        let Some(backend) = claim.backend_url.clone().or_else(|| self.default_backend.clone()) else {
+            return;
+        };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let redeemer = match ClaimRedeemer::new(self.credential.clone()) {
             Ok(redeemer) => redeemer,

@@ -12,11 +12,3 @@ pub use claim::{ClaimEndpoint, Redemption};
 pub use config::{DeviceConfig, Faults, SimSecurity};
 pub use protocomm::{CustomEndpoint, ExchangeStats, HandlerFailure, SessionKey, SimDevice};
 pub use wifi::{SimNetwork, StationState};
-
-use unbox_core::security::DeviceSecurity;
-
-/// The device side of the configured security scheme, fresh for a new session.
-fn new_device_security(security: &SimSecurity) -> Box<dyn DeviceSecurity> {
-    let _ = security;
-    todo!("wire to unbox_core::security once it lands")
-}

@@ -14,9 +14,11 @@ use unbox_core::proto::{
     RespScanStatus, RespSetConfig, Status, WiFiConfigPayload, WiFiCtrlPayload, WiFiScanPayload,
     WiFiScanResult, WifiConnectedState, wi_fi_config_payload, wi_fi_ctrl_payload, wi_fi_scan_payload,
 };
-use unbox_core::security::DeviceSecurity;
+use unbox_core::security::{
+    DeviceCredentials, DeviceSecurity, Sec2PatchVersion, Sec2Verifier, device_security,
+};
 
-use super::config::DeviceConfig;
+use super::config::{DeviceConfig, SimSecurity};
 use super::wifi::{SimNetwork, Station, StationRefusal, StationState};
 
 /// Identifies a transport session: an HTTP cookie or a BLE connection handle.
@@ -73,6 +75,7 @@ struct State {
 
 struct Inner {
     config: DeviceConfig,
+    credentials: DeviceCredentials,
     custom: Vec<Arc<dyn CustomEndpoint>>,
     state: Mutex<State>,
 }
@@ -98,9 +101,16 @@ impl SimDevice {
             config.join_time,
             config.faults.never_connect,
         );
-        let state =
-            State { session: None, exchanges: 0, station, stopped_at: None, joined_announced: false, stats: ExchangeStats::default() };
-        Self { inner: Arc::new(Inner { config, custom, state: Mutex::new(state) }) }
+        let state = State {
+            session: None,
+            exchanges: 0,
+            station,
+            stopped_at: None,
+            joined_announced: false,
+            stats: ExchangeStats::default(),
+        };
+        let credentials = device_credentials(&config.security);
+        Self { inner: Arc::new(Inner { config, credentials, custom, state: Mutex::new(state) }) }
     }
 
     /// The device's configuration.
@@ -175,7 +185,7 @@ impl SimDevice {
             return Err(fail("empty request"));
         }
         if state.session.as_ref().is_none_or(|(key, _)| *key != session) {
-            state.session = Some((session, super::new_device_security(&self.inner.config.security)));
+            state.session = Some((session, device_security(&self.inner.credentials)));
             state.stats.sessions += 1;
         }
         let mut reply = self.route(&mut state, endpoint, request).map_err(|reason| {
@@ -308,6 +318,23 @@ impl SimDevice {
             }
         };
         RespGetStatus { status: Status::Success as i32, sta_state: sta_state as i32, state: detail }
+    }
+}
+
+/// What the firmware holds for its security scheme: for security 2 the salt and verifier,
+/// derived once (as `esp_srp_gen_salt_verifier` would at the factory).
+fn device_credentials(security: &SimSecurity) -> DeviceCredentials {
+    match security {
+        SimSecurity::Sec0 => DeviceCredentials::Sec0,
+        SimSecurity::Sec1 { pop } => DeviceCredentials::Sec1 { pop: pop.clone().unwrap_or_default() },
+        SimSecurity::Sec2 { username, password, patch_version } => DeviceCredentials::Sec2 {
+            verifier: Sec2Verifier::derive(username, password, rand::random::<[u8; 16]>().to_vec()),
+            patch: if *patch_version == 0 {
+                Sec2PatchVersion::StaticNonce
+            } else {
+                Sec2PatchVersion::NonceCounter
+            },
+        },
     }
 }
 

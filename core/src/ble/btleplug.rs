@@ -164,17 +164,17 @@ impl BleCentral for BtleplugCentral {
 
     async fn connect(&self, peripheral_id: &str) -> Result<Box<dyn BleConnection>, BleError> {
         let peripheral = self.find_peripheral(peripheral_id).await?;
-        let id = peripheral.id();
-        let link_dropped = Arc::new(AtomicBool::new(false));
-        let events =
-            bounded(ADAPTER_TIMEOUT, self.adapter.events(), Operation::Connect, peripheral_id).await?;
-        let watcher = AbortOnDrop(tokio::spawn(watch_link(events, id, Arc::clone(&link_dropped))));
-
         // A link left over from an earlier run carries that run's protocomm session: start afresh.
+        // This happens before subscribing, so its disconnect is not taken for a drop of ours.
         if matches!(tokio::time::timeout(LINK_CHECK_TIMEOUT, peripheral.is_connected()).await, Ok(Ok(true))) {
             tracing::debug!(peripheral_id, "dropping a stale link before connecting");
             let _ = tokio::time::timeout(GATT_TIMEOUT, peripheral.disconnect()).await;
         }
+        let link_dropped = Arc::new(AtomicBool::new(false));
+        let events =
+            bounded(ADAPTER_TIMEOUT, self.adapter.events(), Operation::Connect, peripheral_id).await?;
+        let watcher =
+            AbortOnDrop(tokio::spawn(watch_link(events, peripheral.id(), Arc::clone(&link_dropped))));
 
         let established = bounded(
             CONNECT_TIMEOUT,
@@ -327,17 +327,25 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Marks the link as dropped when the stack reports that `id` disconnected.
+/// Marks the link as dropped when the stack reports that `id` disconnected after it connected.
+///
+/// Disconnects reported before the connect event (a late report of the stale link `connect`
+/// closed) are ignored; every stack reports the connect this watcher was started for.
 async fn watch_link(
     mut events: impl futures::Stream<Item = CentralEvent> + Unpin,
     id: PeripheralId,
     link_dropped: Arc<AtomicBool>,
 ) {
+    let mut connected = false;
     while let Some(event) = events.next().await {
-        if matches!(&event, CentralEvent::DeviceDisconnected(gone) if *gone == id) {
-            tracing::debug!(peripheral_id = %id, "ble link dropped");
-            link_dropped.store(true, Ordering::SeqCst);
-            return;
+        match event {
+            CentralEvent::DeviceConnected(peer) if peer == id => connected = true,
+            CentralEvent::DeviceDisconnected(peer) if peer == id && connected => {
+                tracing::debug!(peripheral_id = %id, "ble link dropped");
+                link_dropped.store(true, Ordering::SeqCst);
+                return;
+            }
+            _ => {}
         }
     }
 }

@@ -112,7 +112,7 @@ impl Station {
     /// The visible networks, strongest first, at most 16 (the firmware's default cap).
     pub fn scan(&self) -> Vec<SimNetwork> {
         let mut seen = self.networks.clone();
-        seen.sort_by(|a, b| b.rssi.cmp(&a.rssi));
+        seen.sort_by_key(|n| std::cmp::Reverse(n.rssi));
         seen.truncate(16);
         seen
     }

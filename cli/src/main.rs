@@ -2,6 +2,7 @@
 
 mod demo;
 mod exit;
+mod qr;
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -10,6 +11,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "unbox", version, about, long_about = None)]
 struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
     /// Log more (-v: debug, -vv: trace). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -21,6 +25,9 @@ struct Cli {
 enum Command {
     /// Run the whole flow against a simulated device on this machine.
     Demo,
+    /// Read or show onboarding QR codes.
+    #[command(subcommand)]
+    Qr(qr::QrCommand),
     /// Run simulated devices and cloud services for apps and tests.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -50,6 +57,7 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Demo => demo::run().await,
+            Command::Qr(command) => qr::run(command, cli.json),
             Command::Sim(command) => sim::run(command).await,
         }
     });

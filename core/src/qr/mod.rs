@@ -20,6 +20,7 @@ mod fields;
 mod matter;
 mod public_key;
 mod render;
+mod summary;
 mod unbox;
 mod verhoeff;
 mod wifi;
@@ -34,6 +35,7 @@ pub use matter::{
     SetupPasscode,
 };
 pub use render::{QUIET_ZONE_MODULES, QrImage, TerminalBackground};
+pub use summary::PayloadSummary;
 pub use unbox::UnboxPayload;
 pub use wifi::{WifiNetwork, WifiSecurity};
 

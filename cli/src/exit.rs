@@ -12,6 +12,8 @@ pub enum Code {
     Internal = 1,
     /// Bad command-line input.
     Usage = 2,
+    /// A radio or system service this command needs is unavailable.
+    Unavailable = 3,
 }
 
 impl From<Code> for ExitCode {

@@ -3,6 +3,7 @@
 mod demo;
 mod exit;
 mod qr;
+mod scan;
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ enum Command {
     /// Read or show onboarding QR codes.
     #[command(subcommand)]
     Qr(qr::QrCommand),
+    /// List devices in setup mode nearby (Bluetooth, and Wi-Fi where the OS allows).
+    Scan(scan::ScanArgs),
     /// Run simulated devices and cloud services for apps and tests.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -58,6 +61,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Demo => demo::run().await,
             Command::Qr(command) => qr::run(command, cli.json),
+            Command::Scan(args) => scan::run(args, cli.json).await,
             Command::Sim(command) => sim::run(command).await,
         }
     });

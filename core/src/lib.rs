@@ -8,10 +8,12 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod ble;
 pub mod device;
 pub mod http;
 pub mod proto;
 pub mod secret;
+pub mod secret_store;
 pub mod security;
 pub mod transport;

@@ -128,7 +128,6 @@ impl TransportError {
 }
 
 /// Checks a request against the protocomm limits shared by every transport.
-#[allow(dead_code)] // used by the transports, which land next
 pub(crate) fn check_request(endpoint: &str, request: &[u8], max: usize) -> Result<(), TransportError> {
     if request.is_empty() {
         return Err(TransportError::Empty(endpoint.to_owned()));

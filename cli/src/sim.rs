@@ -1,0 +1,139 @@
+//! `unbox sim ...`: simulated devices (and later the cloud) for apps and tests.
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use unbox_core::secret::SecretString;
+use unbox_sim::device::{DeviceConfig, Faults, SimDevice, SimNetwork, SimSecurity};
+use unbox_sim::softap::SoftApServer;
+
+use crate::exit::{Code, Failure};
+
+/// Simulator commands.
+#[derive(Subcommand)]
+pub enum SimCommand {
+    /// Run a simulated device in setup mode, serving its SoftAP HTTP endpoints on `--listen`.
+    Device(DeviceArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SecurityArg {
+    #[value(name = "0")]
+    Sec0,
+    #[value(name = "1")]
+    Sec1,
+    #[value(name = "2")]
+    Sec2,
+}
+
+/// How to set up the simulated device.
+#[derive(Args)]
+pub struct DeviceArgs {
+    /// Address to serve on, e.g. 127.0.0.1:8080 (0.0.0.0:8080 to reach it from an emulator).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Service name (BLE name / SoftAP SSID).
+    #[arg(long, default_value = "PROV_1A2B3C")]
+    name: String,
+    /// Security scheme.
+    #[arg(long, value_enum, default_value = "2")]
+    security: SecurityArg,
+    /// Security 2 patch version (1 = per-message GCM nonces, current firmware; 0 = older).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=1))]
+    patch_version: u32,
+    /// Security 2 username.
+    #[arg(long, default_value = "wifiprov")]
+    username: String,
+    /// Security 2 password.
+    #[arg(long, env = "UNBOX_SIM_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Security 1 proof of possession (omit for a `no_pop` device).
+    #[arg(long, env = "UNBOX_SIM_POP", hide_env_values = true)]
+    pop: Option<String>,
+    /// A network the device sees, as `SSID:passphrase` (an empty passphrase is an open
+    /// network). Repeat for several.
+    #[arg(long = "network", value_name = "SSID:PASSPHRASE")]
+    networks: Vec<String>,
+    /// How long joining a network takes, in milliseconds (after the firmware's 1 s apply delay).
+    #[arg(long, default_value_t = 1500)]
+    join_ms: u64,
+    /// Fault: drop the connection at exchange N.
+    #[arg(long, value_name = "N")]
+    drop_at: Option<u32>,
+    /// Fault: corrupt the reply of exchange N.
+    #[arg(long, value_name = "N")]
+    corrupt_at: Option<u32>,
+    /// Fault: reboot (session and configuration lost) at exchange N.
+    #[arg(long, value_name = "N")]
+    reboot_at: Option<u32>,
+    /// Fault: delay every reply by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
+    /// Fault: never finish joining the network.
+    #[arg(long)]
+    never_connect: bool,
+}
+
+fn parse_network(spec: &str) -> Result<SimNetwork, Failure> {
+    let (ssid, passphrase) = spec.split_once(':').ok_or_else(|| {
+        Failure::new(Code::Usage, format!("--network wants SSID:passphrase, got `{spec}` (no colon)"))
+    })?;
+    if ssid.is_empty() || ssid.len() > 32 {
+        return Err(Failure::new(Code::Usage, format!("network name `{ssid}` must be 1 to 32 bytes")));
+    }
+    Ok(SimNetwork::new(ssid, SecretString::new(passphrase)))
+}
+
+impl DeviceArgs {
+    fn config(&self) -> Result<DeviceConfig, Failure> {
+        let security = match self.security {
+            SecurityArg::Sec0 => SimSecurity::Sec0,
+            SecurityArg::Sec1 => SimSecurity::Sec1 { pop: self.pop.clone().map(SecretString::new) },
+            SecurityArg::Sec2 => SimSecurity::Sec2 {
+                username: self.username.clone(),
+                password: SecretString::new(self.password.clone().ok_or_else(|| {
+                    Failure::new(Code::Usage, "security 2 needs --password (or UNBOX_SIM_PASSWORD)")
+                })?),
+                patch_version: self.patch_version,
+            },
+        };
+        let mut config = DeviceConfig::new(&self.name)
+            .with_security(security)
+            .with_timing(Duration::from_secs(1), Duration::from_millis(self.join_ms))
+            .with_faults(Faults {
+                drop_at_exchange: self.drop_at,
+                corrupt_reply_at: self.corrupt_at,
+                reboot_at_exchange: self.reboot_at,
+                reply_delay: Duration::from_millis(self.delay_ms),
+                never_connect: self.never_connect,
+            });
+        for spec in &self.networks {
+            config = config.with_network(parse_network(spec)?);
+        }
+        Ok(config)
+    }
+}
+
+/// Runs a simulator command until Ctrl-C.
+pub async fn run(command: SimCommand) -> Result<(), Failure> {
+    match command {
+        SimCommand::Device(args) => {
+            let config = args.config()?;
+            let device = SimDevice::new(config, Vec::new());
+            let server = SoftApServer::bind(device, &args.listen)
+                .await
+                .map_err(|e| Failure::new(Code::Usage, format!("cannot listen on {}: {e}", args.listen)))?;
+            println!("simulated device {} listening on {}", args.name, server.address());
+            wait_for_ctrl_c().await;
+            server.shutdown();
+            println!("stopped");
+            Ok(())
+        }
+    }
+}
+
+async fn wait_for_ctrl_c() {
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        tracing::warn!(%error, "cannot listen for Ctrl-C; stopping");
+    }
+}

@@ -1,0 +1,184 @@
+//! A secure protocomm session with one device: version info, security policy, handshake, and
+//! encrypted request/reply on any endpoint.
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+use super::DeviceError;
+use super::info::{DeviceInfo, VERSION_ENDPOINT, VERSION_REQUEST};
+use crate::security::{
+    ClientCredentials, ClientHandshake, HandshakeStep, SecurityLevel, SessionCipher, client_handshake,
+};
+use crate::transport::Transport;
+
+/// The endpoint that carries the security handshake.
+pub const SESSION_ENDPOINT: &str = "prov-session";
+
+/// Which weak security schemes the caller accepts. Both are refused by default: security 0
+/// sends the Wi-Fi passphrase in clear, and security 1 without a PoP lets anyone in radio
+/// range impersonate the device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SecurityPolicy {
+    /// Accept devices running security 0 (no encryption at all).
+    pub allow_unencrypted: bool,
+    /// Accept security 1 devices that have no proof of possession.
+    pub allow_sec1_without_pop: bool,
+}
+
+impl SecurityPolicy {
+    /// Checks a device against the policy before any secret is sent to it.
+    pub fn check(&self, info: &DeviceInfo, credentials: &ClientCredentials) -> Result<(), DeviceError> {
+        match info.security {
+            SecurityLevel::Sec0 if !self.allow_unencrypted => Err(DeviceError::RefusedByPolicy(
+                "the device runs security 0, which sends your Wi-Fi password unencrypted; \
+                 refusing unless unencrypted devices are explicitly allowed"
+                    .into(),
+            )),
+            SecurityLevel::Sec1 if !self.allow_sec1_without_pop => {
+                let empty_pop = matches!(credentials, ClientCredentials::Sec1 { pop } if pop.is_empty());
+                if info.lacks_pop() || empty_pop {
+                    Err(DeviceError::RefusedByPolicy(
+                        "the device runs security 1 without a proof of possession, so its identity \
+                         cannot be checked; refusing unless such devices are explicitly allowed"
+                            .into(),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// An established secure session. Every request and reply passes through the session cipher in
+/// order; after a failed exchange the session is out of step and refuses further requests.
+pub struct DeviceSession {
+    transport: Arc<dyn Transport>,
+    info: DeviceInfo,
+    cipher: Mutex<Option<Box<dyn SessionCipher>>>,
+}
+
+impl std::fmt::Debug for DeviceSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceSession")
+            .field("transport", &self.transport.kind())
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+impl DeviceSession {
+    /// Asks the device for its version info and capabilities (plaintext, before any handshake).
+    pub async fn read_info(transport: &dyn Transport) -> Result<DeviceInfo, DeviceError> {
+        let reply = transport.exchange(VERSION_ENDPOINT, VERSION_REQUEST).await?;
+        Ok(DeviceInfo::parse(&reply)?)
+    }
+
+    /// Reads the device's info, checks it against `policy` and the credentials, and runs the
+    /// handshake. Two exchanges for security 1 and 2, one for security 0, plus the version read.
+    pub async fn open(
+        transport: Arc<dyn Transport>,
+        credentials: &ClientCredentials,
+        policy: &SecurityPolicy,
+    ) -> Result<Self, DeviceError> {
+        let info = Self::read_info(transport.as_ref()).await?;
+        policy.check(&info, credentials)?;
+        let credentials = fit_credentials(&info, credentials)?;
+        Self::establish(transport, info, client_handshake(&credentials)).await
+    }
+
+    /// Runs a given handshake with a device whose info is already known (deterministic keys in
+    /// tests, or a caller that read the info itself).
+    pub async fn establish(
+        transport: Arc<dyn Transport>,
+        info: DeviceInfo,
+        mut handshake: Box<dyn ClientHandshake>,
+    ) -> Result<Self, DeviceError> {
+        let mut request = handshake.start()?;
+        for step in 0.. {
+            let reply = match transport.exchange(SESSION_ENDPOINT, &request).await {
+                Ok(reply) => reply,
+                // The firmware fails the handler (closing the link) when the client's proof does not
+                // verify, which is the second step of security 1 and 2.
+                Err(source) if step > 0 && source.ends_session() => {
+                    return Err(DeviceError::HandshakeRejected { source });
+                }
+                Err(error) => return Err(error.into()),
+            };
+            match handshake.on_reply(&reply)? {
+                HandshakeStep::Send(next) => request = next,
+                HandshakeStep::Established(cipher) => {
+                    tracing::debug!(security = ?info.security, "secure session established");
+                    return Ok(Self { transport, info, cipher: Mutex::new(Some(cipher)) });
+                }
+            }
+        }
+        unreachable!("the handshake loop only ends by returning")
+    }
+
+    /// The device's version info.
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    /// The link this session runs on.
+    pub fn transport(&self) -> &Arc<dyn Transport> {
+        &self.transport
+    }
+
+    /// Largest plaintext one request may carry on this link.
+    pub fn max_plaintext_len(&self) -> usize {
+        self.transport.max_message_len().saturating_sub(16)
+    }
+
+    /// Sends an encrypted request to `endpoint` (a standard one or an application's custom
+    /// endpoint) and returns the decrypted reply.
+    pub async fn request(&self, endpoint: &str, plaintext: &[u8]) -> Result<Vec<u8>, DeviceError> {
+        let mut guard = self.cipher.lock().await;
+        let cipher = guard.as_mut().ok_or(DeviceError::SessionBroken)?;
+        let encrypted = cipher.encrypt(plaintext)?;
+        let result = match self.transport.exchange(endpoint, &encrypted).await {
+            Ok(reply) => cipher.decrypt(&reply).map_err(DeviceError::from),
+            Err(error) => Err(error.into()),
+        };
+        if result.is_err() {
+            // The request consumed keystream or a nonce the device may not have seen (or the
+            // reply's was not consumed): the two sides are out of step for good.
+            *guard = None;
+        }
+        result
+    }
+
+    /// Ends the session and the link.
+    pub async fn close(&self) {
+        self.cipher.lock().await.take();
+        self.transport.close().await;
+    }
+}
+
+/// Checks that the credentials are for the device's scheme and applies its patch version.
+fn fit_credentials(
+    info: &DeviceInfo,
+    credentials: &ClientCredentials,
+) -> Result<ClientCredentials, DeviceError> {
+    let given = match credentials {
+        ClientCredentials::Sec0 => SecurityLevel::Sec0,
+        ClientCredentials::Sec1 { .. } => SecurityLevel::Sec1,
+        ClientCredentials::Sec2 { .. } => SecurityLevel::Sec2,
+    };
+    match (info.security, credentials) {
+        (SecurityLevel::Sec2, ClientCredentials::Sec2 { username, password, .. }) => {
+            Ok(ClientCredentials::Sec2 {
+                username: username.clone(),
+                password: password.clone(),
+                patch_version: info.security_patch,
+            })
+        }
+        (SecurityLevel::Sec1, ClientCredentials::Sec1 { .. }) => Ok(credentials.clone()),
+        // A device that runs no security needs no credentials, whatever the caller holds.
+        (SecurityLevel::Sec0, _) => Ok(ClientCredentials::Sec0),
+        (device, _) => Err(DeviceError::CredentialsMismatch { device, given }),
+    }
+}

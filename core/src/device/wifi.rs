@@ -1,0 +1,465 @@
+//! Wi-Fi provisioning over a secure session: scan from the device (`prov-scan`), send and apply
+//! credentials and follow the connection (`prov-config`).
+
+use std::time::Duration;
+
+use super::{DeviceError, DeviceSession, check_status, decode, unexpected};
+use crate::proto::{
+    self, CmdApplyConfig, CmdGetStatus, CmdScanResult, CmdScanStart, CmdScanStatus, CmdSetConfig,
+    WiFiConfigMsgType, WiFiConfigPayload, WiFiScanMsgType, WiFiScanPayload, WifiConnectFailedReason,
+    WifiStationState, wi_fi_config_payload, wi_fi_scan_payload,
+};
+use crate::secret::SecretString;
+use prost::Message;
+
+/// The endpoint for Wi-Fi scans.
+pub const SCAN_ENDPOINT: &str = "prov-scan";
+/// The endpoint for Wi-Fi configuration and status.
+pub const CONFIG_ENDPOINT: &str = "prov-config";
+
+/// Encoded size bound of one scan result entry (SSID 32, BSSID 6, numbers and tags).
+const SCAN_ENTRY_MAX_LEN: usize = 64;
+/// Most results a device returns per scan (`CONFIG_WIFI_PROV_SCAN_MAX_ENTRIES`).
+const SCAN_MAX_ENTRIES: usize = 16;
+/// Value limits of ESP BLE characteristics by firmware build (sec2 enabled or not).
+const BLE_VALUE_LIMIT_SEC2: usize = 481;
+const BLE_VALUE_LIMIT_SEC01: usize = 257;
+
+/// The credentials of the network the device should join.
+#[derive(Debug, Clone)]
+pub struct WifiCredentials {
+    /// Network name, 1 to 32 bytes.
+    pub ssid: String,
+    /// Passphrase: empty for an open network, else 8 to 63 characters.
+    pub passphrase: SecretString,
+    /// Pin the access point by BSSID.
+    pub bssid: Option<[u8; 6]>,
+    /// Hint the channel (0 = any).
+    pub channel: u8,
+}
+
+impl WifiCredentials {
+    /// Credentials for a network by name and passphrase.
+    pub fn new(ssid: impl Into<String>, passphrase: impl Into<SecretString>) -> Self {
+        Self { ssid: ssid.into(), passphrase: passphrase.into(), bssid: None, channel: 0 }
+    }
+
+    /// Checks the limits the firmware enforces, so the user hears about them before sending.
+    pub fn validate(&self) -> Result<(), DeviceError> {
+        if self.ssid.is_empty() || self.ssid.len() > 32 {
+            return Err(DeviceError::InvalidInput(format!(
+                "the network name must be 1 to 32 bytes long, this one is {} bytes",
+                self.ssid.len()
+            )));
+        }
+        let len = self.passphrase.expose().len();
+        if len != 0 && !(8..=63).contains(&len) {
+            return Err(DeviceError::InvalidInput(format!(
+                "a Wi-Fi password has 8 to 63 characters (or none for an open network), this one has {len}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Wi-Fi authentication modes as the device reports them. The firmware passes its raw enum
+/// through, so values beyond WPA2/WPA3 (WAPI, OWE, ...) arrive as [`AuthMode::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// No security.
+    Open,
+    /// WEP.
+    Wep,
+    /// WPA personal.
+    WpaPsk,
+    /// WPA2 personal.
+    Wpa2Psk,
+    /// WPA/WPA2 personal.
+    WpaWpa2Psk,
+    /// WPA2 enterprise.
+    Wpa2Enterprise,
+    /// WPA3 personal.
+    Wpa3Psk,
+    /// WPA2/WPA3 personal.
+    Wpa2Wpa3Psk,
+    /// A mode this protocol version does not name.
+    Other(i32),
+}
+
+impl AuthMode {
+    /// Maps the wire value.
+    pub fn from_wire(value: i32) -> Self {
+        use proto::WifiAuthMode as W;
+        match W::try_from(value) {
+            Ok(W::Open) => Self::Open,
+            Ok(W::Wep) => Self::Wep,
+            Ok(W::WpaPsk) => Self::WpaPsk,
+            Ok(W::Wpa2Psk) => Self::Wpa2Psk,
+            Ok(W::WpaWpa2Psk) => Self::WpaWpa2Psk,
+            Ok(W::Wpa2Enterprise) => Self::Wpa2Enterprise,
+            Ok(W::Wpa3Psk) => Self::Wpa3Psk,
+            Ok(W::Wpa2Wpa3Psk) => Self::Wpa2Wpa3Psk,
+            Err(_) => Self::Other(value),
+        }
+    }
+
+    /// The wire value.
+    pub fn to_wire(self) -> i32 {
+        use proto::WifiAuthMode as W;
+        match self {
+            Self::Open => W::Open as i32,
+            Self::Wep => W::Wep as i32,
+            Self::WpaPsk => W::WpaPsk as i32,
+            Self::Wpa2Psk => W::Wpa2Psk as i32,
+            Self::WpaWpa2Psk => W::WpaWpa2Psk as i32,
+            Self::Wpa2Enterprise => W::Wpa2Enterprise as i32,
+            Self::Wpa3Psk => W::Wpa3Psk as i32,
+            Self::Wpa2Wpa3Psk => W::Wpa2Wpa3Psk as i32,
+            Self::Other(value) => value,
+        }
+    }
+
+    /// Whether joining needs a passphrase.
+    pub fn needs_passphrase(self) -> bool {
+        !matches!(self, Self::Open)
+    }
+}
+
+/// A network the device sees.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WifiNetworkSeen {
+    /// Network name (lossy UTF-8; raw bytes in `ssid_bytes`).
+    pub ssid: String,
+    /// The SSID exactly as broadcast.
+    pub ssid_bytes: Vec<u8>,
+    /// Access point address, when reported.
+    pub bssid: Option<[u8; 6]>,
+    /// Channel.
+    pub channel: u32,
+    /// Signal strength in dBm.
+    pub rssi: i32,
+    /// Authentication mode.
+    pub auth: AuthMode,
+}
+
+/// How the device should scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Passive instead of active scanning.
+    pub passive: bool,
+    /// Channels per group; the device pauses between groups to keep its own AP beaconing
+    /// (ESP clients use 5 on SoftAP, 0 = all at once, on BLE).
+    pub group_channels: u32,
+    /// Time per channel in milliseconds (0 = firmware default).
+    pub period_ms: u32,
+}
+
+impl ScanOptions {
+    /// The options Espressif's clients use on each kind of link.
+    pub fn for_transport(kind: crate::transport::TransportKind) -> Self {
+        let group_channels = if kind == crate::transport::TransportKind::SoftAp { 5 } else { 0 };
+        Self { passive: false, group_channels, period_ms: 0 }
+    }
+}
+
+/// Where the device stands in joining the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WifiStatus {
+    /// Still trying; recent firmware says how many attempts remain after a failed one.
+    Connecting {
+        /// Attempts left, when the firmware reports a failed attempt.
+        attempts_remaining: Option<u32>,
+    },
+    /// Joined, with its address.
+    Connected(ConnectedInfo),
+    /// Gave up.
+    Failed(WifiFailure),
+    /// Not connected and not trying (no configuration applied).
+    Disconnected,
+}
+
+/// The device's connection once joined.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectedInfo {
+    /// IPv4 address the device obtained.
+    pub ip4_addr: String,
+    /// The network joined.
+    pub ssid: String,
+    /// The access point joined.
+    pub bssid: Option<[u8; 6]>,
+    /// The channel.
+    pub channel: i32,
+    /// Authentication mode in use.
+    pub auth: AuthMode,
+}
+
+/// Why the device could not join the network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WifiFailure {
+    /// The access point refused the passphrase.
+    #[error("the device could not join the network: the Wi-Fi password is wrong; enter it again")]
+    AuthError,
+    /// No access point with that name was in range of the device.
+    #[error(
+        "the device cannot find the network; check its name and that the device is in range of the router"
+    )]
+    NetworkNotFound,
+    /// The device kept trying until the deadline.
+    #[error("the device did not finish joining the network within {0:?}; check the router and try again")]
+    TimedOut(Duration),
+}
+
+impl WifiFailure {
+    /// Whether retrying with the same credentials can help.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, Self::AuthError)
+    }
+}
+
+/// How to follow the device while it joins: poll fast at first (devices join in 1–5 s), then
+/// back off, until a deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusPolling {
+    /// Wait before the first poll.
+    pub initial_delay: Duration,
+    /// Upper bound of the wait between polls.
+    pub max_delay: Duration,
+    /// Give up after this long.
+    pub deadline: Duration,
+}
+
+impl Default for StatusPolling {
+    fn default() -> Self {
+        Self {
+            initial_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(2),
+            deadline: Duration::from_secs(60),
+        }
+    }
+}
+
+impl StatusPolling {
+    /// The wait after `delay`: one and a half times longer, capped.
+    fn next_delay(&self, delay: Duration) -> Duration {
+        (delay * 3 / 2).min(self.max_delay)
+    }
+}
+
+fn bssid(bytes: &[u8]) -> Option<[u8; 6]> {
+    bytes.try_into().ok()
+}
+
+impl DeviceSession {
+    async fn scan_request(&self, payload: WiFiScanPayload) -> Result<WiFiScanPayload, DeviceError> {
+        let expected = payload.msg + 1;
+        let reply: WiFiScanPayload =
+            decode(SCAN_ENDPOINT, &self.request(SCAN_ENDPOINT, &payload.encode_to_vec()).await?)?;
+        if reply.msg != expected {
+            return Err(unexpected(SCAN_ENDPOINT, reply.msg));
+        }
+        check_status(SCAN_ENDPOINT, reply.status)?;
+        Ok(reply)
+    }
+
+    /// Sends a config command. The encoded request is zeroized afterwards and the caller's
+    /// payload is consumed: set-config carries the passphrase.
+    async fn config_request(
+        &self,
+        mut payload: WiFiConfigPayload,
+    ) -> Result<wi_fi_config_payload::Payload, DeviceError> {
+        let expected = payload.msg + 1;
+        let encoded = zeroize::Zeroizing::new(payload.encode_to_vec());
+        if let Some(wi_fi_config_payload::Payload::CmdSetConfig(command)) = payload.payload.as_mut() {
+            zeroize::Zeroize::zeroize(&mut command.passphrase);
+        }
+        let reply: WiFiConfigPayload =
+            decode(CONFIG_ENDPOINT, &self.request(CONFIG_ENDPOINT, &encoded).await?)?;
+        if reply.msg != expected {
+            return Err(unexpected(CONFIG_ENDPOINT, reply.msg));
+        }
+        reply.payload.ok_or_else(|| unexpected(CONFIG_ENDPOINT, "no payload"))
+    }
+
+    /// How many scan results fit in one reply on this link and security.
+    pub fn scan_page_size(&self) -> usize {
+        let mut limit = self.transport().max_message_len();
+        if self.transport().kind() == crate::transport::TransportKind::Ble {
+            let value_limit = match self.info().security {
+                crate::security::SecurityLevel::Sec2 => BLE_VALUE_LIMIT_SEC2,
+                _ => BLE_VALUE_LIMIT_SEC01,
+            };
+            limit = limit.min(value_limit);
+        }
+        (limit.saturating_sub(32) / SCAN_ENTRY_MAX_LEN).clamp(1, SCAN_MAX_ENTRIES)
+    }
+
+    /// Asks the device to scan and returns what it sees, strongest first. Uses a blocking scan
+    /// (the reply comes when the scan is done), one status read and as few result pages as the
+    /// link allows.
+    pub async fn scan_wifi(&self, options: ScanOptions) -> Result<Vec<WifiNetworkSeen>, DeviceError> {
+        let start = CmdScanStart {
+            blocking: true,
+            passive: options.passive,
+            group_channels: options.group_channels,
+            period_ms: options.period_ms,
+        };
+        self.scan_request(WiFiScanPayload {
+            msg: WiFiScanMsgType::TypeCmdScanStart as i32,
+            status: 0,
+            payload: Some(wi_fi_scan_payload::Payload::CmdScanStart(start)),
+        })
+        .await?;
+        let status = self
+            .scan_request(WiFiScanPayload {
+                msg: WiFiScanMsgType::TypeCmdScanStatus as i32,
+                status: 0,
+                payload: Some(wi_fi_scan_payload::Payload::CmdScanStatus(CmdScanStatus {})),
+            })
+            .await?;
+        let Some(wi_fi_scan_payload::Payload::RespScanStatus(status)) = status.payload else {
+            return Err(unexpected(SCAN_ENDPOINT, "scan status without payload"));
+        };
+        let total = status.result_count as usize;
+        let page = self.scan_page_size();
+        let mut networks = Vec::with_capacity(total.min(SCAN_MAX_ENTRIES * 4));
+        while networks.len() < total {
+            let count = page.min(total - networks.len());
+            let reply = self
+                .scan_request(WiFiScanPayload {
+                    msg: WiFiScanMsgType::TypeCmdScanResult as i32,
+                    status: 0,
+                    payload: Some(wi_fi_scan_payload::Payload::CmdScanResult(CmdScanResult {
+                        start_index: networks.len() as u32,
+                        count: count as u32,
+                    })),
+                })
+                .await?;
+            let Some(wi_fi_scan_payload::Payload::RespScanResult(result)) = reply.payload else {
+                return Err(unexpected(SCAN_ENDPOINT, "scan results without payload"));
+            };
+            if result.entries.is_empty() {
+                return Err(unexpected(SCAN_ENDPOINT, "an empty page of scan results"));
+            }
+            networks.extend(result.entries.into_iter().take(count).map(|entry| WifiNetworkSeen {
+                ssid: String::from_utf8_lossy(&entry.ssid).into_owned(),
+                bssid: bssid(&entry.bssid),
+                ssid_bytes: entry.ssid,
+                channel: entry.channel,
+                rssi: entry.rssi,
+                auth: AuthMode::from_wire(entry.auth),
+            }));
+        }
+        networks.sort_by(|a, b| b.rssi.cmp(&a.rssi));
+        Ok(networks)
+    }
+
+    /// Sends the network credentials (kept in the device's RAM until applied).
+    pub async fn set_wifi_config(&self, credentials: &WifiCredentials) -> Result<(), DeviceError> {
+        credentials.validate()?;
+        let command = CmdSetConfig {
+            ssid: credentials.ssid.as_bytes().to_vec(),
+            passphrase: credentials.passphrase.expose().as_bytes().to_vec(),
+            bssid: credentials.bssid.map(|b| b.to_vec()).unwrap_or_default(),
+            channel: i32::from(credentials.channel),
+        };
+        let reply = self
+            .config_request(WiFiConfigPayload {
+                msg: WiFiConfigMsgType::TypeCmdSetConfig as i32,
+                payload: Some(wi_fi_config_payload::Payload::CmdSetConfig(command)),
+            })
+            .await?;
+        match reply {
+            wi_fi_config_payload::Payload::RespSetConfig(resp) => check_status(CONFIG_ENDPOINT, resp.status),
+            _ => Err(unexpected(CONFIG_ENDPOINT, "set-config reply of another kind")),
+        }
+    }
+
+    /// Tells the device to join the network it was given. It starts about a second later.
+    pub async fn apply_wifi_config(&self) -> Result<(), DeviceError> {
+        let reply = self
+            .config_request(WiFiConfigPayload {
+                msg: WiFiConfigMsgType::TypeCmdApplyConfig as i32,
+                payload: Some(wi_fi_config_payload::Payload::CmdApplyConfig(CmdApplyConfig {})),
+            })
+            .await?;
+        match reply {
+            wi_fi_config_payload::Payload::RespApplyConfig(resp) => {
+                check_status(CONFIG_ENDPOINT, resp.status)
+            }
+            _ => Err(unexpected(CONFIG_ENDPOINT, "apply-config reply of another kind")),
+        }
+    }
+
+    /// Reads the device's Wi-Fi station status once.
+    pub async fn wifi_status(&self) -> Result<WifiStatus, DeviceError> {
+        let reply = self
+            .config_request(WiFiConfigPayload {
+                msg: WiFiConfigMsgType::TypeCmdGetStatus as i32,
+                payload: Some(wi_fi_config_payload::Payload::CmdGetStatus(CmdGetStatus {})),
+            })
+            .await?;
+        let wi_fi_config_payload::Payload::RespGetStatus(resp) = reply else {
+            return Err(unexpected(CONFIG_ENDPOINT, "status reply of another kind"));
+        };
+        check_status(CONFIG_ENDPOINT, resp.status)?;
+        use proto::resp_get_status::State;
+        let state = WifiStationState::try_from(resp.sta_state)
+            .map_err(|_| DeviceError::UnknownValue { field: "sta_state", value: resp.sta_state })?;
+        Ok(match (state, resp.state) {
+            (WifiStationState::Connected, Some(State::Connected(c))) => {
+                WifiStatus::Connected(ConnectedInfo {
+                    ip4_addr: c.ip4_addr,
+                    ssid: String::from_utf8_lossy(&c.ssid).into_owned(),
+                    bssid: bssid(&c.bssid),
+                    channel: c.channel,
+                    auth: AuthMode::from_wire(c.auth_mode),
+                })
+            }
+            (WifiStationState::Connected, _) => {
+                return Err(unexpected(CONFIG_ENDPOINT, "connected without details"));
+            }
+            (WifiStationState::Connecting, Some(State::AttemptFailed(a))) => {
+                WifiStatus::Connecting { attempts_remaining: Some(a.attempts_remaining) }
+            }
+            (WifiStationState::Connecting, _) => WifiStatus::Connecting { attempts_remaining: None },
+            (WifiStationState::Disconnected, _) => WifiStatus::Disconnected,
+            (WifiStationState::ConnectionFailed, Some(State::FailReason(reason))) => {
+                match WifiConnectFailedReason::try_from(reason) {
+                    Ok(WifiConnectFailedReason::AuthError) => WifiStatus::Failed(WifiFailure::AuthError),
+                    Ok(WifiConnectFailedReason::NetworkNotFound) => {
+                        WifiStatus::Failed(WifiFailure::NetworkNotFound)
+                    }
+                    Err(_) => return Err(DeviceError::UnknownValue { field: "fail_reason", value: reason }),
+                }
+            }
+            // Firmware sends reason 0 (AuthError) as an omitted field.
+            (WifiStationState::ConnectionFailed, _) => WifiStatus::Failed(WifiFailure::AuthError),
+        })
+    }
+
+    /// Polls the status until the device is connected or has failed, reporting every status
+    /// read to `on_status`. Starts fast and backs off; stops at the polling deadline.
+    pub async fn wait_for_wifi(
+        &self,
+        polling: StatusPolling,
+        mut on_status: impl FnMut(&WifiStatus) + Send,
+    ) -> Result<ConnectedInfo, DeviceError> {
+        let started = tokio::time::Instant::now();
+        let mut delay = polling.initial_delay;
+        loop {
+            tokio::time::sleep(delay).await;
+            let status = self.wifi_status().await?;
+            on_status(&status);
+            match status {
+                WifiStatus::Connected(info) => return Ok(info),
+                WifiStatus::Failed(failure) => return Err(failure.into()),
+                WifiStatus::Connecting { .. } | WifiStatus::Disconnected => {}
+            }
+            if started.elapsed() + delay > polling.deadline {
+                return Err(WifiFailure::TimedOut(polling.deadline).into());
+            }
+            delay = polling.next_delay(delay);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! A simulated ESP-IDF device in provisioning mode: protocomm endpoints, one security session at
+//! a time, the Wi-Fi state machine, custom endpoints, fault injection and exchange counters.
+//! The link layers ([`crate::softap`], [`crate::ble`]) feed it requests tagged with their
+//! session key (HTTP cookie or BLE connection handle).
+
+mod config;
+mod protocomm;
+mod wifi;
+
+pub use config::{DeviceConfig, Faults, SimSecurity};
+pub use protocomm::{CustomEndpoint, ExchangeStats, HandlerFailure, SessionKey, SimDevice};
+pub use wifi::{SimNetwork, StationState};
+
+use unbox_core::security::DeviceSecurity;
+
+/// The device side of the configured security scheme, fresh for a new session.
+fn new_device_security(security: &SimSecurity) -> Box<dyn DeviceSecurity> {
+    let _ = security;
+    todo!("wire to unbox_core::security once it lands")
+}

@@ -1,0 +1,202 @@
+//! The simulated device's SoftAP HTTP server, with ESP-IDF's socket and cookie rules:
+//! one open socket at a time (a new connection evicts the old one), `POST /<endpoint>` with a
+//! 1..4096-byte body, `Set-Cookie: session=<n>` on the first reply of a session, and a request
+//! that carries neither the session's cookie nor arrives on the session's socket starting a
+//! new session. A failed handler closes the socket without an HTTP answer.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::device::{SessionKey, SimDevice};
+
+const MAX_BODY: usize = 4096;
+
+#[derive(Default)]
+struct Sessions {
+    next_socket: u64,
+    open_socket: Option<(u64, oneshot::Sender<()>)>,
+    current: Option<HttpSession>,
+}
+
+#[derive(Clone, Copy)]
+struct HttpSession {
+    cookie: u32,
+    socket: u64,
+}
+
+/// A running SoftAP server for one simulated device.
+pub struct SoftApServer {
+    address: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl SoftApServer {
+    /// Serves `device` on `listener` until dropped or [`SoftApServer::shutdown`].
+    pub fn spawn(device: SimDevice, listener: TcpListener) -> std::io::Result<Self> {
+        let address = listener.local_addr()?;
+        let task = tokio::spawn(accept_loop(device, listener));
+        Ok(Self { address, task })
+    }
+
+    /// Binds `address` (e.g. `127.0.0.1:0`) and serves `device` there.
+    pub async fn bind(device: SimDevice, address: &str) -> std::io::Result<Self> {
+        Self::spawn(device, TcpListener::bind(address).await?)
+    }
+
+    /// The address the server listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops accepting and closes the open socket.
+    pub fn shutdown(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for SoftApServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn accept_loop(device: SimDevice, listener: TcpListener) {
+    let sessions = Arc::new(Mutex::new(Sessions::default()));
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else { continue };
+        let (close_tx, close_rx) = oneshot::channel();
+        let socket = {
+            let mut s = sessions.lock().unwrap_or_else(|p| p.into_inner());
+            s.next_socket += 1;
+            let socket = s.next_socket;
+            // max_open_sockets = 1 with LRU purge: the new connection evicts the old one.
+            if let Some((_, evicted)) = s.open_socket.replace((socket, close_tx)) {
+                let _ = evicted.send(());
+            }
+            socket
+        };
+        tracing::debug!(%peer, socket, "device: new socket");
+        let device = device.clone();
+        let sessions = sessions.clone();
+        connections.spawn(serve_socket(device, sessions, socket, stream, close_rx));
+        while connections.try_join_next().is_some() {}
+    }
+}
+
+async fn serve_socket(
+    device: SimDevice,
+    sessions: Arc<Mutex<Sessions>>,
+    socket: u64,
+    stream: tokio::net::TcpStream,
+    close: oneshot::Receiver<()>,
+) {
+    let service = {
+        let sessions = sessions.clone();
+        service_fn(move |request| handle(device.clone(), sessions.clone(), socket, request))
+    };
+    let connection = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        result = connection => if let Err(error) = result {
+            tracing::debug!(socket, %error, "device: socket closed");
+        },
+        _ = close => tracing::debug!(socket, "device: socket evicted by a newer one"),
+    }
+    let mut s = sessions.lock().unwrap_or_else(|p| p.into_inner());
+    if s.open_socket.as_ref().is_some_and(|(open, _)| *open == socket) {
+        s.open_socket = None;
+    }
+}
+
+/// The handler failed: hyper closes the connection without writing a response.
+#[derive(Debug)]
+struct DropSocket;
+
+impl std::fmt::Display for DropSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("handler failed; closing the socket")
+    }
+}
+
+impl std::error::Error for DropSocket {}
+
+fn cookie_value(request: &Request<Incoming>) -> Option<u32> {
+    request.headers().get_all(header::COOKIE).iter().find_map(|value| {
+        value.to_str().ok()?.split(';').find_map(|pair| pair.trim().strip_prefix("session=")?.parse().ok())
+    })
+}
+
+fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response
+}
+
+async fn handle(
+    device: SimDevice,
+    sessions: Arc<Mutex<Sessions>>,
+    socket: u64,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, DropSocket> {
+    let endpoint = request.uri().path().trim_start_matches('/').to_owned();
+    if request.method() != Method::POST {
+        return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "POST only"));
+    }
+    if !device.endpoint_names().contains(&endpoint) {
+        return Ok(plain(StatusCode::NOT_FOUND, "Nothing matches the given URI"));
+    }
+    let cookie = cookie_value(&request);
+    let (session, new_cookie) = {
+        let mut s = sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let same = match (s.current, cookie) {
+            (Some(current), Some(cookie)) => current.cookie == cookie,
+            (Some(current), None) => current.socket == socket,
+            (None, _) => false,
+        };
+        if same {
+            let current = s.current.as_mut().ok_or(DropSocket)?;
+            current.socket = socket;
+            (SessionKey::from(current.cookie), None)
+        } else {
+            if let Some(old) = s.current {
+                device.end_session(SessionKey::from(old.cookie));
+            }
+            let cookie = rand::random::<u32>();
+            s.current = Some(HttpSession { cookie, socket });
+            (SessionKey::from(cookie), Some(cookie))
+        }
+    };
+    let body =
+        Limited::new(request.into_body(), MAX_BODY).collect().await.map_err(|_| DropSocket)?.to_bytes();
+    let delay = device.config().faults.reply_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match device.handle(session, &endpoint, &body) {
+        Ok(reply) => {
+            tracing::info!(endpoint, request_len = body.len(), reply_len = reply.len(), "device: exchange");
+            let mut response = Response::new(Full::new(Bytes::from(reply)));
+            if let Some(cookie) = new_cookie {
+                let value = format!("session={cookie};Path=/");
+                response.headers_mut().insert(header::SET_COOKIE, value.parse().map_err(|_| DropSocket)?);
+            }
+            Ok(response)
+        }
+        Err(failure) => {
+            tracing::warn!(%failure, "device: handler failed, closing socket");
+            Err(DropSocket)
+        }
+    }
+}

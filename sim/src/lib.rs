@@ -6,4 +6,5 @@
 
 pub mod ble;
 pub mod device;
+pub mod idp;
 pub mod softap;

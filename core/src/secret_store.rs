@@ -33,7 +33,9 @@ pub enum SecretStoreError {
         reason: String,
     },
     /// The storage refused or failed the operation on `key`.
-    #[error("the secure storage could not handle `{key}` ({reason}); retry, or clear the entry and sign in again")]
+    #[error(
+        "the secure storage could not handle `{key}` ({reason}); retry, or clear the entry and sign in again"
+    )]
     Failed {
         /// The entry concerned.
         key: String,
@@ -118,10 +120,11 @@ impl KeyringSecretStore {
         let service = self.service.clone();
         let owned_key = key.to_owned();
         // Keyring calls block on IPC with the platform's credential service.
-        let outcome =
-            tokio::task::spawn_blocking(move || keyring::Entry::new(&service, &owned_key).and_then(operation))
-                .await
-                .map_err(|join| SecretStoreError::Failed { key: key.to_owned(), reason: join.to_string() })?;
+        let outcome = tokio::task::spawn_blocking(move || {
+            keyring::Entry::new(&service, &owned_key).and_then(operation)
+        })
+        .await
+        .map_err(|join| SecretStoreError::Failed { key: key.to_owned(), reason: join.to_string() })?;
         outcome.map_err(|error| keyring_error(key, &error))
     }
 }

@@ -50,7 +50,8 @@ async fn full_login_stores_tokens_the_provider_accepts() {
 #[tokio::test]
 async fn login_through_the_consent_page() {
     let clock = clock();
-    let idp = spawn(IdpConfig { auto_consent: false, clock: clock.clone(), ..IdpConfig::default() }).await.unwrap();
+    let idp =
+        spawn(IdpConfig { auto_consent: false, clock: clock.clone(), ..IdpConfig::default() }).await.unwrap();
     let h = harness(&idp, clock, Script::Approve).await;
     assert_eq!(h.session.login().await.unwrap().map(|identity| identity.subject), Some("user-alice".into()));
 }
@@ -92,12 +93,15 @@ async fn user_cancelling_stops_the_login() {
 #[tokio::test]
 async fn access_denied_carries_the_providers_description() {
     let clock = clock();
-    let idp = spawn(IdpConfig { auto_consent: false, clock: clock.clone(), ..IdpConfig::default() }).await.unwrap();
+    let idp =
+        spawn(IdpConfig { auto_consent: false, clock: clock.clone(), ..IdpConfig::default() }).await.unwrap();
     let h = harness(&idp, clock, Script::Deny).await;
     let error = h.session.login().await.unwrap_err();
     assert_eq!(
         error,
-        AuthError::Callback(CallbackError::Denied { description: Some("The user denied the request".into()) })
+        AuthError::Callback(CallbackError::Denied {
+            description: Some("The user denied the request".into())
+        })
     );
     assert!(!error.is_retryable());
 }
@@ -106,7 +110,8 @@ async fn access_denied_carries_the_providers_description() {
 async fn replayed_code_is_refused_and_revokes_the_first_tokens() {
     let clock = clock();
     let idp = idp_with_clock(clock.clone(), Duration::from_secs(3600)).await;
-    let client = AuthClient::discover(app_config(REDIRECT_URI), idp.base_url()).await.unwrap().with_clock(clock);
+    let client =
+        AuthClient::discover(app_config(REDIRECT_URI), idp.base_url()).await.unwrap().with_clock(clock);
     let agent = ScriptedAgent::new(Script::Approve);
     let request = client.begin_authorization();
     let callback = unbox_core::auth::AuthorizationAgent::authorize(
@@ -133,7 +138,9 @@ async fn swapped_pkce_challenge_makes_the_code_worthless() {
     let h = harness(&idp, clock, Script::SwapChallenge).await;
     assert_eq!(
         h.session.login().await,
-        Err(AuthError::Token(TokenError::InvalidGrant { description: Some("PKCE verification failed".into()) }))
+        Err(AuthError::Token(TokenError::InvalidGrant {
+            description: Some("PKCE verification failed".into())
+        }))
     );
 }
 

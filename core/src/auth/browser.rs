@@ -18,7 +18,8 @@ const LIST_SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
 impl BrowserLauncher {
     /// The commands in the `BROWSER` environment variable, then the platform's opener.
     pub fn from_env() -> Self {
-        let mut launcher = std::env::var("BROWSER").map(|value| Self::from_browser_var(&value)).unwrap_or_default();
+        let mut launcher =
+            std::env::var("BROWSER").map(|value| Self::from_browser_var(&value)).unwrap_or_default();
         launcher.commands.extend(Self::platform_default().commands);
         launcher
     }
@@ -95,7 +96,8 @@ mod tests {
     #[test]
     fn browser_var_is_a_list_of_commands() {
         let separator = LIST_SEPARATOR;
-        let launcher = BrowserLauncher::from_browser_var(&format!("firefox{separator}{separator} curl -sL %s "));
+        let launcher =
+            BrowserLauncher::from_browser_var(&format!("firefox{separator}{separator} curl -sL %s "));
         assert_eq!(
             launcher.commands,
             vec![vec!["firefox".to_owned()], vec!["curl".to_owned(), "-sL".to_owned(), "%s".to_owned()]]
@@ -119,6 +121,9 @@ mod tests {
             panic!("a missing browser must not count as opened");
         };
         assert!(reason.contains("unbox-no-such-browser-1"), "{reason}");
-        assert!(matches!(BrowserLauncher::default().open("https://idp/"), Err(AgentError::BrowserUnavailable { .. })));
+        assert!(matches!(
+            BrowserLauncher::default().open("https://idp/"),
+            Err(AgentError::BrowserUnavailable { .. })
+        ));
     }
 }

@@ -27,8 +27,7 @@ pub(crate) fn authorization_code(
     callback: &str,
     expected: &ExpectedCallback<'_>,
 ) -> Result<SecretString, CallbackError> {
-    let url =
-        Url::parse(callback).map_err(|error| CallbackError::Malformed { reason: error.to_string() })?;
+    let url = Url::parse(callback).map_err(|error| CallbackError::Malformed { reason: error.to_string() })?;
     let same_address = url.scheme() == expected.redirect_uri.scheme()
         && url.host() == expected.redirect_uri.host()
         && url.port_or_known_default() == expected.redirect_uri.port_or_known_default()
@@ -39,7 +38,9 @@ pub(crate) fn authorization_code(
     let mut params: HashMap<String, SecretString> = HashMap::new();
     for (name, value) in url.query_pairs() {
         if params.insert(name.to_string(), SecretString::new(value.into_owned())).is_some() {
-            return Err(CallbackError::Malformed { reason: format!("parameter `{name}` appears more than once") });
+            return Err(CallbackError::Malformed {
+                reason: format!("parameter `{name}` appears more than once"),
+            });
         }
     }
     let text = |name: &str| params.get(name).map(|value| provider_text(value.expose()));
@@ -53,8 +54,9 @@ pub(crate) fn authorization_code(
         (None, _) if expected.issuer_required => return Err(CallbackError::MissingIssuer),
         _ => {}
     }
-    let state_matches =
-        params.get("state").is_some_and(|state| constant_time_eq(state.expose().as_bytes(), expected.state.as_bytes()));
+    let state_matches = params
+        .get("state")
+        .is_some_and(|state| constant_time_eq(state.expose().as_bytes(), expected.state.as_bytes()));
     if !state_matches {
         return Err(CallbackError::StateMismatch);
     }
@@ -97,15 +99,22 @@ mod tests {
 
     #[test]
     fn accepts_a_matching_response() {
-        let code = check("http://127.0.0.1:5000/callback?code=c0de&state=st4te&iss=https%3A%2F%2Fidp.example");
+        let code =
+            check("http://127.0.0.1:5000/callback?code=c0de&state=st4te&iss=https%3A%2F%2Fidp.example");
         assert_eq!(code.unwrap().expose(), "c0de");
     }
 
     #[test]
     fn rejects_responses_of_other_attempts_or_issuers() {
         let iss = "iss=https%3A%2F%2Fidp.example";
-        assert_eq!(check(&format!("http://127.0.0.1:5000/callback?code=c&state=other&{iss}")), Err(CallbackError::StateMismatch));
-        assert_eq!(check(&format!("http://127.0.0.1:5000/callback?code=c&{iss}")), Err(CallbackError::StateMismatch));
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?code=c&state=other&{iss}")),
+            Err(CallbackError::StateMismatch)
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?code=c&{iss}")),
+            Err(CallbackError::StateMismatch)
+        );
         assert_eq!(
             check("http://127.0.0.1:5000/callback?code=c&state=st4te&iss=https%3A%2F%2Fevil.example"),
             Err(CallbackError::IssuerMismatch {
@@ -113,9 +122,18 @@ mod tests {
                 received: "https://evil.example".into()
             })
         );
-        assert_eq!(check("http://127.0.0.1:5000/callback?code=c&state=st4te"), Err(CallbackError::MissingIssuer));
-        assert_eq!(check(&format!("http://127.0.0.1:5001/callback?code=c&state=st4te&{iss}")), Err(CallbackError::WrongRedirect));
-        assert_eq!(check(&format!("http://127.0.0.1:5000/other?code=c&state=st4te&{iss}")), Err(CallbackError::WrongRedirect));
+        assert_eq!(
+            check("http://127.0.0.1:5000/callback?code=c&state=st4te"),
+            Err(CallbackError::MissingIssuer)
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5001/callback?code=c&state=st4te&{iss}")),
+            Err(CallbackError::WrongRedirect)
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/other?code=c&state=st4te&{iss}")),
+            Err(CallbackError::WrongRedirect)
+        );
         assert!(matches!(
             check(&format!("http://127.0.0.1:5000/callback?code=a&code=b&state=st4te&{iss}")),
             Err(CallbackError::Malformed { .. })
@@ -127,15 +145,23 @@ mod tests {
     fn reports_provider_errors_and_missing_codes() {
         let iss = "iss=https%3A%2F%2Fidp.example";
         assert_eq!(
-            check(&format!("http://127.0.0.1:5000/callback?error=access_denied&error_description=No+thanks&state=st4te&{iss}")),
+            check(&format!(
+                "http://127.0.0.1:5000/callback?error=access_denied&error_description=No+thanks&state=st4te&{iss}"
+            )),
             Err(CallbackError::Denied { description: Some("No thanks".into()) })
         );
         assert_eq!(
             check(&format!("http://127.0.0.1:5000/callback?error=invalid_scope&state=st4te&{iss}")),
             Err(CallbackError::Provider { error: "invalid_scope".into(), description: None })
         );
-        assert_eq!(check(&format!("http://127.0.0.1:5000/callback?state=st4te&{iss}")), Err(CallbackError::MissingCode));
-        assert_eq!(check(&format!("http://127.0.0.1:5000/callback?code=&state=st4te&{iss}")), Err(CallbackError::MissingCode));
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?state=st4te&{iss}")),
+            Err(CallbackError::MissingCode)
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?code=&state=st4te&{iss}")),
+            Err(CallbackError::MissingCode)
+        );
     }
 
     #[test]

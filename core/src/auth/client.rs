@@ -5,12 +5,13 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
+};
 use oauth2::{
-    AuthUrl, AuthorizationCode, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, ErrorResponseType,
-    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    RevocationUrl, Scope, StandardErrorResponse, StandardRevocableToken, StandardTokenResponse, TokenResponse as _,
-    TokenUrl,
+    AuthUrl, AuthorizationCode, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -19,8 +20,10 @@ use crate::secret::SecretString;
 
 use super::callback::{self, ExpectedCallback};
 use super::clock::{Clock, SystemClock};
-use super::error::{AuthError, ConfigError, DiscoveryError, IdTokenError, NeedsLoginReason, TokenError, provider_text};
-use super::http_client::{HttpFailure, OAuthHttpClient, provider_client};
+use super::error::{
+    AuthError, ConfigError, DiscoveryError, IdTokenError, NeedsLoginReason, TokenError, provider_text,
+};
+use super::http_client::{HttpFailure, OAuthHttpClient, error_chain, provider_client};
 use super::id_token::{self, Identity};
 use super::provider::{ProviderMetadata, is_loopback};
 use super::tokens::TokenSet;
@@ -90,7 +93,7 @@ type OAuth2Client = oauth2::Client<
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
-    EndpointMaybeSet,
+    EndpointNotSet,
     EndpointSet,
 >;
 
@@ -166,9 +169,15 @@ impl AuthClient {
         let oauth = oauth2::Client::new(oauth2::ClientId::new(config.client_id.clone()))
             .set_auth_uri(AuthUrl::from_url(metadata.authorization_endpoint.clone()))
             .set_token_uri(TokenUrl::from_url(metadata.token_endpoint.clone()))
-            .set_revocation_url_option(metadata.revocation_endpoint.clone().map(RevocationUrl::from_url))
             .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()));
-        Ok(Self { config, metadata, redirect_uri, oauth, http: OAuthHttpClient::new(http), clock: Arc::new(SystemClock) })
+        Ok(Self {
+            config,
+            metadata,
+            redirect_uri,
+            oauth,
+            http: OAuthHttpClient::new(http),
+            clock: Arc::new(SystemClock),
+        })
     }
 
     /// Uses `clock` for token expiry instead of the system clock.
@@ -278,27 +287,40 @@ impl AuthClient {
 
     /// Revokes the refresh token and the access token of `tokens` at the provider's revocation
     /// endpoint (RFC 7009). Returns `false` when the provider has no such endpoint.
+    ///
+    /// Sent directly rather than through `oauth2`, which refuses plain-http revocation
+    /// endpoints and so could not reach a loopback simulator.
     pub async fn revoke(&self, tokens: &TokenSet) -> Result<bool, TokenError> {
-        if self.metadata.revocation_endpoint.is_none() {
+        let Some(endpoint) = &self.metadata.revocation_endpoint else {
             return Ok(false);
-        }
-        let mut revocable = Vec::new();
+        };
         if let Some(refresh_token) = &tokens.refresh_token {
-            revocable.push(StandardRevocableToken::RefreshToken(RefreshToken::new(
-                refresh_token.expose().to_owned(),
-            )));
+            self.revoke_one(endpoint, refresh_token, "refresh_token").await?;
         }
-        revocable
-            .push(StandardRevocableToken::AccessToken(oauth2::AccessToken::new(tokens.access_token.expose().to_owned())));
-        for token in revocable {
-            let request = self
-                .oauth
-                .revoke_token(token)
-                .map_err(|error| TokenError::InvalidResponse { reason: error.to_string() })?;
-            request.request_async(&self.http).await.map_err(token_error)?;
-        }
+        self.revoke_one(endpoint, &tokens.access_token, "access_token").await?;
         tracing::debug!("tokens revoked");
         Ok(true)
+    }
+
+    async fn revoke_one(&self, endpoint: &Url, token: &SecretString, hint: &str) -> Result<(), TokenError> {
+        let form =
+            [("token", token.expose()), ("token_type_hint", hint), ("client_id", &self.config.client_id)];
+        let network = |error: reqwest::Error| TokenError::Network { reason: error_chain(&error) };
+        let response = self.http.client().post(endpoint.clone()).form(&form).send().await.map_err(network)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(TokenError::ServerUnavailable { status: status.as_u16() });
+        }
+        let body = response.bytes().await.map_err(network)?;
+        match serde_json::from_slice::<BasicRevocationErrorResponse>(&body) {
+            Ok(error) => Err(server_error(error.error().as_ref(), error.error_description())),
+            Err(_) => {
+                Err(TokenError::InvalidResponse { reason: format!("revocation answered HTTP {status}") })
+            }
+        }
     }
 }
 
@@ -322,16 +344,24 @@ fn checked_redirect_uri(config: &ClientConfig) -> Result<Url, ConfigError> {
 
 /// Turns a token response into a [`TokenSet`]; `previous` supplies the refresh token and ID
 /// token a refresh response may omit.
-fn token_set(response: TokenResponse, now: SystemTime, previous: Option<&TokenSet>) -> Result<TokenSet, TokenError> {
+fn token_set(
+    response: TokenResponse,
+    now: SystemTime,
+    previous: Option<&TokenSet>,
+) -> Result<TokenSet, TokenError> {
     if *response.token_type() != BasicTokenType::Bearer {
         return Err(TokenError::InvalidResponse {
-            reason: format!("token type `{}` is not supported", provider_text(response.token_type().as_ref())),
+            reason: format!(
+                "token type `{}` is not supported",
+                provider_text(response.token_type().as_ref())
+            ),
         });
     }
     if response.access_token().secret().is_empty() {
         return Err(TokenError::InvalidResponse { reason: "empty access token".into() });
     }
-    let keep = |field: fn(&TokenSet) -> &Option<SecretString>| previous.and_then(|tokens| field(tokens).clone());
+    let keep =
+        |field: fn(&TokenSet) -> &Option<SecretString>| previous.and_then(|tokens| field(tokens).clone());
     let scopes = match response.scopes() {
         Some(scopes) => scopes.iter().map(|scope| scope.to_string()).collect(),
         None => previous.map(|tokens| tokens.scopes.clone()).unwrap_or_default(),
@@ -353,23 +383,30 @@ fn token_set(response: TokenResponse, now: SystemTime, previous: Option<&TokenSe
     })
 }
 
+/// Maps an OAuth error response.
+fn server_error(error: &str, description: Option<&String>) -> TokenError {
+    let description = description.map(|text| provider_text(text));
+    match error {
+        "invalid_grant" => TokenError::InvalidGrant { description },
+        "invalid_client" => TokenError::InvalidClient { description },
+        other => TokenError::Rejected { error: provider_text(other), description },
+    }
+}
+
 /// Maps an `oauth2` failure to a [`TokenError`] without ever copying the response body (which
 /// may hold tokens) into the error.
-fn token_error<T: ErrorResponseType + AsRef<str> + std::fmt::Display + 'static>(
-    error: RequestTokenError<HttpFailure, StandardErrorResponse<T>>,
-) -> TokenError {
+fn token_error(error: RequestTokenError<HttpFailure, BasicErrorResponse>) -> TokenError {
     match error {
         RequestTokenError::ServerResponse(response) => {
-            let description = response.error_description().map(|text| provider_text(text));
-            match response.error().as_ref() {
-                "invalid_grant" => TokenError::InvalidGrant { description },
-                "invalid_client" => TokenError::InvalidClient { description },
-                other => TokenError::Rejected { error: provider_text(other), description },
-            }
+            server_error(response.error().as_ref(), response.error_description())
         }
-        RequestTokenError::Request(HttpFailure::ServerStatus(status)) => TokenError::ServerUnavailable { status },
+        RequestTokenError::Request(HttpFailure::ServerStatus(status)) => {
+            TokenError::ServerUnavailable { status }
+        }
         RequestTokenError::Request(HttpFailure::Network(reason)) => TokenError::Network { reason },
-        RequestTokenError::Request(HttpFailure::InvalidRequest(reason)) => TokenError::InvalidResponse { reason },
+        RequestTokenError::Request(HttpFailure::InvalidRequest(reason)) => {
+            TokenError::InvalidResponse { reason }
+        }
         RequestTokenError::Parse(error, _body) => {
             TokenError::InvalidResponse { reason: format!("unexpected content at `{}`", error.path()) }
         }
@@ -382,10 +419,12 @@ mod tests {
     use super::*;
 
     fn client(scopes: &[&str]) -> AuthClient {
-        let metadata = ProviderMetadata::new("https://idp.example/authorize", "https://idp.example/token", false)
-            .unwrap()
-            .with_issuer("https://idp.example", true);
-        let config = ClientConfig::new("unbox-app", "http://127.0.0.1:4567/callback").with_scopes(scopes.iter().copied());
+        let metadata =
+            ProviderMetadata::new("https://idp.example/authorize", "https://idp.example/token", false)
+                .unwrap()
+                .with_issuer("https://idp.example", true);
+        let config = ClientConfig::new("unbox-app", "http://127.0.0.1:4567/callback")
+            .with_scopes(scopes.iter().copied());
         AuthClient::new(config, metadata).unwrap()
     }
 
@@ -403,7 +442,10 @@ mod tests {
         assert_eq!(params["state"], request.state.expose());
         assert_eq!(params["nonce"], request.nonce.as_ref().unwrap().expose());
         let verifier = PkceCodeVerifier::new(request.pkce_verifier.expose().to_owned());
-        assert_eq!(params["code_challenge"], PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str());
+        assert_eq!(
+            params["code_challenge"],
+            PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str()
+        );
         let second = client.begin_authorization();
         assert_ne!(second.state.expose(), request.state.expose());
         assert_ne!(second.pkce_verifier.expose(), request.pkce_verifier.expose());
@@ -428,7 +470,10 @@ mod tests {
     fn redirect_uris_must_be_loopback_or_app_owned() {
         let metadata = ProviderMetadata::new("https://idp/authorize", "https://idp/token", false).unwrap();
         for accepted in ["http://127.0.0.1:9/cb", "com.example.unbox:/oauth", "https://app.example/cb"] {
-            assert!(AuthClient::new(ClientConfig::new("c", accepted), metadata.clone()).is_ok(), "{accepted}");
+            assert!(
+                AuthClient::new(ClientConfig::new("c", accepted), metadata.clone()).is_ok(),
+                "{accepted}"
+            );
         }
         assert!(matches!(
             AuthClient::new(ClientConfig::new("c", "http://192.168.1.2/cb"), metadata.clone()),
@@ -449,8 +494,14 @@ mod tests {
                 None,
             ))
         };
-        assert_eq!(token_error(response("invalid_grant")), TokenError::InvalidGrant { description: Some("why".into()) });
-        assert_eq!(token_error(response("invalid_client")), TokenError::InvalidClient { description: Some("why".into()) });
+        assert_eq!(
+            token_error(response("invalid_grant")),
+            TokenError::InvalidGrant { description: Some("why".into()) }
+        );
+        assert_eq!(
+            token_error(response("invalid_client")),
+            TokenError::InvalidClient { description: Some("why".into()) }
+        );
         assert_eq!(
             token_error(response("invalid_scope")),
             TokenError::Rejected { error: "invalid_scope".into(), description: Some("why".into()) }

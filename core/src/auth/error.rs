@@ -70,7 +70,9 @@ pub enum DiscoveryError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The provider could not be reached.
-    #[error("could not reach the identity provider at {url} ({reason}); check the internet connection and retry")]
+    #[error(
+        "could not reach the identity provider at {url} ({reason}); check the internet connection and retry"
+    )]
     Network {
         /// The metadata URL.
         url: String,
@@ -231,7 +233,9 @@ pub enum TokenError {
         reason: String,
     },
     /// The provider's answer is not a valid token response.
-    #[error("the identity provider sent an invalid token response ({reason}); contact support if this persists")]
+    #[error(
+        "the identity provider sent an invalid token response ({reason}); contact support if this persists"
+    )]
     InvalidResponse {
         /// What is wrong with it (never the body itself).
         reason: String,
@@ -383,9 +387,7 @@ mod tests {
         assert!(AuthError::from(TokenError::ServerUnavailable { status: 503 }).is_retryable());
         assert!(AuthError::from(TokenError::Network { reason: "reset".into() }).is_retryable());
         assert!(!AuthError::from(TokenError::InvalidGrant { description: None }).is_retryable());
-        assert!(
-            DiscoveryError::HttpStatus { url: "https://idp/".into(), status: 502 }.is_retryable()
-        );
+        assert!(DiscoveryError::HttpStatus { url: "https://idp/".into(), status: 502 }.is_retryable());
         assert!(!DiscoveryError::HttpStatus { url: "https://idp/".into(), status: 404 }.is_retryable());
     }
 }

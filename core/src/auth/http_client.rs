@@ -36,6 +36,11 @@ impl OAuthHttpClient {
     pub(crate) fn new(client: reqwest::Client) -> Self {
         Self { client }
     }
+
+    /// The underlying client, for requests `oauth2` does not make.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
 }
 
 /// Why a request to the identity provider produced no OAuth answer.
@@ -60,8 +65,11 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttpClient {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)
                 .map_err(|error| HttpFailure::InvalidRequest(error_chain(&error)))?;
-            let response =
-                self.client.execute(request).await.map_err(|error| HttpFailure::Network(error_chain(&error)))?;
+            let response = self
+                .client
+                .execute(request)
+                .await
+                .map_err(|error| HttpFailure::Network(error_chain(&error)))?;
             let status = response.status();
             if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
                 return Err(HttpFailure::ServerStatus(status.as_u16()));

@@ -74,7 +74,10 @@ pub(crate) fn validate(token: &str, expected: &Expected<'_>) -> Result<Identity,
     if let Some(issuer) = expected.issuer
         && claims.iss != issuer
     {
-        return Err(IdTokenError::IssuerMismatch { expected: issuer.to_owned(), found: provider_text(&claims.iss) });
+        return Err(IdTokenError::IssuerMismatch {
+            expected: issuer.to_owned(),
+            found: provider_text(&claims.iss),
+        });
     }
     let audience_ok = match &claims.aud {
         Audience::One(audience) => audience == expected.client_id,
@@ -89,7 +92,9 @@ pub(crate) fn validate(token: &str, expected: &Expected<'_>) -> Result<Identity,
     if claims.nonce.as_deref() != Some(expected.nonce) {
         return Err(IdTokenError::NonceMismatch);
     }
-    if !claims.exp.is_finite() || claims.exp + (CLOCK_LEEWAY.as_secs() as f64) <= unix_seconds(expected.now) as f64 {
+    if !claims.exp.is_finite()
+        || claims.exp + (CLOCK_LEEWAY.as_secs() as f64) <= unix_seconds(expected.now) as f64
+    {
         return Err(IdTokenError::Expired);
     }
     if claims.sub.is_empty() {
@@ -156,8 +161,14 @@ mod tests {
             validate(&with("iss", "https://evil.example".into()), &expected()),
             Err(IdTokenError::IssuerMismatch { .. })
         ));
-        assert_eq!(validate(&with("aud", "other-app".into()), &expected()), Err(IdTokenError::AudienceMismatch));
-        assert_eq!(validate(&with("nonce", "replayed".into()), &expected()), Err(IdTokenError::NonceMismatch));
+        assert_eq!(
+            validate(&with("aud", "other-app".into()), &expected()),
+            Err(IdTokenError::AudienceMismatch)
+        );
+        assert_eq!(
+            validate(&with("nonce", "replayed".into()), &expected()),
+            Err(IdTokenError::NonceMismatch)
+        );
         assert_eq!(validate(&with("exp", 1_699_999_000.into()), &expected()), Err(IdTokenError::Expired));
     }
 

@@ -59,7 +59,9 @@ impl LoopbackAgent {
             .map_err(|error| AgentError::Failed { reason: format!("cannot listen on 127.0.0.1: {error}") })?;
         let port = listener
             .local_addr()
-            .map_err(|error| AgentError::Failed { reason: format!("cannot read the listening port: {error}") })?
+            .map_err(|error| AgentError::Failed {
+                reason: format!("cannot read the listening port: {error}"),
+            })?
             .port();
         Ok(Self {
             listener,
@@ -178,7 +180,9 @@ async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
     let head = std::str::from_utf8(&head).ok()?;
     let mut request_line = head.lines().next()?.split(' ');
     match (request_line.next(), request_line.next(), request_line.next()) {
-        (Some("GET"), Some(target), Some(version)) if target.starts_with('/') && version.starts_with("HTTP/1.") => {
+        (Some("GET"), Some(target), Some(version))
+            if target.starts_with('/') && version.starts_with("HTTP/1.") =>
+        {
             Some(target.to_owned())
         }
         _ => None,
@@ -213,11 +217,15 @@ mod tests {
 
     #[tokio::test]
     async fn returns_the_callback_and_ignores_other_requests() {
-        let agent = LoopbackAgent::bind(|_| {}).await.unwrap().with_browser(BrowserLauncher::from_browser_var("true"));
+        let agent = LoopbackAgent::bind(|_| {})
+            .await
+            .unwrap()
+            .with_browser(BrowserLauncher::from_browser_var("true"));
         let port = port_of(&agent);
         assert_eq!(agent.redirect_uri(), format!("http://127.0.0.1:{port}/callback"));
         let redirect = agent.redirect_uri().to_owned();
-        let waiting = tokio::spawn(async move { agent.authorize("https://idp/authorize".into(), redirect).await });
+        let waiting =
+            tokio::spawn(async move { agent.authorize("https://idp/authorize".into(), redirect).await });
         let favicon = raw_request(port, "GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
         let post = raw_request(port, "POST /callback HTTP/1.1\r\nHost: x\r\n\r\n").await;

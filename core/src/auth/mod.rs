@@ -27,7 +27,9 @@ pub use agent::{AgentError, AuthorizationAgent};
 pub use browser::BrowserLauncher;
 pub use client::{AuthClient, AuthorizationRequest, ClientConfig, SignedIn};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{AuthError, CallbackError, ConfigError, DiscoveryError, IdTokenError, NeedsLoginReason, TokenError};
+pub use error::{
+    AuthError, CallbackError, ConfigError, DiscoveryError, IdTokenError, NeedsLoginReason, TokenError,
+};
 pub use id_token::Identity;
 pub use loopback::{LoopbackAgent, ShowUrl};
 pub use provider::ProviderMetadata;

@@ -96,9 +96,11 @@ impl ProviderMetadata {
                 }
             },
         };
-        let document: MetadataDocument = serde_json::from_slice(&document).map_err(|error| {
-            DiscoveryError::InvalidDocument { url: url.to_string(), reason: provider_text(&error.to_string()) }
-        })?;
+        let document: MetadataDocument =
+            serde_json::from_slice(&document).map_err(|error| DiscoveryError::InvalidDocument {
+                url: url.to_string(),
+                reason: provider_text(&error.to_string()),
+            })?;
         if document.issuer != issuer {
             return Err(DiscoveryError::IssuerMismatch {
                 expected: issuer.to_owned(),
@@ -140,7 +142,8 @@ enum Fetched {
 }
 
 async fn fetch_document(http: &reqwest::Client, url: &Url) -> Result<Fetched, DiscoveryError> {
-    let network = |error: reqwest::Error| DiscoveryError::Network { url: url.to_string(), reason: error_chain(&error) };
+    let network =
+        |error: reqwest::Error| DiscoveryError::Network { url: url.to_string(), reason: error_chain(&error) };
     let mut response = http
         .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
@@ -185,7 +188,11 @@ fn oauth_metadata_url(issuer: &Url) -> Url {
 
 /// Parses an endpoint URL and enforces https, except plain http to this computer's loopback
 /// interface (RFC 8252 §8.3) or when explicitly allowed (a simulator on the local network).
-pub(crate) fn checked_url(what: &'static str, value: &str, allow_insecure_http: bool) -> Result<Url, ConfigError> {
+pub(crate) fn checked_url(
+    what: &'static str,
+    value: &str,
+    allow_insecure_http: bool,
+) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|error| ConfigError::InvalidUrl {
         what,
         url: value.to_owned(),

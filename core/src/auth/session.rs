@@ -110,7 +110,9 @@ impl Session {
                 Err(AuthError::NeedsLogin { reason: NeedsLoginReason::RefreshRejected })
             }
             Err(_) if !tokens.is_expired(now) => {
-                tracing::warn!("could not renew the access token yet; using the current one until it expires");
+                tracing::warn!(
+                    "could not renew the access token yet; using the current one until it expires"
+                );
                 Ok(tokens.access_token)
             }
             Err(error @ AuthError::NeedsLogin { .. }) => {

@@ -67,7 +67,9 @@ impl TokenSet {
         Some(Self {
             access_token: SecretString::new(stored.access_token.into_owned()),
             refresh_token: stored.refresh_token.map(|token| SecretString::new(token.into_owned())),
-            expires_at: stored.expires_at.map(|seconds| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)),
+            expires_at: stored
+                .expires_at
+                .map(|seconds| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)),
             id_token: stored.id_token.map(|token| SecretString::new(token.into_owned())),
             scopes: stored.scopes,
         })

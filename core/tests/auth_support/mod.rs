@@ -133,7 +133,10 @@ pub struct Harness {
 }
 
 pub async fn harness(idp: &RunningIdp, clock: Arc<ManualClock>, script: Script) -> Harness {
-    let client = AuthClient::discover(app_config(REDIRECT_URI), idp.base_url()).await.unwrap().with_clock(clock.clone());
+    let client = AuthClient::discover(app_config(REDIRECT_URI), idp.base_url())
+        .await
+        .unwrap()
+        .with_clock(clock.clone());
     let store = Arc::new(MemorySecretStore::new());
     let agent = ScriptedAgent::new(script);
     let session = Session::new(client, agent.clone(), store.clone() as Arc<dyn SecretStore>);

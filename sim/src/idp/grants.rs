@@ -137,8 +137,9 @@ impl Grants {
         if redirect_uri != Some(record.request.redirect_uri.as_str()) {
             return Err(invalid_grant("redirect_uri does not match the authorization request"));
         }
-        let verified = code_verifier
-            .is_some_and(|verifier| is_valid_verifier(verifier) && s256(verifier) == record.request.code_challenge);
+        let verified = code_verifier.is_some_and(|verifier| {
+            is_valid_verifier(verifier) && s256(verifier) == record.request.code_challenge
+        });
         if !verified {
             return Err(invalid_grant("PKCE verification failed"));
         }
@@ -153,7 +154,12 @@ impl Grants {
     }
 
     /// Exchanges a current refresh token for new tokens, retiring it (rotation).
-    pub(crate) fn refresh(&mut self, refresh_token: &str, client_id: &str, now: SystemTime) -> Result<Issued, Refusal> {
+    pub(crate) fn refresh(
+        &mut self,
+        refresh_token: &str,
+        client_id: &str,
+        now: SystemTime,
+    ) -> Result<Issued, Refusal> {
         let Some(record) = self.refresh_tokens.get_mut(refresh_token) else {
             return Err(invalid_grant("unknown refresh token"));
         };
@@ -218,8 +224,10 @@ impl Grants {
         let (user, client_id, scopes) = (grant.user.clone(), grant.client_id.clone(), grant.scopes.clone());
         let access_token = random_token("sim_at_");
         let refresh_token = random_token("sim_rt_");
-        self.access_tokens
-            .insert(access_token.clone(), AccessRecord { grant: grant_id, expires_at: now + self.access_token_lifetime });
+        self.access_tokens.insert(
+            access_token.clone(),
+            AccessRecord { grant: grant_id, expires_at: now + self.access_token_lifetime },
+        );
         self.refresh_tokens.insert(refresh_token.clone(), RefreshRecord { grant: grant_id, current: true });
         Ok(Issued {
             access_token,
@@ -300,7 +308,10 @@ mod tests {
         assert_eq!(issued.nonce.as_deref(), Some("n"));
         assert!(grants.introspect(&issued.access_token, start()).is_some());
         let replay = grants.redeem_code(&code, "app", Some(REDIRECT), Some(VERIFIER), start());
-        assert_eq!(replay.err().map(|refusal| refusal.description), Some("the authorization code was already used"));
+        assert_eq!(
+            replay.err().map(|refusal| refusal.description),
+            Some("the authorization code was already used")
+        );
         assert!(grants.introspect(&issued.access_token, start()).is_none());
         assert!(grants.refresh(&issued.refresh_token, "app", start()).is_err());
     }
@@ -310,11 +321,35 @@ mod tests {
         let mut grants = grants();
         let other_verifier = "x".repeat(43);
         let cases: [(&str, Option<&str>, Option<&str>, Duration, &str); 5] = [
-            ("app", Some(REDIRECT), Some(other_verifier.as_str()), Duration::ZERO, "PKCE verification failed"),
+            (
+                "app",
+                Some(REDIRECT),
+                Some(other_verifier.as_str()),
+                Duration::ZERO,
+                "PKCE verification failed",
+            ),
             ("app", Some(REDIRECT), None, Duration::ZERO, "PKCE verification failed"),
-            ("app", Some("http://127.0.0.1:4001/callback"), Some(VERIFIER), Duration::ZERO, "redirect_uri does not match the authorization request"),
-            ("other", Some(REDIRECT), Some(VERIFIER), Duration::ZERO, "the authorization code was issued to another client"),
-            ("app", Some(REDIRECT), Some(VERIFIER), Duration::from_secs(60), "the authorization code has expired"),
+            (
+                "app",
+                Some("http://127.0.0.1:4001/callback"),
+                Some(VERIFIER),
+                Duration::ZERO,
+                "redirect_uri does not match the authorization request",
+            ),
+            (
+                "other",
+                Some(REDIRECT),
+                Some(VERIFIER),
+                Duration::ZERO,
+                "the authorization code was issued to another client",
+            ),
+            (
+                "app",
+                Some(REDIRECT),
+                Some(VERIFIER),
+                Duration::from_secs(60),
+                "the authorization code has expired",
+            ),
         ];
         for (client, redirect, verifier, age, expected) in cases {
             let code = grants.issue_code(approved(), start());

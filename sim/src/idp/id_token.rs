@@ -67,7 +67,8 @@ mod tests {
         let token = sign("http://127.0.0.1:1", &issued, now, b"key");
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
-        let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         assert_eq!(claims["iss"], "http://127.0.0.1:1");
         assert_eq!(claims["aud"], "app");
         assert_eq!(claims["nonce"], "n-1");

@@ -49,7 +49,10 @@ pub(crate) fn consent(request_id: &str, client_id: &str, scopes: &[String], user
 pub(crate) fn error(message: &str) -> String {
     page(
         "Unbox simulator: sign-in error",
-        &format!("<h1>Sign-in error</h1><p>{}</p><p>Close this window and contact the app's developer.</p>", escape(message)),
+        &format!(
+            "<h1>Sign-in error</h1><p>{}</p><p>Close this window and contact the app's developer.</p>",
+            escape(message)
+        ),
     )
 }
 

@@ -153,7 +153,11 @@ async fn token(State(provider): Provider, Form(pairs): Form<Pairs>) -> Response 
     }
     let params = Params::new(pairs);
     if let Some(name) = params.repeated.iter().next() {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &format!("`{name}` appears more than once"));
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("`{name}` appears more than once"),
+        );
     }
     let Some(client_id) = params.get("client_id").filter(|id| provider.client(id).is_some()) else {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown or missing client_id");
@@ -187,7 +191,12 @@ async fn token(State(provider): Provider, Form(pairs): Form<Pairs>) -> Response 
             provider.token_response(&issued, now)
         }
         Err(refusal) => {
-            tracing::info!(client_id, error = refusal.error, reason = refusal.description, "token request refused");
+            tracing::info!(
+                client_id,
+                error = refusal.error,
+                reason = refusal.description,
+                "token request refused"
+            );
             oauth_error(StatusCode::BAD_REQUEST, refusal.error, refusal.description)
         }
     }
@@ -246,14 +255,18 @@ impl IdentityProvider {
             "scope": issued.scopes.join(" "),
         });
         if issued.scopes.iter().any(|scope| scope == "openid") {
-            body["id_token"] = serde_json::Value::String(id_token::sign(&self.issuer, issued, now, &self.signing_key));
+            body["id_token"] =
+                serde_json::Value::String(id_token::sign(&self.issuer, issued, now, &self.signing_key));
         }
         no_store(Json(body).into_response())
     }
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    no_store((status, Json(serde_json::json!({ "error": error, "error_description": description }))).into_response())
+    no_store(
+        (status, Json(serde_json::json!({ "error": error, "error_description": description })))
+            .into_response(),
+    )
 }
 
 fn error_page(message: &str) -> Response {
@@ -283,7 +296,10 @@ mod tests {
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
     fn browser() -> reqwest::Client {
-        unbox_core::http::internet_client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        unbox_core::http::internet_client_builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     fn authorize_url(idp: &RunningIdp, redirect_uri: &str) -> String {
@@ -356,19 +372,23 @@ mod tests {
     #[tokio::test]
     async fn unregistered_redirects_get_a_page_not_a_redirect() {
         let idp = spawn(IdpConfig::default()).await.unwrap();
-        for redirect in ["http://localhost:9/callback", "http://127.0.0.1:9/elsewhere", "https://evil.example/cb"] {
+        for redirect in
+            ["http://localhost:9/callback", "http://127.0.0.1:9/elsewhere", "https://evil.example/cb"]
+        {
             let response = browser().get(authorize_url(&idp, redirect)).send().await.unwrap();
             assert_eq!(response.status(), 400, "{redirect}");
             assert!(response.text().await.unwrap().contains("not registered"));
         }
-        let app = browser().get(authorize_url(&idp, super::super::DEFAULT_APP_REDIRECT_URI)).send().await.unwrap();
+        let app =
+            browser().get(authorize_url(&idp, super::super::DEFAULT_APP_REDIRECT_URI)).send().await.unwrap();
         assert!(location(app).await.starts_with("com.example.unbox:/oauth2redirect?code="));
     }
 
     #[tokio::test]
     async fn pkce_is_mandatory() {
         let idp = spawn(IdpConfig::default()).await.unwrap();
-        let plain = authorize_url(&idp, "http://127.0.0.1:9/callback").replace("code_challenge_method=S256", "code_challenge_method=plain");
+        let plain = authorize_url(&idp, "http://127.0.0.1:9/callback")
+            .replace("code_challenge_method=S256", "code_challenge_method=plain");
         let query = query_of(&location(browser().get(plain).send().await.unwrap()).await);
         assert_eq!(query["error"], "invalid_request");
         assert_eq!(query["state"], "s1");
@@ -386,8 +406,15 @@ mod tests {
     async fn token_endpoint_checks_client_redirect_and_outage() {
         let idp = spawn(IdpConfig::default()).await.unwrap();
         let redirect = "http://127.0.0.1:9/callback";
-        let code = query_of(&location(browser().get(authorize_url(&idp, redirect)).send().await.unwrap()).await)["code"].clone();
-        let (status, body) = token_request(&idp, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", "nobody")]).await;
+        let code = query_of(
+            &location(browser().get(authorize_url(&idp, redirect)).send().await.unwrap()).await,
+        )["code"]
+            .clone();
+        let (status, body) = token_request(
+            &idp,
+            &[("grant_type", "authorization_code"), ("code", &code), ("client_id", "nobody")],
+        )
+        .await;
         assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
         let (status, body) = token_request(
             &idp,
@@ -402,10 +429,12 @@ mod tests {
         .await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
         idp.provider().set_token_endpoint_down(true);
-        let (status, body) = token_request(&idp, &[("grant_type", "refresh_token"), ("client_id", "unbox-app")]).await;
+        let (status, body) =
+            token_request(&idp, &[("grant_type", "refresh_token"), ("client_id", "unbox-app")]).await;
         assert_eq!((status, body["error"].as_str()), (503, Some("temporarily_unavailable")));
         idp.provider().set_token_endpoint_down(false);
-        let (status, body) = token_request(&idp, &[("grant_type", "password"), ("client_id", "unbox-app")]).await;
+        let (status, body) =
+            token_request(&idp, &[("grant_type", "password"), ("client_id", "unbox-app")]).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
     }
 
@@ -413,7 +442,10 @@ mod tests {
     async fn issued_tokens_introspect_and_revoke() {
         let idp = spawn(IdpConfig::default()).await.unwrap();
         let redirect = "http://127.0.0.1:9/callback";
-        let code = query_of(&location(browser().get(authorize_url(&idp, redirect)).send().await.unwrap()).await)["code"].clone();
+        let code = query_of(
+            &location(browser().get(authorize_url(&idp, redirect)).send().await.unwrap()).await,
+        )["code"]
+            .clone();
         let (status, body) = token_request(
             &idp,
             &[
@@ -444,7 +476,11 @@ mod tests {
     #[tokio::test]
     async fn discovery_documents_follow_the_configuration() {
         let idp = spawn(IdpConfig { openid_discovery: false, ..IdpConfig::default() }).await.unwrap();
-        let openid = browser().get(format!("{}/.well-known/openid-configuration", idp.base_url())).send().await.unwrap();
+        let openid = browser()
+            .get(format!("{}/.well-known/openid-configuration", idp.base_url()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(openid.status(), 404);
         let oauth: serde_json::Value = browser()
             .get(format!("{}/.well-known/oauth-authorization-server", idp.base_url()))

@@ -165,6 +165,20 @@ impl SecretStore for KeyringSecretStore {
     }
 }
 
+#[cfg(all(test, feature = "keyring"))]
+mod keyring_tests {
+    use super::*;
+
+    #[test]
+    fn keyring_errors_map_by_meaning_without_secret_bytes() {
+        let locked = keyring_error("k", &keyring::Error::NoDefaultStore);
+        assert!(locked.is_retryable());
+        let bad = keyring_error("k", &keyring::Error::BadEncoding(b"secret-bytes".to_vec()));
+        assert!(matches!(&bad, SecretStoreError::Failed { key, .. } if key == "k"));
+        assert!(!format!("{bad:?}").contains("secret-bytes"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

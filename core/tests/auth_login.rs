@@ -182,3 +182,28 @@ async fn explicit_endpoints_work_without_discovery() {
     let token = session.access_token().await.unwrap();
     assert_eq!(idp.provider().introspect(token.expose()).unwrap().scopes, ["devices"]);
 }
+
+#[tokio::test]
+async fn code_redeemed_after_its_lifetime_is_refused() {
+    let clock = clock();
+    let idp = idp_with_clock(clock.clone(), Duration::from_secs(3600)).await;
+    let client = AuthClient::discover(app_config(REDIRECT_URI), idp.base_url())
+        .await
+        .unwrap()
+        .with_clock(clock.clone());
+    let request = client.begin_authorization();
+    let callback = unbox_core::auth::AuthorizationAgent::authorize(
+        ScriptedAgent::new(Script::Approve).as_ref(),
+        request.url().to_owned(),
+        REDIRECT_URI.to_owned(),
+    )
+    .await
+    .unwrap();
+    clock.advance(IdpConfig::default().code_lifetime);
+    assert_eq!(
+        client.complete_authorization(&request, &callback).await,
+        Err(AuthError::Token(TokenError::InvalidGrant {
+            description: Some("the authorization code has expired".into())
+        }))
+    );
+}

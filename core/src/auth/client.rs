@@ -1,6 +1,6 @@
 //! The OAuth 2.0 client for native apps (RFC 8252): authorization code with PKCE S256, `state`,
-//! and a `nonce` when `openid` is requested; code exchange, refresh and revocation through the
-//! `oauth2` crate over Unbox's reqwest client.
+//! and a `nonce` when `openid` is requested; code exchange and refresh through the `oauth2` crate
+//! over Unbox's reqwest client; revocation (RFC 7009) on sign-out.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -372,7 +372,8 @@ fn token_set(
             .refresh_token()
             .map(|token| SecretString::new(token.secret().clone()))
             .or_else(|| keep(|tokens| &tokens.refresh_token)),
-        expires_at: response.expires_in().map(|lifetime| now + lifetime),
+        // An absurd lifetime that overflows the clock counts as "no known expiry".
+        expires_at: response.expires_in().and_then(|lifetime| now.checked_add(lifetime)),
         id_token: response
             .extra_fields()
             .id_token
@@ -483,6 +484,19 @@ mod tests {
             AuthClient::new(ClientConfig::new("c", "https://app.example/cb#x"), metadata),
             Err(ConfigError::InvalidUrl { .. })
         ));
+    }
+
+    #[test]
+    fn token_response_with_an_absurd_lifetime_has_no_expiry() {
+        let mut response = TokenResponse::new(
+            oauth2::AccessToken::new("at".into()),
+            BasicTokenType::Bearer,
+            IdTokenField::default(),
+        );
+        response.set_expires_in(Some(&std::time::Duration::from_secs(u64::MAX)));
+        let tokens = token_set(response, SystemTime::now(), None).unwrap();
+        assert_eq!(tokens.expires_at, None);
+        assert_eq!(tokens.access_token.expose(), "at");
     }
 
     #[test]

@@ -28,7 +28,8 @@ impl TokenSet {
     /// Whether the access token has expired at `now` or will within `skew`. Tokens without a
     /// known expiry are taken as valid.
     pub fn expires_within(&self, now: SystemTime, skew: Duration) -> bool {
-        self.expires_at.is_some_and(|expires_at| expires_at <= now + skew)
+        self.expires_at
+            .is_some_and(|expires_at| now.checked_add(skew).is_none_or(|limit| expires_at <= limit))
     }
 
     /// Whether the access token has expired at `now`.
@@ -69,7 +70,7 @@ impl TokenSet {
             refresh_token: stored.refresh_token.map(|token| SecretString::new(token.into_owned())),
             expires_at: stored
                 .expires_at
-                .map(|seconds| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)),
+                .and_then(|seconds| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))),
             id_token: stored.id_token.map(|token| SecretString::new(token.into_owned())),
             scopes: stored.scopes,
         })
@@ -126,6 +127,7 @@ mod tests {
         assert!(set.expires_within(expiry - minute / 2, minute));
         assert!(!set.is_expired(expiry - minute / 2));
         assert!(set.is_expired(expiry));
+        assert!(set.expires_within(expiry, Duration::MAX));
         let no_expiry = TokenSet { expires_at: None, ..tokens() };
         assert!(!no_expiry.expires_within(expiry + minute, minute));
     }

@@ -320,7 +320,7 @@ mod tests {
     fn code_is_bound_to_verifier_redirect_client_and_lifetime() {
         let mut grants = grants();
         let other_verifier = "x".repeat(43);
-        let cases: [(&str, Option<&str>, Option<&str>, Duration, &str); 5] = [
+        let cases = [
             (
                 "app",
                 Some(REDIRECT),

@@ -20,7 +20,7 @@ pub(crate) fn sign(issuer: &str, issued: &Issued, now: SystemTime, key: &[u8]) -
         "aud": issued.client_id,
         "iat": issued_at,
         "auth_time": issued_at,
-        "exp": issued_at + issued.expires_in.as_secs(),
+        "exp": issued_at.saturating_add(issued.expires_in.as_secs()),
         "email": issued.user.email,
         "name": issued.user.name,
     });

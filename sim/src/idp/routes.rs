@@ -41,10 +41,13 @@ impl Params {
         let mut values = HashMap::new();
         let mut repeated = HashSet::new();
         for (name, value) in pairs {
-            if values.contains_key(&name) {
-                repeated.insert(name);
-            } else {
-                values.insert(name, value);
+            match values.entry(name) {
+                std::collections::hash_map::Entry::Occupied(entry) => {
+                    repeated.insert(entry.key().clone());
+                }
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
             }
         }
         Self { values, repeated }

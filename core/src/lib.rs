@@ -1,18 +1,23 @@
 //! Unbox core: takes a headless device from "just unboxed" to "online and bound to its owner".
 //!
 //! Pure Rust, no FFI. The modules follow the onboarding flow:
+//! - [`discovery`]: finding devices in setup mode over BLE and SoftAP;
 //! - [`ble`] and [`transport`]: the links to a device in setup mode;
 //! - [`security`]: protocomm session security 0/1/2;
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
+//! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
 //! - [`secret`]: zeroized, redacted secret values.
 
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod binding;
 pub mod ble;
 pub mod device;
+pub mod discovery;
 pub mod http;
 pub mod proto;
+pub mod qr;
 pub mod secret;
 pub mod secret_store;
 pub mod security;

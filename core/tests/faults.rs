@@ -55,16 +55,24 @@ async fn a_corrupted_reply_fails_authentication() {
 }
 
 #[tokio::test]
-async fn a_corrupted_handshake_reply_never_establishes_a_session() {
-    // Exchange 3 is the device's proof (HAMK): corrupted, it must not verify.
-    let rig =
-        Rig::start(Link::SoftAp, with_faults(Faults { corrupt_reply_at: Some(3), ..Faults::default() }))
-            .await;
-    let credentials = credentials_for(&rig.device.config().security);
-    let error = unbox_core::device::DeviceSession::open(rig.connect().await, &credentials, &permissive())
-        .await
-        .unwrap_err();
-    assert!(matches!(error, DeviceError::Security(_)), "{error:?}");
+async fn a_corrupted_handshake_reply_never_yields_a_working_session() {
+    // Exchange 2 is the device's B and salt, exchange 3 its proof and nonce.
+    for step in [2, 3] {
+        let rig = Rig::start(
+            Link::SoftAp,
+            with_faults(Faults { corrupt_reply_at: Some(step), ..Faults::default() }),
+        )
+        .await;
+        let credentials = credentials_for(&rig.device.config().security);
+        let outcome = async {
+            let session =
+                unbox_core::device::DeviceSession::open(rig.connect().await, &credentials, &permissive())
+                    .await?;
+            session.wifi_status().await
+        }
+        .await;
+        assert!(outcome.is_err(), "step {step}: {outcome:?}");
+    }
 }
 
 #[tokio::test]

@@ -75,6 +75,7 @@ async fn ble_values_beyond_the_device_limit_are_refused() {
         matches!(error, DeviceError::Transport(TransportError::Ble(BleError::Att { code: 0x0d, .. }))),
         "{error:?}"
     );
+    session.close().await;
     let session = rig.session().await;
     let error = session.request("echo", &[7u8; 600]).await.unwrap_err();
     assert!(matches!(error, DeviceError::Transport(TransportError::Oversize { .. })), "{error:?}");

@@ -1,9 +1,10 @@
 //! Unbox simulator: devices faithful to ESP-IDF provisioning firmware, reachable over a real
-//! HTTP server on loopback (SoftAP) or an in-memory BLE world, so apps and tests run the whole
-//! onboarding flow without hardware.
+//! HTTP server on loopback (SoftAP) or an in-memory BLE world, and the binding backend, so apps
+//! and tests run the whole onboarding flow without hardware.
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod ble;
 pub mod device;
 pub mod idp;

@@ -11,6 +11,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+#[cfg(feature = "btleplug")]
+pub mod btleplug;
+
 /// Longest attribute value ATT allows (Bluetooth Core, Vol 3, Part F, 3.2.9).
 pub const MAX_ATTRIBUTE_LEN: usize = 512;
 

@@ -350,7 +350,7 @@ impl DeviceSession {
                 auth: AuthMode::from_wire(entry.auth),
             }));
         }
-        networks.sort_by(|a, b| b.rssi.cmp(&a.rssi));
+        networks.sort_by_key(|n| std::cmp::Reverse(n.rssi));
         Ok(networks)
     }
 

@@ -6,6 +6,22 @@
 //! Everything here is sans-IO: handshakes consume and produce message bytes, so the same code
 //! runs over SoftAP, BLE, and in benchmarks.
 
+mod ctr_cipher;
+mod envelope;
+mod gcm_cipher;
+mod modp;
+mod random;
+mod sec0;
+mod sec1;
+mod sec2;
+mod srp;
+
+pub use gcm_cipher::Sec2PatchVersion;
+pub use sec0::{Sec0Client, Sec0Device};
+pub use sec1::{Sec1Client, Sec1Device};
+pub use sec2::{Sec2Client, Sec2Device};
+pub use srp::Sec2Verifier;
+
 use crate::secret::SecretString;
 
 /// The security scheme a device runs, as announced in its version info.
@@ -38,6 +54,46 @@ pub enum ClientCredentials {
         /// The device's `sec_patch_ver` (0 when absent from its version info).
         patch_version: u32,
     },
+}
+
+/// What a (simulated) device is configured with to accept sessions.
+#[derive(Debug, Clone)]
+pub enum DeviceCredentials {
+    /// Security 0: anyone may connect.
+    Sec0,
+    /// Security 1 with a proof of possession (empty means `no_pop`).
+    Sec1 {
+        /// The proof of possession clients must know.
+        pop: SecretString,
+    },
+    /// Security 2 with a salt and verifier, and the cipher revision to run.
+    Sec2 {
+        /// Salt and verifier derived from the username and password.
+        verifier: Sec2Verifier,
+        /// The `sec_patch_ver` the device announces and runs.
+        patch: Sec2PatchVersion,
+    },
+}
+
+/// The client handshake for `creds`, drawing its secrets from the OS random generator.
+pub fn client_handshake(creds: &ClientCredentials) -> Box<dyn ClientHandshake> {
+    match creds {
+        ClientCredentials::Sec0 => Box::new(Sec0Client::new()),
+        ClientCredentials::Sec1 { pop } => Box::new(Sec1Client::new(pop.clone())),
+        ClientCredentials::Sec2 { username, password, patch_version } => {
+            Box::new(Sec2Client::new(username.clone(), password.clone(), *patch_version))
+        }
+    }
+}
+
+/// A fresh device-side security instance for one transport session, drawing its secrets
+/// from the OS random generator.
+pub fn device_security(creds: &DeviceCredentials) -> Box<dyn DeviceSecurity> {
+    match creds {
+        DeviceCredentials::Sec0 => Box::new(Sec0Device::new()),
+        DeviceCredentials::Sec1 { pop } => Box::new(Sec1Device::new(pop.clone())),
+        DeviceCredentials::Sec2 { verifier, patch } => Box::new(Sec2Device::new(verifier.clone(), *patch)),
+    }
 }
 
 /// Encrypts requests and decrypts replies of an established session. Every message, in both
@@ -106,17 +162,134 @@ pub enum SecurityError {
     /// An encrypted message arrived before the handshake completed.
     #[error("no secure session is established yet")]
     NoSession,
+    /// The credentials given to the handshake cannot be used (e.g. an empty sec2 username).
+    #[error("the security credentials cannot be used ({0}); check the username and password")]
+    InvalidCredentials(String),
+    /// The device asks for a security feature this version does not implement.
+    #[error("the device uses an unsupported security feature ({0}); update the app")]
+    Unsupported(String),
+    /// The operating system's random number generator failed.
+    #[error("the system random number generator failed ({0}); try again")]
+    Randomness(String),
 }
 
 impl SecurityError {
     /// Whether repeating the operation (with a new session) can succeed without the user
     /// changing anything. A wrong PoP or password needs the user; the rest may be transient.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::ProofMismatch | Self::Status(_))
+        !matches!(
+            self,
+            Self::ProofMismatch | Self::Status(_) | Self::InvalidCredentials(_) | Self::Unsupported(_)
+        )
     }
 }
 
-/// TEMPORARY until the security implementation lands.
-pub fn client_handshake(_credentials: &ClientCredentials) -> Box<dyn ClientHandshake> {
-    todo!()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Drives `client` against `device` until the session is established.
+    fn connect(
+        client: &mut dyn ClientHandshake,
+        device: &mut dyn DeviceSecurity,
+    ) -> Result<Box<dyn SessionCipher>, SecurityError> {
+        let mut request = client.start()?;
+        loop {
+            let reply = device.on_session_request(&request)?;
+            match client.on_reply(&reply)? {
+                HandshakeStep::Send(next) => request = next,
+                HandshakeStep::Established(cipher) => return Ok(cipher),
+            }
+        }
+    }
+
+    #[test]
+    fn every_level_and_patch_version_round_trips_through_the_constructors() {
+        let password = SecretString::new("abcd1234");
+        let verifier = Sec2Verifier::generate("wifiprov", &password).unwrap();
+        let pairs = [
+            (ClientCredentials::Sec0, DeviceCredentials::Sec0),
+            (
+                ClientCredentials::Sec1 { pop: SecretString::new("") },
+                DeviceCredentials::Sec1 { pop: SecretString::new("") },
+            ),
+            (
+                ClientCredentials::Sec1 { pop: password.clone() },
+                DeviceCredentials::Sec1 { pop: password.clone() },
+            ),
+            (
+                ClientCredentials::Sec2 {
+                    username: "wifiprov".into(),
+                    password: password.clone(),
+                    patch_version: 0,
+                },
+                DeviceCredentials::Sec2 { verifier: verifier.clone(), patch: Sec2PatchVersion::StaticNonce },
+            ),
+            (
+                ClientCredentials::Sec2 {
+                    username: "wifiprov".into(),
+                    password: password.clone(),
+                    patch_version: 1,
+                },
+                DeviceCredentials::Sec2 { verifier, patch: Sec2PatchVersion::NonceCounter },
+            ),
+        ];
+        for (client_creds, device_creds) in pairs {
+            let mut client = client_handshake(&client_creds);
+            let mut device = device_security(&device_creds);
+            let mut cipher = connect(client.as_mut(), device.as_mut()).unwrap();
+            for round in 0..3u8 {
+                let request = cipher.encrypt(&[round; 24]).unwrap();
+                let device_cipher = device.cipher().unwrap();
+                assert_eq!(device_cipher.decrypt(&request).unwrap(), [round; 24]);
+                let reply = device_cipher.encrypt(&[round; 4]).unwrap();
+                assert_eq!(reply.len(), 4 + cipher.overhead());
+                assert_eq!(cipher.decrypt(&reply).unwrap(), [round; 4]);
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_secrets_are_detected_at_levels_1_and_2() {
+        let right = SecretString::new("abcd1234");
+        let wrong = SecretString::new("abcd4321");
+        let mut client = client_handshake(&ClientCredentials::Sec1 { pop: wrong.clone() });
+        let mut device = device_security(&DeviceCredentials::Sec1 { pop: right.clone() });
+        assert!(matches!(connect(client.as_mut(), device.as_mut()), Err(SecurityError::ProofMismatch)));
+        let verifier = Sec2Verifier::generate("wifiprov", &right).unwrap();
+        let mut client = client_handshake(&ClientCredentials::Sec2 {
+            username: "wifiprov".into(),
+            password: wrong,
+            patch_version: 1,
+        });
+        let mut device =
+            device_security(&DeviceCredentials::Sec2 { verifier, patch: Sec2PatchVersion::NonceCounter });
+        assert!(matches!(connect(client.as_mut(), device.as_mut()), Err(SecurityError::ProofMismatch)));
+    }
+
+    #[test]
+    fn only_transient_failures_are_retryable() {
+        assert!(!SecurityError::ProofMismatch.is_retryable());
+        assert!(!SecurityError::InvalidCredentials("empty username".into()).is_retryable());
+        assert!(!SecurityError::Unsupported("patch 2".into()).is_retryable());
+        assert!(SecurityError::Decrypt.is_retryable());
+        assert!(SecurityError::Randomness("unavailable".into()).is_retryable());
+    }
+
+    #[test]
+    fn device_credentials_debug_is_redacted() {
+        let password = SecretString::new("hunter22");
+        let creds = [
+            DeviceCredentials::Sec1 { pop: password.clone() },
+            DeviceCredentials::Sec2 {
+                verifier: Sec2Verifier::derive("wifiprov", &password, vec![1; 16]),
+                patch: Sec2PatchVersion::NonceCounter,
+            },
+        ];
+        for creds in creds {
+            let text = format!("{creds:?}");
+            assert!(!text.contains("hunter22"), "{text}");
+            assert!(text.contains("redacted"), "{text}");
+        }
+    }
 }

@@ -3,18 +3,12 @@
 //! The link layers ([`crate::softap`], [`crate::ble`]) feed it requests tagged with their
 //! session key (HTTP cookie or BLE connection handle).
 
+mod claim;
 mod config;
 mod protocomm;
 mod wifi;
 
+pub use claim::{ClaimEndpoint, Redemption};
 pub use config::{DeviceConfig, Faults, SimSecurity};
 pub use protocomm::{CustomEndpoint, ExchangeStats, HandlerFailure, SessionKey, SimDevice};
 pub use wifi::{SimNetwork, StationState};
-
-use unbox_core::security::DeviceSecurity;
-
-/// The device side of the configured security scheme, fresh for a new session.
-fn new_device_security(security: &SimSecurity) -> Box<dyn DeviceSecurity> {
-    let _ = security;
-    todo!("wire to unbox_core::security once it lands")
-}

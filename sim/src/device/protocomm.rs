@@ -14,9 +14,11 @@ use unbox_core::proto::{
     RespScanStatus, RespSetConfig, Status, WiFiConfigPayload, WiFiCtrlPayload, WiFiScanPayload,
     WiFiScanResult, WifiConnectedState, wi_fi_config_payload, wi_fi_ctrl_payload, wi_fi_scan_payload,
 };
-use unbox_core::security::DeviceSecurity;
+use unbox_core::security::{
+    DeviceCredentials, DeviceSecurity, Sec2PatchVersion, Sec2Verifier, device_security,
+};
 
-use super::config::DeviceConfig;
+use super::config::{DeviceConfig, SimSecurity};
 use super::wifi::{SimNetwork, Station, StationRefusal, StationState};
 
 /// Identifies a transport session: an HTTP cookie or a BLE connection handle.
@@ -67,11 +69,13 @@ struct State {
     exchanges: u32,
     station: Station,
     stopped_at: Option<Instant>,
+    joined_announced: bool,
     stats: ExchangeStats,
 }
 
 struct Inner {
     config: DeviceConfig,
+    credentials: DeviceCredentials,
     custom: Vec<Arc<dyn CustomEndpoint>>,
     state: Mutex<State>,
 }
@@ -97,9 +101,16 @@ impl SimDevice {
             config.join_time,
             config.faults.never_connect,
         );
-        let state =
-            State { session: None, exchanges: 0, station, stopped_at: None, stats: ExchangeStats::default() };
-        Self { inner: Arc::new(Inner { config, custom, state: Mutex::new(state) }) }
+        let state = State {
+            session: None,
+            exchanges: 0,
+            station,
+            stopped_at: None,
+            joined_announced: false,
+            stats: ExchangeStats::default(),
+        };
+        let credentials = device_credentials(&config.security);
+        Self { inner: Arc::new(Inner { config, credentials, custom, state: Mutex::new(state) }) }
     }
 
     /// The device's configuration.
@@ -174,7 +185,7 @@ impl SimDevice {
             return Err(fail("empty request"));
         }
         if state.session.as_ref().is_none_or(|(key, _)| *key != session) {
-            state.session = Some((session, super::new_device_security(&self.inner.config.security)));
+            state.session = Some((session, device_security(&self.inner.credentials)));
             state.stats.sessions += 1;
         }
         let mut reply = self.route(&mut state, endpoint, request).map_err(|reason| {
@@ -213,7 +224,14 @@ impl SimDevice {
         match endpoint {
             SCAN_ENDPOINT => handle_scan(&state.station, request),
             CONFIG_ENDPOINT => self.handle_config(state, request),
-            CTRL_ENDPOINT => handle_ctrl(&mut state.station, request),
+            CTRL_ENDPOINT => {
+                let reply = handle_ctrl(&mut state.station, request);
+                if state.station.settles_at().is_none() {
+                    // Reset or re-provisioned: a later join is a new one.
+                    state.joined_announced = false;
+                }
+                reply
+            }
             name => {
                 let custom = self.inner.custom.iter().find(|c| c.name() == name).ok_or("no such endpoint")?;
                 custom.handle(request)
@@ -242,11 +260,34 @@ impl SimDevice {
             }
             (Ok(proto::WiFiConfigMsgType::TypeCmdApplyConfig), Some(Payload::CmdApplyConfig(_))) => {
                 let result = state.station.apply(Instant::now());
+                if let (Ok(()), Some(settles_at)) = (result, state.station.settles_at()) {
+                    self.watch_join(settles_at);
+                }
                 Payload::RespApplyConfig(RespApplyConfig { status: refusal_status(result) as i32 })
             }
             _ => return Err("config message type and payload disagree".into()),
         };
         Ok(WiFiConfigPayload { msg: command.msg + 1, payload: Some(reply) }.encode_to_vec())
+    }
+
+    /// Once the join attempt settles, tells the custom endpoints if the device got online —
+    /// whether or not the phone is still asking for the status.
+    fn watch_join(&self, settles_at: Instant) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let device = self.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep_until(settles_at).await;
+            let joined = {
+                let mut state = device.lock();
+                let online = matches!(state.station.state(), StationState::Connected { .. });
+                online && !std::mem::replace(&mut state.joined_announced, true)
+            };
+            if joined {
+                for custom in &device.inner.custom {
+                    custom.on_network_joined();
+                }
+            }
+        });
     }
 
     fn status_reply(&self, state: &mut State) -> RespGetStatus {
@@ -265,9 +306,6 @@ impl SimDevice {
             StationState::Connected { ssid, ip, bssid, channel, auth } => {
                 if state.station.announce_connected() {
                     state.stopped_at = Some(Instant::now() + self.inner.config.stop_after_connected);
-                    for custom in &self.inner.custom {
-                        custom.on_network_joined();
-                    }
                 }
                 let connected = WifiConnectedState {
                     ip4_addr: ip,
@@ -280,6 +318,23 @@ impl SimDevice {
             }
         };
         RespGetStatus { status: Status::Success as i32, sta_state: sta_state as i32, state: detail }
+    }
+}
+
+/// What the firmware holds for its security scheme: for security 2 the salt and verifier,
+/// derived once (as `esp_srp_gen_salt_verifier` would at the factory).
+fn device_credentials(security: &SimSecurity) -> DeviceCredentials {
+    match security {
+        SimSecurity::Sec0 => DeviceCredentials::Sec0,
+        SimSecurity::Sec1 { pop } => DeviceCredentials::Sec1 { pop: pop.clone().unwrap_or_default() },
+        SimSecurity::Sec2 { username, password, patch_version } => DeviceCredentials::Sec2 {
+            verifier: Sec2Verifier::derive(username, password, rand::random::<[u8; 16]>().to_vec()),
+            patch: if *patch_version == 0 {
+                Sec2PatchVersion::StaticNonce
+            } else {
+                Sec2PatchVersion::NonceCounter
+            },
+        },
     }
 }
 

@@ -112,7 +112,7 @@ impl Station {
     /// The visible networks, strongest first, at most 16 (the firmware's default cap).
     pub fn scan(&self) -> Vec<SimNetwork> {
         let mut seen = self.networks.clone();
-        seen.sort_by(|a, b| b.rssi.cmp(&a.rssi));
+        seen.sort_by_key(|n| std::cmp::Reverse(n.rssi));
         seen.truncate(16);
         seen
     }
@@ -154,6 +154,11 @@ impl Station {
 
     fn failed(&self) -> bool {
         matches!(self.state_at(Instant::now()), StationState::AuthFailed | StationState::NotFound)
+    }
+
+    /// When the current join attempt settles, if one is under way.
+    pub fn settles_at(&self) -> Option<Instant> {
+        self.attempt.as_ref().map(|attempt| attempt.settles_at)
     }
 
     /// The state now.

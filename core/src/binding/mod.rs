@@ -1,0 +1,35 @@
+//! Account binding: the app creates a single-use claim at the backend, pushes its token to the
+//! device over the encrypted `unbox-claim` endpoint, the device redeems it with its factory
+//! credential, and the app confirms the device id it learned over the PoP-authenticated session.
+//!
+//! The HTTP contract is `docs/binding-api.yaml` (OpenAPI 3.1); firmware authors read
+//! `docs/firmware-guide.md`.
+//! - [`BindingClient`]: the app's calls (create, long-poll, confirm) with retries and token refresh;
+//! - [`ClaimRedeemer`]: the device's redeem call (used by the simulated device);
+//! - [`device_claim`]: the protobuf messages of the `unbox-claim` endpoint, both sides;
+//! - [`wire`] and [`problem`]: the JSON bodies and problem types shared with the simulator.
+
+mod call;
+mod client;
+mod device_auth;
+pub mod device_claim;
+mod error;
+mod model;
+pub mod problem;
+mod redeem;
+mod retry;
+mod token;
+pub mod wire;
+
+pub use client::{BindingClient, LONG_POLL_WAIT};
+pub use device_auth::{
+    DEVICE_AUTH_SCHEME, DeviceCredential, MAX_DEVICE_SECRET_LEN, MIN_DEVICE_SECRET_LEN, REDEEM_SIGNING_PREFIX,
+};
+pub use error::BindingError;
+pub use model::{
+    Binding, Claim, ClaimId, ClaimState, ClaimStatus, DeviceId, IdempotencyKey, InvalidValue,
+    MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN, check_claim_token,
+};
+pub use redeem::ClaimRedeemer;
+pub use retry::{EqualJitter, Jitter, NoJitter, RetryPolicy, Sleeper, TokioSleeper};
+pub use token::{AccessTokenError, AccessTokenSource, StaticAccessToken};

@@ -1,0 +1,70 @@
+//! The device's side of the binding API: redeem the claim token the phone pushed, authenticated
+//! by the factory [`DeviceCredential`]. Used by the simulated device; firmware does the same in C
+//! (see `docs/firmware-guide.md`).
+
+use std::time::Duration;
+
+use url::Url;
+use zeroize::Zeroizing;
+
+use super::call::{Call, Credentials};
+use super::client::{join, normalise_base_url, parse_body};
+use super::device_auth::DeviceCredential;
+use super::error::BindingError;
+use super::model::ClaimStatus;
+use super::retry::RetryPolicy;
+use super::wire::{RedeemBody, RedeemResult, paths};
+use crate::secret::SecretString;
+
+/// Redeems claim tokens for one device.
+#[derive(Debug, Clone)]
+pub struct ClaimRedeemer {
+    http: reqwest::Client,
+    credential: DeviceCredential,
+    retry: RetryPolicy,
+}
+
+impl ClaimRedeemer {
+    /// A redeemer acting as the device `credential` identifies, with the default retry policy.
+    pub fn new(credential: DeviceCredential) -> Result<Self, BindingError> {
+        let http = crate::http::internet_client_builder()
+            .build()
+            .map_err(|e| BindingError::HttpClient { reason: e.to_string() })?;
+        Ok(Self { http, credential, retry: RetryPolicy::default() })
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Redeems `claim_token` at the backend `backend_url`. Redeeming again a token this device
+    /// already redeemed is harmless and answers the claim's current status (`redeemed` or
+    /// `confirmed`); a token redeemed by another device gives [`BindingError::ClaimAlreadyUsed`].
+    pub async fn redeem(
+        &self,
+        backend_url: &Url,
+        claim_token: &SecretString,
+    ) -> Result<ClaimStatus, BindingError> {
+        let base = normalise_base_url(backend_url)?;
+        let body = RedeemBody {
+            claim_token: claim_token.clone(),
+            device_id: self.credential.device_id().as_str().to_owned(),
+        };
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| BindingError::Protocol { reason: format!("could not encode the request: {e}") })?;
+        let call = Call {
+            method: reqwest::Method::POST,
+            url: join(&base, paths::REDEEM)?,
+            body: Some(Zeroizing::new(body)),
+            idempotency_key: None,
+            timeout: Duration::from_secs(30),
+            credentials: Credentials::Device(&self.credential),
+        };
+        let answer = call.execute(&self.http, &self.retry).await?;
+        let result: RedeemResult = parse_body(&answer, "the redeem result")?;
+        tracing::info!(device_id = %self.credential.device_id(), status = %result.status, "claim redeemed");
+        Ok(result.status)
+    }
+}

@@ -1,0 +1,198 @@
+//! The OpenAPI contract (docs/binding-api.yaml) parses and agrees with the code: every path the
+//! client calls, every header, status, problem code and JSON property.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use unbox_core::binding::problem::ProblemType;
+use unbox_core::binding::wire::{
+    BindingView, ClaimCreated, ClaimView, ConfirmBody, CreateClaimBody, IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENT_REPLAYED_HEADER, ProblemBody, RedeemBody, RedeemResult, paths,
+};
+use unbox_core::binding::{ClaimStatus, MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN};
+use unbox_core::secret::SecretString;
+
+fn spec() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/binding-api.yaml"))
+        .expect("docs/binding-api.yaml is readable");
+    serde_norway::from_str(&text).expect("docs/binding-api.yaml is valid YAML")
+}
+
+/// The operations the client and the simulated device call, as (path, method).
+fn operations() -> [(String, &'static str); 4] {
+    let claim = format!("/{}{{claim_id}}", paths::CLAIM_PREFIX);
+    [
+        (format!("/{}", paths::CLAIMS), "post"),
+        (format!("/{}", paths::REDEEM), "post"),
+        (claim.clone(), "get"),
+        (format!("{claim}{}", paths::CONFIRM_SUFFIX), "post"),
+    ]
+}
+
+fn operation<'a>(spec: &'a Value, path: &str, method: &str) -> &'a Value {
+    let op = &spec["paths"][path][method];
+    assert!(op.is_object(), "{method} {path} is missing from the contract");
+    op
+}
+
+/// Follows a local `$ref` once.
+fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference.strip_prefix('#').expect("local reference");
+            spec.pointer(pointer).unwrap_or_else(|| panic!("dangling reference {reference}"))
+        }
+        None => value,
+    }
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+}
+
+#[test]
+fn it_is_openapi_3_1_and_every_client_call_is_specified() {
+    let spec = spec();
+    assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.1.")));
+    for (path, method) in operations() {
+        let op = operation(&spec, &path, method);
+        let statuses = keys(&op["responses"]);
+        for status in ["401", "429", "500", "503"] {
+            assert!(statuses.contains(status), "{method} {path} does not document {status}");
+        }
+        assert!(statuses.iter().any(|s| s.starts_with('2')), "{method} {path} has no success answer");
+    }
+}
+
+#[test]
+fn app_posts_require_the_idempotency_key_and_the_redeem_does_not() {
+    let spec = spec();
+    let [create, redeem, get, confirm] = operations();
+    for (path, method) in [create, confirm] {
+        let op = operation(&spec, &path, method);
+        let params: Vec<&Value> =
+            op["parameters"].as_array().into_iter().flatten().map(|p| resolve(&spec, p)).collect();
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == IDEMPOTENCY_KEY_HEADER && p["in"] == "header" && p["required"] == true),
+            "{method} {path} must require {IDEMPOTENCY_KEY_HEADER}"
+        );
+        let success = op["responses"].as_object().and_then(|r| r.iter().find(|(s, _)| s.starts_with('2')));
+        let headers = success.map(|(_, r)| keys(&r["headers"])).unwrap_or_default();
+        assert!(headers.contains(IDEMPOTENT_REPLAYED_HEADER), "{method} {path} must document replays");
+    }
+    assert!(operation(&spec, &redeem.0, redeem.1).get("parameters").is_none());
+    let wait = operation(&spec, &get.0, get.1)["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "wait")
+        .expect("GET claim documents `wait`");
+    assert_eq!(wait["schema"]["maximum"], unbox_core::binding::wire::MAX_WAIT_SECONDS);
+}
+
+#[test]
+fn problem_codes_and_statuses_match_the_code() {
+    let spec = spec();
+    let documented: BTreeSet<String> = spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("problem codes are enumerated")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    let coded: BTreeSet<String> = ProblemType::ALL.iter().map(|p| p.code().to_owned()).collect();
+    assert_eq!(documented, coded);
+    let table = spec["info"]["description"].as_str().expect("description");
+    for problem in ProblemType::ALL {
+        let row = format!("| `{}` | {} |", problem.code(), problem.status());
+        assert!(table.contains(&row), "the error table lacks {row}");
+    }
+}
+
+#[test]
+fn schemas_have_exactly_the_fields_the_code_sends() {
+    let spec = spec();
+    let now = time::OffsetDateTime::from(SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000));
+    let samples: [(&str, Value); 8] = [
+        ("CreateClaimRequest", serde_json::to_value(CreateClaimBody::default()).expect("json")),
+        (
+            "ClaimCreated",
+            serde_json::to_value(ClaimCreated {
+                claim_id: "c".into(),
+                claim_token: SecretString::new("t"),
+                expires_at: now,
+                status: ClaimStatus::Pending,
+            })
+            .expect("json"),
+        ),
+        (
+            "ClaimView",
+            serde_json::to_value(ClaimView {
+                claim_id: "c".into(),
+                status: ClaimStatus::Confirmed,
+                expires_at: now,
+                device_id: Some("d".into()),
+                binding_id: Some("b".into()),
+            })
+            .expect("json"),
+        ),
+        ("ConfirmRequest", serde_json::to_value(ConfirmBody { device_id: "d".into() }).expect("json")),
+        (
+            "Binding",
+            serde_json::to_value(BindingView {
+                binding_id: "b".into(),
+                claim_id: "c".into(),
+                device_id: "d".into(),
+                bound_at: now,
+            })
+            .expect("json"),
+        ),
+        (
+            "RedeemRequest",
+            serde_json::to_value(RedeemBody { claim_token: SecretString::new("t"), device_id: "d".into() })
+                .expect("json"),
+        ),
+        ("RedeemResult", serde_json::to_value(RedeemResult { status: ClaimStatus::Redeemed }).expect("json")),
+        (
+            "Problem",
+            serde_json::to_value::<ProblemBody>(ProblemType::ClaimExpired.body("late")).expect("json"),
+        ),
+    ];
+    for (name, sample) in samples {
+        let schema = &spec["components"]["schemas"][name];
+        assert!(schema.is_object(), "schema {name} is missing");
+        let documented = keys(&schema["properties"]);
+        assert_eq!(documented, keys(&sample), "schema {name} and the code disagree on fields");
+        let required: BTreeSet<String> = schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        assert!(required.is_subset(&documented), "schema {name} requires undocumented fields");
+    }
+}
+
+#[test]
+fn value_limits_match_the_code() {
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let statuses: Vec<&str> =
+        schemas["ClaimStatus"]["enum"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let coded: Vec<String> = [
+        ClaimStatus::Pending,
+        ClaimStatus::Redeemed,
+        ClaimStatus::Confirmed,
+        ClaimStatus::Expired,
+        ClaimStatus::Refused,
+    ]
+    .iter()
+    .map(|s| s.as_str().to_owned())
+    .collect();
+    assert_eq!(statuses, coded);
+    assert_eq!(schemas["ClaimToken"]["minLength"], MIN_CLAIM_TOKEN_LEN);
+    assert_eq!(schemas["ClaimToken"]["maxLength"], MAX_CLAIM_TOKEN_LEN);
+    assert_eq!(schemas["DeviceId"]["maxLength"], MAX_DEVICE_ID_LEN);
+}

@@ -1,0 +1,137 @@
+//! Shared set-up of the binding integration tests: the simulated backend on a loopback port,
+//! token sources, and a sleeper that records backoff delays instead of waiting them out.
+
+#![allow(dead_code)] // Each test crate uses a different part of this module.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use unbox_core::binding::{
+    AccessTokenError, AccessTokenSource, BindingClient, ClaimRedeemer, DeviceCredential, NoJitter,
+    RetryPolicy, Sleeper,
+};
+use unbox_core::secret::SecretString;
+use unbox_sim::backend::{BackendConfig, BindingBackend, LoopbackServer, StaticTokenValidator};
+use url::Url;
+
+/// The user's valid access token in these tests.
+pub const ALICE_TOKEN: &str = "alice-access-token-0001";
+
+/// Records every backoff delay and yields instead of sleeping, so retries are instant and their
+/// schedule can be asserted.
+#[derive(Default)]
+pub struct RecordingSleeper {
+    delays: Mutex<Vec<Duration>>,
+}
+
+impl RecordingSleeper {
+    pub fn delays(&self) -> Vec<Duration> {
+        self.delays.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl Sleeper for RecordingSleeper {
+    async fn sleep(&self, delay: Duration) {
+        if let Ok(mut delays) = self.delays.lock() {
+            delays.push(delay);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// 100 ms doubling to 2 s, no jitter, up to `attempts` attempts, recorded by `sleeper`.
+pub fn policy(attempts: u32, sleeper: Arc<dyn Sleeper>) -> RetryPolicy {
+    RetryPolicy::new(attempts, Duration::from_millis(100), Duration::from_secs(2))
+        .with_jitter(Arc::new(NoJitter))
+        .with_sleeper(sleeper)
+}
+
+/// A token source that starts with `first` and hands out `fresh` when asked to refresh.
+pub struct RotatingTokens {
+    current: Mutex<String>,
+    fresh: String,
+    refreshes: AtomicUsize,
+}
+
+impl RotatingTokens {
+    pub fn new(first: &str, fresh: &str) -> Self {
+        Self { current: Mutex::new(first.into()), fresh: fresh.into(), refreshes: AtomicUsize::new(0) }
+    }
+
+    pub fn refreshes(&self) -> usize {
+        self.refreshes.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl AccessTokenSource for RotatingTokens {
+    async fn access_token(&self) -> Result<SecretString, AccessTokenError> {
+        let current = self.current.lock().map_err(|_| AccessTokenError::Unavailable("poisoned".into()))?;
+        Ok(SecretString::new(current.clone()))
+    }
+
+    async fn refresh_access_token(&self, _rejected: &SecretString) -> Result<SecretString, AccessTokenError> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        let mut current =
+            self.current.lock().map_err(|_| AccessTokenError::Unavailable("poisoned".into()))?;
+        current.clone_from(&self.fresh);
+        Ok(SecretString::new(current.clone()))
+    }
+}
+
+/// The simulated backend serving on loopback, with alice's token accepted.
+pub struct Harness {
+    pub backend: BindingBackend,
+    pub server: LoopbackServer,
+    pub validator: Arc<StaticTokenValidator>,
+    pub sleeper: Arc<RecordingSleeper>,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        Self::with_config(BackendConfig::default()).await
+    }
+
+    pub async fn with_config(config: BackendConfig) -> Self {
+        let validator = Arc::new(StaticTokenValidator::new());
+        validator.allow(ALICE_TOKEN, "alice");
+        let backend = BindingBackend::new(validator.clone(), config);
+        let server = backend.serve().await.expect("loopback server starts");
+        Self { backend, server, validator, sleeper: Arc::new(RecordingSleeper::default()) }
+    }
+
+    pub fn base_url(&self) -> Url {
+        Url::parse(&self.server.base_url()).expect("loopback URL")
+    }
+
+    /// A client with `tokens`, 5 attempts and the recording sleeper.
+    pub fn client_with(&self, tokens: Arc<dyn AccessTokenSource>) -> BindingClient {
+        BindingClient::new(&self.base_url(), tokens)
+            .expect("client")
+            .with_retry_policy(policy(5, self.sleeper.clone()))
+    }
+
+    /// A client logged in as alice.
+    pub fn client(&self) -> BindingClient {
+        self.client_with(Arc::new(RotatingTokens::new(ALICE_TOKEN, ALICE_TOKEN)))
+    }
+
+    /// A registered simulated device and its redeemer.
+    pub fn device(&self, id: &str) -> (DeviceCredential, ClaimRedeemer) {
+        let credential = self.backend.provision_device(id).expect("valid device id");
+        let redeemer = ClaimRedeemer::new(credential.clone())
+            .expect("redeemer")
+            .with_retry_policy(policy(5, Arc::new(RecordingSleeper::default())));
+        (credential, redeemer)
+    }
+
+    /// Waits (polling the request log) until the backend received `count` requests for `path`.
+    pub async fn until_requests(&self, path: &str, count: usize) {
+        while self.backend.requests().iter().filter(|r| r.path == path).count() < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}

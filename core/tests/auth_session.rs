@@ -131,3 +131,27 @@ async fn unreadable_stored_tokens_mean_signing_in_again() {
     );
     assert_eq!(stored_tokens(&h.store).await, None);
 }
+
+#[tokio::test]
+async fn session_supplies_the_binding_client_with_tokens() {
+    use unbox_core::binding::{AccessTokenError, AccessTokenSource};
+
+    let (idp, h) = signed_in().await;
+    let source: &dyn AccessTokenSource = h.session.as_ref();
+    let first = source.access_token().await.unwrap();
+    let refresh_before = stored_refresh_token(&stored_tokens(&h.store).await.unwrap());
+
+    // The backend refused the current token: the session renews it.
+    let renewed = source.refresh_access_token(&first).await.unwrap();
+    assert_ne!(renewed, first);
+    assert!(idp.provider().introspect(renewed.expose()).is_some());
+    let refresh_after = stored_refresh_token(&stored_tokens(&h.store).await.unwrap());
+    assert_ne!(refresh_after, refresh_before);
+
+    // A late 401 for the token renewed meanwhile does not renew again.
+    assert_eq!(source.refresh_access_token(&first).await.unwrap(), renewed);
+    assert_eq!(stored_refresh_token(&stored_tokens(&h.store).await.unwrap()), refresh_after);
+
+    h.session.logout().await.unwrap();
+    assert!(matches!(source.access_token().await, Err(AccessTokenError::LoginRequired(_))));
+}

@@ -5,6 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+
+use crate::binding::{AccessTokenError, AccessTokenSource};
 use crate::secret::SecretString;
 use crate::secret_store::SecretStore;
 
@@ -99,7 +102,34 @@ impl Session {
         if !tokens.expires_within(now, self.expiry_skew) {
             return Ok(tokens.access_token);
         }
-        match self.client.refresh(&tokens).await {
+        let still_valid = !tokens.is_expired(now);
+        if still_valid && tokens.refresh_token.is_none() {
+            return Ok(tokens.access_token);
+        }
+        match self.renew(&tokens).await {
+            Err(error) if still_valid && error.is_retryable() => {
+                tracing::warn!(%error, "could not renew the access token yet; using the current one until it expires");
+                Ok(tokens.access_token)
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// A new access token after a service refused `rejected` (HTTP 401): renews unless the
+    /// stored token already differs from `rejected` (renewed meanwhile), then returns that one.
+    pub async fn renew_rejected(&self, rejected: &SecretString) -> Result<SecretString, AuthError> {
+        let _tokens = self.tokens_lock.lock().await;
+        let tokens = self.load().await?;
+        if tokens.access_token != *rejected {
+            return Ok(tokens.access_token);
+        }
+        self.renew(&tokens).await
+    }
+
+    /// Renews `tokens` and stores the result; drops the sign-in when the provider refuses.
+    /// Callers hold the tokens lock.
+    async fn renew(&self, tokens: &TokenSet) -> Result<SecretString, AuthError> {
+        match self.client.refresh(tokens).await {
             Ok(renewed) => {
                 self.store.put(&self.store_key, renewed.to_stored()).await?;
                 Ok(renewed.access_token)
@@ -108,12 +138,6 @@ impl Session {
                 tracing::info!("the identity provider refused to renew the sign-in");
                 self.store.delete(&self.store_key).await?;
                 Err(AuthError::NeedsLogin { reason: NeedsLoginReason::RefreshRejected })
-            }
-            Err(_) if !tokens.is_expired(now) => {
-                tracing::warn!(
-                    "could not renew the access token yet; using the current one until it expires"
-                );
-                Ok(tokens.access_token)
             }
             Err(error @ AuthError::NeedsLogin { .. }) => {
                 self.store.delete(&self.store_key).await?;
@@ -160,5 +184,25 @@ impl Session {
                 Err(AuthError::NeedsLogin { reason: NeedsLoginReason::StoredTokensUnreadable })
             }
         }
+    }
+}
+
+/// Lets the binding client take its access tokens from the session.
+#[async_trait]
+impl AccessTokenSource for Session {
+    async fn access_token(&self) -> Result<SecretString, AccessTokenError> {
+        Session::access_token(self).await.map_err(access_token_error)
+    }
+
+    async fn refresh_access_token(&self, rejected: &SecretString) -> Result<SecretString, AccessTokenError> {
+        self.renew_rejected(rejected).await.map_err(access_token_error)
+    }
+}
+
+fn access_token_error(error: AuthError) -> AccessTokenError {
+    if error.needs_login() {
+        AccessTokenError::LoginRequired(error.to_string())
+    } else {
+        AccessTokenError::Unavailable(error.to_string())
     }
 }

@@ -126,7 +126,7 @@ pub fn app_config(redirect_uri: &str) -> ClientConfig {
 
 /// A session against `idp` with an in-memory store, the scripted agent and `clock`.
 pub struct Harness {
-    pub session: Session,
+    pub session: Arc<Session>,
     pub store: Arc<MemorySecretStore>,
     pub agent: Arc<ScriptedAgent>,
     pub clock: Arc<ManualClock>,
@@ -139,7 +139,7 @@ pub async fn harness(idp: &RunningIdp, clock: Arc<ManualClock>, script: Script) 
         .with_clock(clock.clone());
     let store = Arc::new(MemorySecretStore::new());
     let agent = ScriptedAgent::new(script);
-    let session = Session::new(client, agent.clone(), store.clone() as Arc<dyn SecretStore>);
+    let session = Arc::new(Session::new(client, agent.clone(), store.clone() as Arc<dyn SecretStore>));
     Harness { session, store, agent, clock }
 }
 

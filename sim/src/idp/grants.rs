@@ -12,6 +12,7 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 use super::TestUser;
+use crate::backend::TokenRejection;
 
 /// An authorization request the person approved.
 #[derive(Debug, Clone)]
@@ -197,11 +198,19 @@ impl Grants {
         }
     }
 
-    /// The grant behind a valid, unexpired access token.
-    pub(crate) fn introspect(&self, access_token: &str, now: SystemTime) -> Option<(&Grant, SystemTime)> {
-        let record = self.access_tokens.get(access_token)?;
-        let grant = self.grants.get(&record.grant)?;
-        (now < record.expires_at && !grant.revoked).then_some((grant, record.expires_at))
+    /// The grant behind a valid, unexpired access token, and when the token expires.
+    pub(crate) fn introspect(
+        &self,
+        access_token: &str,
+        now: SystemTime,
+    ) -> Result<(&Grant, SystemTime), TokenRejection> {
+        let record = self.access_tokens.get(access_token).ok_or(TokenRejection::Invalid)?;
+        let grant =
+            self.grants.get(&record.grant).filter(|grant| !grant.revoked).ok_or(TokenRejection::Invalid)?;
+        if now >= record.expires_at {
+            return Err(TokenRejection::Expired);
+        }
+        Ok((grant, record.expires_at))
     }
 
     fn new_grant(&mut self, request: &ApprovedRequest) -> u64 {
@@ -306,13 +315,13 @@ mod tests {
         let code = grants.issue_code(approved(), start());
         let issued = grants.redeem_code(&code, "app", Some(REDIRECT), Some(VERIFIER), start()).unwrap();
         assert_eq!(issued.nonce.as_deref(), Some("n"));
-        assert!(grants.introspect(&issued.access_token, start()).is_some());
+        assert!(grants.introspect(&issued.access_token, start()).is_ok());
         let replay = grants.redeem_code(&code, "app", Some(REDIRECT), Some(VERIFIER), start());
         assert_eq!(
             replay.err().map(|refusal| refusal.description),
             Some("the authorization code was already used")
         );
-        assert!(grants.introspect(&issued.access_token, start()).is_none());
+        assert!(grants.introspect(&issued.access_token, start()).is_err());
         assert!(grants.refresh(&issued.refresh_token, "app", start()).is_err());
     }
 
@@ -365,12 +374,12 @@ mod tests {
         let first = grants.redeem_code(&code, "app", Some(REDIRECT), Some(VERIFIER), start()).unwrap();
         let second = grants.refresh(&first.refresh_token, "app", start()).unwrap();
         assert_ne!(second.refresh_token, first.refresh_token);
-        assert!(grants.introspect(&second.access_token, start()).is_some());
+        assert!(grants.introspect(&second.access_token, start()).is_ok());
         assert_eq!(
             grants.refresh(&first.refresh_token, "app", start()).err(),
             Some(invalid_grant("the refresh token was already used"))
         );
-        assert!(grants.introspect(&second.access_token, start()).is_none());
+        assert!(grants.introspect(&second.access_token, start()).is_err());
         assert!(grants.refresh(&second.refresh_token, "app", start()).is_err());
     }
 
@@ -379,11 +388,12 @@ mod tests {
         let mut grants = grants();
         let code = grants.issue_code(approved(), start());
         let issued = grants.redeem_code(&code, "app", Some(REDIRECT), Some(VERIFIER), start()).unwrap();
-        assert!(grants.introspect(&issued.access_token, start() + Duration::from_secs(599)).is_some());
-        assert!(grants.introspect(&issued.access_token, start() + Duration::from_secs(600)).is_none());
+        assert!(grants.introspect(&issued.access_token, start() + Duration::from_secs(599)).is_ok());
+        let expired = grants.introspect(&issued.access_token, start() + Duration::from_secs(600));
+        assert_eq!(expired.err(), Some(TokenRejection::Expired));
         grants.revoke(&issued.refresh_token, "someone-else");
-        assert!(grants.introspect(&issued.access_token, start()).is_some());
+        assert!(grants.introspect(&issued.access_token, start()).is_ok());
         grants.revoke(&issued.refresh_token, "app");
-        assert!(grants.introspect(&issued.access_token, start()).is_none());
+        assert_eq!(grants.introspect(&issued.access_token, start()).err(), Some(TokenRejection::Invalid));
     }
 }

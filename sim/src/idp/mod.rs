@@ -2,7 +2,8 @@
 //! metadata, an authorization endpoint with auto-consent or a consent page, a token endpoint
 //! (authorization code with mandatory PKCE S256, refresh with rotation) and revocation.
 //! Other simulated services check access tokens in-process with
-//! [`IdentityProvider::introspect`].
+//! [`IdentityProvider::introspect`]; the binding backend takes the provider as its
+//! [`TokenValidator`].
 //!
 //! Mount [`IdentityProvider::router`] at the root of a server whose base URL the provider was
 //! created with, or start one alone with [`spawn`].
@@ -18,12 +19,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
+use async_trait::async_trait;
 use rand::RngCore as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use unbox_core::auth::{Clock, SystemClock};
+use unbox_core::secret::SecretString;
 
 use self::grants::Grants;
+use crate::backend::{TokenRejection, TokenValidator};
 
 /// The client id registered in the default configuration.
 pub const DEFAULT_CLIENT_ID: &str = "unbox-app";
@@ -235,10 +239,15 @@ impl IdentityProvider {
 
     /// Who `access_token` speaks for, if it is a valid, unexpired, unrevoked access token.
     pub fn introspect(&self, access_token: &str) -> Option<UserInfo> {
+        self.check(access_token).ok()
+    }
+
+    /// Like [`Self::introspect`], saying why a token is refused.
+    fn check(&self, access_token: &str) -> Result<UserInfo, TokenRejection> {
         let now = self.config.clock.now();
         let grants = self.grants();
         let (grant, expires_at) = grants.introspect(access_token, now)?;
-        Some(UserInfo {
+        Ok(UserInfo {
             subject: grant.user.subject.clone(),
             email: grant.user.email.clone(),
             name: grant.user.name.clone(),
@@ -263,6 +272,14 @@ impl IdentityProvider {
 
     fn client(&self, client_id: &str) -> Option<&RegisteredClient> {
         self.config.clients.iter().find(|client| client.client_id == client_id)
+    }
+}
+
+/// The binding backend accepts exactly the access tokens this provider issued and still honours.
+#[async_trait]
+impl TokenValidator for IdentityProvider {
+    async fn validate(&self, access_token: &SecretString) -> Result<String, TokenRejection> {
+        self.check(access_token.expose()).map(|user| user.subject)
     }
 }
 
@@ -324,7 +341,72 @@ impl Drop for RunningIdp {
 
 #[cfg(test)]
 mod tests {
+    use std::future::IntoFuture as _;
+
     use super::*;
+
+    #[tokio::test]
+    async fn mounts_next_to_the_backend_on_one_port() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let provider = IdentityProvider::new(base_url.clone(), IdpConfig::default());
+        let backend =
+            crate::backend::BindingBackend::new(provider.clone(), crate::backend::BackendConfig::default());
+        let server =
+            tokio::spawn(axum::serve(listener, provider.router().merge(backend.router())).into_future());
+        let http = unbox_core::http::internet_client_builder().build().unwrap();
+        let metadata: serde_json::Value = http
+            .get(format!("{base_url}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(metadata["issuer"], base_url);
+        let anonymous = http.post(format!("{base_url}/v1/claims")).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn validates_tokens_for_the_binding_backend() {
+        let clock = Arc::new(unbox_core::auth::ManualClock::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 30),
+        ));
+        let provider = IdentityProvider::new(
+            "http://127.0.0.1:1",
+            IdpConfig { clock: clock.clone(), ..IdpConfig::default() },
+        );
+        let request = grants::ApprovedRequest {
+            client_id: DEFAULT_CLIENT_ID.into(),
+            redirect_uri: "http://127.0.0.1:2/callback".into(),
+            scopes: vec![],
+            code_challenge: grants::s256(&"v".repeat(43)),
+            nonce: None,
+            user: TestUser::default(),
+        };
+        let code = provider.grants().issue_code(request, clock.now());
+        let issued = provider
+            .grants()
+            .redeem_code(
+                &code,
+                DEFAULT_CLIENT_ID,
+                Some("http://127.0.0.1:2/callback"),
+                Some(&"v".repeat(43)),
+                clock.now(),
+            )
+            .unwrap();
+        let validator: Arc<dyn TokenValidator> = provider.clone();
+        let token = SecretString::new(issued.access_token);
+        assert_eq!(validator.validate(&token).await, Ok("user-alice".to_owned()));
+        assert_eq!(
+            validator.validate(&SecretString::new("sim_at_forged")).await,
+            Err(TokenRejection::Invalid)
+        );
+        clock.advance(Duration::from_secs(3600));
+        assert_eq!(validator.validate(&token).await, Err(TokenRejection::Expired));
+    }
 
     #[test]
     fn loopback_rule_allows_any_port_only_on_loopback_ips() {

@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod binding;
 pub mod ble;
 pub mod device;
@@ -18,5 +19,6 @@ pub mod http;
 pub mod proto;
 pub mod qr;
 pub mod secret;
+pub mod secret_store;
 pub mod security;
 pub mod transport;

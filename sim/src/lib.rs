@@ -7,4 +7,5 @@
 pub mod backend;
 pub mod ble;
 pub mod device;
+pub mod idp;
 pub mod softap;

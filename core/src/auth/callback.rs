@@ -1,0 +1,173 @@
+//! Validates the redirect that ends the browser step: it must arrive at this sign-in's redirect
+//! URI, come from the expected issuer (RFC 9207), carry this attempt's `state`, and hold either a
+//! code or an error.
+
+use std::collections::HashMap;
+
+use url::Url;
+
+use crate::secret::SecretString;
+
+use super::error::{CallbackError, provider_text};
+
+/// What a callback must match.
+pub(crate) struct ExpectedCallback<'a> {
+    /// The redirect URI sent in the authorization request.
+    pub redirect_uri: &'a Url,
+    /// The `state` sent in the authorization request.
+    pub state: &'a str,
+    /// The provider's issuer, when known.
+    pub issuer: Option<&'a str>,
+    /// Whether the provider promised to send `iss`.
+    pub issuer_required: bool,
+}
+
+/// Extracts the authorization code from `callback`, or says why the response is unacceptable.
+pub(crate) fn authorization_code(
+    callback: &str,
+    expected: &ExpectedCallback<'_>,
+) -> Result<SecretString, CallbackError> {
+    let url = Url::parse(callback).map_err(|error| CallbackError::Malformed { reason: error.to_string() })?;
+    let same_address = url.scheme() == expected.redirect_uri.scheme()
+        && url.host() == expected.redirect_uri.host()
+        && url.port_or_known_default() == expected.redirect_uri.port_or_known_default()
+        && url.path() == expected.redirect_uri.path();
+    if !same_address {
+        return Err(CallbackError::WrongRedirect);
+    }
+    let mut params: HashMap<String, SecretString> = HashMap::new();
+    for (name, value) in url.query_pairs() {
+        if params.insert(name.to_string(), SecretString::new(value.into_owned())).is_some() {
+            return Err(CallbackError::Malformed {
+                reason: format!("parameter `{name}` appears more than once"),
+            });
+        }
+    }
+    let text = |name: &str| params.get(name).map(|value| provider_text(value.expose()));
+    match (params.get("iss"), expected.issuer) {
+        (Some(received), Some(issuer)) if received.expose() != issuer => {
+            return Err(CallbackError::IssuerMismatch {
+                expected: issuer.to_owned(),
+                received: provider_text(received.expose()),
+            });
+        }
+        (None, _) if expected.issuer_required => return Err(CallbackError::MissingIssuer),
+        _ => {}
+    }
+    let state_matches = params
+        .get("state")
+        .is_some_and(|state| constant_time_eq(state.expose().as_bytes(), expected.state.as_bytes()));
+    if !state_matches {
+        return Err(CallbackError::StateMismatch);
+    }
+    if let Some(error) = text("error") {
+        let description = text("error_description");
+        return Err(if error == "access_denied" {
+            CallbackError::Denied { description }
+        } else {
+            CallbackError::Provider { error, description }
+        });
+    }
+    match params.remove("code") {
+        Some(code) if !code.is_empty() => Ok(code),
+        _ => Err(CallbackError::MissingCode),
+    }
+}
+
+/// Compares without returning early, so the time taken reveals nothing about `expected`.
+fn constant_time_eq(received: &[u8], expected: &[u8]) -> bool {
+    received.len() == expected.len()
+        && received.iter().zip(expected).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(callback: &str) -> Result<SecretString, CallbackError> {
+        let redirect = Url::parse("http://127.0.0.1:5000/callback").unwrap();
+        authorization_code(
+            callback,
+            &ExpectedCallback {
+                redirect_uri: &redirect,
+                state: "st4te",
+                issuer: Some("https://idp.example"),
+                issuer_required: true,
+            },
+        )
+    }
+
+    #[test]
+    fn accepts_a_matching_response() {
+        let code =
+            check("http://127.0.0.1:5000/callback?code=c0de&state=st4te&iss=https%3A%2F%2Fidp.example");
+        assert_eq!(code.unwrap().expose(), "c0de");
+    }
+
+    #[test]
+    fn rejects_responses_of_other_attempts_or_issuers() {
+        let iss = "iss=https%3A%2F%2Fidp.example";
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?code=c&state=other&{iss}")),
+            Err(CallbackError::StateMismatch)
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?code=c&{iss}")),
+            Err(CallbackError::StateMismatch)
+        );
+        assert_eq!(
+            check("http://127.0.0.1:5000/callback?code=c&state=st4te&iss=https%3A%2F%2Fevil.example"),
+            Err(CallbackError::IssuerMismatch {
+                expected: "https://idp.example".into(),
+                received: "https://evil.example".into()
+            })
+        );
+        assert_eq!(
+            check("http://127.0.0.1:5000/callback?code=c&state=st4te"),
+            Err(CallbackError::MissingIssuer)
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5001/callback?code=c&state=st4te&{iss}")),
+            Err(CallbackError::WrongRedirect)
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/other?code=c&state=st4te&{iss}")),
+            Err(CallbackError::WrongRedirect)
+        );
+        assert!(matches!(
+            check(&format!("http://127.0.0.1:5000/callback?code=a&code=b&state=st4te&{iss}")),
+            Err(CallbackError::Malformed { .. })
+        ));
+        assert!(matches!(check("::"), Err(CallbackError::Malformed { .. })));
+    }
+
+    #[test]
+    fn reports_provider_errors_and_missing_codes() {
+        let iss = "iss=https%3A%2F%2Fidp.example";
+        assert_eq!(
+            check(&format!(
+                "http://127.0.0.1:5000/callback?error=access_denied&error_description=No+thanks&state=st4te&{iss}"
+            )),
+            Err(CallbackError::Denied { description: Some("No thanks".into()) })
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?error=invalid_scope&state=st4te&{iss}")),
+            Err(CallbackError::Provider { error: "invalid_scope".into(), description: None })
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?state=st4te&{iss}")),
+            Err(CallbackError::MissingCode)
+        );
+        assert_eq!(
+            check(&format!("http://127.0.0.1:5000/callback?code=&state=st4te&{iss}")),
+            Err(CallbackError::MissingCode)
+        );
+    }
+
+    #[test]
+    fn constant_time_comparison_is_exact() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,115 @@
+//! Adapts our reqwest 0.13 client to the `oauth2` crate, whose own reqwest support pins an older
+//! reqwest. Server failures (5xx, 429) become transport errors here so that they stay
+//! distinguishable from OAuth error responses.
+
+use std::error::Error;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
+
+use super::error::ConfigError;
+
+/// How long one request to the identity provider may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the client for talking to an identity provider: Unbox's internet client, with
+/// redirects off (a token endpoint must answer directly; following redirects would forward
+/// credentials to wherever it points).
+pub(crate) fn provider_client() -> Result<reqwest::Client, ConfigError> {
+    crate::http::internet_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .map_err(|error| ConfigError::HttpClient { reason: error_chain(&error) })
+}
+
+/// A reqwest client that the `oauth2` crate can send its requests through.
+#[derive(Debug, Clone)]
+pub(crate) struct OAuthHttpClient {
+    client: reqwest::Client,
+}
+
+impl OAuthHttpClient {
+    /// Wraps `client`.
+    pub(crate) fn new(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+
+    /// The underlying client, for requests `oauth2` does not make.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+/// Why a request to the identity provider produced no OAuth answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HttpFailure {
+    /// The request could not be sent or the answer not read.
+    #[error("{0}")]
+    Network(String),
+    /// The server failed or is overloaded.
+    #[error("HTTP {0}")]
+    ServerStatus(u16),
+    /// The request `oauth2` built could not be converted (a bug).
+    #[error("{0}")]
+    InvalidRequest(String),
+}
+
+impl<'c> AsyncHttpClient<'c> for OAuthHttpClient {
+    type Error = HttpFailure;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpFailure>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let request = reqwest::Request::try_from(request)
+                .map_err(|error| HttpFailure::InvalidRequest(error_chain(&error)))?;
+            let response = self
+                .client
+                .execute(request)
+                .await
+                .map_err(|error| HttpFailure::Network(error_chain(&error)))?;
+            let status = response.status();
+            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                return Err(HttpFailure::ServerStatus(status.as_u16()));
+            }
+            let mut builder = oauth2::http::Response::builder().status(status);
+            for (name, value) in response.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = response.bytes().await.map_err(|error| HttpFailure::Network(error_chain(&error)))?;
+            builder.body(body.to_vec()).map_err(|error| HttpFailure::InvalidRequest(error.to_string()))
+        })
+    }
+}
+
+/// An error and its sources as one line, e.g. "error sending request: connection refused".
+pub(crate) fn error_chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn error_chain_joins_sources() {
+        let error = Outer(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused"));
+        assert_eq!(error_chain(&error), "outer: connection refused");
+    }
+}

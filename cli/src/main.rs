@@ -1,16 +1,24 @@
 //! `unbox`: onboard devices from a desktop, run the simulator, try the whole flow in a demo.
 
+mod account;
+mod batch;
 mod demo;
+mod desktop_wifi;
 mod exit;
+mod progress;
+mod provision;
 mod qr;
 mod scan;
 mod sim;
 
 use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
 
-/// Take headless devices from "just unboxed" to "online and bound to their owner".
+/// Take headless devices from "just unboxed" to "online and bound to their owner": find them,
+/// sign in, send them Wi-Fi credentials and a claim over an encrypted session, and confirm the
+/// binding with the backend.
 #[derive(Parser)]
-#[command(name = "unbox", version, about, long_about = None)]
+#[command(name = "unbox", version, about, after_help = exit::EXIT_CODES_HELP)]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -18,27 +26,38 @@ struct Cli {
     /// Log more (-v: debug, -vv: trace). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    #[command(flatten)]
+    store: account::StoreArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the whole flow against a simulated device on this machine.
-    Demo,
+    /// Run the whole flow against simulated devices and cloud in this process (no hardware).
+    Demo(demo::DemoArgs),
+    /// List devices in setup mode nearby (Bluetooth, and Wi-Fi where the OS allows).
+    Scan(scan::ScanArgs),
+    /// Sign in with the identity provider in the system browser.
+    Login(account::LoginArgs),
+    /// Sign out and forget the stored tokens.
+    Logout,
+    /// Onboard one or more devices: claim, Wi-Fi credentials, binding.
+    Provision(Box<provision::ProvisionArgs>),
+    /// Finish onboardings interrupted after the device received its claim.
+    Resume,
     /// Read or show onboarding QR codes.
     #[command(subcommand)]
     Qr(qr::QrCommand),
-    /// List devices in setup mode nearby (Bluetooth, and Wi-Fi where the OS allows).
-    Scan(scan::ScanArgs),
     /// Run simulated devices and cloud services for apps and tests.
     #[command(subcommand)]
     Sim(sim::SimCommand),
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, simulator: bool) {
     let default = match verbose {
-        0 => "info",
+        0 if simulator => "info",
+        0 => "warn",
         1 => "debug",
         _ => "trace",
     };
@@ -47,9 +66,41 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
+async fn resume(
+    store: account::StoreArgs,
+    json: bool,
+    cancel: &CancellationToken,
+) -> Result<(), exit::Failure> {
+    let store = store.open().await;
+    let account = account::Account::load(store.as_ref()).await?;
+    let session = account.session(store.clone()).await?;
+    let backend = url::Url::parse(&account.backend)
+        .map_err(|e| exit::Failure::new(exit::Code::Usage, e.to_string()))?;
+    let binding = unbox_core::binding::BindingClient::new(&backend, session.clone())
+        .map_err(|e| exit::Failure::new(exit::Code::Internal, e.to_string()))?;
+    let onboarding = unbox_core::flow::Onboarding::new(
+        session,
+        binding,
+        None,
+        None,
+        store,
+        unbox_core::flow::FlowSettings::default(),
+    );
+    let bars = indicatif::MultiProgress::new();
+    let observer = progress::BarObserver::new(&bars, "pending", json);
+    let done = onboarding.resume(&observer, cancel).await?;
+    for onboarded in &done {
+        println!("bound {} ({})", onboarded.binding.device_id, onboarded.binding.binding_id);
+    }
+    if done.is_empty() {
+        println!("nothing to resume");
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, matches!(cli.command, Command::Sim(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -57,12 +108,25 @@ fn main() -> std::process::ExitCode {
             return exit::Code::Internal.into();
         }
     };
+    let cancel = CancellationToken::new();
     let result = runtime.block_on(async {
+        let on_ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_ctrl_c.cancel();
+            }
+        });
         match cli.command {
-            Command::Demo => demo::run().await,
-            Command::Qr(command) => qr::run(command, cli.json),
+            Command::Demo(args) => demo::run(args, cli.json, &cancel).await,
             Command::Scan(args) => scan::run(args, cli.json).await,
-            Command::Sim(command) => sim::run(command).await,
+            Command::Login(args) => account::login(args, cli.store.open().await, cli.json).await,
+            Command::Logout => account::logout(cli.store.open().await, cli.json).await,
+            Command::Provision(args) => {
+                provision::run(*args, cli.store.open().await, cli.json, &cancel).await
+            }
+            Command::Resume => resume(cli.store, cli.json, &cancel).await,
+            Command::Qr(command) => qr::run(command, cli.json),
+            Command::Sim(command) => sim::run(command, cli.json).await,
         }
     });
     match result {

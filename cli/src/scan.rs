@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use unbox_core::ble::BleCentral;
 use unbox_core::ble::btleplug::BtleplugCentral;
-use unbox_core::discovery::{DiscoveredDevice, DiscoveryConfig, DiscoveryScanner, WifiNetwork};
+use unbox_core::discovery::{DiscoveredDevice, DiscoveryConfig, DiscoveryScanner};
 
 use crate::exit::{Code, Failure};
 
@@ -20,49 +20,6 @@ pub struct ScanArgs {
     /// Name / SSID prefix of devices in setup mode.
     #[arg(long, default_value = "PROV_")]
     prefix: String,
-}
-
-/// Parses `nmcli -t -f SSID,BSSID,SIGNAL,CHAN,SECURITY dev wifi list` (colons in values are
-/// escaped with a backslash; signal is 0–100 %).
-pub fn parse_nmcli(output: &str) -> Vec<WifiNetwork> {
-    output
-        .lines()
-        .filter_map(|line| {
-            let mut fields = Vec::new();
-            let mut current = String::new();
-            let mut chars = line.chars();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => current.extend(chars.next()),
-                    ':' => fields.push(std::mem::take(&mut current)),
-                    other => current.push(other),
-                }
-            }
-            fields.push(current);
-            let [ssid, bssid, signal, channel, security] = <[String; 5]>::try_from(fields).ok()?;
-            if ssid.is_empty() {
-                return None;
-            }
-            let bssid = hex::decode(bssid.replace(':', "")).ok().and_then(|b| <[u8; 6]>::try_from(b).ok());
-            // NetworkManager reports quality in percent; map it onto a dBm-like scale.
-            let quality: i16 = signal.parse().ok()?;
-            Some(WifiNetwork {
-                ssid,
-                bssid,
-                rssi: quality / 2 - 100,
-                channel: channel.parse().ok(),
-                secured: !security.is_empty() && security != "--",
-            })
-        })
-        .collect()
-}
-
-fn os_wifi_networks() -> Option<Vec<WifiNetwork>> {
-    let output = std::process::Command::new("nmcli")
-        .args(["-t", "-f", "SSID,BSSID,SIGNAL,CHAN,SECURITY", "dev", "wifi", "list"])
-        .output()
-        .ok()?;
-    output.status.success().then(|| parse_nmcli(&String::from_utf8_lossy(&output.stdout)))
 }
 
 fn print_devices(devices: &[DiscoveredDevice], json: bool) -> Result<(), Failure> {
@@ -113,7 +70,7 @@ pub async fn run(args: ScanArgs, json: bool) -> Result<(), Failure> {
             None
         }
     };
-    let wifi = os_wifi_networks();
+    let wifi = crate::desktop_wifi::scan_with_nmcli();
     if wifi.is_none() {
         eprintln!("Wi-Fi scan skipped: nmcli is not available on this system");
     }
@@ -138,21 +95,4 @@ pub async fn run(args: ScanArgs, json: bool) -> Result<(), Failure> {
     let devices = scanner.devices();
     scanner.stop().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?;
     print_devices(&devices, json)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_nmcli_terse_output() {
-        let output = "PROV_1A2B3C:24\\:0A\\:C4\\:1A\\:2B\\:3C:80:6:WPA2\nHome\\:Net:AA\\:BB\\:CC\\:DD\\:EE\\:FF:40:11:\n:00\\:11\\:22\\:33\\:44\\:55:10:1:WPA2\n";
-        let networks = parse_nmcli(output);
-        assert_eq!(networks.len(), 2, "hidden networks are skipped");
-        assert_eq!(networks[0].ssid, "PROV_1A2B3C");
-        assert_eq!(networks[0].bssid, Some([0x24, 0x0a, 0xc4, 0x1a, 0x2b, 0x3c]));
-        assert_eq!((networks[0].rssi, networks[0].channel, networks[0].secured), (-60, Some(6), true));
-        assert_eq!(networks[1].ssid, "Home:Net");
-        assert!(!networks[1].secured);
-    }
 }

@@ -7,6 +7,11 @@ use unbox_core::secret::SecretString;
 use unbox_sim::device::{DeviceConfig, Faults, SimDevice, SimNetwork, SimSecurity};
 use unbox_sim::softap::SoftApServer;
 
+use unbox_sim::backend::BackendConfig;
+use unbox_sim::cloud::SimCloud;
+use unbox_sim::idp::{DEFAULT_CLIENT_ID, IdpConfig};
+use unbox_sim::world::{DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld, WorldOptions};
+
 use crate::exit::{Code, Failure};
 
 /// Simulator commands.
@@ -14,6 +19,30 @@ use crate::exit::{Code, Failure};
 pub enum SimCommand {
     /// Run a simulated device in setup mode, serving its SoftAP HTTP endpoints on `--listen`.
     Device(DeviceArgs),
+    /// Run the simulated cloud: identity provider (auto-consent test user) and binding backend.
+    Cloud(CloudArgs),
+    /// Run the cloud and simulated devices together and print what a client needs to use them.
+    All(AllArgs),
+}
+
+/// Arguments of `sim cloud`.
+#[derive(Args)]
+pub struct CloudArgs {
+    /// Address to serve on (0.0.0.0:PORT to reach it from an emulator).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// The URL clients use, when it differs from the listen address (e.g. http://10.0.2.2:8081
+    /// for the Android emulator). It becomes the OAuth issuer.
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+/// Arguments of `sim all`.
+#[derive(Args)]
+pub struct AllArgs {
+    /// How many devices.
+    #[arg(long, default_value_t = 1)]
+    devices: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -115,8 +144,58 @@ impl DeviceArgs {
 }
 
 /// Runs a simulator command until Ctrl-C.
-pub async fn run(command: SimCommand) -> Result<(), Failure> {
+pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
     match command {
+        SimCommand::Cloud(args) => {
+            let cloud =
+                SimCloud::start(args.listen, args.public_url, IdpConfig::default(), BackendConfig::default())
+                    .await
+                    .map_err(|e| {
+                        Failure::new(Code::Usage, format!("cannot listen on {}: {e}", args.listen))
+                    })?;
+            println!("simulated cloud listening on {}", cloud.server().local_addr());
+            println!("  issuer and backend: {}", cloud.base_url());
+            println!("  client id: {DEFAULT_CLIENT_ID} (auto-consent test user)");
+            wait_for_ctrl_c().await;
+            Ok(())
+        }
+        SimCommand::All(args) => {
+            let world =
+                SimWorld::start(WorldOptions { devices: args.devices.max(1), ..WorldOptions::default() })
+                    .await
+                    .map_err(|e| Failure::new(Code::Internal, format!("cannot start the simulator: {e}")))?;
+            let devices: Vec<serde_json::Value> = world
+                .devices
+                .iter()
+                .map(|d| serde_json::json!({"name": d.name, "address": d.server.address().to_string()}))
+                .collect();
+            let summary = serde_json::json!({
+                "issuer": world.cloud.base_url(),
+                "backend": world.cloud.base_url(),
+                "client_id": DEFAULT_CLIENT_ID,
+                "devices": devices,
+                "security": 2,
+                "username": "wifiprov",
+                "device_code": DEVICE_PASSWORD,
+                "home_ssid": HOME_SSID,
+                "home_passphrase": HOME_PASSPHRASE,
+            });
+            if json {
+                println!("{summary}");
+            } else {
+                println!("simulator listening on {}", world.cloud.base_url());
+                println!("  unbox login --issuer {} --client-id {DEFAULT_CLIENT_ID}", world.cloud.base_url());
+                for device in &world.devices {
+                    println!(
+                        "  unbox provision --transport softap --device {}={} --code {DEVICE_PASSWORD} --ssid {HOME_SSID} --passphrase '{HOME_PASSPHRASE}'",
+                        device.name,
+                        device.server.address()
+                    );
+                }
+            }
+            wait_for_ctrl_c().await;
+            Ok(())
+        }
         SimCommand::Device(args) => {
             let config = args.config()?;
             let device = SimDevice::new(config, Vec::new());

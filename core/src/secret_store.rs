@@ -204,3 +204,112 @@ mod tests {
         assert!(!shown.contains("very-secret-value"));
     }
 }
+
+/// Secrets in a JSON file readable only by the user (mode 0600 on Unix): the desktop fallback
+/// where no keyring service runs (servers, CI), and a small state file for pending claims.
+#[derive(Debug)]
+pub struct FileSecretStore {
+    path: std::path::PathBuf,
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl FileSecretStore {
+    /// A store kept in `path` (created on first write, with its parent directories).
+    pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
+        Self { path: path.into(), lock: tokio::sync::Mutex::new(()) }
+    }
+
+    fn failed(&self, key: &str, error: impl std::fmt::Display) -> SecretStoreError {
+        SecretStoreError::Failed { key: key.to_owned(), reason: format!("{}: {error}", self.path.display()) }
+    }
+
+    async fn load(&self, key: &str) -> Result<HashMap<String, String>, SecretStoreError> {
+        match tokio::fs::read(&self.path).await {
+            Ok(bytes) => {
+                let bytes = zeroize::Zeroizing::new(bytes);
+                serde_json::from_slice(&bytes).map_err(|e| self.failed(key, e))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(HashMap::new()),
+            Err(error) => Err(self.failed(key, error)),
+        }
+    }
+
+    async fn save(&self, key: &str, entries: &HashMap<String, String>) -> Result<(), SecretStoreError> {
+        if let Some(parent) = self.path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| self.failed(key, e))?;
+        }
+        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(entries).map_err(|e| self.failed(key, e))?);
+        let temporary = self.path.with_extension("tmp");
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(&temporary).await.map_err(|e| self.failed(key, e))?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, &bytes).await.map_err(|e| self.failed(key, e))?;
+        file.sync_all().await.map_err(|e| self.failed(key, e))?;
+        tokio::fs::rename(&temporary, &self.path).await.map_err(|e| self.failed(key, e))
+    }
+}
+
+#[async_trait]
+impl SecretStore for FileSecretStore {
+    async fn get(&self, key: &str) -> Result<Option<SecretString>, SecretStoreError> {
+        let _guard = self.lock.lock().await;
+        let mut entries = self.load(key).await?;
+        Ok(entries.remove(key).map(SecretString::new))
+    }
+
+    async fn put(&self, key: &str, value: SecretString) -> Result<(), SecretStoreError> {
+        let _guard = self.lock.lock().await;
+        let mut entries = self.load(key).await?;
+        entries.insert(key.to_owned(), value.expose().to_owned());
+        self.save(key, &entries).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), SecretStoreError> {
+        let _guard = self.lock.lock().await;
+        let mut entries = self.load(key).await?;
+        if entries.remove(key).is_some() {
+            self.save(key, &entries).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod file_store_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keeps_secrets_across_instances_in_a_private_file() {
+        let dir = std::env::temp_dir().join(format!("unbox-store-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("secrets.json");
+        let store = FileSecretStore::new(&path);
+        assert_eq!(store.get("a").await.unwrap(), None);
+        store.put("a", SecretString::new("one")).await.unwrap();
+        store.put("b", SecretString::new("two")).await.unwrap();
+        let again = FileSecretStore::new(&path);
+        assert_eq!(again.get("a").await.unwrap().unwrap().expose(), "one");
+        again.delete("a").await.unwrap();
+        assert_eq!(store.get("a").await.unwrap(), None);
+        assert_eq!(store.get("b").await.unwrap().unwrap().expose(), "two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_file_is_a_typed_error() {
+        let dir = std::env::temp_dir().join(format!("unbox-store-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("secrets.json");
+        std::fs::write(&path, b"not json").unwrap();
+        let error = FileSecretStore::new(&path).get("a").await.unwrap_err();
+        assert!(matches!(error, SecretStoreError::Failed { .. }), "{error:?}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

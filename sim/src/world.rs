@@ -113,7 +113,8 @@ impl SimWorld {
             let suffix = format!("{:06X}", 0x1A2B3C + index);
             let name = format!("PROV_{suffix}");
             let credential = cloud.manufacture_device(&format!("dev-{suffix}"));
-            let claim = ClaimEndpoint::new(credential, None);
+            // The firmware's built-in backend is the simulated cloud.
+            let claim = ClaimEndpoint::new(credential, Url::parse(cloud.base_url()).ok());
             let config = DeviceConfig::new(&name)
                 .with_security(SimSecurity::Sec2 {
                     username: "wifiprov".into(),

@@ -1,0 +1,136 @@
+//! Onboards several devices concurrently with bounded parallelism, one claim each, and prints a
+//! summary table (or JSON).
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use indicatif::MultiProgress;
+use tokio_util::sync::CancellationToken;
+use unbox_core::flow::{FlowError, Onboarded, Onboarding, OnboardingRequest, WifiPasswordPrompt};
+use unbox_core::secret::SecretString;
+
+use crate::exit::{Code, Failure};
+use crate::progress::BarObserver;
+
+/// The outcome of one device.
+pub struct DeviceOutcome {
+    /// Its service name.
+    pub device: String,
+    /// Bound, or why not.
+    pub result: Result<Onboarded, FlowError>,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Asks for the Wi-Fi password again on the terminal, without echo.
+struct TerminalPrompt;
+
+#[async_trait]
+impl WifiPasswordPrompt for TerminalPrompt {
+    async fn ask_again(&self, ssid: String, attempt: u32) -> Option<SecretString> {
+        let question =
+            format!("The device could not join {ssid} with that password (attempt {attempt}). Password: ");
+        tokio::task::spawn_blocking(move || rpassword::prompt_password(question).ok())
+            .await
+            .ok()
+            .flatten()
+            .filter(|answer| !answer.is_empty())
+            .map(SecretString::new)
+    }
+}
+
+/// Runs every request, at most `parallel` at a time. Asks for a new Wi-Fi password only for a
+/// single device on an interactive terminal.
+pub async fn run(
+    onboarding: &Onboarding,
+    requests: Vec<OnboardingRequest>,
+    parallel: usize,
+    quiet: bool,
+    cancel: &CancellationToken,
+) -> Vec<DeviceOutcome> {
+    let bars = MultiProgress::new();
+    let interactive = requests.len() == 1 && std::io::stdin().is_terminal() && !quiet;
+    let prompt = TerminalPrompt;
+    let runs = requests.iter().map(|request| {
+        let observer = BarObserver::new(&bars, &request.device_name, quiet);
+        let prompt: Option<&dyn WifiPasswordPrompt> = if interactive { Some(&prompt) } else { None };
+        async move {
+            let started = Instant::now();
+            let result = onboarding.run(request, &observer, prompt, cancel).await;
+            match &result {
+                Ok(done) => observer.finish(format!("bound as {}", done.binding.device_id)),
+                Err(error) => observer.finish(format!("failed: {error}")),
+            }
+            DeviceOutcome { device: request.device_name.clone(), result, elapsed: started.elapsed() }
+        }
+    });
+    futures::stream::iter(runs).buffer_unordered(parallel.max(1)).collect().await
+}
+
+/// Prints the summary and turns it into the command's result.
+pub fn report(mut outcomes: Vec<DeviceOutcome>, json: bool) -> Result<(), Failure> {
+    outcomes.sort_by(|a, b| a.device.cmp(&b.device));
+    if json {
+        let rows: Vec<serde_json::Value> = outcomes
+            .iter()
+            .map(|o| match &o.result {
+                Ok(done) => serde_json::json!({
+                    "device": o.device,
+                    "status": "bound",
+                    "device_id": done.binding.device_id.as_str(),
+                    "binding_id": done.binding.binding_id,
+                    "network": done.network.as_ref().map(|n| n.ssid.clone()),
+                    "ip": done.network.as_ref().map(|n| n.ip4_addr.clone()),
+                    "seconds": o.elapsed.as_secs_f32(),
+                }),
+                Err(error) => serde_json::json!({
+                    "device": o.device,
+                    "status": "failed",
+                    "error": error.to_string(),
+                    "action": error.user_action(),
+                    "seconds": o.elapsed.as_secs_f32(),
+                }),
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).map_err(|e| Failure::new(Code::Internal, e.to_string()))?
+        );
+    } else {
+        println!("{:<14} {:<8} {:<16} {:>7}  details", "device", "result", "device id", "time");
+        for outcome in &outcomes {
+            match &outcome.result {
+                Ok(done) => println!(
+                    "{:<14} {:<8} {:<16} {:>6.1}s  binding {} on {}",
+                    outcome.device,
+                    "bound",
+                    done.binding.device_id.as_str(),
+                    outcome.elapsed.as_secs_f32(),
+                    done.binding.binding_id,
+                    done.network.as_ref().map(|n| format!("{} ({})", n.ssid, n.ip4_addr)).unwrap_or_default(),
+                ),
+                Err(error) => println!(
+                    "{:<14} {:<8} {:<16} {:>6.1}s  {error}",
+                    outcome.device,
+                    "failed",
+                    "-",
+                    outcome.elapsed.as_secs_f32()
+                ),
+            }
+        }
+    }
+    let failures: Vec<&DeviceOutcome> = outcomes.iter().filter(|o| o.result.is_err()).collect();
+    match (failures.as_slice(), outcomes.len()) {
+        ([], _) => Ok(()),
+        ([only], 1) => {
+            let Err(error) = &only.result else { unreachable!("filtered on errors") };
+            Err(Failure::new(error.user_action().into(), error.to_string()))
+        }
+        (failed, total) => Err(Failure::new(
+            Code::PartialFailure,
+            format!("{} of {total} devices failed; see the summary above", failed.len()),
+        )),
+    }
+}

@@ -1,0 +1,187 @@
+//! The `unbox` command run as a process: the demo, and login/provision/logout against
+//! `unbox sim all` on loopback, with the exit code and message of each user-facing failure.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+fn unbox() -> Command {
+    Command::cargo_bin("unbox").expect("the unbox binary is built")
+}
+
+struct Simulator {
+    child: Child,
+    summary: serde_json::Value,
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_simulator(devices: usize) -> Simulator {
+    let mut child = unbox()
+        .args(["sim", "all", "--json", "--devices", &devices.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start unbox sim all");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the summary");
+    let summary = serde_json::from_str(&line).expect("sim all prints its summary as JSON");
+    Simulator { child, summary }
+}
+
+struct Cli {
+    state_dir: std::path::PathBuf,
+}
+
+impl Cli {
+    fn new() -> Self {
+        let state_dir = std::env::temp_dir().join(format!("unbox-cli-test-{}", uuid_like()));
+        Self { state_dir }
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let output = unbox()
+            .args(args)
+            .env("UNBOX_STATE_DIR", &self.state_dir)
+            // The "browser" performs the sign-in request and follows the redirect to the
+            // loopback callback, as a person's browser would after auto-consent.
+            .env("BROWSER", "curl -sSfL -o /dev/null %s")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run unbox");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap()
+    )
+}
+
+fn provision_args<'a>(device: &'a str, code: &'a str, passphrase: &'a str) -> Vec<&'a str> {
+    vec![
+        "provision",
+        "--transport",
+        "softap",
+        "--device",
+        device,
+        "--code",
+        code,
+        "--ssid",
+        "HomeNet",
+        "--passphrase",
+        passphrase,
+        "--json",
+    ]
+}
+
+#[test]
+fn the_demo_binds_a_simulated_device() {
+    let cli = Cli::new();
+    let (code, stdout, stderr) = cli.run(&["demo", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows[0]["status"], "bound");
+    assert_eq!(rows[0]["device_id"], "dev-1A2B3C");
+}
+
+#[test]
+fn login_provision_and_each_failure_against_the_simulator() {
+    let sim = start_simulator(3);
+    let issuer = sim.summary["issuer"].as_str().unwrap().to_owned();
+    let device = |i: usize| {
+        let d = &sim.summary["devices"][i];
+        format!("{}={}", d["name"].as_str().unwrap(), d["address"].as_str().unwrap())
+    };
+    let cli = Cli::new();
+
+    let (code, _, stderr) = cli.run(&provision_args(&device(0), "abcd1234", "correct horse battery"));
+    assert_eq!(code, 4, "not signed in yet: {stderr}");
+    assert!(stderr.contains("unbox login"), "{stderr}");
+
+    let (code, stdout, stderr) =
+        cli.run(&["login", "--issuer", &issuer, "--client-id", "unbox-app", "--json"]);
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    assert!(stdout.contains("\"signed_in\":true"), "{stdout}");
+
+    let (code, stdout, stderr) = cli.run(&provision_args(&device(0), "abcd1234", "correct horse battery"));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows[0]["status"], "bound", "{stdout}");
+
+    let (code, _, stderr) = cli.run(&provision_args(&device(1), "wrong-code", "correct horse battery"));
+    assert_eq!(code, 8, "wrong device code: {stderr}");
+    assert!(stderr.contains("proof of possession or password"), "{stderr}");
+
+    let (code, _, stderr) = cli.run(&provision_args(&device(1), "abcd1234", "not the password"));
+    assert_eq!(code, 5, "wrong Wi-Fi password: {stderr}");
+    assert!(stderr.contains("password is wrong"), "{stderr}");
+
+    let (code, _, stderr) =
+        cli.run(&provision_args("PROV_NOWHERE=127.0.0.1:9", "abcd1234", "correct horse battery"));
+    assert_eq!(code, 7, "unreachable device: {stderr}");
+
+    let (code, _, stderr) = cli.run(&provision_args(&device(2), "abcd1234", "short"));
+    assert_eq!(code, 2, "invalid passphrase is a usage error: {stderr}");
+
+    let (code, stdout, _) = cli.run(&["logout", "--json"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("\"signed_in\":false"));
+    let (code, _, _) = cli.run(&provision_args(&device(2), "abcd1234", "correct horse battery"));
+    assert_eq!(code, 4, "signed out");
+}
+
+#[test]
+fn a_batch_prints_a_summary_and_a_partial_failure_code() {
+    let sim = start_simulator(3);
+    let issuer = sim.summary["issuer"].as_str().unwrap().to_owned();
+    let cli = Cli::new();
+    let (code, _, stderr) = cli.run(&["login", "--issuer", &issuer, "--client-id", "unbox-app"]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut args =
+        vec!["provision".to_owned(), "--transport".into(), "softap".into(), "--parallel".into(), "3".into()];
+    for d in sim.summary["devices"].as_array().unwrap() {
+        args.push("--device".into());
+        args.push(format!("{}={}", d["name"].as_str().unwrap(), d["address"].as_str().unwrap()));
+    }
+    args.extend(["--device".into(), "PROV_GONE=127.0.0.1:9".into()]);
+    args.extend(
+        ["--code", "abcd1234", "--ssid", "HomeNet", "--passphrase", "correct horse battery"]
+            .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = cli.run(&args);
+    assert_eq!(code, 12, "{stdout} {stderr}");
+    assert_eq!(stdout.matches(" bound ").count(), 3, "{stdout}");
+    assert!(stdout.contains("PROV_GONE") && stdout.contains("failed"), "{stdout}");
+}
+
+#[test]
+fn bad_input_is_a_usage_error_with_a_message() {
+    let cli = Cli::new();
+    let (code, _, stderr) = cli.run(&["qr", "parse", "MT:not-base38"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("error:"), "{stderr}");
+    let (code, stdout, _) = cli.run(&["qr", "parse", "--json", "WIFI:T:WPA;S:Home;P:secret123;;"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("[redacted]") && !stdout.contains("secret123"), "{stdout}");
+}

@@ -1,18 +1,13 @@
 //! `unbox demo`: the simulated cloud and devices run in this process on loopback, and the whole
 //! flow runs against them — sign-in, claim, secure session, Wi-Fi, redemption, confirmation.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use tokio_util::sync::CancellationToken;
 use unbox_sim::world::{Link, SimWorld, WorldOptions};
 
+use crate::args::TransportArg;
 use crate::batch;
 use crate::exit::{Code, Failure};
-
-#[derive(Clone, Copy, ValueEnum)]
-enum TransportArg {
-    Softap,
-    Ble,
-}
 
 /// Arguments of `demo`.
 #[derive(Args)]

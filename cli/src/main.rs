@@ -1,6 +1,7 @@
 //! `unbox`: onboard devices from a desktop, run the simulator, try the whole flow in a demo.
 
 mod account;
+mod args;
 mod batch;
 mod demo;
 mod desktop_wifi;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use tokio_util::sync::CancellationToken;
 use unbox_core::binding::BindingClient;
 use unbox_core::ble::BleCentral;
@@ -23,25 +23,10 @@ use unbox_core::transport::ble::DEFAULT_SERVICE_UUID;
 use unbox_core::transport::softap::DEFAULT_DEVICE_ADDRESS;
 
 use crate::account::Account;
+use crate::args::{SecurityArg, TransportArg};
 use crate::batch;
 use crate::desktop_wifi::{DesktopWifi, nmcli_available};
 use crate::exit::{Code, Failure};
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum TransportArg {
-    Softap,
-    Ble,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SecurityArg {
-    #[value(name = "0")]
-    Sec0,
-    #[value(name = "1")]
-    Sec1,
-    #[value(name = "2")]
-    Sec2,
-}
 
 /// Arguments of `provision`.
 #[derive(Args)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use unbox_core::secret::SecretString;
 use unbox_sim::device::{DeviceConfig, Faults, SimDevice, SimNetwork, SimSecurity};
 use unbox_sim::softap::SoftApServer;
@@ -12,6 +12,7 @@ use unbox_sim::cloud::SimCloud;
 use unbox_sim::idp::{DEFAULT_CLIENT_ID, IdpConfig};
 use unbox_sim::world::{DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld, WorldOptions};
 
+use crate::args::SecurityArg;
 use crate::exit::{Code, Failure};
 
 /// Simulator commands.
@@ -43,16 +44,6 @@ pub struct AllArgs {
     /// How many devices.
     #[arg(long, default_value_t = 1)]
     devices: usize,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum SecurityArg {
-    #[value(name = "0")]
-    Sec0,
-    #[value(name = "1")]
-    Sec1,
-    #[value(name = "2")]
-    Sec2,
 }
 
 /// How to set up the simulated device.

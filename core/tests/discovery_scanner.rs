@@ -324,3 +324,39 @@ async fn refused_bluetooth_and_bad_settings_are_typed_errors() {
     assert!(!error.is_retryable());
     assert!(error.to_string().contains("refresh_interval"));
 }
+
+#[tokio::test]
+async fn finds_the_simulators_devices_through_the_in_memory_ble_world() {
+    use unbox_sim::ble::{SimBleCentral, SimPeripheral};
+    use unbox_sim::device::{DeviceConfig, SimDevice};
+
+    let peripherals = ["PROV_AAAAAA", "PROV_BBBBBB"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            SimPeripheral::new(
+                format!("24:0A:C4:00:00:0{i}"),
+                SimDevice::new(DeviceConfig::new(*name), Vec::new()),
+            )
+        })
+        .collect();
+    let central: Arc<dyn BleCentral> = Arc::new(SimBleCentral::new(peripherals));
+    let scanner = DiscoveryScanner::start(DiscoveryConfig::default(), Some(central)).await.unwrap();
+    let mut updates = scanner.subscribe();
+    let found = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            let devices = updates.borrow_and_update().clone();
+            if devices.iter().filter(|d| d.name.is_some()).count() == 2 {
+                return devices;
+            }
+            updates.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("both simulated devices are heard with their names");
+    let mut names: Vec<_> = found.iter().filter_map(|d| d.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["PROV_AAAAAA", "PROV_BBBBBB"]);
+    assert_eq!(found.len(), 2, "the advertisement and the scan response merged into one entry each");
+    scanner.stop().await.unwrap();
+}

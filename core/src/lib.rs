@@ -1,11 +1,14 @@
 //! Unbox core: takes a headless device from "just unboxed" to "online and bound to its owner".
 //!
 //! Pure Rust, no FFI. The modules follow the onboarding flow:
-//! - [`discovery`]: finding devices in setup mode over BLE and SoftAP;
+//! - [`auth`]: OAuth 2.0 sign-in in the system browser (PKCE), tokens in a [`secret_store`];
+//! - [`discovery`]: finding devices in setup mode over BLE and SoftAP ([`phone_wifi`] seam);
 //! - [`ble`] and [`transport`]: the links to a device in setup mode;
 //! - [`security`]: protocomm session security 0/1/2;
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
 //! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
+//! - [`flow`]: the one-call onboarding flow tying them together;
+//! - [`qr`]: onboarding codes (Espressif, Wi-Fi, Matter, DPP, Unbox);
 //! - [`secret`]: zeroized, redacted secret values.
 
 #![warn(missing_docs)]
@@ -15,7 +18,9 @@ pub mod binding;
 pub mod ble;
 pub mod device;
 pub mod discovery;
+pub mod flow;
 pub mod http;
+pub mod phone_wifi;
 pub mod proto;
 pub mod qr;
 pub mod secret;

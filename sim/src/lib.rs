@@ -6,6 +6,10 @@
 
 pub mod backend;
 pub mod ble;
+pub mod browser;
+pub mod cloud;
 pub mod device;
 pub mod idp;
+pub mod phone;
 pub mod softap;
+pub mod world;

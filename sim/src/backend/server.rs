@@ -57,7 +57,12 @@ impl LoopbackServer {
 
     /// Serves `router` on `127.0.0.1:port` (0 = any free port).
     pub async fn start_on(router: Router, port: u16) -> io::Result<Self> {
-        let listener = bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+        Self::start_at(router, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
+    }
+
+    /// Serves `router` on `address` (e.g. `0.0.0.0:8081` so an emulator can reach it).
+    pub async fn start_at(router: Router, address: SocketAddr) -> io::Result<Self> {
+        let listener = bind(address)?;
         let address = listener.local_addr()?;
         let task = tokio::spawn(serve(listener, router.clone()));
         tracing::info!(%address, "simulated server listening");

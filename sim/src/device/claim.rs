@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use unbox_core::binding::device_claim::{
     CLAIM_ENDPOINT, PushedClaim, decode_claim_request, encode_claim_response,
 };
-use unbox_core::binding::{ClaimRedeemer, ClaimStatus, DeviceCredential};
+use unbox_core::binding::{ClaimRedeemer, ClaimStatus, DeviceCredential, DeviceId};
 use unbox_core::device::AppInfo;
 use unbox_core::proto::DeviceClaimStatus;
 use url::Url;
@@ -31,6 +31,7 @@ pub enum Redemption {
 /// The `unbox-claim` endpoint of a simulated device.
 pub struct ClaimEndpoint {
     credential: DeviceCredential,
+    reported_id: DeviceId,
     default_backend: Option<Url>,
     pushed: Mutex<Option<PushedClaim>>,
     redemption: watch::Sender<Redemption>,
@@ -40,8 +41,21 @@ impl ClaimEndpoint {
     /// An endpoint for the device `credential` identifies; `default_backend` is the firmware's
     /// built-in backend, used when the phone does not send one.
     pub fn new(credential: DeviceCredential, default_backend: Option<Url>) -> Arc<Self> {
+        let reported_id = credential.device_id().clone();
+        Self::reporting_as(credential, default_backend, reported_id)
+    }
+
+    /// An endpoint that tells the phone it is `reported_id` but redeems as the device
+    /// `credential` identifies: a lying device, or a relay to another device. The backend must
+    /// then refuse the phone's confirmation.
+    pub fn reporting_as(
+        credential: DeviceCredential,
+        default_backend: Option<Url>,
+        reported_id: DeviceId,
+    ) -> Arc<Self> {
         Arc::new(Self {
             credential,
+            reported_id,
             default_backend,
             pushed: Mutex::new(None),
             redemption: watch::channel(Redemption::Waiting).0,
@@ -68,7 +82,7 @@ impl CustomEndpoint for ClaimEndpoint {
     }
 
     fn handle(&self, request: &[u8]) -> Result<Vec<u8>, String> {
-        let device_id = self.credential.device_id();
+        let device_id = &self.reported_id;
         let status = match decode_claim_request(request) {
             Ok(claim) if claim.backend_url.is_none() && self.default_backend.is_none() => {
                 DeviceClaimStatus::ClaimBackendNotAllowed

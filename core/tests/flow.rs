@@ -1,0 +1,280 @@
+//! The one-call onboarding flow against the simulated world: devices, phone, identity provider
+//! and binding backend, over loopback HTTP and the in-memory BLE world.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+use unbox_core::auth::ManualClock;
+use unbox_core::binding::{BindingError, DeviceId};
+use unbox_core::flow::{
+    DeviceTarget, FlowError, FlowEvent, FlowEventKind, FlowObserver, FlowStep, UserAction, WifiPasswordPrompt,
+};
+use unbox_core::secret::SecretString;
+use unbox_core::secret_store::MemorySecretStore;
+use unbox_sim::device::{ClaimEndpoint, Redemption, SimDevice};
+use unbox_sim::softap::SoftApServer;
+use unbox_sim::world::{HOME_PASSPHRASE, Link, SimWorld, WorldOptions};
+
+fn quick() -> WorldOptions {
+    WorldOptions {
+        devices: 1,
+        apply_delay: Duration::from_millis(100),
+        join_time: Duration::from_millis(200),
+        ..WorldOptions::default()
+    }
+}
+
+/// Something a test does when a step starts.
+type StepAction = (FlowStep, Box<dyn Fn() + Send>);
+
+/// Records events and lets a test act when a step starts.
+#[derive(Default)]
+struct Recorder {
+    events: Mutex<Vec<FlowEvent>>,
+    on_start: Mutex<Vec<StepAction>>,
+}
+
+impl Recorder {
+    fn when_started(&self, step: FlowStep, action: impl Fn() + Send + 'static) {
+        self.on_start.lock().unwrap().push((step, Box::new(action)));
+    }
+
+    fn events(&self) -> Vec<FlowEvent> {
+        self.events.lock().unwrap().clone()
+    }
+
+    fn steps_started(&self) -> Vec<FlowStep> {
+        self.events().iter().filter(|e| e.kind == FlowEventKind::Started).map(|e| e.step).collect()
+    }
+}
+
+impl FlowObserver for Recorder {
+    fn on_event(&self, event: FlowEvent) {
+        if event.kind == FlowEventKind::Started {
+            for (step, action) in self.on_start.lock().unwrap().iter() {
+                if *step == event.step {
+                    action();
+                }
+            }
+        }
+        self.events.lock().unwrap().push(event);
+    }
+}
+
+struct Answers(Mutex<Vec<&'static str>>);
+
+#[async_trait]
+impl WifiPasswordPrompt for Answers {
+    async fn ask_again(&self, _ssid: String, _attempt: u32) -> Option<SecretString> {
+        self.0.lock().unwrap().pop().map(SecretString::new)
+    }
+}
+
+#[tokio::test]
+async fn onboards_over_softap_and_ble_in_the_briefs_order() {
+    for link in [Link::SoftAp, Link::Ble] {
+        let world = SimWorld::start(quick()).await.unwrap();
+        let onboarding = world.onboarding().await.unwrap();
+        let recorder = Recorder::default();
+        let request = world.request(0, link);
+        let done = onboarding.run(&request, &recorder, None, &CancellationToken::new()).await.unwrap();
+
+        assert_eq!(done.binding.device_id.as_str(), "dev-1A2B3C");
+        assert_eq!(done.network.unwrap().ssid, "HomeNet");
+        assert!(matches!(*world.devices[0].claim.redemption().borrow(), Redemption::Redeemed(_)));
+        assert!(onboarding.pending_claims().await.unwrap().is_empty());
+        let started = recorder.steps_started();
+        assert_eq!(started, FlowStep::ALL.to_vec());
+        let fractions: Vec<f32> = recorder.events().iter().map(|e| e.fraction).collect();
+        assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {fractions:?}");
+        if link == Link::SoftAp {
+            assert_eq!(world.phone_wifi.history(), ["join PROV_1A2B3C", "leave PROV_1A2B3C"]);
+        } else {
+            assert!(world.phone_wifi.history().is_empty());
+        }
+        // Exchanges: version, 2 handshake, 3 scan (start, status, 1 page), claim, set, apply, polls.
+        let stats = world.devices[0].device.stats();
+        assert_eq!(stats.by_endpoint["proto-ver"], 1);
+        assert_eq!(stats.by_endpoint["prov-session"], 2);
+        assert_eq!(stats.by_endpoint["unbox-claim"], 1);
+        assert_eq!(stats.sessions, 1);
+    }
+}
+
+#[tokio::test]
+async fn the_claim_exists_before_joining_and_the_phone_leaves_before_waiting() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let phone = world.phone_wifi.clone();
+    let joined_at_claim = Arc::new(Mutex::new(None));
+    let seen = joined_at_claim.clone();
+    let phone_at_claim = phone.clone();
+    recorder
+        .when_started(FlowStep::CreateClaim, move || *seen.lock().unwrap() = Some(phone_at_claim.joined()));
+    let joined_at_wait = Arc::new(Mutex::new(None));
+    let seen = joined_at_wait.clone();
+    recorder.when_started(FlowStep::WaitRedemption, move || *seen.lock().unwrap() = Some(phone.joined()));
+    onboarding
+        .run(&world.request(0, Link::SoftAp), recorder.as_ref(), None, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(*joined_at_claim.lock().unwrap(), Some(None), "on the internet while creating the claim");
+    assert_eq!(*joined_at_wait.lock().unwrap(), Some(None), "off the device's network while waiting");
+}
+
+#[tokio::test]
+async fn a_wrong_wifi_password_is_asked_again_and_retried_on_the_same_session() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let mut request = world.request(0, Link::Ble);
+    request.wifi.passphrase = SecretString::new("wrong password");
+    let prompt = Answers(Mutex::new(vec![HOME_PASSPHRASE, "still wrong"]));
+    let recorder = Recorder::default();
+    onboarding.run(&request, &recorder, Some(&prompt), &CancellationToken::new()).await.unwrap();
+    assert_eq!(world.devices[0].device.stats().sessions, 1, "no new handshake");
+    assert_eq!(world.devices[0].device.stats().by_endpoint["prov-ctrl"], 2, "one reset per retry");
+}
+
+#[tokio::test]
+async fn a_wrong_wifi_password_without_a_prompt_is_an_actionable_error() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let mut request = world.request(0, Link::SoftAp);
+    request.wifi.passphrase = SecretString::new("wrong password");
+    let error =
+        onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(error, FlowError::WifiRejected { .. }), "{error:?}");
+    assert_eq!(error.user_action(), UserAction::EnterWifiPassword);
+    assert_eq!(world.phone_wifi.joined(), None, "the phone left the device's network");
+    // The claim was pushed: the flow can be resumed once the device is online.
+    assert_eq!(onboarding.pending_claims().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn cancelling_closes_the_session_and_leaves_the_access_point() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let recorder = Recorder::default();
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    recorder.when_started(FlowStep::PushWifi, move || trigger.cancel());
+    let error = onboarding.run(&world.request(0, Link::SoftAp), &recorder, None, &cancel).await.unwrap_err();
+    assert!(matches!(error, FlowError::Cancelled));
+    assert_eq!(error.user_action(), UserAction::None);
+    assert_eq!(world.phone_wifi.history(), ["join PROV_1A2B3C", "leave PROV_1A2B3C"]);
+    assert!(!recorder.steps_started().contains(&FlowStep::WaitDeviceOnline));
+}
+
+#[tokio::test]
+async fn an_interrupted_flow_resumes_by_waiting_on_the_claim() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let store = Arc::new(MemorySecretStore::new());
+    let onboarding = world.onboarding_with(store.clone(), world.settings()).await.unwrap();
+    let recorder = Recorder::default();
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    recorder.when_started(FlowStep::WaitRedemption, move || trigger.cancel());
+    let error = onboarding.run(&world.request(0, Link::Ble), &recorder, None, &cancel).await.unwrap_err();
+    assert!(matches!(error, FlowError::Cancelled));
+    assert_eq!(onboarding.pending_claims().await.unwrap().len(), 1);
+
+    // The app restarts: a new service over the same secure storage.
+    let restarted = world.onboarding_with(store, world.settings()).await.unwrap();
+    let resumed = restarted.resume(&Recorder::default(), &CancellationToken::new()).await.unwrap();
+    assert_eq!(resumed.len(), 1);
+    assert_eq!(resumed[0].binding.device_id.as_str(), "dev-1A2B3C");
+    assert!(restarted.pending_claims().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_backend_going_down_and_up_does_not_lose_the_onboarding() {
+    let world = Arc::new(SimWorld::start(quick()).await.unwrap());
+    let onboarding = world.onboarding().await.unwrap();
+    let recorder = Recorder::default();
+    let outage = world.clone();
+    recorder.when_started(FlowStep::PushWifi, move || {
+        let world = outage.clone();
+        tokio::spawn(async move {
+            world.cloud.server().go_down().await;
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            world.cloud.server().come_up().await.unwrap();
+        });
+    });
+    let done = onboarding
+        .run(&world.request(0, Link::Ble), &recorder, None, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(done.binding.device_id.as_str(), "dev-1A2B3C");
+}
+
+#[tokio::test]
+async fn an_expired_claim_asks_to_start_over() {
+    let world = Arc::new(SimWorld::start(quick()).await.unwrap());
+    let onboarding = world.onboarding().await.unwrap();
+    let recorder = Recorder::default();
+    let clock = world.clone();
+    recorder.when_started(FlowStep::PushWifi, move || {
+        clock.cloud.backend().advance_clock(Duration::from_secs(3600))
+    });
+    let error = onboarding
+        .run(&world.request(0, Link::Ble), &recorder, None, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, FlowError::Binding(BindingError::ClaimExpired)), "{error:?}");
+    assert_eq!(error.user_action(), UserAction::StartOver);
+    assert!(onboarding.pending_claims().await.unwrap().is_empty(), "a dead claim is forgotten");
+}
+
+#[tokio::test]
+async fn wrong_device_code_is_reported_as_such() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let mut request = world.request(0, Link::SoftAp);
+    request.credentials = unbox_core::security::ClientCredentials::Sec2 {
+        username: "wifiprov".into(),
+        password: SecretString::new("not-the-code"),
+        patch_version: 1,
+    };
+    let error =
+        onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await.unwrap_err();
+    assert_eq!(error.user_action(), UserAction::CheckDeviceCode, "{error:?}");
+    assert!(onboarding.pending_claims().await.unwrap().is_empty(), "nothing was pushed");
+}
+
+#[tokio::test]
+async fn a_claim_redeemed_by_another_device_is_refused_at_confirmation() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    // A device that says it is dev-1A2B3C but redeems with another device's credential.
+    let other = world.cloud.manufacture_device("dev-OTHER1");
+    let claim = ClaimEndpoint::reporting_as(other, None, DeviceId::new("dev-1A2B3C").unwrap());
+    let config = world.devices[0].device.config().clone().with_faults(Default::default());
+    let impostor = SimDevice::new(config, vec![claim]);
+    let server = SoftApServer::bind(impostor, "127.0.0.1:0").await.unwrap();
+    let mut request = world.request(0, Link::SoftAp);
+    if let DeviceTarget::SoftAp { address, .. } = &mut request.target {
+        *address = server.address().to_string();
+    }
+    let onboarding = world.onboarding().await.unwrap();
+    let error =
+        onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(error, FlowError::Binding(BindingError::DeviceMismatch)), "{error:?}");
+    assert!(onboarding.pending_claims().await.unwrap().is_empty(), "the claim is dead");
+}
+
+#[tokio::test]
+async fn an_access_token_expiring_mid_flow_is_refreshed() {
+    let clock = Arc::new(ManualClock::new(std::time::SystemTime::now()));
+    let world = Arc::new(SimWorld::start(WorldOptions { clock: clock.clone(), ..quick() }).await.unwrap());
+    let onboarding = world.onboarding().await.unwrap();
+    let recorder = Recorder::default();
+    let later = clock.clone();
+    recorder.when_started(FlowStep::WaitDeviceOnline, move || later.advance(Duration::from_secs(2 * 3600)));
+    let done = onboarding
+        .run(&world.request(0, Link::Ble), &recorder, None, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(done.binding.device_id.as_str(), "dev-1A2B3C");
+}

@@ -117,6 +117,20 @@ impl From<Advertisement> for core::Advertisement {
     }
 }
 
+impl From<core::Advertisement> for Advertisement {
+    fn from(advertisement: core::Advertisement) -> Self {
+        Self {
+            peripheral_id: advertisement.peripheral_id,
+            local_name: advertisement.local_name,
+            rssi: advertisement.rssi,
+            service_uuids: advertisement.service_uuids.iter().map(Uuid::to_string).collect(),
+            manufacturer_data: advertisement.manufacturer_data.into_iter().collect(),
+            service_data: advertisement.service_data.into_iter().map(|(uuid, data)| (uuid.to_string(), data)).collect(),
+            tx_power: advertisement.tx_power,
+        }
+    }
+}
+
 /// A UUID from the shell; a malformed one is logged and left out.
 fn uuid_or_skip(text: &str) -> Option<Uuid> {
     match Uuid::parse_str(text) {
@@ -214,6 +228,22 @@ impl fmt::Display for BleError {
 impl From<uniffi::UnexpectedUniFFICallbackError> for BleError {
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
         Self::Other { reason: error.reason }
+    }
+}
+
+impl From<core::BleError> for BleError {
+    fn from(error: core::BleError) -> Self {
+        match error {
+            core::BleError::Unavailable(reason) => Self::Unavailable { reason },
+            core::BleError::NotFound(peripheral_id) => Self::NotFound { peripheral_id },
+            core::BleError::ConnectFailed(reason) => Self::ConnectFailed { reason },
+            core::BleError::Disconnected => Self::Disconnected,
+            core::BleError::ServiceNotFound(service) => Self::ServiceNotFound { service: service.to_string() },
+            core::BleError::Att { operation, code } => Self::Att { operation, code },
+            core::BleError::ValueTooLong { len, max } => Self::ValueTooLong { len: len as u64, max: max as u64 },
+            core::BleError::Timeout => Self::Timeout,
+            core::BleError::Other(reason) => Self::Other { reason },
+        }
     }
 }
 
@@ -349,6 +379,7 @@ mod tests {
         ];
         for (ffi, expected) in cases {
             assert_eq!(ffi.to_string(), expected.to_string());
+            assert_eq!(BleError::from(expected.clone()), ffi);
             assert_eq!(core::BleError::from(ffi), expected);
         }
         let odd = core::BleError::from(BleError::ServiceNotFound { service: "nope".into() });

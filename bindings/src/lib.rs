@@ -11,7 +11,10 @@
 //! - [`qr`]: reading onboarding codes and drawing QR codes;
 //! - [`ble`]: the Bluetooth LE central the Android shell implements;
 //! - [`discovery`]: the live list of devices in setup mode;
-//! - [`secret_store`] and [`auth`]: secure storage and signing in.
+//! - [`secret_store`] and [`auth`]: secure storage and signing in;
+//! - [`phone_wifi`]: joining and leaving a device's access point;
+//! - [`flow`]: the one-call onboarding, [`OnboardingClient`](flow::OnboardingClient);
+//! - `sim` (feature `sim`, tests only): the simulated device and cloud in-process.
 //!
 //! Secrets arrive from the shells as `String` and are wrapped into
 //! [`SecretString`](unbox_core::secret::SecretString) at once; they never leave as text except
@@ -24,7 +27,9 @@ uniffi::setup_scaffolding!("unbox");
 pub mod auth;
 pub mod ble;
 pub mod discovery;
+pub mod flow;
 pub mod logging;
+pub mod phone_wifi;
 pub mod qr;
 pub mod runtime;
 pub mod secret_store;

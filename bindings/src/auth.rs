@@ -12,7 +12,7 @@ use crate::runtime::on_runtime;
 use crate::secret_store::{ForeignSecretStore, SecretStore};
 
 /// Shows the provider's sign-in page in an external user-agent and returns where it redirected.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
 #[async_trait]
 pub trait AuthorizationAgent: Send + Sync {
     /// Opens `url` and returns the full URL the provider redirected to (it starts with
@@ -92,7 +92,8 @@ pub struct AuthConfig {
 
 impl From<AuthConfig> for core::ClientConfig {
     fn from(config: AuthConfig) -> Self {
-        let mut client = core::ClientConfig::new(config.client_id, config.redirect_uri).with_scopes(config.scopes);
+        let mut client =
+            core::ClientConfig::new(config.client_id, config.redirect_uri).with_scopes(config.scopes);
         client.allow_insecure_http = config.allow_insecure_http;
         client
     }
@@ -132,8 +133,10 @@ pub async fn discover_auth_session(
 ) -> Result<Arc<AuthSession>, AuthError> {
     on_runtime(async move {
         let issuer = config.issuer.clone();
-        let client = core::AuthClient::discover(config.into(), &issuer).await.map_err(core::AuthError::from)?;
-        let session = core::Session::new(client, Arc::new(ForeignAgent(agent)), Arc::new(ForeignSecretStore(store)));
+        let client =
+            core::AuthClient::discover(config.into(), &issuer).await.map_err(core::AuthError::from)?;
+        let session =
+            core::Session::new(client, Arc::new(ForeignAgent(agent)), Arc::new(ForeignSecretStore(store)));
         Ok(Arc::new(AuthSession { session: Arc::new(session) }))
     })
     .await
@@ -239,12 +242,15 @@ mod tests {
     fn auth_errors_fall_into_what_the_shell_does_next() {
         let cancelled = AuthError::from(core::AuthError::Agent(core::AgentError::Cancelled));
         assert!(matches!(cancelled, AuthError::Cancelled(_)));
-        let needs = AuthError::from(core::AuthError::NeedsLogin { reason: core::NeedsLoginReason::NotSignedIn });
+        let needs =
+            AuthError::from(core::AuthError::NeedsLogin { reason: core::NeedsLoginReason::NotSignedIn });
         assert!(matches!(needs, AuthError::NeedsLogin(_)));
         assert_eq!(needs.to_string(), "nobody is signed in; sign in again");
-        let rejected = AuthError::from(core::AuthError::Token(core::TokenError::InvalidGrant { description: None }));
+        let rejected =
+            AuthError::from(core::AuthError::Token(core::TokenError::InvalidGrant { description: None }));
         assert!(matches!(rejected, AuthError::NeedsLogin(_)));
-        let down = AuthError::from(core::AuthError::Token(core::TokenError::ServerUnavailable { status: 503 }));
+        let down =
+            AuthError::from(core::AuthError::Token(core::TokenError::ServerUnavailable { status: 503 }));
         assert!(matches!(down, AuthError::Provider(_)));
     }
 

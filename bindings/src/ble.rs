@@ -11,7 +11,7 @@ use unbox_core::ble as core;
 use uuid::Uuid;
 
 /// The phone's Bluetooth LE central role.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
 #[async_trait]
 pub trait BleCentral: Send + Sync {
     /// Starts an active scan (ESP devices put their name in the scan response) and reports every
@@ -38,6 +38,11 @@ impl BleLink {
     pub fn new(connection: Arc<dyn BleConnection>) -> Arc<Self> {
         Arc::new(Self { connection })
     }
+
+    /// The wrapped connection.
+    pub fn connection(&self) -> Arc<dyn BleConnection> {
+        Arc::clone(&self.connection)
+    }
 }
 
 impl fmt::Debug for BleLink {
@@ -47,7 +52,7 @@ impl fmt::Debug for BleLink {
 }
 
 /// A GATT connection to one peripheral.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
 #[async_trait]
 pub trait BleConnection: Send + Sync {
     /// The negotiated ATT MTU.
@@ -125,7 +130,11 @@ impl From<core::Advertisement> for Advertisement {
             rssi: advertisement.rssi,
             service_uuids: advertisement.service_uuids.iter().map(Uuid::to_string).collect(),
             manufacturer_data: advertisement.manufacturer_data.into_iter().collect(),
-            service_data: advertisement.service_data.into_iter().map(|(uuid, data)| (uuid.to_string(), data)).collect(),
+            service_data: advertisement
+                .service_data
+                .into_iter()
+                .map(|(uuid, data)| (uuid.to_string(), data))
+                .collect(),
             tx_power: advertisement.tx_power,
         }
     }
@@ -238,9 +247,13 @@ impl From<core::BleError> for BleError {
             core::BleError::NotFound(peripheral_id) => Self::NotFound { peripheral_id },
             core::BleError::ConnectFailed(reason) => Self::ConnectFailed { reason },
             core::BleError::Disconnected => Self::Disconnected,
-            core::BleError::ServiceNotFound(service) => Self::ServiceNotFound { service: service.to_string() },
+            core::BleError::ServiceNotFound(service) => {
+                Self::ServiceNotFound { service: service.to_string() }
+            }
             core::BleError::Att { operation, code } => Self::Att { operation, code },
-            core::BleError::ValueTooLong { len, max } => Self::ValueTooLong { len: len as u64, max: max as u64 },
+            core::BleError::ValueTooLong { len, max } => {
+                Self::ValueTooLong { len: len as u64, max: max as u64 }
+            }
             core::BleError::Timeout => Self::Timeout,
             core::BleError::Other(reason) => Self::Other { reason },
         }
@@ -374,8 +387,14 @@ mod tests {
                 BleError::ServiceNotFound { service: SERVICE.into() },
                 core::BleError::ServiceNotFound(Uuid::parse_str(SERVICE).unwrap()),
             ),
-            (BleError::Att { operation: "write".into(), code: 5 }, core::BleError::Att { operation: "write".into(), code: 5 }),
-            (BleError::ValueTooLong { len: 600, max: 512 }, core::BleError::ValueTooLong { len: 600, max: 512 }),
+            (
+                BleError::Att { operation: "write".into(), code: 5 },
+                core::BleError::Att { operation: "write".into(), code: 5 },
+            ),
+            (
+                BleError::ValueTooLong { len: 600, max: 512 },
+                core::BleError::ValueTooLong { len: 600, max: 512 },
+            ),
         ];
         for (ffi, expected) in cases {
             assert_eq!(ffi.to_string(), expected.to_string());

@@ -157,7 +157,11 @@ impl From<core::DiscoveredDevice> for DiscoveredDevice {
             }),
             rssi: device.rssi,
             manufacturer_data: device.manufacturer_data.into_iter().collect(),
-            service_data: device.service_data.into_iter().map(|(uuid, data)| (uuid.to_string(), data)).collect(),
+            service_data: device
+                .service_data
+                .into_iter()
+                .map(|(uuid, data)| (uuid.to_string(), data))
+                .collect(),
         }
     }
 }
@@ -186,7 +190,8 @@ pub async fn start_discovery(
     listener: Arc<dyn DiscoveryListener>,
 ) -> Result<Arc<DeviceDiscovery>, DiscoveryError> {
     on_runtime(async move {
-        let central = central.map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
+        let central = central
+            .map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
         let scanner = core::DiscoveryScanner::start(options.into_config()?, central).await?;
         let devices = scanner.subscribe();
         let mut changes = scanner.subscribe();
@@ -263,7 +268,9 @@ mod tests {
     #[test]
     fn malformed_options_are_typed_errors() {
         let options = DiscoveryOptions { service_uuids: vec!["nope".into()], ..default_discovery_options() };
-        assert!(matches!(options.into_config(), Err(DiscoveryError::InvalidServiceUuid(text)) if text == "nope"));
+        assert!(
+            matches!(options.into_config(), Err(DiscoveryError::InvalidServiceUuid(text)) if text == "nope")
+        );
     }
 
     #[test]
@@ -291,7 +298,13 @@ mod tests {
     #[tokio::test]
     async fn softap_only_discovery_lists_setup_mode_networks() {
         let discovery = start_discovery(default_discovery_options(), None, Arc::new(Silent)).await.unwrap();
-        let network = |ssid: &str| WifiNetwork { ssid: ssid.into(), bssid: None, rssi: -40, channel: None, secured: true };
+        let network = |ssid: &str| WifiNetwork {
+            ssid: ssid.into(),
+            bssid: None,
+            rssi: -40,
+            channel: None,
+            secured: true,
+        };
         discovery.set_wifi_networks(vec![network("PROV_1A2B3C"), network("HomeNet")]).await;
         let mut devices = discovery.devices.clone();
         let listed = devices.wait_for(|list| !list.is_empty()).await.unwrap().clone();

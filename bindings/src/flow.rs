@@ -106,7 +106,12 @@ pub struct FlowEvent {
 
 impl From<core::FlowEvent> for FlowEvent {
     fn from(event: core::FlowEvent) -> Self {
-        Self { step: event.step.into(), kind: event.kind.into(), fraction: event.fraction, message: event.message }
+        Self {
+            step: event.step.into(),
+            kind: event.kind.into(),
+            fraction: event.fraction,
+            message: event.message,
+        }
     }
 }
 
@@ -118,7 +123,7 @@ pub trait FlowObserver: Send + Sync {
 }
 
 /// Asks the person for the Wi-Fi password again after the device reported it wrong.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
 #[async_trait]
 pub trait WifiPasswordPrompt: Send + Sync {
     /// The new password for `ssid`, or null when the person gives up. `attempt` counts from 1.
@@ -321,7 +326,9 @@ impl TryFrom<OnboardingSettings> for core::FlowSettings {
             .device_backend_url
             .map(|text| {
                 Url::parse(&text).map_err(|error| {
-                    OnboardingError::InvalidRequest(format!("the device backend URL `{text}` is invalid: {error}"))
+                    OnboardingError::InvalidRequest(format!(
+                        "the device backend URL `{text}` is invalid: {error}"
+                    ))
                 })
             })
             .transpose()?;
@@ -423,7 +430,9 @@ pub struct OnboardingClient {
 
 impl std::fmt::Debug for OnboardingClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnboardingClient").field("settings", self.onboarding.settings()).finish_non_exhaustive()
+        f.debug_struct("OnboardingClient")
+            .field("settings", self.onboarding.settings())
+            .finish_non_exhaustive()
     }
 }
 
@@ -446,7 +455,8 @@ impl OnboardingClient {
         })?;
         let session = account.core();
         let binding = BindingClient::new(&url, session.clone()).map_err(core::FlowError::from)?;
-        let ble = ble.map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
+        let ble =
+            ble.map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
         let phone_wifi = phone_wifi
             .map(|wifi| Arc::new(ForeignPhoneWifi(wifi)) as Arc<dyn unbox_core::phone_wifi::PhoneWifi>);
         let onboarding = core::Onboarding::new(
@@ -610,7 +620,11 @@ mod tests {
     }
 
     fn softap() -> DeviceTarget {
-        DeviceTarget::SoftAp { ssid: "PROV_1A2B3C".into(), passphrase: None, address: "192.168.4.1:80".into() }
+        DeviceTarget::SoftAp {
+            ssid: "PROV_1A2B3C".into(),
+            passphrase: None,
+            address: "192.168.4.1:80".into(),
+        }
     }
 
     #[test]
@@ -621,7 +635,8 @@ mod tests {
         )
         .unwrap();
         let converted =
-            core::OnboardingRequest::try_from(request(DeviceCredentials::FromCode { code }, softap())).unwrap();
+            core::OnboardingRequest::try_from(request(DeviceCredentials::FromCode { code }, softap()))
+                .unwrap();
         let ClientCredentials::Sec2 { username, password, .. } = converted.credentials else {
             panic!("expected security 2 credentials");
         };

@@ -77,7 +77,8 @@ fn forwarding() -> &'static Forwarding {
     FORWARDING.get_or_init(|| {
         let logger = Arc::new(RwLock::new(None));
         let (level, handle) = reload::Layer::new(LevelFilter::OFF);
-        let subscriber = Registry::default().with(level).with(ForwardingLayer { logger: Arc::clone(&logger) });
+        let subscriber =
+            Registry::default().with(level).with(ForwardingLayer { logger: Arc::clone(&logger) });
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             eprintln!("unbox: a tracing subscriber is already installed; the foreign logger gets nothing");
         }
@@ -126,11 +127,7 @@ fn record(event: &Event<'_>) -> LogRecord {
     let metadata = event.metadata();
     let mut text = MessageText::default();
     event.record(&mut text);
-    LogRecord {
-        level: metadata.level().into(),
-        target: metadata.target().to_owned(),
-        message: text.finish(),
-    }
+    LogRecord { level: metadata.level().into(), target: metadata.target().to_owned(), message: text.finish() }
 }
 
 #[derive(Default)]
@@ -188,7 +185,8 @@ mod tests {
     #[test]
     fn records_carry_level_target_message_and_fields() {
         let collected = Arc::new(Collected::default());
-        let layer = ForwardingLayer { logger: Arc::new(RwLock::new(Some(collected.clone() as Arc<dyn Logger>))) };
+        let layer =
+            ForwardingLayer { logger: Arc::new(RwLock::new(Some(collected.clone() as Arc<dyn Logger>))) };
         let subscriber = Registry::default().with(LevelFilter::INFO).with(layer);
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(attempt = 2, endpoint = "prov-session", "secure session established");
@@ -204,7 +202,11 @@ mod tests {
                     target: module_path!().to_owned(),
                     message: "secure session established attempt=2 endpoint=\"prov-session\"".into(),
                 },
-                LogRecord { level: LogLevel::Warn, target: module_path!().to_owned(), message: "no fields".into() },
+                LogRecord {
+                    level: LogLevel::Warn,
+                    target: module_path!().to_owned(),
+                    message: "no fields".into()
+                },
             ]
         );
     }

@@ -11,7 +11,7 @@ use unbox_core::secret::SecretString;
 use crate::discovery::WifiNetwork;
 
 /// The phone's Wi-Fi, as far as onboarding needs it.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
 #[async_trait]
 pub trait PhoneWifi: Send + Sync {
     /// Joins the device's access point and routes the app's traffic to it; returns once a socket
@@ -75,7 +75,11 @@ pub(crate) struct ForeignPhoneWifi(pub(crate) Arc<dyn PhoneWifi>);
 
 #[async_trait]
 impl core::PhoneWifi for ForeignPhoneWifi {
-    async fn join_network(&self, ssid: String, passphrase: Option<SecretString>) -> Result<(), core::PhoneWifiError> {
+    async fn join_network(
+        &self,
+        ssid: String,
+        passphrase: Option<SecretString>,
+    ) -> Result<(), core::PhoneWifiError> {
         let passphrase = passphrase.as_ref().map(|secret| secret.expose().to_owned());
         Ok(self.0.join_network(ssid, passphrase).await?)
     }
@@ -97,7 +101,10 @@ mod tests {
     fn errors_keep_the_core_meaning_and_message() {
         let cases = [
             (PhoneWifiError::Declined, core::PhoneWifiError::Declined),
-            (PhoneWifiError::Unavailable { reason: "off".into() }, core::PhoneWifiError::Unavailable("off".into())),
+            (
+                PhoneWifiError::Unavailable { reason: "off".into() },
+                core::PhoneWifiError::Unavailable("off".into()),
+            ),
             (
                 PhoneWifiError::JoinFailed { ssid: "PROV_1".into(), reason: "timeout".into() },
                 core::PhoneWifiError::JoinFailed { ssid: "PROV_1".into(), reason: "timeout".into() },

@@ -9,7 +9,7 @@ use unbox_core::secret::SecretString;
 use unbox_core::secret_store::{self as core, MemorySecretStore};
 
 /// Secure storage for small named secrets. Values are secrets: never log them.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
 #[async_trait]
 pub trait SecretStore: Send + Sync {
     /// The secret stored under `key`, or null when there is none.
@@ -52,7 +52,9 @@ impl fmt::Display for SecretStoreError {
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Unavailable { reason: format!("the app's secure storage failed unexpectedly: {}", error.reason) }
+        Self::Unavailable {
+            reason: format!("the app's secure storage failed unexpectedly: {}", error.reason),
+        }
     }
 }
 

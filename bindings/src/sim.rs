@@ -12,11 +12,14 @@ use unbox_core::secret::SecretString;
 use unbox_core::security::SecurityLevel;
 use unbox_sim::idp::DEFAULT_CLIENT_ID;
 use unbox_sim::world::{
-    APP_REDIRECT_URI, DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld, WorldOptions,
+    APP_REDIRECT_URI, DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld,
+    WorldOptions,
 };
 use uuid::Uuid;
 
-use crate::ble::{AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, GattCharacteristic, ScanFilter};
+use crate::ble::{
+    AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, GattCharacteristic, ScanFilter,
+};
 use crate::flow::OnboardingSettings;
 use crate::runtime::on_runtime;
 
@@ -81,7 +84,8 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
             join_time: Duration::from_millis(200),
             ..WorldOptions::default()
         };
-        let world = SimWorld::start(options).await.map_err(|error| SimulatorError::Start(error.to_string()))?;
+        let world =
+            SimWorld::start(options).await.map_err(|error| SimulatorError::Start(error.to_string()))?;
         let mut simulated = Vec::with_capacity(world.devices.len());
         for device in &world.devices {
             let code = EspressifQr {

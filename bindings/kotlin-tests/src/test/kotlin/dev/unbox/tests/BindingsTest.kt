@@ -1,0 +1,199 @@
+package dev.unbox.tests
+
+import dev.unbox.*
+import java.time.Duration
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertThrows
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+
+/** The generated Kotlin bindings against the real library and the in-process simulator. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BindingsTest {
+    private lateinit var sim: Simulator
+    private lateinit var info: SimulatorInfo
+
+    @BeforeAll
+    fun startSimulator() = runBlocking {
+        sim = startSimulator(3u)
+        info = sim.info()
+    }
+
+    @AfterAll
+    fun stopSimulator() {
+        sim.stop()
+    }
+
+    private fun authConfig() = AuthConfig(
+        issuer = info.cloudUrl,
+        clientId = info.clientId,
+        redirectUri = info.redirectUri,
+        scopes = listOf("openid", "profile"),
+        allowInsecureHttp = false,
+    )
+
+    private fun request(device: SimulatedDevice, credentials: DeviceCredentials? = null) = OnboardingRequest(
+        deviceName = device.name,
+        target = DeviceTarget.SoftAp(device.name, info.deviceApPassphrase, device.softapAddress),
+        credentials = credentials ?: DeviceCredentials.FromCode(parseOnboardingCode(device.setupCode)),
+        wifi = WifiCredentials(info.homeSsid, info.homePassphrase),
+        scanWifi = true,
+    )
+
+    private suspend fun client(store: SecretStore, wifi: PhoneWifi?, ble: BleCentral? = null): OnboardingClient {
+        val account = discoverAuthSession(authConfig(), ScriptedBrowser(), store)
+        return OnboardingClient(account, info.cloudUrl, ble, wifi, store, sim.settings())
+    }
+
+    @Test
+    fun `a malformed code is a typed exception with the core's message`() {
+        val error = assertThrows(QrException.InvalidJson::class.java) { parseOnboardingCode("{not json") }
+        assertTrue(error.message!!.contains("not valid JSON"), error.message)
+        assertThrows(QrException.Empty::class.java) { parseOnboardingCode("  ") }
+        assertThrows(QrException.InvalidManualCode::class.java) { parseOnboardingCode("3497-011-2333") }
+    }
+
+    @Test
+    fun `a parsed code summarises without secrets unless asked`() {
+        val code = parseOnboardingCode(info.devices[0].setupCode)
+        assertEquals(PayloadKind.ESPRESSIF, code.kind())
+        val hidden = code.summary(false).fields.associate { it.label to it.value }
+        assertEquals("[redacted]", hidden["pop"])
+        assertEquals(info.devicePassword, code.summary(true).fields.first { it.label == "pop" }.value)
+        val image = QrImage.encode(info.devices[0].setupCode)
+        assertEquals((image.width() * image.width()).toInt(), image.modules().size)
+    }
+
+    @Test
+    fun `Rust signs in through the Kotlin browser and keeps tokens in the Kotlin store`() = runBlocking {
+        val store = KotlinSecretStore()
+        val browser = ScriptedBrowser()
+        val session = discoverAuthSession(authConfig(), browser, store)
+        assertFalse(session.isSignedIn())
+        val identity = session.signIn()
+        assertEquals("user-alice", identity?.subject)
+        assertEquals(1, browser.opened.get())
+        assertTrue(session.isSignedIn())
+        assertTrue(store.entries.isNotEmpty())
+        session.signOut()
+        assertFalse(session.isSignedIn())
+    }
+
+    @Test
+    fun `an exception thrown by a Kotlin trait reaches the caller as the typed Rust error`() = runBlocking {
+        val session = discoverAuthSession(authConfig(), ClosedBrowser(), memorySecretStore())
+        val error = assertThrows(AuthException.Cancelled::class.java) { runBlocking { session.signIn() } }
+        assertEquals("the sign-in was cancelled; start it again when you are ready", error.message)
+    }
+
+    @Test
+    fun `a hundred concurrent coroutines call Rust which calls back into Kotlin`() = runBlocking(Dispatchers.Default) {
+        val store = KotlinSecretStore()
+        val session = discoverAuthSession(authConfig(), ScriptedBrowser(), store)
+        val answers = coroutineScope {
+            (1..100).map { async { session.isSignedIn() } }.awaitAll()
+        }
+        assertEquals(List(100) { false }, answers)
+        assertEquals(100, store.calls.get())
+        val kinds = coroutineScope {
+            (1..100).map { async { parseOnboardingCode(info.devices[it % info.devices.size].setupCode).kind() } }.awaitAll()
+        }
+        assertTrue(kinds.all { it == PayloadKind.ESPRESSIF })
+    }
+
+    @Test
+    fun `the cancel handle stops a running onboarding`() = runBlocking {
+        val wifi = FakePhoneWifi(info.deviceApPassphrase)
+        wifi.hold = CompletableDeferred()
+        val client = client(KotlinSecretStore(), wifi)
+        val cancel = CancelHandle()
+        val observer = RecordingObserver()
+        val run = async(Dispatchers.Default) {
+            runCatching { client.run(request(info.devices[2]), observer, null, cancel) }
+        }
+        withTimeout(30_000) { wifi.joinStarted.await() }
+        cancel.cancel()
+        val outcome = withTimeout(10_000) { run.await() }
+        val error = outcome.exceptionOrNull()
+        assertTrue(error is OnboardingException.Cancelled, "expected Cancelled, got $error")
+        assertTrue(cancel.isCancelled())
+        assertEquals(FlowStep.CONNECT_DEVICE, observer.started().last())
+    }
+
+    @Test
+    fun `log records reach the Kotlin logger at the chosen level`() = runBlocking {
+        val logger = RecordingLogger()
+        setLogger(logger, LogLevel.WARN)
+        discoverAuthSession(authConfig(), ScriptedBrowser(), memorySecretStore()).signIn()
+        assertTrue(logger.records.none { it.level < LogLevel.WARN }, "${logger.records}")
+        setLogger(logger, LogLevel.INFO)
+        discoverAuthSession(authConfig(), ScriptedBrowser(), memorySecretStore()).signIn()
+        clearLogger()
+        assertTrue(logger.records.any { it.message.contains("opening the sign-in page") }, "${logger.records}")
+        assertTrue(logger.records.all { it.target.startsWith("unbox") || it.level >= LogLevel.INFO })
+    }
+
+    @Test
+    fun `a whole onboarding over SoftAP with a Kotlin browser, store, phone Wi-Fi and observer`() = runBlocking {
+        val device = info.devices[0]
+        val store = KotlinSecretStore()
+        val wifi = FakePhoneWifi(info.deviceApPassphrase)
+        val observer = RecordingObserver()
+        val client = client(store, wifi)
+        val done = withTimeout(60_000) { client.run(request(device), observer, null, CancelHandle()) }
+        assertTrue(done.binding.deviceId.isNotEmpty())
+        assertEquals(info.homeSsid, done.network?.ssid)
+        assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)
+        assertEquals(
+            listOf(
+                FlowStep.SIGN_IN, FlowStep.CREATE_CLAIM, FlowStep.CONNECT_DEVICE, FlowStep.SECURE_SESSION,
+                FlowStep.SCAN_WIFI, FlowStep.PUSH_CLAIM, FlowStep.PUSH_WIFI, FlowStep.WAIT_DEVICE_ONLINE,
+                FlowStep.LEAVE_DEVICE, FlowStep.WAIT_REDEMPTION, FlowStep.CONFIRM,
+            ),
+            observer.started(),
+        )
+        assertEquals(1.0f, observer.events.last().fraction, 1e-4f)
+        assertTrue(client.pendingClaims().isEmpty())
+    }
+
+    @Test
+    fun `a whole onboarding over BLE through a Kotlin central`() = runBlocking {
+        val device = info.devices[1]
+        val central = KotlinBleCentral(sim.bleCentral())
+        val client = client(KotlinSecretStore(), null, central)
+        val request = request(device, DeviceCredentials.Sec2("wifiprov", info.devicePassword))
+            .copy(target = DeviceTarget.Ble(device.peripheralId, info.bleService))
+        val done = withTimeout(60_000) { client.run(request, RecordingObserver(), null, CancelHandle()) }
+        assertNotNull(done.network)
+        assertTrue(central.writes.get() > 5 && central.reads.get() > 5, "${central.writes} writes, ${central.reads} reads")
+    }
+
+    @Test
+    fun `a Wi-Fi onboarding without phone Wi-Fi asks the app to fix the phone's settings`() = runBlocking {
+        val client = client(memorySecretStore(), null)
+        val error = assertThrows(OnboardingException.FixPhoneSettings::class.java) {
+            runBlocking { client.run(request(info.devices[0]), RecordingObserver(), null, CancelHandle()) }
+        }
+        assertTrue(error.message!!.contains("join Wi-Fi networks"), error.message)
+    }
+
+    @Test
+    fun `default settings come from the core`() {
+        val settings = defaultOnboardingSettings()
+        assertEquals(Duration.ofSeconds(300), settings.timeouts.signIn)
+        assertEquals(3u, settings.maxPasswordRetries)
+        assertFalse(settings.allowUnencrypted)
+    }
+}

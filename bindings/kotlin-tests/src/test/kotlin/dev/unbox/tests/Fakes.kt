@@ -1,0 +1,135 @@
+package dev.unbox.tests
+
+import dev.unbox.*
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.util.Collections
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicInteger
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+
+/** The shell's browser step, scripted: opens the authorization URL over real HTTP and hands back
+ *  the redirect the (auto-consenting) simulated provider answers with, without following it. */
+class ScriptedBrowser : AuthorizationAgent {
+    private val http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()
+    val opened = AtomicInteger()
+
+    override suspend fun authorize(url: String, redirectUri: String): String = withContext(Dispatchers.IO) {
+        opened.incrementAndGet()
+        val response = http.send(HttpRequest.newBuilder(URI(url)).GET().build(), HttpResponse.BodyHandlers.discarding())
+        val location = response.headers().firstValue("location").orElseThrow {
+            AgentException.Failed("the provider answered ${response.statusCode()} without a redirect")
+        }
+        if (!location.startsWith(redirectUri)) throw AgentException.Failed("unexpected redirect")
+        location
+    }
+}
+
+/** A browser the person closes. */
+class ClosedBrowser : AuthorizationAgent {
+    override suspend fun authorize(url: String, redirectUri: String): String = throw AgentException.Cancelled()
+}
+
+/** The shell's secure storage, in memory; counts the calls Rust makes into it. */
+class KotlinSecretStore : SecretStore {
+    val entries = ConcurrentHashMap<String, String>()
+    val calls = AtomicInteger()
+
+    override suspend fun get(key: String): String? {
+        calls.incrementAndGet()
+        return entries[key]
+    }
+
+    override suspend fun put(key: String, value: String) {
+        calls.incrementAndGet()
+        entries[key] = value
+    }
+
+    override suspend fun delete(key: String) {
+        calls.incrementAndGet()
+        entries.remove(key)
+    }
+}
+
+/** The phone's Wi-Fi, faked: the simulated devices' access points are loopback servers, so
+ *  joining only records what the flow asked for. Set [hold] to make joining wait. */
+class FakePhoneWifi(private val apPassphrase: String) : PhoneWifi {
+    val history: MutableList<String> = Collections.synchronizedList(mutableListOf())
+    @Volatile var hold: CompletableDeferred<Unit>? = null
+    val joinStarted = CompletableDeferred<Unit>()
+
+    override suspend fun joinNetwork(ssid: String, passphrase: String?) {
+        joinStarted.complete(Unit)
+        hold?.await()
+        if (passphrase != apPassphrase) throw PhoneWifiException.JoinFailed(ssid, "wrong passphrase")
+        history.add("join $ssid")
+    }
+
+    override suspend fun leaveNetwork(ssid: String) {
+        history.add("leave $ssid")
+    }
+
+    override suspend fun scanNetworks(): List<WifiNetwork> = emptyList()
+}
+
+/** Records the flow's events. */
+class RecordingObserver : FlowObserver {
+    val events: MutableList<FlowEvent> = Collections.synchronizedList(mutableListOf())
+
+    override fun onEvent(event: FlowEvent) {
+        events.add(event)
+    }
+
+    fun started(): List<FlowStep> = events.filter { it.kind == FlowEventKind.STARTED }.map { it.step }
+}
+
+/** Records log records. */
+class RecordingLogger : Logger {
+    val records: MutableList<LogRecord> = Collections.synchronizedList(mutableListOf())
+
+    override fun log(record: LogRecord) {
+        records.add(record)
+    }
+}
+
+/** An Android-style BLE central written in Kotlin. It has no radio here, so it forwards every
+ *  operation to the simulated Bluetooth world; the onboarding still goes through this Kotlin code
+ *  for every scan, connection, GATT discovery, write and read. */
+class KotlinBleCentral(private val radio: BleCentral) : BleCentral {
+    val writes = AtomicInteger()
+    val reads = AtomicInteger()
+
+    override suspend fun startScan(filter: ScanFilter, sink: AdvertisementSink) = radio.startScan(filter, sink)
+
+    override suspend fun stopScan() = radio.stopScan()
+
+    override suspend fun connect(peripheralId: String): BleLink {
+        val link = radio.connect(peripheralId)
+        return BleLink(KotlinConnection(link, this))
+    }
+
+    /** Wraps the simulated world's connection, counting GATT operations. */
+    private class KotlinConnection(inner: BleLink, private val central: KotlinBleCentral) : BleConnection {
+        private val delegate: BleConnection = inner.connection()
+
+        override fun mtu(): UShort = delegate.mtu()
+
+        override suspend fun discover(service: String): List<GattCharacteristic> = delegate.discover(service)
+
+        override suspend fun write(characteristic: String, value: ByteArray) {
+            central.writes.incrementAndGet()
+            delegate.write(characteristic, value)
+        }
+
+        override suspend fun read(characteristic: String): ByteArray {
+            central.reads.incrementAndGet()
+            return delegate.read(characteristic)
+        }
+
+        override suspend fun disconnect() = delegate.disconnect()
+    }
+}

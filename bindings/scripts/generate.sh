@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the unbox-ffi library and generates its Kotlin and Swift bindings (library mode) into
+# build/bindings/{kotlin,swift}. Bindings come from the unstripped library: stripping removes the
+# metadata UniFFI reads.
+#
+# Usage: generate.sh [--profile NAME] [--features LIST] [--out DIR]
+#   --profile NAME   cargo profile to build with (default: dev; release-ffi is the shipped one)
+#   --features LIST  cargo features of unbox-ffi, e.g. `sim` for the binding tests
+#   --out DIR        where to generate (default: build/bindings)
+# Prints the path of the library it generated from on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+profile=dev
+features=
+out=build/bindings
+while (($#)); do
+    case $1 in
+        --profile) profile=$2; shift ;;
+        --out) out=$2; shift ;;
+        --features) features=$2; shift ;;
+        *) echo "usage: $0 [--profile NAME] [--features LIST] [--out DIR]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# One build for the library and the generator (feature `cli` only adds the generator's code,
+# which the cdylib does not export), so the two do not rebuild each other with different features.
+cargo build -p unbox-ffi --profile "$profile" --lib --bin uniffi-bindgen --features "cli${features:+,$features}" >&2
+
+target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+profile_dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
+library="$target_dir/$profile_dir/libunbox_ffi.so"
+[[ $(uname) == Darwin ]] && library="$target_dir/$profile_dir/libunbox_ffi.dylib"
+
+rm -rf "$out/kotlin" "$out/swift"
+for language in kotlin swift; do
+    "$target_dir/$profile_dir/uniffi-bindgen" generate --library "$library" --language "$language" \
+        --config uniffi.toml --out-dir "$out/$language" --no-format >&2
+done
+echo "$library"

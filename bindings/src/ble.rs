@@ -1,0 +1,417 @@
+//! The Bluetooth LE central the Android shell implements (over `BluetoothLeScanner` and
+//! `BluetoothGatt`), adapted to the core's [`BleCentral`](unbox_core::ble::BleCentral) seam.
+//! UUIDs cross as their usual text form.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use unbox_core::ble as core;
+use uuid::Uuid;
+
+/// The phone's Bluetooth LE central role.
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[async_trait]
+pub trait BleCentral: Send + Sync {
+    /// Starts an active scan (ESP devices put their name in the scan response) and reports every
+    /// advertisement or scan response to `sink` until [`BleCentral::stop_scan`].
+    async fn start_scan(&self, filter: ScanFilter, sink: Arc<AdvertisementSink>) -> Result<(), BleError>;
+    /// Stops the scan.
+    async fn stop_scan(&self) -> Result<(), BleError>;
+    /// Connects to a peripheral seen in a scan, negotiates the MTU, and returns the connection
+    /// wrapped in a [`BleLink`].
+    async fn connect(&self, peripheral_id: String) -> Result<Arc<BleLink>, BleError>;
+}
+
+/// The shell's [`BleConnection`] as returned by [`BleCentral::connect`] (UniFFI cannot return a
+/// foreign trait object from an async foreign method, so it travels in this wrapper).
+#[derive(uniffi::Object)]
+pub struct BleLink {
+    connection: Arc<dyn BleConnection>,
+}
+
+#[uniffi::export]
+impl BleLink {
+    /// Wraps a connection.
+    #[uniffi::constructor]
+    pub fn new(connection: Arc<dyn BleConnection>) -> Arc<Self> {
+        Arc::new(Self { connection })
+    }
+
+    /// The wrapped connection.
+    pub fn connection(&self) -> Arc<dyn BleConnection> {
+        Arc::clone(&self.connection)
+    }
+}
+
+impl fmt::Debug for BleLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BleLink").field("mtu", &self.connection.mtu()).finish()
+    }
+}
+
+/// A GATT connection to one peripheral.
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[async_trait]
+pub trait BleConnection: Send + Sync {
+    /// The negotiated ATT MTU.
+    fn mtu(&self) -> u16;
+    /// Discovers the characteristics of `service` and reads their 0x2901 user descriptions.
+    async fn discover(&self, service: String) -> Result<Vec<GattCharacteristic>, BleError>;
+    /// Writes a value with response (the stack does a long write when needed).
+    async fn write(&self, characteristic: String, value: Vec<u8>) -> Result<(), BleError>;
+    /// Reads the whole value (the stack does a long read when needed).
+    async fn read(&self, characteristic: String) -> Result<Vec<u8>, BleError>;
+    /// Disconnects.
+    async fn disconnect(&self);
+}
+
+/// What to scan for: devices matching any service UUID or any name prefix; empty means all.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ScanFilter {
+    /// Service UUIDs to look for.
+    pub service_uuids: Vec<String>,
+    /// Local-name prefixes to look for, e.g. `PROV_`.
+    pub name_prefixes: Vec<String>,
+}
+
+impl From<core::ScanFilter> for ScanFilter {
+    fn from(filter: core::ScanFilter) -> Self {
+        Self {
+            service_uuids: filter.service_uuids.iter().map(Uuid::to_string).collect(),
+            name_prefixes: filter.name_prefixes,
+        }
+    }
+}
+
+/// One advertisement or scan response as the stack reports it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Advertisement {
+    /// The stack's identifier of the peripheral (its MAC address on Android).
+    pub peripheral_id: String,
+    /// Local name, if present.
+    pub local_name: Option<String>,
+    /// Received signal strength in dBm.
+    pub rssi: i16,
+    /// Advertised service UUIDs.
+    pub service_uuids: Vec<String>,
+    /// Manufacturer-specific data by company identifier.
+    pub manufacturer_data: HashMap<u16, Vec<u8>>,
+    /// Service data by service UUID.
+    pub service_data: HashMap<String, Vec<u8>>,
+    /// Advertised transmit power in dBm.
+    pub tx_power: Option<i16>,
+}
+
+impl From<Advertisement> for core::Advertisement {
+    fn from(advertisement: Advertisement) -> Self {
+        Self {
+            peripheral_id: advertisement.peripheral_id,
+            local_name: advertisement.local_name,
+            rssi: advertisement.rssi,
+            service_uuids: advertisement.service_uuids.iter().filter_map(|text| uuid_or_skip(text)).collect(),
+            manufacturer_data: advertisement.manufacturer_data.into_iter().collect(),
+            service_data: advertisement
+                .service_data
+                .into_iter()
+                .filter_map(|(uuid, data)| Some((uuid_or_skip(&uuid)?, data)))
+                .collect(),
+            tx_power: advertisement.tx_power,
+        }
+    }
+}
+
+impl From<core::Advertisement> for Advertisement {
+    fn from(advertisement: core::Advertisement) -> Self {
+        Self {
+            peripheral_id: advertisement.peripheral_id,
+            local_name: advertisement.local_name,
+            rssi: advertisement.rssi,
+            service_uuids: advertisement.service_uuids.iter().map(Uuid::to_string).collect(),
+            manufacturer_data: advertisement.manufacturer_data.into_iter().collect(),
+            service_data: advertisement
+                .service_data
+                .into_iter()
+                .map(|(uuid, data)| (uuid.to_string(), data))
+                .collect(),
+            tx_power: advertisement.tx_power,
+        }
+    }
+}
+
+/// A UUID from the shell; a malformed one is logged and left out.
+fn uuid_or_skip(text: &str) -> Option<Uuid> {
+    match Uuid::parse_str(text) {
+        Ok(uuid) => Some(uuid),
+        Err(error) => {
+            tracing::warn!(uuid = text, %error, "the Bluetooth stack reported a malformed UUID; ignoring it");
+            None
+        }
+    }
+}
+
+/// A GATT characteristic with its 0x2901 user description.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct GattCharacteristic {
+    /// Characteristic UUID.
+    pub uuid: String,
+    /// The User Description descriptor, which names the protocomm endpoint.
+    pub user_description: Option<String>,
+}
+
+/// Receives the advertisements of a running scan; the shell calls it from any thread.
+#[derive(uniffi::Object)]
+pub struct AdvertisementSink {
+    listener: Arc<dyn core::AdvertisementListener>,
+}
+
+impl fmt::Debug for AdvertisementSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdvertisementSink").finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl AdvertisementSink {
+    /// Reports one advertisement or scan response. Returns at once.
+    pub fn on_advertisement(&self, advertisement: Advertisement) {
+        self.listener.on_advertisement(advertisement.into());
+    }
+}
+
+/// Why a Bluetooth operation failed. Thrown by the shell's central and connections.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum BleError {
+    /// Bluetooth is off, missing or not permitted.
+    Unavailable {
+        /// What the stack said.
+        reason: String,
+    },
+    /// The peripheral is not known to the stack.
+    NotFound {
+        /// The peripheral asked for.
+        peripheral_id: String,
+    },
+    /// Connecting failed (Android's GATT 133 goes here).
+    ConnectFailed {
+        /// What the stack said.
+        reason: String,
+    },
+    /// The link dropped.
+    Disconnected,
+    /// The device does not offer the provisioning service.
+    ServiceNotFound {
+        /// The service UUID.
+        service: String,
+    },
+    /// A GATT read or write was refused with an ATT error.
+    Att {
+        /// `read` or `write`.
+        operation: String,
+        /// The ATT error code.
+        code: u8,
+    },
+    /// A value exceeded what the attribute can hold.
+    ValueTooLong {
+        /// Size of the value.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// The stack did not complete the operation in time.
+    Timeout,
+    /// Any other stack failure.
+    Other {
+        /// What the stack said.
+        reason: String,
+    },
+}
+
+impl fmt::Display for BleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        core::BleError::from(self.clone()).fmt(f)
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for BleError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Other { reason: error.reason }
+    }
+}
+
+impl From<core::BleError> for BleError {
+    fn from(error: core::BleError) -> Self {
+        match error {
+            core::BleError::Unavailable(reason) => Self::Unavailable { reason },
+            core::BleError::NotFound(peripheral_id) => Self::NotFound { peripheral_id },
+            core::BleError::ConnectFailed(reason) => Self::ConnectFailed { reason },
+            core::BleError::Disconnected => Self::Disconnected,
+            core::BleError::ServiceNotFound(service) => {
+                Self::ServiceNotFound { service: service.to_string() }
+            }
+            core::BleError::Att { operation, code } => Self::Att { operation, code },
+            core::BleError::ValueTooLong { len, max } => {
+                Self::ValueTooLong { len: len as u64, max: max as u64 }
+            }
+            core::BleError::Timeout => Self::Timeout,
+            core::BleError::Other(reason) => Self::Other { reason },
+        }
+    }
+}
+
+impl From<BleError> for core::BleError {
+    fn from(error: BleError) -> Self {
+        match error {
+            BleError::Unavailable { reason } => Self::Unavailable(reason),
+            BleError::NotFound { peripheral_id } => Self::NotFound(peripheral_id),
+            BleError::ConnectFailed { reason } => Self::ConnectFailed(reason),
+            BleError::Disconnected => Self::Disconnected,
+            BleError::ServiceNotFound { service } => match Uuid::parse_str(&service) {
+                Ok(uuid) => Self::ServiceNotFound(uuid),
+                Err(_) => Self::Other(format!("the device does not offer the service {service}")),
+            },
+            BleError::Att { operation, code } => Self::Att { operation, code },
+            BleError::ValueTooLong { len, max } => Self::ValueTooLong {
+                len: usize::try_from(len).unwrap_or(usize::MAX),
+                max: usize::try_from(max).unwrap_or(usize::MAX),
+            },
+            BleError::Timeout => Self::Timeout,
+            BleError::Other { reason } => Self::Other(reason),
+        }
+    }
+}
+
+/// A shell's central seen as the core's central.
+pub(crate) struct ForeignBleCentral(pub(crate) Arc<dyn BleCentral>);
+
+#[async_trait]
+impl core::BleCentral for ForeignBleCentral {
+    async fn start_scan(
+        &self,
+        filter: core::ScanFilter,
+        listener: Arc<dyn core::AdvertisementListener>,
+    ) -> Result<(), core::BleError> {
+        Ok(self.0.start_scan(filter.into(), Arc::new(AdvertisementSink { listener })).await?)
+    }
+
+    async fn stop_scan(&self) -> Result<(), core::BleError> {
+        Ok(self.0.stop_scan().await?)
+    }
+
+    async fn connect(&self, peripheral_id: &str) -> Result<Box<dyn core::BleConnection>, core::BleError> {
+        let link = self.0.connect(peripheral_id.to_owned()).await?;
+        Ok(Box::new(ForeignBleConnection(Arc::clone(&link.connection))))
+    }
+}
+
+/// A shell's connection seen as the core's connection.
+struct ForeignBleConnection(Arc<dyn BleConnection>);
+
+#[async_trait]
+impl core::BleConnection for ForeignBleConnection {
+    fn mtu(&self) -> u16 {
+        self.0.mtu()
+    }
+
+    async fn discover(&self, service: Uuid) -> Result<Vec<core::GattCharacteristic>, core::BleError> {
+        let found = self.0.discover(service.to_string()).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|characteristic| {
+                Some(core::GattCharacteristic {
+                    uuid: uuid_or_skip(&characteristic.uuid)?,
+                    user_description: characteristic.user_description,
+                })
+            })
+            .collect())
+    }
+
+    async fn write(&self, characteristic: Uuid, value: &[u8]) -> Result<(), core::BleError> {
+        Ok(self.0.write(characteristic.to_string(), value.to_vec()).await?)
+    }
+
+    async fn read(&self, characteristic: Uuid) -> Result<Vec<u8>, core::BleError> {
+        Ok(self.0.read(characteristic.to_string()).await?)
+    }
+
+    async fn disconnect(&self) {
+        self.0.disconnect().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    const SERVICE: &str = "1775244d-6b43-439b-877c-060f2d9bed07";
+
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<core::Advertisement>>);
+
+    impl core::AdvertisementListener for Heard {
+        fn on_advertisement(&self, advertisement: core::Advertisement) {
+            self.0.lock().unwrap().push(advertisement);
+        }
+    }
+
+    #[test]
+    fn advertisements_convert_and_skip_malformed_uuids() {
+        let heard = Arc::new(Heard::default());
+        let sink = AdvertisementSink { listener: heard.clone() };
+        sink.on_advertisement(Advertisement {
+            peripheral_id: "AA:BB:CC:DD:EE:FF".into(),
+            local_name: Some("PROV_1A2B3C".into()),
+            rssi: -60,
+            service_uuids: vec![SERVICE.into(), "not-a-uuid".into()],
+            manufacturer_data: HashMap::from([(0x02E5, vec![1, 2])]),
+            service_data: HashMap::from([(SERVICE.to_owned(), vec![3]), ("bad".to_owned(), vec![4])]),
+            tx_power: Some(4),
+        });
+        let heard = heard.0.lock().unwrap();
+        let service = Uuid::parse_str(SERVICE).unwrap();
+        assert_eq!(heard.len(), 1);
+        assert_eq!(heard[0].service_uuids, vec![service]);
+        assert_eq!(heard[0].service_data.keys().collect::<Vec<_>>(), vec![&service]);
+        assert_eq!(heard[0].manufacturer_data.get(&0x02E5), Some(&vec![1, 2]));
+    }
+
+    #[test]
+    fn errors_keep_the_core_meaning_and_message() {
+        let cases = [
+            (BleError::Unavailable { reason: "off".into() }, core::BleError::Unavailable("off".into())),
+            (BleError::Disconnected, core::BleError::Disconnected),
+            (
+                BleError::ServiceNotFound { service: SERVICE.into() },
+                core::BleError::ServiceNotFound(Uuid::parse_str(SERVICE).unwrap()),
+            ),
+            (
+                BleError::Att { operation: "write".into(), code: 5 },
+                core::BleError::Att { operation: "write".into(), code: 5 },
+            ),
+            (
+                BleError::ValueTooLong { len: 600, max: 512 },
+                core::BleError::ValueTooLong { len: 600, max: 512 },
+            ),
+        ];
+        for (ffi, expected) in cases {
+            assert_eq!(ffi.to_string(), expected.to_string());
+            assert_eq!(BleError::from(expected.clone()), ffi);
+            assert_eq!(core::BleError::from(ffi), expected);
+        }
+        let odd = core::BleError::from(BleError::ServiceNotFound { service: "nope".into() });
+        assert!(matches!(odd, core::BleError::Other(_)));
+    }
+
+    #[test]
+    fn scan_filters_carry_uuids_as_text() {
+        let filter = ScanFilter::from(core::ScanFilter {
+            service_uuids: vec![Uuid::parse_str(SERVICE).unwrap()],
+            name_prefixes: vec!["PROV_".into()],
+        });
+        assert_eq!(filter.service_uuids, vec![SERVICE.to_owned()]);
+        assert_eq!(filter.name_prefixes, vec!["PROV_".to_owned()]);
+    }
+}

@@ -1,0 +1,689 @@
+//! The one-call onboarding: [`OnboardingClient::run`] takes one device from setup mode to online
+//! and bound to the signed-in account, reporting every step to a [`FlowObserver`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use unbox_core::binding::BindingClient;
+use unbox_core::device::{SecurityPolicy, WifiCredentials as CoreWifiCredentials};
+use unbox_core::flow as core;
+use unbox_core::qr::OnboardingPayload;
+use unbox_core::secret::SecretString;
+use unbox_core::security::ClientCredentials;
+use url::Url;
+use uuid::Uuid;
+
+use crate::auth::AuthSession;
+use crate::ble::{BleCentral, ForeignBleCentral};
+use crate::phone_wifi::{ForeignPhoneWifi, PhoneWifi};
+use crate::qr::OnboardingCode;
+use crate::runtime::{CancelHandle, on_runtime};
+use crate::secret_store::{ForeignSecretStore, SecretStore};
+
+/// The steps of onboarding, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FlowStep {
+    /// Make sure the person is signed in (opens the browser when needed).
+    SignIn,
+    /// Ask the backend for a claim token while the phone has internet.
+    CreateClaim,
+    /// Join the device's access point or connect over Bluetooth.
+    ConnectDevice,
+    /// Open the secure session.
+    SecureSession,
+    /// Let the device list the Wi-Fi networks it sees.
+    ScanWifi,
+    /// Hand the claim token to the device.
+    PushClaim,
+    /// Send the home Wi-Fi credentials.
+    PushWifi,
+    /// Wait until the device has joined the home network.
+    WaitDeviceOnline,
+    /// Leave the device's network to get the internet back.
+    LeaveDevice,
+    /// Wait until the device has redeemed its claim at the backend.
+    WaitRedemption,
+    /// Confirm the binding.
+    Confirm,
+}
+
+impl From<core::FlowStep> for FlowStep {
+    fn from(step: core::FlowStep) -> Self {
+        use core::FlowStep as S;
+        match step {
+            S::SignIn => Self::SignIn,
+            S::CreateClaim => Self::CreateClaim,
+            S::ConnectDevice => Self::ConnectDevice,
+            S::SecureSession => Self::SecureSession,
+            S::ScanWifi => Self::ScanWifi,
+            S::PushClaim => Self::PushClaim,
+            S::PushWifi => Self::PushWifi,
+            S::WaitDeviceOnline => Self::WaitDeviceOnline,
+            S::LeaveDevice => Self::LeaveDevice,
+            S::WaitRedemption => Self::WaitRedemption,
+            S::Confirm => Self::Confirm,
+        }
+    }
+}
+
+/// What happened to a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FlowEventKind {
+    /// The step began.
+    Started,
+    /// The step is still running; the message says what it waits for.
+    Progress,
+    /// The step completed.
+    Finished,
+    /// The step was skipped.
+    Skipped,
+}
+
+impl From<core::FlowEventKind> for FlowEventKind {
+    fn from(kind: core::FlowEventKind) -> Self {
+        match kind {
+            core::FlowEventKind::Started => Self::Started,
+            core::FlowEventKind::Progress => Self::Progress,
+            core::FlowEventKind::Finished => Self::Finished,
+            core::FlowEventKind::Skipped => Self::Skipped,
+        }
+    }
+}
+
+/// One report from a running onboarding.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FlowEvent {
+    /// The step concerned.
+    pub step: FlowStep,
+    /// What happened.
+    pub kind: FlowEventKind,
+    /// Overall progress, 0 to 1.
+    pub fraction: f32,
+    /// A sentence for the person.
+    pub message: String,
+}
+
+impl From<core::FlowEvent> for FlowEvent {
+    fn from(event: core::FlowEvent) -> Self {
+        Self {
+            step: event.step.into(),
+            kind: event.kind.into(),
+            fraction: event.fraction,
+            message: event.message,
+        }
+    }
+}
+
+/// Receives the events of a run, on the library's threads; keep it quick (post to the UI thread).
+#[uniffi::export(with_foreign)]
+pub trait FlowObserver: Send + Sync {
+    /// One event.
+    fn on_event(&self, event: FlowEvent);
+}
+
+/// Asks the person for the Wi-Fi password again after the device reported it wrong.
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[async_trait]
+pub trait WifiPasswordPrompt: Send + Sync {
+    /// The new password for `ssid`, or null when the person gives up. `attempt` counts from 1.
+    async fn ask_again(&self, ssid: String, attempt: u32) -> Option<String>;
+}
+
+/// How to reach the device.
+#[derive(uniffi::Enum)]
+pub enum DeviceTarget {
+    /// Over Bluetooth LE.
+    Ble {
+        /// The peripheral as the BLE stack names it (from discovery).
+        peripheral_id: String,
+        /// The provisioning service UUID.
+        service: String,
+    },
+    /// Over the device's own access point.
+    SoftAp {
+        /// The access point's SSID.
+        ssid: String,
+        /// Its passphrase (a secret), null for an open access point.
+        passphrase: Option<String>,
+        /// The device's HTTP address on that network, `192.168.4.1:80` on ESP devices.
+        address: String,
+    },
+}
+
+/// How the device proves who it is. Secrets are wrapped as soon as they arrive.
+#[derive(uniffi::Enum)]
+pub enum DeviceCredentials {
+    /// The credentials in the device's scanned Espressif QR code (they never leave the library).
+    FromCode {
+        /// The parsed code.
+        code: Arc<OnboardingCode>,
+    },
+    /// Security 0: none.
+    Sec0,
+    /// Security 1 with the proof of possession printed on the device.
+    Sec1 {
+        /// The proof of possession.
+        pop: String,
+    },
+    /// Security 2 with the SRP username and password.
+    Sec2 {
+        /// The username, `wifiprov` on Espressif examples.
+        username: String,
+        /// The password (the QR code's `pop`).
+        password: String,
+    },
+}
+
+/// The home network for the device.
+#[derive(uniffi::Record)]
+pub struct WifiCredentials {
+    /// The network name.
+    pub ssid: String,
+    /// Its passphrase (a secret).
+    pub passphrase: String,
+}
+
+/// One device to onboard.
+#[derive(uniffi::Record)]
+pub struct OnboardingRequest {
+    /// The device's service name, e.g. `PROV_1A2B3C`.
+    pub device_name: String,
+    /// How to reach it.
+    pub target: DeviceTarget,
+    /// How it proves who it is.
+    pub credentials: DeviceCredentials,
+    /// The home network it should join.
+    pub wifi: WifiCredentials,
+    /// Whether to let the device scan first (to check it sees the network).
+    pub scan_wifi: bool,
+}
+
+impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
+    type Error = OnboardingError;
+
+    fn try_from(request: OnboardingRequest) -> Result<Self, OnboardingError> {
+        let target = match request.target {
+            DeviceTarget::Ble { peripheral_id, service } => core::DeviceTarget::Ble {
+                peripheral_id,
+                service: Uuid::parse_str(&service).map_err(|_| {
+                    OnboardingError::InvalidRequest(format!(
+                        "the BLE service `{service}` is not a UUID; pass the provisioning service UUID"
+                    ))
+                })?,
+            },
+            DeviceTarget::SoftAp { ssid, passphrase, address } => {
+                core::DeviceTarget::SoftAp { ssid, passphrase: passphrase.map(SecretString::new), address }
+            }
+        };
+        let credentials = match request.credentials {
+            DeviceCredentials::FromCode { code } => match code.payload() {
+                // The device's version info supplies the patch version when the session opens.
+                OnboardingPayload::Espressif(qr) => qr.client_credentials(0),
+                other => {
+                    return Err(OnboardingError::InvalidRequest(format!(
+                        "a {} code does not set up a device; scan the device's Espressif setup code",
+                        other.kind()
+                    )));
+                }
+            },
+            DeviceCredentials::Sec0 => ClientCredentials::Sec0,
+            DeviceCredentials::Sec1 { pop } => ClientCredentials::Sec1 { pop: SecretString::new(pop) },
+            DeviceCredentials::Sec2 { username, password } => {
+                ClientCredentials::Sec2 { username, password: SecretString::new(password), patch_version: 0 }
+            }
+        };
+        let wifi = CoreWifiCredentials::new(request.wifi.ssid, SecretString::new(request.wifi.passphrase));
+        Ok(Self { device_name: request.device_name, target, credentials, wifi, scan_wifi: request.scan_wifi })
+    }
+}
+
+/// Time limits of the steps.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StepTimeouts {
+    /// Signing in (a person types in a browser).
+    pub sign_in: Duration,
+    /// Backend calls (create claim, confirm).
+    pub backend: Duration,
+    /// Joining the access point or connecting over Bluetooth.
+    pub connect: Duration,
+    /// One device step (session, scan, push).
+    pub device: Duration,
+    /// The device joining the home network.
+    pub device_online: Duration,
+    /// Leaving the device's network.
+    pub leave: Duration,
+    /// The device redeeming its claim.
+    pub redemption: Duration,
+}
+
+/// How to follow the device while it joins.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StatusPolling {
+    /// Wait before the first poll.
+    pub initial_delay: Duration,
+    /// Longest wait between polls.
+    pub max_delay: Duration,
+    /// Give up after this long.
+    pub deadline: Duration,
+}
+
+/// Settings of the onboarding; start from [`default_onboarding_settings`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OnboardingSettings {
+    /// Accept devices running security 0 (the Wi-Fi password travels unencrypted).
+    pub allow_unencrypted: bool,
+    /// Accept security 1 devices without a proof of possession.
+    pub allow_sec1_without_pop: bool,
+    /// Time limit of each step.
+    pub timeouts: StepTimeouts,
+    /// How to follow the device while it joins.
+    pub polling: StatusPolling,
+    /// The backend URL sent to the device with the claim (null: the firmware's default).
+    pub device_backend_url: Option<String>,
+    /// How many times to ask for the Wi-Fi password again.
+    pub max_password_retries: u32,
+}
+
+/// The core's default settings.
+#[uniffi::export]
+pub fn default_onboarding_settings() -> OnboardingSettings {
+    core::FlowSettings::default().into()
+}
+
+impl From<core::FlowSettings> for OnboardingSettings {
+    fn from(settings: core::FlowSettings) -> Self {
+        let t = settings.timeouts;
+        Self {
+            allow_unencrypted: settings.policy.allow_unencrypted,
+            allow_sec1_without_pop: settings.policy.allow_sec1_without_pop,
+            timeouts: StepTimeouts {
+                sign_in: t.sign_in,
+                backend: t.backend,
+                connect: t.connect,
+                device: t.device,
+                device_online: t.device_online,
+                leave: t.leave,
+                redemption: t.redemption,
+            },
+            polling: StatusPolling {
+                initial_delay: settings.polling.initial_delay,
+                max_delay: settings.polling.max_delay,
+                deadline: settings.polling.deadline,
+            },
+            device_backend_url: settings.device_backend_url.map(String::from),
+            max_password_retries: settings.max_password_retries,
+        }
+    }
+}
+
+impl TryFrom<OnboardingSettings> for core::FlowSettings {
+    type Error = OnboardingError;
+
+    fn try_from(settings: OnboardingSettings) -> Result<Self, OnboardingError> {
+        let t = settings.timeouts;
+        let device_backend_url = settings
+            .device_backend_url
+            .map(|text| {
+                Url::parse(&text).map_err(|error| {
+                    OnboardingError::InvalidRequest(format!(
+                        "the device backend URL `{text}` is invalid: {error}"
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            policy: SecurityPolicy {
+                allow_unencrypted: settings.allow_unencrypted,
+                allow_sec1_without_pop: settings.allow_sec1_without_pop,
+            },
+            timeouts: core::StepTimeouts {
+                sign_in: t.sign_in,
+                backend: t.backend,
+                connect: t.connect,
+                device: t.device,
+                device_online: t.device_online,
+                leave: t.leave,
+                redemption: t.redemption,
+            },
+            polling: unbox_core::device::StatusPolling {
+                initial_delay: settings.polling.initial_delay,
+                max_delay: settings.polling.max_delay,
+                deadline: settings.polling.deadline,
+            },
+            device_backend_url,
+            max_password_retries: settings.max_password_retries,
+        })
+    }
+}
+
+/// The account binding the onboarding confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceBinding {
+    /// The backend's binding id.
+    pub binding_id: String,
+    /// The claim that bound the device.
+    pub claim_id: String,
+    /// The device's id.
+    pub device_id: String,
+    /// When the binding was made.
+    pub bound_at: SystemTime,
+}
+
+/// The home network as the device joined it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceNetwork {
+    /// The device's IPv4 address.
+    pub ip4_addr: String,
+    /// The network joined.
+    pub ssid: String,
+    /// The access point joined (6 bytes), when reported.
+    pub bssid: Option<Vec<u8>>,
+    /// The channel.
+    pub channel: i32,
+}
+
+/// A successful onboarding.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Onboarded {
+    /// The confirmed binding.
+    pub binding: DeviceBinding,
+    /// The device's network, when the run saw it join (null when resumed).
+    pub network: Option<DeviceNetwork>,
+}
+
+impl From<core::Onboarded> for Onboarded {
+    fn from(done: core::Onboarded) -> Self {
+        Self {
+            binding: DeviceBinding {
+                binding_id: done.binding.binding_id,
+                claim_id: done.binding.claim_id.as_str().to_owned(),
+                device_id: done.binding.device_id.as_str().to_owned(),
+                bound_at: done.binding.bound_at,
+            },
+            network: done.network.map(|network| DeviceNetwork {
+                ip4_addr: network.ip4_addr,
+                ssid: network.ssid,
+                bssid: network.bssid.map(Vec::from),
+                channel: network.channel,
+            }),
+        }
+    }
+}
+
+/// A claim pushed to a device whose binding is not confirmed yet (see [`OnboardingClient::resume`]).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PendingClaim {
+    /// The device's service name.
+    pub device_name: String,
+    /// The claim.
+    pub claim_id: String,
+    /// The device's id.
+    pub device_id: String,
+}
+
+/// The onboarding service of the app: one per signed-in account, shared by every run.
+#[derive(uniffi::Object)]
+pub struct OnboardingClient {
+    onboarding: Arc<core::Onboarding>,
+}
+
+impl std::fmt::Debug for OnboardingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnboardingClient")
+            .field("settings", self.onboarding.settings())
+            .finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl OnboardingClient {
+    /// An onboarding service over `account`'s sign-in and the binding backend at `backend_url`.
+    /// `ble` and `phone_wifi` are what this phone can do (either may be null); `store` keeps
+    /// pending claims so an interrupted onboarding can be resumed.
+    #[uniffi::constructor]
+    pub fn new(
+        account: Arc<AuthSession>,
+        backend_url: String,
+        ble: Option<Arc<dyn BleCentral>>,
+        phone_wifi: Option<Arc<dyn PhoneWifi>>,
+        store: Arc<dyn SecretStore>,
+        settings: OnboardingSettings,
+    ) -> Result<Arc<Self>, OnboardingError> {
+        let url = Url::parse(&backend_url).map_err(|error| {
+            OnboardingError::InvalidRequest(format!("the backend URL `{backend_url}` is invalid: {error}"))
+        })?;
+        let session = account.core();
+        let binding = BindingClient::new(&url, session.clone()).map_err(core::FlowError::from)?;
+        let ble =
+            ble.map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
+        let phone_wifi = phone_wifi
+            .map(|wifi| Arc::new(ForeignPhoneWifi(wifi)) as Arc<dyn unbox_core::phone_wifi::PhoneWifi>);
+        let onboarding = core::Onboarding::new(
+            session,
+            binding,
+            ble,
+            phone_wifi,
+            Arc::new(ForeignSecretStore(store)),
+            settings.try_into()?,
+        );
+        Ok(Arc::new(Self { onboarding: Arc::new(onboarding) }))
+    }
+
+    /// Runs the whole onboarding of one device. `cancel` stops it at once (the device session is
+    /// closed and the phone leaves the device's network) with [`OnboardingError::Cancelled`];
+    /// `prompt` (optional) is asked for a new Wi-Fi password when the device reports it wrong.
+    pub async fn run(
+        &self,
+        request: OnboardingRequest,
+        observer: Arc<dyn FlowObserver>,
+        prompt: Option<Arc<dyn WifiPasswordPrompt>>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Onboarded, OnboardingError> {
+        let request = core::OnboardingRequest::try_from(request)?;
+        let onboarding = Arc::clone(&self.onboarding);
+        on_runtime(async move {
+            let observer = ForeignObserver(observer);
+            let prompt = prompt.map(ForeignPrompt);
+            let prompt = prompt.as_ref().map(|prompt| prompt as &dyn core::WifiPasswordPrompt);
+            Ok(onboarding.run(&request, &observer, prompt, &cancel.token()).await?.into())
+        })
+        .await
+    }
+
+    /// Finishes every onboarding interrupted after its claim reached the device: waits for each
+    /// device to check in and confirms.
+    pub async fn resume(
+        &self,
+        observer: Arc<dyn FlowObserver>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Vec<Onboarded>, OnboardingError> {
+        let onboarding = Arc::clone(&self.onboarding);
+        on_runtime(async move {
+            let observer = ForeignObserver(observer);
+            let done = onboarding.resume(&observer, &cancel.token()).await?;
+            Ok(done.into_iter().map(Onboarded::from).collect())
+        })
+        .await
+    }
+
+    /// Claims pushed to devices whose binding is not confirmed yet.
+    pub async fn pending_claims(&self) -> Result<Vec<PendingClaim>, OnboardingError> {
+        let onboarding = Arc::clone(&self.onboarding);
+        on_runtime(async move {
+            let claims = onboarding.pending_claims().await?;
+            Ok(claims
+                .into_iter()
+                .map(|claim| PendingClaim {
+                    device_name: claim.device_name,
+                    claim_id: claim.claim_id,
+                    device_id: claim.device_id,
+                })
+                .collect())
+        })
+        .await
+    }
+}
+
+struct ForeignObserver(Arc<dyn FlowObserver>);
+
+impl core::FlowObserver for ForeignObserver {
+    fn on_event(&self, event: core::FlowEvent) {
+        self.0.on_event(event.into());
+    }
+}
+
+struct ForeignPrompt(Arc<dyn WifiPasswordPrompt>);
+
+#[async_trait]
+impl core::WifiPasswordPrompt for ForeignPrompt {
+    async fn ask_again(&self, ssid: String, attempt: u32) -> Option<SecretString> {
+        self.0.ask_again(ssid, attempt).await.map(SecretString::new)
+    }
+}
+
+/// Why onboarding stopped. The variant is what the app should offer the person (the core's
+/// `user_action`); the message says what happened and what to do.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum OnboardingError {
+    /// The person cancelled; offer nothing.
+    #[error("{0}")]
+    Cancelled(String),
+    /// Transient trouble: offer to try again as is.
+    #[error("{0}")]
+    Retry(String),
+    /// The device rejected the Wi-Fi password: ask for it again.
+    #[error("{0}")]
+    EnterWifiPassword(String),
+    /// The device cannot find or join the network: check its name, move the device closer to
+    /// the router.
+    #[error("{0}")]
+    CheckWifiNetwork(String),
+    /// The device is out of reach: move closer, check it is in setup mode, retry.
+    #[error("{0}")]
+    MoveCloser(String),
+    /// The device rejected its proof of possession: check its code or QR code.
+    #[error("{0}")]
+    CheckDeviceCode(String),
+    /// The person must sign in again.
+    #[error("{0}")]
+    SignIn(String),
+    /// A new claim is needed: start over.
+    #[error("{0}")]
+    StartOver(String),
+    /// A permission or radio is missing: fix the phone's settings.
+    #[error("{0}")]
+    FixPhoneSettings(String),
+    /// Nothing the person can do: update the app or contact support.
+    #[error("{0}")]
+    ContactSupport(String),
+    /// The app passed something unusable (a bug in the app).
+    #[error("{0}")]
+    InvalidRequest(String),
+}
+
+impl From<core::FlowError> for OnboardingError {
+    fn from(error: core::FlowError) -> Self {
+        use core::UserAction as A;
+        let message = error.to_string();
+        match error.user_action() {
+            A::None => Self::Cancelled(message),
+            A::Retry => Self::Retry(message),
+            A::EnterWifiPassword => Self::EnterWifiPassword(message),
+            A::CheckWifiNetwork => Self::CheckWifiNetwork(message),
+            A::MoveCloser => Self::MoveCloser(message),
+            A::CheckDeviceCode => Self::CheckDeviceCode(message),
+            A::SignIn => Self::SignIn(message),
+            A::StartOver => Self::StartOver(message),
+            A::FixPhoneSettings => Self::FixPhoneSettings(message),
+            A::ContactSupport => Self::ContactSupport(message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use unbox_core::device::{DeviceError, WifiFailure};
+
+    use super::*;
+    use crate::qr::parse_onboarding_code;
+
+    fn request(credentials: DeviceCredentials, target: DeviceTarget) -> OnboardingRequest {
+        OnboardingRequest {
+            device_name: "PROV_1A2B3C".into(),
+            target,
+            credentials,
+            wifi: WifiCredentials { ssid: "HomeNet".into(), passphrase: "correct horse battery".into() },
+            scan_wifi: true,
+        }
+    }
+
+    fn softap() -> DeviceTarget {
+        DeviceTarget::SoftAp {
+            ssid: "PROV_1A2B3C".into(),
+            passphrase: None,
+            address: "192.168.4.1:80".into(),
+        }
+    }
+
+    #[test]
+    fn requests_take_credentials_from_the_scanned_code() {
+        let code = parse_onboarding_code(
+            r#"{"ver":"v1","name":"PROV_1A2B3C","username":"wifiprov","pop":"abcd1234","transport":"softap"}"#
+                .into(),
+        )
+        .unwrap();
+        let converted =
+            core::OnboardingRequest::try_from(request(DeviceCredentials::FromCode { code }, softap()))
+                .unwrap();
+        let ClientCredentials::Sec2 { username, password, .. } = converted.credentials else {
+            panic!("expected security 2 credentials");
+        };
+        assert_eq!((username.as_str(), password.expose()), ("wifiprov", "abcd1234"));
+        assert_eq!(converted.wifi.passphrase.expose(), "correct horse battery");
+        assert!(!format!("{:?}", converted.wifi).contains("correct horse"));
+    }
+
+    #[test]
+    fn unusable_requests_are_invalid_requests() {
+        let wifi_code = parse_onboarding_code("WIFI:S:home;T:nopass;;".into()).unwrap();
+        let not_a_device = core::OnboardingRequest::try_from(request(
+            DeviceCredentials::FromCode { code: wifi_code },
+            softap(),
+        ));
+        assert!(matches!(not_a_device, Err(OnboardingError::InvalidRequest(_))));
+        let bad_service = core::OnboardingRequest::try_from(request(
+            DeviceCredentials::Sec0,
+            DeviceTarget::Ble { peripheral_id: "AA".into(), service: "nope".into() },
+        ));
+        assert!(matches!(bad_service, Err(OnboardingError::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn settings_round_trip_to_the_core_defaults() {
+        let settings = default_onboarding_settings();
+        let back = core::FlowSettings::try_from(settings.clone()).unwrap();
+        assert_eq!(OnboardingSettings::from(back), settings);
+        let bad = OnboardingSettings { device_backend_url: Some("not a url".into()), ..settings };
+        assert!(matches!(core::FlowSettings::try_from(bad), Err(OnboardingError::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn errors_are_grouped_by_the_core_user_action_and_keep_its_message() {
+        let cases = [
+            (core::FlowError::Cancelled, "Cancelled"),
+            (core::FlowError::Device(DeviceError::Wifi(WifiFailure::AuthError)), "EnterWifiPassword"),
+            (core::FlowError::Device(DeviceError::Wifi(WifiFailure::NetworkNotFound)), "CheckWifiNetwork"),
+            (core::FlowError::ClaimExpiredBeforePush, "StartOver"),
+            (core::FlowError::DeviceCannotBind, "ContactSupport"),
+            (core::FlowError::MissingCapability("use Bluetooth"), "FixPhoneSettings"),
+        ];
+        for (error, variant) in cases {
+            let message = error.to_string();
+            let converted = OnboardingError::from(error);
+            assert_eq!(converted.to_string(), message);
+            assert!(format!("{converted:?}").starts_with(variant), "{converted:?}");
+        }
+    }
+}

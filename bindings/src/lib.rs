@@ -1,0 +1,37 @@
+//! UniFFI bindings of the Unbox core for the phone shells: Kotlin on Android (and the JVM) and
+//! Swift on iOS (and Linux).
+//!
+//! A thin layer: records and enums mirror core types and only convert, objects wrap core
+//! objects, async functions run on the library's tokio runtime, and foreign traits let the shells
+//! supply what only they own (the browser for sign-in, secure storage, Bluetooth, logging). All
+//! onboarding logic lives in `unbox-core`.
+//!
+//! - [`runtime`]: the tokio runtime and [`CancelHandle`](runtime::CancelHandle);
+//! - [`logging`]: forwards the core's `tracing` events to a foreign [`Logger`](logging::Logger);
+//! - [`qr`]: reading onboarding codes and drawing QR codes;
+//! - [`ble`]: the Bluetooth LE central the Android shell implements;
+//! - [`discovery`]: the live list of devices in setup mode;
+//! - [`secret_store`] and [`auth`]: secure storage and signing in;
+//! - [`phone_wifi`]: joining and leaving a device's access point;
+//! - [`flow`]: the one-call onboarding, [`OnboardingClient`](flow::OnboardingClient);
+//! - `sim` (feature `sim`, tests only): the simulated device and cloud in-process.
+//!
+//! Secrets arrive from the shells as `String` and are wrapped into
+//! [`SecretString`](unbox_core::secret::SecretString) at once; they never leave as text except
+//! where a shell must show them on request (a payload summary with `reveal_secrets`).
+
+#![warn(missing_docs)]
+
+uniffi::setup_scaffolding!("unbox");
+
+pub mod auth;
+pub mod ble;
+pub mod discovery;
+pub mod flow;
+pub mod logging;
+pub mod phone_wifi;
+pub mod qr;
+pub mod runtime;
+pub mod secret_store;
+#[cfg(feature = "sim")]
+pub mod sim;

@@ -1,0 +1,119 @@
+//! The phone's Wi-Fi the shell provides (WifiNetworkSpecifier on Android, NEHotspotConfiguration
+//! on iOS), adapted to the core's [`PhoneWifi`](unbox_core::phone_wifi::PhoneWifi) seam.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use unbox_core::phone_wifi as core;
+use unbox_core::secret::SecretString;
+
+use crate::discovery::WifiNetwork;
+
+/// The phone's Wi-Fi, as far as onboarding needs it.
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[async_trait]
+pub trait PhoneWifi: Send + Sync {
+    /// Joins the device's access point and routes the app's traffic to it; returns once a socket
+    /// to the device can be opened. `passphrase` is null for an open network; it is a secret.
+    async fn join_network(&self, ssid: String, passphrase: Option<String>) -> Result<(), PhoneWifiError>;
+    /// Leaves the device's access point so traffic goes back to the internet.
+    async fn leave_network(&self, ssid: String) -> Result<(), PhoneWifiError>;
+    /// Lists the networks in range.
+    async fn scan_networks(&self) -> Result<Vec<WifiNetwork>, PhoneWifiError>;
+}
+
+/// Why the phone's Wi-Fi could not do what was asked. Thrown by the shell.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum PhoneWifiError {
+    /// The person declined the system's join dialog.
+    Declined,
+    /// Wi-Fi is off or the app lacks the permission.
+    Unavailable {
+        /// What the platform said.
+        reason: String,
+    },
+    /// The network was not found or the join failed.
+    JoinFailed {
+        /// The network.
+        ssid: String,
+        /// What the platform said.
+        reason: String,
+    },
+    /// Anything else.
+    Other {
+        /// What the platform said.
+        reason: String,
+    },
+}
+
+impl fmt::Display for PhoneWifiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        core::PhoneWifiError::from(self.clone()).fmt(f)
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PhoneWifiError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Other { reason: error.reason }
+    }
+}
+
+impl From<PhoneWifiError> for core::PhoneWifiError {
+    fn from(error: PhoneWifiError) -> Self {
+        match error {
+            PhoneWifiError::Declined => Self::Declined,
+            PhoneWifiError::Unavailable { reason } => Self::Unavailable(reason),
+            PhoneWifiError::JoinFailed { ssid, reason } => Self::JoinFailed { ssid, reason },
+            PhoneWifiError::Other { reason } => Self::Other(reason),
+        }
+    }
+}
+
+/// A shell's Wi-Fi seen as the core's.
+pub(crate) struct ForeignPhoneWifi(pub(crate) Arc<dyn PhoneWifi>);
+
+#[async_trait]
+impl core::PhoneWifi for ForeignPhoneWifi {
+    async fn join_network(
+        &self,
+        ssid: String,
+        passphrase: Option<SecretString>,
+    ) -> Result<(), core::PhoneWifiError> {
+        let passphrase = passphrase.as_ref().map(|secret| secret.expose().to_owned());
+        Ok(self.0.join_network(ssid, passphrase).await?)
+    }
+
+    async fn leave_network(&self, ssid: String) -> Result<(), core::PhoneWifiError> {
+        Ok(self.0.leave_network(ssid).await?)
+    }
+
+    async fn scan_networks(&self) -> Result<Vec<unbox_core::discovery::WifiNetwork>, core::PhoneWifiError> {
+        Ok(self.0.scan_networks().await?.into_iter().map(Into::into).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_keep_the_core_meaning_and_message() {
+        let cases = [
+            (PhoneWifiError::Declined, core::PhoneWifiError::Declined),
+            (
+                PhoneWifiError::Unavailable { reason: "off".into() },
+                core::PhoneWifiError::Unavailable("off".into()),
+            ),
+            (
+                PhoneWifiError::JoinFailed { ssid: "PROV_1".into(), reason: "timeout".into() },
+                core::PhoneWifiError::JoinFailed { ssid: "PROV_1".into(), reason: "timeout".into() },
+            ),
+            (PhoneWifiError::Other { reason: "x".into() }, core::PhoneWifiError::Other("x".into())),
+        ];
+        for (ffi, expected) in cases {
+            assert_eq!(ffi.to_string(), expected.to_string());
+            assert_eq!(core::PhoneWifiError::from(ffi), expected);
+        }
+    }
+}

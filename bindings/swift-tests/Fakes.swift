@@ -1,0 +1,164 @@
+// Swift implementations of the traits the iOS shell owns, for the binding tests.
+
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A tiny lock-protected box (the protocols are Sendable, so state needs a lock).
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func with<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+    var current: Value { with { $0 } }
+}
+
+/// Refuses to follow redirects: the redirect is the app's callback.
+final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        completionHandler(nil)
+    }
+}
+
+/// The browser step, scripted: opens the authorization URL over real HTTP and returns the
+/// redirect the auto-consenting simulated provider answers with.
+final class ScriptedBrowser: AuthorizationAgent, @unchecked Sendable {
+    let opened = Locked(0)
+    private let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+
+    func authorize(url: String, redirectUri: String) async throws -> String {
+        opened.with { $0 += 1 }
+        guard let target = URL(string: url) else { throw AgentError.Failed(reason: "bad URL") }
+        let location: String = try await withCheckedThrowingContinuation { continuation in
+            session.dataTask(with: URLRequest(url: target)) { _, response, error in
+                if let error = error {
+                    continuation.resume(throwing: AgentError.Failed(reason: "\(error)"))
+                } else if let http = response as? HTTPURLResponse,
+                          let location = http.value(forHTTPHeaderField: "Location") {
+                    continuation.resume(returning: location)
+                } else {
+                    continuation.resume(throwing: AgentError.Failed(reason: "no redirect"))
+                }
+            }.resume()
+        }
+        guard location.hasPrefix(redirectUri) else { throw AgentError.Failed(reason: "unexpected redirect") }
+        return location
+    }
+}
+
+/// A browser the person closes.
+final class ClosedBrowser: AuthorizationAgent, @unchecked Sendable {
+    func authorize(url: String, redirectUri: String) async throws -> String { throw AgentError.Cancelled }
+}
+
+/// The Keychain stand-in: in memory, counting the calls Rust makes.
+final class SwiftSecretStore: SecretStore, @unchecked Sendable {
+    let entries = Locked([String: String]())
+    let calls = Locked(0)
+
+    func get(key: String) async throws -> String? {
+        calls.with { $0 += 1 }
+        return entries.with { $0[key] }
+    }
+
+    func put(key: String, value: String) async throws {
+        calls.with { $0 += 1 }
+        entries.with { $0[key] = value }
+    }
+
+    func delete(key: String) async throws {
+        calls.with { $0 += 1 }
+        _ = entries.with { $0.removeValue(forKey: key) }
+    }
+}
+
+/// The phone's Wi-Fi, faked (the simulated access points are loopback servers). With `hold`,
+/// joining waits until the task is cancelled.
+final class FakePhoneWifi: PhoneWifi, @unchecked Sendable {
+    let apPassphrase: String
+    let hold: Bool
+    let history = Locked([String]())
+    let joinStarted = Locked(false)
+
+    init(apPassphrase: String, hold: Bool = false) {
+        self.apPassphrase = apPassphrase
+        self.hold = hold
+    }
+
+    func joinNetwork(ssid: String, passphrase: String?) async throws {
+        joinStarted.with { $0 = true }
+        while hold { try await Task.sleep(nanoseconds: 10_000_000) }
+        guard passphrase == apPassphrase else { throw PhoneWifiError.JoinFailed(ssid: ssid, reason: "wrong passphrase") }
+        history.with { $0.append("join \(ssid)") }
+    }
+
+    func leaveNetwork(ssid: String) async throws {
+        history.with { $0.append("leave \(ssid)") }
+    }
+
+    func scanNetworks() async throws -> [WifiNetwork] { [] }
+}
+
+final class RecordingObserver: FlowObserver, @unchecked Sendable {
+    let events = Locked([FlowEvent]())
+    func onEvent(event: FlowEvent) { events.with { $0.append(event) } }
+    var started: [FlowStep] { events.current.filter { $0.kind == .started }.map { $0.step } }
+}
+
+final class RecordingLogger: Logger, @unchecked Sendable {
+    let records = Locked([LogRecord]())
+    func log(record: LogRecord) { records.with { $0.append(record) } }
+}
+
+/// An iOS-style central in Swift forwarding to the simulated Bluetooth world, so every GATT
+/// operation of an onboarding passes through Swift.
+final class SwiftBleCentral: BleCentral, @unchecked Sendable {
+    let radio: BleCentral
+    let writes = Locked(0)
+    let reads = Locked(0)
+
+    init(radio: BleCentral) { self.radio = radio }
+
+    func startScan(filter: ScanFilter, sink: AdvertisementSink) async throws {
+        try await radio.startScan(filter: filter, sink: sink)
+    }
+
+    func stopScan() async throws { try await radio.stopScan() }
+
+    func connect(peripheralId: String) async throws -> BleLink {
+        let link = try await radio.connect(peripheralId: peripheralId)
+        return BleLink(connection: SwiftConnection(inner: link.connection(), central: self))
+    }
+}
+
+final class SwiftConnection: BleConnection, @unchecked Sendable {
+    let inner: BleConnection
+    let central: SwiftBleCentral
+
+    init(inner: BleConnection, central: SwiftBleCentral) {
+        self.inner = inner
+        self.central = central
+    }
+
+    func mtu() -> UInt16 { inner.mtu() }
+
+    func discover(service: String) async throws -> [GattCharacteristic] { try await inner.discover(service: service) }
+
+    func write(characteristic: String, value: Data) async throws {
+        central.writes.with { $0 += 1 }
+        try await inner.write(characteristic: characteristic, value: value)
+    }
+
+    func read(characteristic: String) async throws -> Data {
+        central.reads.with { $0 += 1 }
+        return try await inner.read(characteristic: characteristic)
+    }
+
+    func disconnect() async { await inner.disconnect() }
+}

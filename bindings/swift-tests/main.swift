@@ -1,0 +1,213 @@
+// The generated Swift bindings against the real library and the in-process simulator: the same
+// scenarios as the Kotlin tests. Prints one line per test and "N passed, N failed" at the end.
+
+import Foundation
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+}
+
+func check(_ condition: Bool, _ what: @autoclosure () -> String) throws {
+    if !condition { throw Failure(description: what()) }
+}
+
+func withDeadline<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            throw Failure(description: "timed out after \(seconds) s")
+        }
+        let first = try await group.next()!
+        group.cancelAll()
+        return first
+    }
+}
+
+@main
+struct BindingTests {
+    static func main() async {
+        let sim: Simulator
+        do {
+            sim = try await startSimulator(devices: 3)
+        } catch {
+            print("cannot start the simulator: \(error)")
+            exit(1)
+        }
+        let info = sim.info()
+        let suite = Suite(sim: sim, info: info)
+        let tests: [(String, () async throws -> Void)] = [
+            ("a malformed code is a typed error with the core's message", suite.typedQrErrors),
+            ("a parsed code summarises without secrets unless asked", suite.summaries),
+            ("Rust signs in through the Swift browser and Swift store", suite.signIn),
+            ("an error thrown by a Swift trait reaches the caller typed", suite.traitErrors),
+            ("a hundred concurrent tasks call Rust which calls back into Swift", suite.concurrency),
+            ("the cancel handle stops a running onboarding", suite.cancellation),
+            ("log records reach the Swift logger at the chosen level", suite.logging),
+            ("a whole onboarding over SoftAP", suite.softApOnboarding),
+            ("a whole onboarding over BLE through a Swift central", suite.bleOnboarding),
+        ]
+        var passed = 0
+        var failed = 0
+        for (name, test) in tests {
+            do {
+                try await test()
+                passed += 1
+                print("ok   \(name)")
+            } catch {
+                failed += 1
+                print("FAIL \(name): \(error)")
+            }
+        }
+        sim.stop()
+        print("\(passed) passed, \(failed) failed")
+        exit(failed == 0 ? 0 : 1)
+    }
+}
+
+struct Suite: @unchecked Sendable {
+    let sim: Simulator
+    let info: SimulatorInfo
+
+    func authConfig() -> AuthConfig {
+        AuthConfig(issuer: info.cloudUrl, clientId: info.clientId, redirectUri: info.redirectUri,
+                   scopes: ["openid", "profile"], allowInsecureHttp: false)
+    }
+
+    func request(_ device: SimulatedDevice, credentials: DeviceCredentials? = nil, target: DeviceTarget? = nil) throws -> OnboardingRequest {
+        OnboardingRequest(
+            deviceName: device.name,
+            target: target ?? .softAp(ssid: device.name, passphrase: info.deviceApPassphrase, address: device.softapAddress),
+            credentials: try credentials ?? .fromCode(code: parseOnboardingCode(text: device.setupCode)),
+            wifi: WifiCredentials(ssid: info.homeSsid, passphrase: info.homePassphrase),
+            scanWifi: true)
+    }
+
+    func client(store: SecretStore, wifi: PhoneWifi?, ble: BleCentral? = nil) async throws -> OnboardingClient {
+        let account = try await discoverAuthSession(config: authConfig(), agent: ScriptedBrowser(), store: store)
+        return try OnboardingClient(account: account, backendUrl: info.cloudUrl, ble: ble, phoneWifi: wifi,
+                                    store: store, settings: sim.settings())
+    }
+
+    func typedQrErrors() async throws {
+        do {
+            _ = try parseOnboardingCode(text: "{not json")
+            throw Failure(description: "parsed malformed JSON")
+        } catch QrError.InvalidJson(let message) {
+            try check(message.contains("not valid JSON"), message)
+        }
+        do {
+            _ = try parseOnboardingCode(text: "3497-011-2333")
+            throw Failure(description: "parsed a mistyped manual code")
+        } catch QrError.InvalidManualCode {}
+    }
+
+    func summaries() async throws {
+        let code = try parseOnboardingCode(text: info.devices[0].setupCode)
+        try check(code.kind() == .espressif, "kind \(code.kind())")
+        let hidden = code.summary(revealSecrets: false).fields.first { $0.label == "pop" }?.value
+        try check(hidden == "[redacted]", "pop shown as \(hidden ?? "nothing")")
+        let shown = code.summary(revealSecrets: true).fields.first { $0.label == "pop" }?.value
+        try check(shown == info.devicePassword, "revealed pop")
+        let image = try QrImage.encode(text: info.devices[0].setupCode)
+        try check(Int(image.width() * image.width()) == image.modules().count, "module count")
+    }
+
+    func signIn() async throws {
+        let store = SwiftSecretStore()
+        let browser = ScriptedBrowser()
+        let session = try await discoverAuthSession(config: authConfig(), agent: browser, store: store)
+        try check(try await !session.isSignedIn(), "signed in before signing in")
+        let identity = try await session.signIn()
+        try check(identity?.subject == "user-alice", "identity \(String(describing: identity))")
+        try check(browser.opened.current == 1, "browser opened \(browser.opened.current) times")
+        try check(try await session.isSignedIn(), "not signed in")
+        try check(!store.entries.current.isEmpty, "nothing stored")
+        try await session.signOut()
+        try check(try await !session.isSignedIn(), "still signed in")
+    }
+
+    func traitErrors() async throws {
+        let session = try await discoverAuthSession(config: authConfig(), agent: ClosedBrowser(), store: memorySecretStore())
+        do {
+            _ = try await session.signIn()
+            throw Failure(description: "signed in through a closed browser")
+        } catch AuthError.Cancelled(let message) {
+            try check(message == "the sign-in was cancelled; start it again when you are ready", message)
+        }
+    }
+
+    func concurrency() async throws {
+        let store = SwiftSecretStore()
+        let session = try await discoverAuthSession(config: authConfig(), agent: ScriptedBrowser(), store: store)
+        let answers = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<100 { group.addTask { try await session.isSignedIn() } }
+            var all: [Bool] = []
+            for try await answer in group { all.append(answer) }
+            return all
+        }
+        try check(answers.count == 100 && answers.allSatisfy { !$0 }, "answers \(answers.count)")
+        try check(store.calls.current == 100, "store calls \(store.calls.current)")
+    }
+
+    func cancellation() async throws {
+        let wifi = FakePhoneWifi(apPassphrase: info.deviceApPassphrase, hold: true)
+        let client = try await client(store: SwiftSecretStore(), wifi: wifi)
+        let cancel = CancelHandle()
+        let observer = RecordingObserver()
+        let request = try request(info.devices[2])
+        let run = Task { try await client.run(request: request, observer: observer, prompt: nil, cancel: cancel) }
+        for _ in 0..<3000 where !wifi.joinStarted.current { try await Task.sleep(nanoseconds: 10_000_000) }
+        try check(wifi.joinStarted.current, "the flow never joined the device's network")
+        cancel.cancel()
+        do {
+            _ = try await withDeadline(10) { try await run.value }
+            throw Failure(description: "the run finished despite the cancellation")
+        } catch OnboardingError.Cancelled {}
+        try check(cancel.isCancelled(), "handle not cancelled")
+        try check(observer.started.last == .connectDevice, "last step \(String(describing: observer.started.last))")
+    }
+
+    func logging() async throws {
+        let logger = RecordingLogger()
+        setLogger(logger: logger, maxLevel: .warn)
+        _ = try await discoverAuthSession(config: authConfig(), agent: ScriptedBrowser(), store: memorySecretStore()).signIn()
+        try check(logger.records.current.allSatisfy { $0.level == .warn || $0.level == .error }, "\(logger.records.current)")
+        setLogger(logger: logger, maxLevel: .info)
+        _ = try await discoverAuthSession(config: authConfig(), agent: ScriptedBrowser(), store: memorySecretStore()).signIn()
+        clearLogger()
+        try check(logger.records.current.contains { $0.message.contains("opening the sign-in page") }, "\(logger.records.current)")
+    }
+
+    func softApOnboarding() async throws {
+        let device = info.devices[0]
+        let wifi = FakePhoneWifi(apPassphrase: info.deviceApPassphrase)
+        let observer = RecordingObserver()
+        let client = try await client(store: SwiftSecretStore(), wifi: wifi)
+        let request = try request(device)
+        let done = try await withDeadline(60) {
+            try await client.run(request: request, observer: observer, prompt: nil, cancel: CancelHandle())
+        }
+        try check(!done.binding.deviceId.isEmpty, "no device id")
+        try check(done.network?.ssid == info.homeSsid, "network \(String(describing: done.network))")
+        try check(wifi.history.current == ["join \(device.name)", "leave \(device.name)"], "\(wifi.history.current)")
+        let expected: [FlowStep] = [.signIn, .createClaim, .connectDevice, .secureSession, .scanWifi, .pushClaim,
+                                    .pushWifi, .waitDeviceOnline, .leaveDevice, .waitRedemption, .confirm]
+        try check(observer.started == expected, "steps \(observer.started)")
+        try check(try await client.pendingClaims().isEmpty, "claims left pending")
+    }
+
+    func bleOnboarding() async throws {
+        let device = info.devices[1]
+        let central = SwiftBleCentral(radio: sim.bleCentral())
+        let client = try await client(store: SwiftSecretStore(), wifi: nil, ble: central)
+        let request = try request(device, credentials: .sec2(username: "wifiprov", password: info.devicePassword),
+                                  target: .ble(peripheralId: device.peripheralId, service: info.bleService))
+        let done = try await withDeadline(60) {
+            try await client.run(request: request, observer: RecordingObserver(), prompt: nil, cancel: CancelHandle())
+        }
+        try check(done.network != nil, "no network")
+        try check(central.writes.current > 5 && central.reads.current > 5,
+                  "\(central.writes.current) writes, \(central.reads.current) reads")
+    }
+}

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{MatterCode, OnboardingPayload};
+use super::{MatterCode, OnboardingPayload, PayloadKind};
 use crate::secret::SecretString;
 
 /// What a payload says, field by field.
@@ -114,7 +114,14 @@ impl OnboardingPayload {
                 None
             }
         };
-        PayloadSummary { kind: self.kind().to_string(), fields: f.fields, note }
+        let kind = match self.kind() {
+            PayloadKind::Espressif => "espressif",
+            PayloadKind::WifiNetwork => "wifi",
+            PayloadKind::Matter => "matter",
+            PayloadKind::Dpp => "dpp",
+            PayloadKind::Unbox => "unbox",
+        };
+        PayloadSummary { kind: kind.to_owned(), fields: f.fields, note }
     }
 }
 

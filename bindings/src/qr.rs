@@ -208,7 +208,7 @@ mod tests {
         .unwrap();
         assert_eq!(code.kind(), PayloadKind::Espressif);
         let summary = code.summary(false);
-        assert_eq!(summary.kind, core::PayloadKind::Espressif.to_string());
+        assert_eq!(summary.kind, "espressif");
         assert!(summary.fields.contains(&SummaryField { label: "name".into(), value: "PROV_1A2B3C".into() }));
         assert!(summary.fields.contains(&SummaryField { label: "pop".into(), value: "[redacted]".into() }));
         assert!(!format!("{code:?}").contains("abcd1234"));

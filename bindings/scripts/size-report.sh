@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Builds the shells' library for x86_64 Linux with the `release-ffi` profile (LTO, one codegen
-# unit, opt-level "z" but 3 for the handshake's big-number and hash crates) and the linker's
-# identical-code folding and packed relative relocations (RELR: glibc 2.36+, Android API 28+; app
-# builds should pass the same flags), strips a copy, and reports both sizes against the 4 MB budget. Checks that
+# unit, opt-level "z"), the flags of ship-flags.sh and packed relative relocations (RELR, glibc
+# 2.36+), strips a copy, and reports both sizes against the budget of 4 MB (4,000,000 bytes). Checks that
 # bindings generate from the unstripped library (the one to generate from; strip removes UniFFI's
 # metadata). Exit 1 when the stripped library exceeds the budget.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-budget=$((4 * 1024 * 1024))
+budget=4000000
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
-RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,--icf=all -C link-arg=-Wl,-z,pack-relative-relocs" \
+source bindings/scripts/ship-flags.sh
+RUSTFLAGS="${RUSTFLAGS:-} $UNBOX_RUSTFLAGS $UNBOX_ELF_LINKFLAGS -C link-arg=-Wl,-z,pack-relative-relocs" \
     cargo build -p unbox-ffi --profile release-ffi --lib
 library="$target_dir/release-ffi/libunbox_ffi.so"
 out=build/size-report
@@ -22,10 +22,10 @@ strip --strip-unneeded "$out/libunbox_ffi.stripped.so"
 
 unstripped=$(stat -c %s "$out/libunbox_ffi.so")
 stripped=$(stat -c %s "$out/libunbox_ffi.stripped.so")
-mib() { awk -v bytes="$1" 'BEGIN { printf "%.2f MiB", bytes / 1048576 }'; }
+mb() { awk -v bytes="$1" 'BEGIN { printf "%.2f MB, %.2f MiB", bytes / 1e6, bytes / 1048576 }'; }
 echo "libunbox_ffi.so (x86_64 Linux, profile release-ffi)"
-echo "  unstripped: $unstripped bytes ($(mib "$unstripped")) - generate bindings from this one"
-echo "  stripped:   $stripped bytes ($(mib "$stripped")) - ship this one; budget $(mib "$budget")"
+echo "  unstripped: $unstripped bytes ($(mb "$unstripped")) - generate bindings from this one"
+echo "  stripped:   $stripped bytes ($(mb "$stripped")) - ship this one; budget $budget bytes"
 
 # The unstripped library still carries the metadata the generator reads.
 cargo build -q -p unbox-ffi --bin uniffi-bindgen --features cli

@@ -196,7 +196,13 @@ pub(crate) fn checked_url(
     let url = Url::parse(value).map_err(|error| ConfigError::InvalidUrl {
         what,
         url: value.to_owned(),
-        reason: error.to_string(),
+        reason: match error {
+            // Unbox is built without Unicode host names (see `idna_adapter` in Cargo.toml).
+            url::ParseError::IdnaError => {
+                "write an international host name in its ASCII (xn--) form".to_owned()
+            }
+            other => other.to_string(),
+        },
     })?;
     match url.scheme() {
         "https" => Ok(url),
@@ -223,6 +229,14 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unicode_host_names_must_be_written_in_ascii() {
+        let error = checked_url("issuer", "https://bücher.example/", false).unwrap_err();
+        assert!(error.to_string().contains("ASCII (xn--) form"), "{error}");
+        let ascii = checked_url("issuer", "https://xn--bcher-kva.example/", false).unwrap();
+        assert_eq!(ascii.host_str(), Some("xn--bcher-kva.example"));
+    }
 
     #[test]
     fn well_known_locations_follow_both_specs() {

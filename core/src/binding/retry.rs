@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use rand::Rng;
+use rand::TryRngCore;
+use rand::rngs::OsRng;
 
 /// Spreads retry delays so that many phones do not retry in lockstep.
 pub trait Jitter: Send + Sync {
@@ -22,7 +23,9 @@ impl Jitter for EqualJitter {
     fn apply(&self, delay: Duration) -> Duration {
         let half = delay / 2;
         let spread = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
-        half + Duration::from_nanos(rand::rng().random_range(0..=spread))
+        // Without randomness from the OS (never seen in practice) the delay is just not spread.
+        let random = OsRng.try_next_u64().unwrap_or(0);
+        half + Duration::from_nanos(random % spread.saturating_add(1))
     }
 }
 

@@ -1,0 +1,18 @@
+# Sourced (not run) by the scripts that build the library apps ship: size-report.sh,
+# android/scripts/build-rust.sh, ios/scripts/build-xcframework.sh. Each flag is a size saving
+# measured on x86_64 Linux (see size-report.sh); none changes behaviour.
+#
+# UNBOX_RUSTFLAGS, for every target:
+#   - curve25519-dalek's portable backend: its AVX2 one exists only on x86_64 (never on phone
+#     CPUs) and X25519 runs once per security-1 session (~30 KB with the next two);
+#   - source paths in panic messages relative to the registry and the workspace (~25 KB);
+#   - unwind tables only for code that can unwind: panics still unwind everywhere.
+# UNBOX_ELF_LINKFLAGS, for ELF targets linked by lld (Linux, Android): identical-code folding.
+# Packed relocations depend on the loader, so each script picks its own (RELR needs glibc 2.36
+# or Android API 28; Android's own packing works from API 23).
+# shellcheck shell=bash
+unbox_registry_sources=$(echo "${CARGO_HOME:-$HOME/.cargo}"/registry/src/index.crates.io-*)
+UNBOX_RUSTFLAGS="--cfg curve25519_dalek_backend=\"serial\" --remap-path-prefix=$unbox_registry_sources/= --remap-path-prefix=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/= -C force-unwind-tables=no"
+UNBOX_ELF_LINKFLAGS="-C link-arg=-Wl,--icf=all"
+export UNBOX_RUSTFLAGS UNBOX_ELF_LINKFLAGS
+unset unbox_registry_sources

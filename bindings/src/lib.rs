@@ -10,6 +10,7 @@
 //! - [`logging`]: forwards the core's `tracing` events to a foreign [`Logger`](logging::Logger);
 //! - [`qr`]: reading onboarding codes and drawing QR codes;
 //! - [`ble`]: the Bluetooth LE central the Android shell implements;
+//! - [`native_ble`]: the operating system's central through btleplug (feature `btleplug`, for iOS);
 //! - [`discovery`]: the live list of devices in setup mode;
 //! - [`secret_store`] and [`auth`]: secure storage and signing in;
 //! - [`phone_wifi`]: joining and leaving a device's access point;
@@ -29,6 +30,8 @@ pub mod ble;
 pub mod discovery;
 pub mod flow;
 pub mod logging;
+#[cfg(any(feature = "btleplug", feature = "sim"))]
+pub mod native_ble;
 pub mod phone_wifi;
 pub mod qr;
 pub mod runtime;

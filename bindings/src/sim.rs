@@ -5,8 +5,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use unbox_core::ble as core_ble;
 use unbox_core::qr::{EspTransport, EspressifQr};
 use unbox_core::secret::SecretString;
 use unbox_core::security::SecurityLevel;
@@ -15,12 +13,10 @@ use unbox_sim::world::{
     APP_REDIRECT_URI, DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld,
     WorldOptions,
 };
-use uuid::Uuid;
 
-use crate::ble::{
-    AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, GattCharacteristic, ScanFilter,
-};
+use crate::ble::BleCentral;
 use crate::flow::OnboardingSettings;
+use crate::native_ble::NativeBleCentral;
 use crate::runtime::on_runtime;
 
 /// One simulated device in setup mode.
@@ -117,7 +113,7 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
             devices: simulated,
         };
         let settings = world.settings().into();
-        let ble: Arc<dyn BleCentral> = Arc::new(RustBleCentral(world.ble.clone()));
+        let ble: Arc<dyn BleCentral> = Arc::new(NativeBleCentral(world.ble.clone()));
         Ok(Arc::new(Simulator { world: Mutex::new(Some(world)), info, settings, ble }))
     })
     .await
@@ -155,69 +151,4 @@ pub enum SimulatorError {
     /// A server could not start.
     #[error("the simulator could not start: {0}")]
     Start(String),
-}
-
-/// The simulated central seen through the FFI trait.
-struct RustBleCentral(Arc<unbox_sim::ble::SimBleCentral>);
-
-/// Hands the core's advertisements to an FFI sink.
-struct SinkListener(Arc<AdvertisementSink>);
-
-impl core_ble::AdvertisementListener for SinkListener {
-    fn on_advertisement(&self, advertisement: core_ble::Advertisement) {
-        self.0.on_advertisement(advertisement.into());
-    }
-}
-
-fn uuid(text: &str) -> Result<Uuid, BleError> {
-    Uuid::parse_str(text).map_err(|_| BleError::Other { reason: format!("`{text}` is not a UUID") })
-}
-
-#[async_trait]
-impl BleCentral for RustBleCentral {
-    async fn start_scan(&self, filter: ScanFilter, sink: Arc<AdvertisementSink>) -> Result<(), BleError> {
-        let filter = core_ble::ScanFilter {
-            service_uuids: filter.service_uuids.iter().map(|text| uuid(text)).collect::<Result<_, _>>()?,
-            name_prefixes: filter.name_prefixes,
-        };
-        Ok(core_ble::BleCentral::start_scan(self.0.as_ref(), filter, Arc::new(SinkListener(sink))).await?)
-    }
-
-    async fn stop_scan(&self) -> Result<(), BleError> {
-        Ok(core_ble::BleCentral::stop_scan(self.0.as_ref()).await?)
-    }
-
-    async fn connect(&self, peripheral_id: String) -> Result<Arc<BleLink>, BleError> {
-        let connection = core_ble::BleCentral::connect(self.0.as_ref(), &peripheral_id).await?;
-        Ok(BleLink::new(Arc::new(RustBleConnection(connection))))
-    }
-}
-
-struct RustBleConnection(Box<dyn core_ble::BleConnection>);
-
-#[async_trait]
-impl BleConnection for RustBleConnection {
-    fn mtu(&self) -> u16 {
-        self.0.mtu()
-    }
-
-    async fn discover(&self, service: String) -> Result<Vec<GattCharacteristic>, BleError> {
-        let found = self.0.discover(uuid(&service)?).await?;
-        Ok(found
-            .into_iter()
-            .map(|c| GattCharacteristic { uuid: c.uuid.to_string(), user_description: c.user_description })
-            .collect())
-    }
-
-    async fn write(&self, characteristic: String, value: Vec<u8>) -> Result<(), BleError> {
-        Ok(self.0.write(uuid(&characteristic)?, &value).await?)
-    }
-
-    async fn read(&self, characteristic: String) -> Result<Vec<u8>, BleError> {
-        Ok(self.0.read(uuid(&characteristic)?).await?)
-    }
-
-    async fn disconnect(&self) {
-        self.0.disconnect().await;
-    }
 }

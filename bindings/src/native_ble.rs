@@ -1,0 +1,90 @@
+//! A Bluetooth LE central implemented in Rust, offered to the shells through the FFI
+//! [`BleCentral`] trait: the operating system's central through btleplug
+//! ([`platform_ble_central`], feature `btleplug`: CoreBluetooth on iOS, which has no shell
+//! central of its own) and the simulator's (feature `sim`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use unbox_core::ble as core;
+use uuid::Uuid;
+
+use crate::ble::{
+    AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, GattCharacteristic, ScanFilter,
+};
+
+/// Opens the operating system's Bluetooth central (CoreBluetooth on iOS and macOS, BlueZ on
+/// Linux) for [`OnboardingClient`](crate::flow::OnboardingClient) and discovery. Fails with
+/// [`BleError::Unavailable`] when Bluetooth is off, missing or not permitted.
+#[cfg(feature = "btleplug")]
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn platform_ble_central() -> Result<Arc<dyn BleCentral>, BleError> {
+    let central = core::btleplug::BtleplugCentral::new().await?;
+    Ok(Arc::new(NativeBleCentral(Arc::new(central))))
+}
+
+/// A core central seen through the FFI trait.
+pub(crate) struct NativeBleCentral(pub(crate) Arc<dyn core::BleCentral>);
+
+/// Hands the core's advertisements to an FFI sink.
+struct SinkListener(Arc<AdvertisementSink>);
+
+impl core::AdvertisementListener for SinkListener {
+    fn on_advertisement(&self, advertisement: core::Advertisement) {
+        self.0.on_advertisement(advertisement.into());
+    }
+}
+
+fn uuid(text: &str) -> Result<Uuid, BleError> {
+    Uuid::parse_str(text).map_err(|_| BleError::Other { reason: format!("`{text}` is not a UUID") })
+}
+
+#[async_trait]
+impl BleCentral for NativeBleCentral {
+    async fn start_scan(&self, filter: ScanFilter, sink: Arc<AdvertisementSink>) -> Result<(), BleError> {
+        let filter = core::ScanFilter {
+            service_uuids: filter.service_uuids.iter().map(|text| uuid(text)).collect::<Result<_, _>>()?,
+            name_prefixes: filter.name_prefixes,
+        };
+        Ok(self.0.start_scan(filter, Arc::new(SinkListener(sink))).await?)
+    }
+
+    async fn stop_scan(&self) -> Result<(), BleError> {
+        Ok(self.0.stop_scan().await?)
+    }
+
+    async fn connect(&self, peripheral_id: String) -> Result<Arc<BleLink>, BleError> {
+        let connection = self.0.connect(&peripheral_id).await?;
+        Ok(BleLink::new(Arc::new(NativeBleConnection(connection))))
+    }
+}
+
+/// A core connection seen through the FFI trait.
+struct NativeBleConnection(Box<dyn core::BleConnection>);
+
+#[async_trait]
+impl BleConnection for NativeBleConnection {
+    fn mtu(&self) -> u16 {
+        self.0.mtu()
+    }
+
+    async fn discover(&self, service: String) -> Result<Vec<GattCharacteristic>, BleError> {
+        let found = self.0.discover(uuid(&service)?).await?;
+        Ok(found
+            .into_iter()
+            .map(|c| GattCharacteristic { uuid: c.uuid.to_string(), user_description: c.user_description })
+            .collect())
+    }
+
+    async fn write(&self, characteristic: String, value: Vec<u8>) -> Result<(), BleError> {
+        Ok(self.0.write(uuid(&characteristic)?, &value).await?)
+    }
+
+    async fn read(&self, characteristic: String) -> Result<Vec<u8>, BleError> {
+        Ok(self.0.read(uuid(&characteristic)?).await?)
+    }
+
+    async fn disconnect(&self) {
+        self.0.disconnect().await;
+    }
+}

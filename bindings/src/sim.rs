@@ -5,9 +5,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use unbox_core::qr::{EspTransport, EspressifQr};
-use unbox_core::secret::SecretString;
-use unbox_core::security::SecurityLevel;
 use unbox_sim::idp::DEFAULT_CLIENT_ID;
 use unbox_sim::world::{
     APP_REDIRECT_URI, DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld,
@@ -83,17 +80,9 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
         let world =
             SimWorld::start(options).await.map_err(|error| SimulatorError::Start(error.to_string()))?;
         let mut simulated = Vec::with_capacity(world.devices.len());
-        for device in &world.devices {
-            let code = EspressifQr {
-                name: device.name.clone(),
-                pop: SecretString::new(DEVICE_PASSWORD),
-                transport: Some(EspTransport::SoftAp),
-                security: Some(SecurityLevel::Sec2),
-                username: Some("wifiprov".into()),
-                softap_password: Some(SecretString::new(DEVICE_AP_PASSPHRASE)),
-                network: None,
-            };
-            let setup_code = code.to_qr_text().map_err(|error| SimulatorError::Start(error.to_string()))?;
+        for (index, device) in world.devices.iter().enumerate() {
+            let setup_code =
+                world.setup_code(index).map_err(|error| SimulatorError::Start(error.to_string()))?;
             simulated.push(SimulatedDevice {
                 name: device.name.clone(),
                 softap_address: device.server.address().to_string(),

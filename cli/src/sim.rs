@@ -44,6 +44,10 @@ pub struct AllArgs {
     /// How many devices.
     #[arg(long, default_value_t = 1)]
     devices: usize,
+    /// Serve on every interface and give clients this host in every address, e.g. 10.0.2.2
+    /// for the Android emulator (its name for this computer).
+    #[arg(long, value_name = "HOST")]
+    public_host: Option<String>,
 }
 
 /// How to set up the simulated device.
@@ -151,14 +155,24 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             Ok(())
         }
         SimCommand::All(args) => {
-            let world =
-                SimWorld::start(WorldOptions { devices: args.devices.max(1), ..WorldOptions::default() })
-                    .await
-                    .map_err(|e| Failure::new(Code::Internal, format!("cannot start the simulator: {e}")))?;
+            let world = SimWorld::start(WorldOptions {
+                devices: args.devices.max(1),
+                public_host: args.public_host,
+                ..WorldOptions::default()
+            })
+            .await
+            .map_err(|e| Failure::new(Code::Internal, format!("cannot start the simulator: {e}")))?;
             let devices: Vec<serde_json::Value> = world
                 .devices
                 .iter()
-                .map(|d| serde_json::json!({"name": d.name, "address": d.server.address().to_string()}))
+                .enumerate()
+                .map(|(index, d)| {
+                    serde_json::json!({
+                        "name": d.name,
+                        "address": world.device_address(index),
+                        "setup_code": world.setup_code(index).map(|code| code.expose().to_owned()).ok(),
+                    })
+                })
                 .collect();
             let summary = serde_json::json!({
                 "issuer": world.cloud.base_url(),
@@ -176,12 +190,15 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             } else {
                 println!("simulator listening on {}", world.cloud.base_url());
                 println!("  unbox login --issuer {} --client-id {DEFAULT_CLIENT_ID}", world.cloud.base_url());
-                for device in &world.devices {
+                for (index, device) in world.devices.iter().enumerate() {
                     println!(
                         "  unbox provision --transport softap --device {}={} --code {DEVICE_PASSWORD} --ssid {HOME_SSID} --passphrase '{HOME_PASSPHRASE}'",
                         device.name,
-                        device.server.address()
+                        world.device_address(index)
                     );
+                    if let Ok(code) = world.setup_code(index) {
+                        println!("    its setup code (QR sticker): {}", code.expose());
+                    }
                 }
             }
             wait_for_ctrl_c().await;

@@ -104,6 +104,20 @@ async fn onboards_over_softap_and_ble_in_the_briefs_order() {
 }
 
 #[tokio::test]
+async fn a_world_advertised_under_another_host_name_onboards() {
+    // 127.0.0.2 stands in for the Android emulator's 10.0.2.2: another name for this computer.
+    let options = WorldOptions { public_host: Some("127.0.0.2".into()), ..quick() };
+    let world = SimWorld::start(options).await.unwrap();
+    assert!(world.cloud.base_url().starts_with("http://127.0.0.2:"), "{}", world.cloud.base_url());
+    assert!(world.device_address(0).starts_with("127.0.0.2:"));
+    let onboarding = world.onboarding().await.unwrap();
+    let request = world.request(0, Link::SoftAp);
+    let done = onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await.unwrap();
+    assert_eq!(done.binding.device_id.as_str(), "dev-1A2B3C");
+    assert!(matches!(*world.devices[0].claim.redemption().borrow(), Redemption::Redeemed(_)));
+}
+
+#[tokio::test]
 async fn the_claim_exists_before_joining_and_the_phone_leaves_before_waiting() {
     let world = SimWorld::start(quick()).await.unwrap();
     let onboarding = world.onboarding().await.unwrap();

@@ -7,15 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr, TcpListener};
 
 use unbox_core::auth::{AuthClient, ClientConfig, Clock, Session, SystemClock};
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{StatusPolling, WifiCredentials};
 use unbox_core::flow::{DeviceTarget, FlowSettings, Onboarding, OnboardingRequest};
+use unbox_core::qr::{EspTransport, EspressifQr, QrError};
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::{MemorySecretStore, SecretStore};
-use unbox_core::security::ClientCredentials;
+use unbox_core::security::{ClientCredentials, SecurityLevel};
 use unbox_core::transport::ble::DEFAULT_SERVICE_UUID;
 use url::Url;
 
@@ -73,6 +74,10 @@ pub struct WorldOptions {
     pub join_time: Duration,
     /// The identity provider's and the app's clock (a manual one lets tests expire tokens).
     pub clock: Arc<dyn Clock>,
+    /// Serve on every interface and give clients this host (e.g. `10.0.2.2`, the Android
+    /// emulator's name for the host) in the issuer, backend and device addresses. The devices,
+    /// which run here, keep redeeming claims at the cloud over loopback. `None`: loopback only.
+    pub public_host: Option<String>,
 }
 
 impl Default for WorldOptions {
@@ -82,6 +87,7 @@ impl Default for WorldOptions {
             apply_delay: Duration::from_secs(1),
             join_time: Duration::from_millis(1500),
             clock: Arc::new(SystemClock),
+            public_host: None,
         }
     }
 }
@@ -97,15 +103,35 @@ pub struct SimWorld {
     /// The devices.
     pub devices: Vec<WorldDevice>,
     clock: Arc<dyn Clock>,
+    public_host: Option<String>,
+    /// The cloud as the devices (running here) reach it.
+    loopback_cloud: Option<Url>,
 }
 
 impl SimWorld {
-    /// Starts the cloud and `options.devices` devices on loopback.
+    /// Starts the cloud and `options.devices` devices, on loopback unless
+    /// [`WorldOptions::public_host`] is set.
     pub async fn start(options: WorldOptions) -> std::io::Result<Self> {
         let idp = IdpConfig { clock: options.clock.clone(), ..IdpConfig::default() };
-        let cloud =
-            SimCloud::start(SocketAddr::from(([127, 0, 0, 1], 0)), None, idp, BackendConfig::default())
-                .await?;
+        let (listen_ip, cloud_url) = match &options.public_host {
+            None => (IpAddr::from([127, 0, 0, 1]), None),
+            Some(host) => {
+                // The advertised URL needs the port before the cloud starts.
+                let port = TcpListener::bind((IpAddr::from([0, 0, 0, 0]), 0))?.local_addr()?.port();
+                (IpAddr::from([0, 0, 0, 0]), Some((port, format!("http://{host}:{port}"))))
+            }
+        };
+        let cloud = SimCloud::start(
+            SocketAddr::new(listen_ip, cloud_url.as_ref().map_or(0, |(port, _)| *port)),
+            cloud_url.as_ref().map(|(_, url)| url.clone()),
+            idp,
+            BackendConfig::default(),
+        )
+        .await?;
+        let loopback_cloud = match &cloud_url {
+            Some((port, _)) => Url::parse(&format!("http://127.0.0.1:{port}")).ok(),
+            None => Url::parse(cloud.base_url()).ok(),
+        };
         let phone_wifi = Arc::new(SimPhoneWifi::new());
         let mut devices = Vec::with_capacity(options.devices);
         let mut peripherals = Vec::with_capacity(options.devices);
@@ -114,7 +140,7 @@ impl SimWorld {
             let name = format!("PROV_{suffix}");
             let credential = cloud.manufacture_device(&format!("dev-{suffix}"));
             // The firmware's built-in backend is the simulated cloud.
-            let claim = ClaimEndpoint::new(credential, Url::parse(cloud.base_url()).ok());
+            let claim = ClaimEndpoint::new(credential, loopback_cloud.clone());
             let config = DeviceConfig::new(&name)
                 .with_security(SimSecurity::Sec2 {
                     username: "wifiprov".into(),
@@ -129,14 +155,47 @@ impl SimWorld {
                     ..SimNetwork::new("Neighbour", "not-yours-1")
                 });
             let device = SimDevice::new(config, vec![claim.clone()]);
-            let server = SoftApServer::bind(device.clone(), "127.0.0.1:0").await?;
+            let server =
+                SoftApServer::bind(device.clone(), &SocketAddr::new(listen_ip, 0).to_string()).await?;
             phone_wifi.add_access_point(&name, Some(SecretString::new(DEVICE_AP_PASSPHRASE)), -55);
             let peripheral_id = format!("24:0A:C4:{}:{}:{}", &suffix[0..2], &suffix[2..4], &suffix[4..6]);
             peripherals.push(SimPeripheral::new(&peripheral_id, device.clone()));
             devices.push(WorldDevice { name, device, claim, server, peripheral_id });
         }
         let ble = Arc::new(SimBleCentral::new(peripherals));
-        Ok(Self { cloud, phone_wifi, ble, devices, clock: options.clock })
+        Ok(Self {
+            cloud,
+            phone_wifi,
+            ble,
+            devices,
+            clock: options.clock,
+            public_host: options.public_host,
+            loopback_cloud,
+        })
+    }
+
+    /// The text of device `index`'s setup QR code (Espressif's JSON: name, security 2 username
+    /// and password, SoftAP passphrase), as printed on its sticker.
+    pub fn setup_code(&self, index: usize) -> Result<SecretString, QrError> {
+        EspressifQr {
+            name: self.devices[index].name.clone(),
+            pop: SecretString::new(DEVICE_PASSWORD),
+            transport: Some(EspTransport::SoftAp),
+            security: Some(SecurityLevel::Sec2),
+            username: Some("wifiprov".into()),
+            softap_password: Some(SecretString::new(DEVICE_AP_PASSPHRASE)),
+            network: None,
+        }
+        .to_qr_text()
+    }
+
+    /// Where clients reach device `index`'s SoftAP HTTP server (`host:port`).
+    pub fn device_address(&self, index: usize) -> String {
+        let address = self.devices[index].server.address();
+        match &self.public_host {
+            Some(host) => format!("{host}:{}", address.port()),
+            None => address.to_string(),
+        }
     }
 
     /// The request to onboard device `index` over `link` onto the home network.
@@ -146,7 +205,7 @@ impl SimWorld {
             Link::SoftAp => DeviceTarget::SoftAp {
                 ssid: device.name.clone(),
                 passphrase: Some(SecretString::new(DEVICE_AP_PASSPHRASE)),
-                address: device.server.address().to_string(),
+                address: self.device_address(index),
             },
             Link::Ble => DeviceTarget::Ble {
                 peripheral_id: device.peripheral_id.clone(),
@@ -187,7 +246,7 @@ impl SimWorld {
                 max_delay: Duration::from_millis(500),
                 deadline: Duration::from_secs(30),
             },
-            device_backend_url: Url::parse(self.cloud.base_url()).ok(),
+            device_backend_url: self.loopback_cloud.clone(),
             ..FlowSettings::default()
         }
     }

@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{SecurityPolicy, WifiCredentials as CoreWifiCredentials};
 use unbox_core::flow as core;
-use unbox_core::qr::OnboardingPayload;
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
 use url::Url;
@@ -217,16 +216,10 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             }
         };
         let credentials = match request.credentials {
-            DeviceCredentials::FromCode { code } => match code.payload() {
-                // The device's version info supplies the patch version when the session opens.
-                OnboardingPayload::Espressif(qr) => qr.client_credentials(0),
-                other => {
-                    return Err(OnboardingError::InvalidRequest(format!(
-                        "a {} code does not set up a device; scan the device's Espressif setup code",
-                        other.kind()
-                    )));
-                }
-            },
+            DeviceCredentials::FromCode { code } => code
+                .payload()
+                .device_credentials()
+                .map_err(|error| OnboardingError::InvalidRequest(error.to_string()))?,
             DeviceCredentials::Sec0 => ClientCredentials::Sec0,
             DeviceCredentials::Sec1 { pop } => ClientCredentials::Sec1 { pop: SecretString::new(pop) },
             DeviceCredentials::Sec2 { username, password } => {

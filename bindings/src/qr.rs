@@ -61,6 +61,24 @@ impl From<core::PayloadSummary> for PayloadSummary {
     }
 }
 
+/// How a device in setup mode is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceLink {
+    /// Bluetooth LE; the device name is what it advertises.
+    Ble,
+    /// The device's own access point; the device name is its SSID.
+    SoftAp,
+}
+
+impl From<core::EspTransport> for DeviceLink {
+    fn from(transport: core::EspTransport) -> Self {
+        match transport {
+            core::EspTransport::Ble => Self::Ble,
+            core::EspTransport::SoftAp => Self::SoftAp,
+        }
+    }
+}
+
 /// A recognised onboarding code. Its secrets (PoP, passphrases, claim token) stay inside the
 /// library; pass the code on to the onboarding flow.
 #[derive(Debug, uniffi::Object)]
@@ -81,6 +99,20 @@ impl OnboardingCode {
     /// Which format the code was in.
     pub fn kind(&self) -> PayloadKind {
         self.payload.kind().into()
+    }
+
+    /// The service name (BLE name or SoftAP SSID) of the device a setup code is for; null for
+    /// codes that are not a device's.
+    pub fn device_name(&self) -> Option<String> {
+        self.payload.device_name().map(str::to_owned)
+    }
+
+    /// The link a device's setup code announces; null when it states none or is not a device's.
+    pub fn device_link(&self) -> Option<DeviceLink> {
+        match &self.payload {
+            core::OnboardingPayload::Espressif(code) => code.transport.map(Into::into),
+            _ => None,
+        }
     }
 
     /// The code's fields for display; secrets show as `[redacted]` unless `reveal_secrets`.
@@ -144,6 +176,9 @@ pub enum QrError {
     /// The text is no onboarding code Unbox reads.
     #[error(transparent)]
     Unrecognized(core::QrError),
+    /// The code is readable but is not a device's setup code.
+    #[error(transparent)]
+    NotADeviceCode(core::QrError),
     /// An Espressif code is not valid JSON.
     #[error(transparent)]
     InvalidJson(core::QrError),
@@ -173,6 +208,7 @@ impl From<core::QrError> for QrError {
         match error {
             E::Empty => Self::Empty(error),
             E::Unrecognized => Self::Unrecognized(error),
+            E::NotADeviceCode { .. } => Self::NotADeviceCode(error),
             E::InvalidJson { .. } => Self::InvalidJson(error),
             E::UnsupportedVersion { .. } => Self::UnsupportedVersion(error),
             E::MissingField { .. } => Self::MissingField(error),

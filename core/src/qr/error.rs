@@ -10,6 +10,12 @@ pub enum QrError {
     /// The text is empty (or only whitespace).
     #[error("the code is empty: scan it again or type it in full")]
     Empty,
+    /// The code is readable but is not a device's own setup code (e.g. a Wi-Fi network's).
+    #[error("a {kind} code does not set up a device: scan the setup code printed on the device or its box")]
+    NotADeviceCode {
+        /// What the code is.
+        kind: PayloadKind,
+    },
     /// The text matches none of the formats Unbox reads.
     #[error(
         "this is not a device setup code Unbox can read: scan the setup code printed on the \

@@ -27,6 +27,8 @@ mod wifi;
 
 use std::fmt;
 
+use crate::security::ClientCredentials;
+
 pub use dpp::DppUri;
 pub use error::QrError;
 pub use espressif::{DEFAULT_SEC2_USERNAME, DEFAULT_SECURITY, EspNetwork, EspTransport, EspressifQr};
@@ -82,6 +84,24 @@ pub enum OnboardingPayload {
 }
 
 impl OnboardingPayload {
+    /// The credentials an ESP device's setup code gives for its security session. The patch
+    /// version of security 2 is left at 0: the device's version info supplies it when the
+    /// session opens. Any other kind of code is [`QrError::NotADeviceCode`].
+    pub fn device_credentials(&self) -> Result<ClientCredentials, QrError> {
+        match self {
+            Self::Espressif(code) => Ok(code.client_credentials(0)),
+            other => Err(QrError::NotADeviceCode { kind: other.kind() }),
+        }
+    }
+
+    /// The service name (BLE name or SoftAP SSID) of the device a setup code is for.
+    pub fn device_name(&self) -> Option<&str> {
+        match self {
+            Self::Espressif(code) => Some(&code.name),
+            _ => None,
+        }
+    }
+
     /// Which format the code was in.
     pub fn kind(&self) -> PayloadKind {
         match self {
@@ -132,6 +152,26 @@ fn strip_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_device_codes_give_credentials_and_a_name() {
+        let device = parse(
+            r#"{"ver":"v1","name":"PROV_1A2B3C","username":"maker","pop":"abcd1234","transport":"softap"}"#,
+        )
+        .unwrap();
+        assert_eq!(device.device_name(), Some("PROV_1A2B3C"));
+        match device.device_credentials().unwrap() {
+            ClientCredentials::Sec2 { username, password, patch_version } => {
+                assert_eq!((username.as_str(), password.expose(), patch_version), ("maker", "abcd1234", 0));
+            }
+            other => panic!("expected security 2 credentials, got {other:?}"),
+        }
+        let network = parse("WIFI:T:WPA;S:home;P:secret12;;").unwrap();
+        assert_eq!(network.device_name(), None);
+        let error = network.device_credentials().unwrap_err();
+        assert_eq!(error, QrError::NotADeviceCode { kind: PayloadKind::WifiNetwork });
+        assert!(error.to_string().starts_with("a Wi-Fi network code does not set up a device"), "{error}");
+    }
 
     #[test]
     fn dispatches_each_format() {

@@ -8,6 +8,10 @@ plugins {
     id("org.jetbrains.kotlin.android") version "2.2.21"
 }
 
+// Coordinates for composite builds (`includeBuild`) and publishing.
+group = "dev.unbox"
+version = "0.1.0"
+
 // Written by scripts/build-rust.sh, never committed.
 val generatedBindings = layout.projectDirectory.dir("generated/bindings/kotlin")
 val generatedJniLibs = layout.projectDirectory.dir("generated/jniLibs")

@@ -76,9 +76,10 @@ class OnboardingFlowTest {
     @Test
     fun `a wrong access point passphrase fails the join and the flow`(): Unit = runBlocking {
         val client = client(SimulatorPhoneWifi("not the passphrase"))
-        val failure = runCatching { client.onboardingFlow(SimulatorWorld.softApRequest(2)).toList() }.exceptionOrNull()
-        assertInstanceOf(OnboardingException::class.java, failure, "got $failure")
-        assertTrue(failure !is OnboardingException.Cancelled && failure !is OnboardingException.InvalidRequest, "got $failure")
+        val error = assertThrows(OnboardingException.MoveCloser::class.java) {
+            runBlocking { client.onboardingFlow(SimulatorWorld.softApRequest(2)).toList() }
+        }
+        assertTrue(error.message!!.contains("refused the passphrase"), error.message)
     }
 
     @Test

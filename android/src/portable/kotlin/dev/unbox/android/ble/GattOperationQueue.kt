@@ -95,9 +95,6 @@ class GattOperationQueue(private val timeoutMillis: Long) {
         request?.outcome?.completeExceptionally(error)
     }
 
-    /** Whether [close] was called. */
-    val isClosed: Boolean get() = synchronized(lock) { closedWith != null }
-
     private fun describe(operation: GattOperation): String =
         operation.kind.name.lowercase().replace('_', ' ') + (operation.target?.let { " of $it" } ?: "")
 }

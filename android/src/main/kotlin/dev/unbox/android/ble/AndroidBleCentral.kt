@@ -14,6 +14,8 @@ import dev.unbox.BleCentral
 import dev.unbox.BleException
 import dev.unbox.BleLink
 import dev.unbox.ScanFilter
+import dev.unbox.android.permissions.Capability
+import dev.unbox.android.permissions.UnboxPermissions
 import java.util.concurrent.ConcurrentHashMap
 import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.delay
@@ -51,6 +53,13 @@ class AndroidBleCentral(
     private var activeScan: ScanCallback? = null
 
     override suspend fun startScan(filter: ScanFilter, sink: AdvertisementSink) {
+        // Without these Android scans silently find nothing (before API 31) or throw.
+        UnboxPermissions.missing(appContext, listOf(Capability.BLE_SCAN)).takeIf { it.isNotEmpty() }?.let {
+            throw BleException.Unavailable("the app lacks ${it.joinToString()} to scan for Bluetooth devices")
+        }
+        if (UnboxPermissions.locationServicesOff(appContext, listOf(Capability.BLE_SCAN))) {
+            throw BleException.Unavailable("the phone's location setting is off; Bluetooth scans need it before Android 12")
+        }
         val scanner = adapter().bluetoothLeScanner ?: throw BleException.Unavailable("Bluetooth is turned off")
         val plan = ScanPlan(filter)
         val callback = ReportingScanCallback(plan, sink)
@@ -66,10 +75,11 @@ class AndroidBleCentral(
     }
 
     override suspend fun stopScan() {
-        val scanner = adapter().bluetoothLeScanner ?: return
+        // With Bluetooth off there is no scan left to stop.
+        val scanner = appContext.getSystemService(BluetoothManager::class.java)?.adapter?.takeIf { it.isEnabled }?.bluetoothLeScanner
         withBluetoothPermission("scan") {
             synchronized(scanLock) {
-                activeScan?.let(scanner::stopScan)
+                activeScan?.let { scanner?.stopScan(it) }
                 activeScan = null
             }
         }

@@ -7,6 +7,8 @@ import android.os.Build
 import dev.unbox.PhoneWifi
 import dev.unbox.PhoneWifiException
 import dev.unbox.WifiNetwork
+import dev.unbox.android.permissions.Capability
+import dev.unbox.android.permissions.UnboxPermissions
 
 /** Time limits of the phone's Wi-Fi operations. */
 data class WifiSettings(
@@ -45,7 +47,16 @@ class AndroidPhoneWifi(
 
     override suspend fun leaveNetwork(ssid: String) = withWifiPermission("leave networks") { joiner.leave(ssid) }
 
-    override suspend fun scanNetworks(): List<WifiNetwork> = withWifiPermission("scan for networks") { scanner.scan() }
+    override suspend fun scanNetworks(): List<WifiNetwork> {
+        // Without these Android returns no scan results rather than an error.
+        UnboxPermissions.missing(appContext, listOf(Capability.WIFI_SCAN)).takeIf { it.isNotEmpty() }?.let {
+            throw PhoneWifiException.Unavailable("the app lacks ${it.joinToString()} to list Wi-Fi networks")
+        }
+        if (UnboxPermissions.locationServicesOff(appContext, listOf(Capability.WIFI_SCAN))) {
+            throw PhoneWifiException.Unavailable("the phone's location setting is off; Wi-Fi scans need it")
+        }
+        return withWifiPermission("scan for networks") { scanner.scan() }
+    }
 }
 
 /** Joins and leaves device access points one way. */

@@ -1,0 +1,51 @@
+package dev.unbox.android.sample
+
+import android.app.Activity
+import dev.unbox.*
+import dev.unbox.android.auth.CustomTabsAuthorizationAgent
+import dev.unbox.android.flow.OnboardingUpdate
+import dev.unbox.android.flow.onboardingFlow
+import dev.unbox.android.permissions.Capability
+import dev.unbox.android.permissions.UnboxPermissions
+import dev.unbox.android.storage.KeystoreSecretStore
+import dev.unbox.android.wifi.AndroidPhoneWifi
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.launch
+
+/** The integration guide's example: sign in, read a device's setup code, onboard it with progress. */
+class OnboardingExample(private val activity: Activity, private val scope: CoroutineScope) {
+    private val store = KeystoreSecretStore.create(activity)
+    private val auth = AuthConfig(
+        issuer = "https://login.example.com", clientId = "unbox-app", redirectUri = "com.example.app:/oauth2redirect",
+        scopes = listOf("openid", "profile"), allowInsecureHttp = false,
+    )
+
+    /** Onboards the device whose QR code reads [scanned] onto the home network [ssid]. */
+    fun onboard(scanned: String, ssid: String, passphrase: String, show: (String) -> Unit) = scope.launch {
+        val missing = UnboxPermissions.missing(activity, listOf(Capability.WIFI_JOIN))
+        if (missing.isNotEmpty()) return@launch activity.requestPermissions(UnboxPermissions.toRequest(missing).toTypedArray(), 1)
+        try {
+            val account = discoverAuthSession(auth, CustomTabsAuthorizationAgent(activity), store)
+            if (!account.isSignedIn()) account.signIn() // opens a Custom Tab
+            val code = parseOnboardingCode(scanned) // QrException says what is wrong with the code
+            val name = code.summary(false).fields.first { it.label == "name" }.value
+            val client = OnboardingClient(account, "https://api.example.com", null, AndroidPhoneWifi(activity), store, defaultOnboardingSettings())
+            val request = OnboardingRequest(
+                name, DeviceTarget.SoftAp(name, null, "192.168.4.1:80"), DeviceCredentials.FromCode(code),
+                WifiCredentials(ssid, passphrase), scanWifi = true,
+            )
+            client.onboardingFlow(request).collect { update ->
+                when (update) {
+                    is OnboardingUpdate.Progress -> show("${update.event.step}: ${update.event.message}")
+                    is OnboardingUpdate.Finished -> show("${update.result.binding.deviceId} is now yours")
+                }
+            }
+        } catch (error: OnboardingException) { // the variant says what to offer: Retry, EnterWifiPassword, ...
+            show(error.message ?: "the onboarding failed")
+        } catch (error: QrException) {
+            show(error.message ?: "this is not a device's setup code")
+        } catch (error: AuthException) {
+            show(error.message ?: "the sign-in failed")
+        }
+    }
+}

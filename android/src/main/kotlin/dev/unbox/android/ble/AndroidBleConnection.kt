@@ -1,0 +1,198 @@
+package dev.unbox.android.ble
+
+import android.bluetooth.BluetoothDevice
+import android.bluetooth.BluetoothGatt
+import android.bluetooth.BluetoothGattCallback
+import android.bluetooth.BluetoothGattCharacteristic
+import android.bluetooth.BluetoothGattDescriptor
+import android.bluetooth.BluetoothProfile
+import android.bluetooth.BluetoothStatusCodes
+import android.content.Context
+import android.os.Build
+import dev.unbox.BleConnection
+import dev.unbox.BleException
+import dev.unbox.GattCharacteristic
+import java.util.UUID
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicInteger
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.withTimeoutOrNull
+
+/**
+ * One GATT connection (the library's [BleConnection]). Every request goes through a
+ * [GattOperationQueue]; a link that drops fails the request in flight and all later ones with
+ * [BleException.Disconnected]. Values longer than MTU − 3 are written and read whole: Android's
+ * stack does the prepared writes and blob reads.
+ */
+internal class AndroidBleConnection(
+    private val context: Context,
+    private val device: BluetoothDevice,
+    private val settings: BleSettings,
+) : BleConnection {
+    private val queue = GattOperationQueue(settings.operationTimeoutMillis)
+    private val connected = CompletableDeferred<Int>()
+    private val disconnected = CompletableDeferred<Unit>()
+    private val released = AtomicBoolean(false)
+    private val negotiatedMtu = AtomicInteger(GattValues.DEFAULT_MTU)
+    @Volatile private var gatt: BluetoothGatt? = null
+    @Volatile private var servicesDiscovered = false
+
+    private val callback = object : BluetoothGattCallback() {
+        override fun onConnectionStateChange(gatt: BluetoothGatt, status: Int, newState: Int) {
+            when (newState) {
+                // A failed attempt may report itself here too; a disconnect follows.
+                BluetoothProfile.STATE_CONNECTED -> connected.complete(status)
+                BluetoothProfile.STATE_DISCONNECTED -> {
+                    // While connecting: the attempt failed with `status` (133 and friends).
+                    // Once connected: the link dropped.
+                    connected.complete(if (status == GattStatus.SUCCESS) GattStatus.GATT_ERROR else status)
+                    queue.close(BleException.Disconnected())
+                    disconnected.complete(Unit)
+                    release()
+                }
+            }
+        }
+
+        override fun onMtuChanged(gatt: BluetoothGatt, mtu: Int, status: Int) {
+            queue.complete(GattOperation(GattOperationKind.REQUEST_MTU), GattOutcome(status, mtu = mtu))
+        }
+
+        override fun onServicesDiscovered(gatt: BluetoothGatt, status: Int) {
+            queue.complete(GattOperation(GattOperationKind.DISCOVER_SERVICES), GattOutcome(status))
+        }
+
+        override fun onCharacteristicWrite(gatt: BluetoothGatt, characteristic: BluetoothGattCharacteristic, status: Int) {
+            queue.complete(GattOperation(GattOperationKind.WRITE_CHARACTERISTIC, key(characteristic.uuid)), GattOutcome(status))
+        }
+
+        // API 33+: the value arrives as a parameter.
+        override fun onCharacteristicRead(gatt: BluetoothGatt, characteristic: BluetoothGattCharacteristic, value: ByteArray, status: Int) {
+            queue.complete(GattOperation(GattOperationKind.READ_CHARACTERISTIC, key(characteristic.uuid)), GattOutcome(status, value))
+        }
+
+        // Before API 33 (on 33+ the system calls the overload above instead).
+        @Suppress("DEPRECATION", "OVERRIDE_DEPRECATION")
+        override fun onCharacteristicRead(gatt: BluetoothGatt, characteristic: BluetoothGattCharacteristic, status: Int) {
+            queue.complete(GattOperation(GattOperationKind.READ_CHARACTERISTIC, key(characteristic.uuid)), GattOutcome(status, characteristic.value))
+        }
+
+        override fun onDescriptorRead(gatt: BluetoothGatt, descriptor: BluetoothGattDescriptor, status: Int, value: ByteArray) {
+            queue.complete(GattOperation(GattOperationKind.READ_DESCRIPTOR, key(descriptor.characteristic.uuid)), GattOutcome(status, value))
+        }
+
+        // Before API 33.
+        @Suppress("DEPRECATION", "OVERRIDE_DEPRECATION")
+        override fun onDescriptorRead(gatt: BluetoothGatt, descriptor: BluetoothGattDescriptor, status: Int) {
+            queue.complete(GattOperation(GattOperationKind.READ_DESCRIPTOR, key(descriptor.characteristic.uuid)), GattOutcome(status, descriptor.value))
+        }
+    }
+
+    /**
+     * Connects (direct, `TRANSPORT_LE`) and returns the GATT status: [GattStatus.SUCCESS], or why
+     * the attempt failed, after which this connection is released. Throws [BleException.Timeout]
+     * when the stack does not answer in time.
+     */
+    suspend fun open(): Int {
+        gatt = device.connectGatt(context, false, callback, BluetoothDevice.TRANSPORT_LE)
+            ?: return GattStatus.GATT_ERROR
+        val status = try {
+            withTimeoutOrNull(settings.connectTimeoutMillis) { connected.await() }
+        } catch (cancelled: CancellationException) {
+            release()
+            throw cancelled
+        }
+        if (status == null) {
+            release()
+            throw BleException.Timeout()
+        }
+        if (status != GattStatus.SUCCESS) release()
+        return status
+    }
+
+    /** Asks for the largest MTU; a refusal keeps the default (values still go through whole). */
+    suspend fun negotiateMtu() {
+        val outcome = queue.submit(GattOperation(GattOperationKind.REQUEST_MTU)) { client().requestMtu(GattValues.REQUESTED_MTU) }
+        if (outcome.status == GattStatus.SUCCESS && outcome.mtu >= GattValues.DEFAULT_MTU) negotiatedMtu.set(outcome.mtu)
+    }
+
+    override fun mtu(): UShort = negotiatedMtu.get().toUShort()
+
+    override suspend fun discover(service: String): List<GattCharacteristic> = withBluetoothPermission("connect") {
+        val serviceUuid = BleUuids.parse(service) ?: throw BleException.ServiceNotFound(service)
+        if (!servicesDiscovered) {
+            val outcome = queue.submit(GattOperation(GattOperationKind.DISCOVER_SERVICES)) { client().discoverServices() }
+            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("service discovery", outcome.status)
+            servicesDiscovered = true
+        }
+        val gattService = client().getService(serviceUuid) ?: throw BleException.ServiceNotFound(service)
+        gattService.characteristics.map { characteristic ->
+            GattCharacteristic(BleUuids.format(characteristic.uuid), userDescription(characteristic))
+        }
+    }
+
+    override suspend fun write(characteristic: String, value: ByteArray) = withBluetoothPermission("connect") {
+        GattValues.checkWritable(value.size)
+        val target = characteristic(characteristic)
+        val outcome = queue.submit(GattOperation(GattOperationKind.WRITE_CHARACTERISTIC, key(target.uuid))) { startWrite(target, value) }
+        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("write", outcome.status)
+    }
+
+    override suspend fun read(characteristic: String): ByteArray = withBluetoothPermission("connect") {
+        val target = characteristic(characteristic)
+        val outcome = queue.submit(GattOperation(GattOperationKind.READ_CHARACTERISTIC, key(target.uuid))) { client().readCharacteristic(target) }
+        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("read", outcome.status)
+        outcome.value ?: ByteArray(0)
+    }
+
+    override suspend fun disconnect() {
+        val client = gatt ?: return
+        if (!released.get()) {
+            withBluetoothPermission("connect") { client.disconnect() }
+            withTimeoutOrNull(settings.disconnectTimeoutMillis) { disconnected.await() }
+        }
+        queue.close(BleException.Disconnected())
+        release()
+    }
+
+    private suspend fun userDescription(characteristic: BluetoothGattCharacteristic): String? {
+        val descriptor = characteristic.getDescriptor(BleUuids.USER_DESCRIPTION) ?: return null
+        val outcome = queue.submit(GattOperation(GattOperationKind.READ_DESCRIPTOR, key(characteristic.uuid))) {
+            client().readDescriptor(descriptor)
+        }
+        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("read", outcome.status)
+        return GattValues.userDescription(outcome.value)
+    }
+
+    @Suppress("DEPRECATION")
+    private fun startWrite(target: BluetoothGattCharacteristic, value: ByteArray): Boolean =
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
+            client().writeCharacteristic(target, value, BluetoothGattCharacteristic.WRITE_TYPE_DEFAULT) == BluetoothStatusCodes.SUCCESS
+        } else {
+            target.writeType = BluetoothGattCharacteristic.WRITE_TYPE_DEFAULT
+            target.value = value
+            client().writeCharacteristic(target)
+        }
+
+    private fun characteristic(text: String): BluetoothGattCharacteristic {
+        val uuid = BleUuids.parse(text) ?: throw BleException.Other("`$text` is not a characteristic UUID")
+        return client().services.orEmpty().firstNotNullOfOrNull { it.getCharacteristic(uuid) }
+            ?: throw BleException.Other("the device has no characteristic $text among the services discovered")
+    }
+
+    private fun client(): BluetoothGatt = gatt?.takeUnless { released.get() } ?: throw BleException.Disconnected()
+
+    private fun key(uuid: UUID): String = BleUuids.format(uuid)
+
+    /** Ends any connection (attempt) and closes the GATT client, once (Android allows few per app). */
+    private fun release() {
+        if (released.compareAndSet(false, true)) {
+            try {
+                gatt?.disconnect()
+                gatt?.close()
+            } catch (denied: SecurityException) {
+                // Permission revoked meanwhile: the stack releases the client with the process.
+            }
+        }
+    }
+}

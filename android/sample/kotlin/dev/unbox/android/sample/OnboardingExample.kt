@@ -28,7 +28,7 @@ class OnboardingExample(private val activity: Activity, private val scope: Corou
             val account = discoverAuthSession(auth, CustomTabsAuthorizationAgent(activity), store)
             if (!account.isSignedIn()) account.signIn() // opens a Custom Tab
             val code = parseOnboardingCode(scanned) // QrException says what is wrong with the code
-            val name = code.summary(false).fields.first { it.label == "name" }.value
+            val name = code.deviceName() ?: return@launch show("this is not a device's setup code")
             val client = OnboardingClient(account, "https://api.example.com", null, AndroidPhoneWifi(activity), store, defaultOnboardingSettings())
             val request = OnboardingRequest(
                 name, DeviceTarget.SoftAp(name, null, "192.168.4.1:80"), DeviceCredentials.FromCode(code),

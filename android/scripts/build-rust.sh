@@ -5,14 +5,14 @@
 # UniFFI reads).
 #
 # Usage: android/scripts/build-rust.sh [--abis "arm64-v8a armeabi-v7a x86_64"] [--min-sdk 24]
-#                                       [--profile release-ffi] [--pack-relocations]
+#                                       [--profile release-ffi]
 #   --abis LIST          Android ABIs to build (default: arm64-v8a armeabi-v7a x86_64)
 #   --min-sdk N          the app's minSdk, passed to cargo-ndk as the platform level (default 24)
 #   --profile NAME       cargo profile (default release-ffi)
-#   --pack-relocations   optional size flags, as bindings/scripts/size-report.sh uses on Linux:
-#                        identical-code folding (--icf=all) and packed relocations in the form the
-#                        min-sdk allows: Android's packed format from API 23, RELR with Android's
-#                        private tags from API 28, standard RELR (-z pack-relative-relocs) from 30.
+#
+# Size flags: those of bindings/scripts/ship-flags.sh (as size-report.sh uses on Linux) and packed
+# relocations in the form the min-sdk allows: Android's packed format from API 23, RELR with
+# Android's private tags from API 28, standard RELR (-z pack-relative-relocs) from 30.
 #
 # Needs: cargo-ndk (cargo install cargo-ndk), the Rust targets (rustup target add
 # aarch64-linux-android armv7-linux-androideabi x86_64-linux-android), and an NDK (ANDROID_NDK_HOME,
@@ -23,14 +23,12 @@ cd "$(dirname "$0")/../.."
 abis="arm64-v8a armeabi-v7a x86_64"
 min_sdk=24
 profile=release-ffi
-pack_relocations=false
 while (($#)); do
     case $1 in
         --abis) abis=$2; shift ;;
         --min-sdk) min_sdk=$2; shift ;;
         --profile) profile=$2; shift ;;
-        --pack-relocations) pack_relocations=true ;;
-        *) echo "usage: $0 [--abis LIST] [--min-sdk N] [--profile NAME] [--pack-relocations]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--abis LIST] [--min-sdk N] [--profile NAME]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -56,17 +54,15 @@ triple_of() {
     esac
 }
 
+source bindings/scripts/ship-flags.sh
 # 16 KB page alignment (required of apps targeting Android 15 on Google Play; harmless on 4 KB).
-link_flags="-C link-arg=-Wl,-z,max-page-size=16384"
-if [[ $pack_relocations == true ]]; then
-    link_flags+=" -C link-arg=-Wl,--icf=all"
-    if ((min_sdk >= 30)); then
-        link_flags+=" -C link-arg=-Wl,-z,pack-relative-relocs"
-    elif ((min_sdk >= 28)); then
-        link_flags+=" -C link-arg=-Wl,--pack-dyn-relocs=android+relr -C link-arg=-Wl,--use-android-relr-tags"
-    else
-        link_flags+=" -C link-arg=-Wl,--pack-dyn-relocs=android"
-    fi
+link_flags="$UNBOX_RUSTFLAGS $UNBOX_ELF_LINKFLAGS -C link-arg=-Wl,-z,max-page-size=16384"
+if ((min_sdk >= 30)); then
+    link_flags+=" -C link-arg=-Wl,-z,pack-relative-relocs"
+elif ((min_sdk >= 28)); then
+    link_flags+=" -C link-arg=-Wl,--pack-dyn-relocs=android+relr -C link-arg=-Wl,--use-android-relr-tags"
+else
+    link_flags+=" -C link-arg=-Wl,--pack-dyn-relocs=android"
 fi
 
 targets=()

@@ -97,12 +97,13 @@ impl DeviceSession {
         mut handshake: Box<dyn ClientHandshake>,
     ) -> Result<Self, DeviceError> {
         let mut request = handshake.start()?;
-        for step in 0.. {
+        let mut first_step = true;
+        loop {
             let reply = match transport.exchange(SESSION_ENDPOINT, &request).await {
                 Ok(reply) => reply,
                 // The firmware fails the handler (closing the link) when the client's proof does not
                 // verify, which is the second step of security 1 and 2.
-                Err(source) if step > 0 && source.ends_session() => {
+                Err(source) if !first_step && source.ends_session() => {
                     return Err(DeviceError::HandshakeRejected { source });
                 }
                 Err(error) => return Err(error.into()),
@@ -114,8 +115,8 @@ impl DeviceSession {
                     return Ok(Self { transport, info, cipher: Mutex::new(Some(cipher)) });
                 }
             }
+            first_step = false;
         }
-        unreachable!("the handshake loop only ends by returning")
     }
 
     /// The device's version info.

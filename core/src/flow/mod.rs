@@ -405,7 +405,9 @@ impl Onboarding {
         prompt: Option<&dyn WifiPasswordPrompt>,
     ) -> Result<ConnectedInfo, FlowError> {
         let mut credentials = wifi.clone();
-        for attempt in 1.. {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             let waited = self
                 .timed(FlowStep::WaitDeviceOnline, async {
                     Ok(session
@@ -444,7 +446,6 @@ impl Onboarding {
             .await?;
             report.progress(FlowStep::WaitDeviceOnline, "Trying the new password");
         }
-        unreachable!("the retry loop only ends by returning")
     }
 
     /// Waits for the device's redemption and confirms; forgets the pending claim once it is

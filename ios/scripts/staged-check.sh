@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The Swift half of ios/scripts/check.sh, run inside the folder it stages (natively, or in the
+# Debian 13 root of bindings/scripts/swift-root.sh). Builds the modules as the package does:
+#   unboxFFI    the C module, laid out as in the XCFramework (Headers/unboxFFI/module.modulemap)
+#   Unbox       the generated bindings (`import unboxFFI`)
+#   UnboxShell  the shell (`import Unbox`), with strict concurrency checking, warnings as errors
+# then links the checks (with the integration guide's example) against them and runs them, and
+# has SwiftPM load Package.swift (targets, sources, the XCFramework stand-in) when it is there.
+set -euo pipefail
+
+lib_name=$(basename lib/*.so .so)
+lib_name=${lib_name#lib}
+mkdir -p out
+common=(-module-cache-path "$PWD/mcache" -I "$PWD/ffi" -I "$PWD/out" -L "$PWD/out" -L "$PWD/lib")
+
+started=$SECONDS
+swiftc "${common[@]}" -parse-as-library -emit-library -emit-module -module-name Unbox \
+    -emit-module-path out/Unbox.swiftmodule -l"$lib_name" Unbox/*.swift -o out/libUnbox.so
+echo "swift: module Unbox (generated bindings) compiled in $((SECONDS - started)) s"
+
+started=$SECONDS
+swiftc "${common[@]}" -parse-as-library -emit-library -emit-module -module-name UnboxShell -enable-testing \
+    -strict-concurrency=complete -warnings-as-errors \
+    -emit-module-path out/UnboxShell.swiftmodule -lUnbox -l"$lib_name" UnboxShell/*.swift -o out/libUnboxShell.so
+echo "swift: module UnboxShell ($(ls UnboxShell | wc -l) files, Apple-only parts left out) compiled in $((SECONDS - started)) s"
+
+started=$SECONDS
+swiftc "${common[@]}" -parse-as-library -lUnbox -lUnboxShell -l"$lib_name" ShellChecks/*.swift -o out/shell-checks
+echo "swift: checks and the guide's example compiled in $((SECONDS - started)) s"
+
+if swift package --version >/dev/null 2>&1; then
+    started=$SECONDS
+    targets=$(cd package && swift package describe --type json | grep -c '"module_type"')
+    echo "swift: SwiftPM loaded Package.swift ($targets targets) in $((SECONDS - started)) s"
+else
+    echo "swift: SwiftPM is not in this toolchain; Package.swift not loaded"
+fi
+
+started=$SECONDS
+status=0
+LD_LIBRARY_PATH="$PWD/out:$PWD/lib" out/shell-checks || status=$?
+echo "swift: checks ran in $((SECONDS - started)) s"
+exit "$status"

@@ -80,7 +80,7 @@ if [[ ! -x "$root/usr/bin/swiftc" ]]; then
     fi
     echo "swift: making the Debian 13 root at $root (once; about a minute)"
     partial="$root.partial"
-    for mounted in "$partial/proc"; do mountpoint -q "$mounted" && umount "$mounted"; done
+    if mountpoint -q "$partial/proc"; then umount "$partial/proc"; fi
     rm -rf "$partial"
     debootstrap --variant=minbase trixie "$partial" "$mirror" >"$partial.log" 2>&1 ||
         { echo "swift: debootstrap failed, see $partial.log" >&2; exit 3; }

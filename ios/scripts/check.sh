@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Checks the iOS shell without Apple's toolchain: compiles the shell's platform-independent Swift
 # (the Apple-only files drop out through `#if canImport(...)`) over the generated bindings, laid
-# out in modules as Package.swift has them, and runs its checks: the mappings, the async sequence
-# driving real onboardings against the in-process simulator (events, typed error, cancellation
-# through the consuming task), the integration guide's example (extracted from
-# docs/integration/ios.md) and the example Info.plist/entitlements; SwiftPM loads Package.swift
-# (its targets and sources, with a stand-in for the XCFramework, which only macOS can build).
+# out in modules as Package.swift has them; typechecks the Apple-only files against stand-ins of
+# the Apple APIs they use (ios/Tests/AppleStubs); runs the checks: the mappings, the async
+# sequence driving real onboardings against the in-process simulator (events, typed error,
+# cancellation through the consuming task), the integration guide's example (extracted from
+# docs/integration/ios.md), the example Info.plist and entitlements; and has SwiftPM load
+# Package.swift (targets and sources, with a stand-in for the XCFramework only macOS can build).
 #
 # Usage: ios/scripts/check.sh [BINDINGS_SWIFT_DIR] [LIBRARY]
 #   BINDINGS_SWIFT_DIR  generated Swift bindings (default: build/bindings/swift)
@@ -18,6 +19,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 bindings=${1:-$repo/build/bindings/swift}
 library=${2:-${CARGO_TARGET_DIR:-$repo/target}/debug/libunbox_ffi.so}
 
+echo "== ios: the Swift shell against the generated bindings"
 for input in "$bindings/Unbox.swift" "$bindings/unboxFFI.h" "$bindings/unboxFFI.modulemap" "$library"; do
     if [[ ! -f $input ]]; then
         echo "ios: $input is missing; run bindings/scripts/generate.sh --features sim first" >&2
@@ -28,7 +30,7 @@ done
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
 dir=$staging/unbox-ios-check
-mkdir -p "$dir"/{ffi/unboxFFI,lib,Unbox,UnboxShell,ShellChecks,Examples,package/Sources/Unbox}
+mkdir -p "$dir"/{ffi/unboxFFI,lib,Unbox,UnboxShell,ShellChecks,AppleStubs,Examples,package/Sources/Unbox}
 # The C module as the XCFramework's Headers/ carry it.
 cp "$bindings/unboxFFI.h" "$dir/ffi/unboxFFI/"
 cp "$bindings/unboxFFI.modulemap" "$dir/ffi/unboxFFI/module.modulemap"
@@ -36,6 +38,7 @@ cp "$library" "$dir/lib/"
 cp "$bindings/Unbox.swift" "$dir/Unbox/"
 cp "$repo"/ios/Sources/UnboxShell/*.swift "$dir/UnboxShell/"
 cp "$repo"/ios/Tests/ShellChecks/*.swift "$dir/ShellChecks/"
+cp "$repo"/ios/Tests/AppleStubs/*.swift "$dir/AppleStubs/"
 cp "$repo"/ios/Examples/* "$dir/Examples/"
 # The package as build-xcframework.sh leaves it, for SwiftPM to load: the generated sources and an
 # XCFramework stand-in (the Info.plist and headers xcodebuild writes, no libraries).
@@ -44,16 +47,16 @@ cp -r "$repo/ios/Sources/UnboxShell" "$dir/package/Sources/"
 cp "$bindings/Unbox.swift" "$dir/package/Sources/Unbox/"
 xcframework=$dir/package/build/unboxFFI.xcframework
 libraries=
-for slice in "ios-arm64 arm64" "ios-arm64_x86_64-simulator arm64 x86_64 simulator"; do
+for slice in "ios-arm64 arm64" "ios-arm64_x86_64-simulator arm64 x86_64"; do
     read -r identifier architectures <<<"$slice"
+    read -ra architectures <<<"$architectures"
     variant=
-    if [[ $architectures == *simulator ]]; then
-        architectures=${architectures% simulator}
+    if [[ $identifier == *-simulator ]]; then
         variant="<key>SupportedPlatformVariant</key><string>simulator</string>"
     fi
     mkdir -p "$xcframework/$identifier/Headers/unboxFFI"
     cp "$dir/ffi/unboxFFI/"* "$xcframework/$identifier/Headers/unboxFFI/"
-    archs=$(printf '<string>%s</string>' $architectures)
+    archs=$(printf '<string>%s</string>' "${architectures[@]}")
     libraries+="<dict><key>HeadersPath</key><string>Headers</string><key>LibraryIdentifier</key><string>$identifier</string><key>LibraryPath</key><string>libunbox_ffi.a</string><key>SupportedArchitectures</key><array>$archs</array><key>SupportedPlatform</key><string>ios</string>$variant</dict>"
 done
 cat >"$xcframework/Info.plist" <<PLIST

@@ -3,7 +3,9 @@
 # Debian 13 root of bindings/scripts/swift-root.sh). Builds the modules as the package does:
 #   unboxFFI    the C module, laid out as in the XCFramework (Headers/unboxFFI/module.modulemap)
 #   Unbox       the generated bindings (`import unboxFFI`)
-#   UnboxShell  the shell (`import Unbox`), with strict concurrency checking, warnings as errors
+#   UnboxShell  the shell (`import Unbox`), with strict concurrency checking, warnings as errors;
+#               then typechecked again with the Apple-only files in, against AppleStubs/ (the
+#               declarations of the Apple APIs it uses, transcribed from Apple's documentation)
 # then links the checks (with the integration guide's example) against them and runs them, and
 # has SwiftPM load Package.swift (targets, sources, the XCFramework stand-in) when it is there.
 set -euo pipefail
@@ -22,7 +24,19 @@ started=$SECONDS
 swiftc "${common[@]}" -parse-as-library -emit-library -emit-module -module-name UnboxShell -enable-testing \
     -strict-concurrency=complete -warnings-as-errors \
     -emit-module-path out/UnboxShell.swiftmodule -lUnbox -l"$lib_name" UnboxShell/*.swift -o out/libUnboxShell.so
-echo "swift: module UnboxShell ($(ls UnboxShell | wc -l) files, Apple-only parts left out) compiled in $((SECONDS - started)) s"
+sources=(UnboxShell/*.swift)
+echo "swift: module UnboxShell (${#sources[@]} files, Apple-only parts left out) compiled in $((SECONDS - started)) s"
+
+started=$SECONDS
+mkdir -p out/apple
+for stub in AppleStubs/*.swift; do
+    module=$(basename "$stub" .swift)
+    swiftc "${common[@]}" -parse-as-library -emit-module -module-name "$module" \
+        -emit-module-path "out/apple/$module.swiftmodule" "$stub"
+done
+swiftc "${common[@]}" -I "$PWD/out/apple" -parse-as-library -typecheck -module-name UnboxShell \
+    -strict-concurrency=complete -warnings-as-errors UnboxShell/*.swift
+echo "swift: UnboxShell with its Apple-only parts typechecked against stand-ins of the Apple APIs in $((SECONDS - started)) s"
 
 started=$SECONDS
 swiftc "${common[@]}" -parse-as-library -lUnbox -lUnboxShell -l"$lib_name" ShellChecks/*.swift -o out/shell-checks

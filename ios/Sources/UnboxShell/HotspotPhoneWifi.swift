@@ -1,7 +1,7 @@
 // The phone's Wi-Fi on iOS: NEHotspotConfiguration joins and leaves the device's access point.
-// iOS only (NEHotspotConfiguration does not exist on macOS).
+// Not on macOS, which has no NEHotspotConfiguration.
 
-#if canImport(NetworkExtension) && os(iOS)
+#if canImport(NetworkExtension) && !os(macOS)
 import Foundation
 import NetworkExtension
 import Unbox

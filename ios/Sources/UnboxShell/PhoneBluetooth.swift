@@ -1,6 +1,6 @@
 // Bluetooth LE on iOS: the library's own central (btleplug, CoreBluetooth underneath), after a
 // look at the app's Bluetooth permission. The permission mapping is platform-independent; the
-// central exists only in the iOS library (cargo feature `btleplug`), hence `os(iOS)`.
+// central exists only in the iOS library (cargo feature `btleplug`), hence `!os(macOS)`.
 
 import Unbox
 
@@ -28,7 +28,7 @@ func bluetoothRefusal(_ permission: BluetoothPermission) -> BleError? {
     }
 }
 
-#if canImport(CoreBluetooth) && os(iOS)
+#if canImport(CoreBluetooth) && !os(macOS)
 import CoreBluetooth
 
 /// The phone's Bluetooth LE central for onboarding and discovery.

@@ -11,13 +11,14 @@
 # Usage: ios/scripts/check.sh [BINDINGS_SWIFT_DIR] [LIBRARY]
 #   BINDINGS_SWIFT_DIR  generated Swift bindings (default: build/bindings/swift)
 #   LIBRARY             the library they were generated from, built with the `sim` feature
-#                       (default: the debug libunbox_ffi.so of bindings/scripts/generate.sh --features sim)
+#                       (default: the debug libunbox_ffi.so, .dylib on macOS, that
+#                       bindings/scripts/generate.sh --features sim builds)
 # Swift runs natively or in the Debian 13 root of bindings/scripts/swift-root.sh. A missing Swift
 # toolchain is skipped with a loud message and exit 0, except under CI=true, where it fails.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 bindings=${1:-$repo/build/bindings/swift}
-library=${2:-${CARGO_TARGET_DIR:-$repo/target}/debug/libunbox_ffi.so}
+library=${2:-${CARGO_TARGET_DIR:-$repo/target}/debug/libunbox_ffi.$([[ $(uname) == Darwin ]] && echo dylib || echo so)}
 
 echo "== ios: the Swift shell against the generated bindings"
 for input in "$bindings/Unbox.swift" "$bindings/unboxFFI.h" "$bindings/unboxFFI.modulemap" "$library"; do

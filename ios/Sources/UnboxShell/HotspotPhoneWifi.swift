@@ -6,8 +6,8 @@ import Foundation
 import NetworkExtension
 import Unbox
 
-/// Joins the device's setup access point with `NEHotspotConfiguration` (join-once: iOS forgets
-/// it when the app leaves it or goes to the background) and leaves it again.
+/// Joins the device's setup access point with `NEHotspotConfiguration` and leaves it again. The
+/// configuration is join-once: iOS also drops it when the app stays in the background.
 ///
 /// Needs the Hotspot Configuration and Access Wi-Fi Information entitlements. iOS asks the
 /// person once per network; declining is `PhoneWifiError.Declined`. iOS routes traffic for the

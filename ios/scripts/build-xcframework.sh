@@ -10,8 +10,8 @@
 #   --profile NAME  cargo profile (default: release-ffi, the shipped one; `dev` for debugging)
 # Environment: CARGO_TARGET_DIR, IPHONEOS_DEPLOYMENT_TARGET (default 15.0, as Package.swift).
 #
-# The library is built with `cargo rustc --crate-type staticlib`, so bindings/Cargo.toml keeps its
-# cdylib + lib crate types. The headers sit in a folder named after the module so that the
+# The library is built with `cargo rustc --crate-type staticlib` (so bindings/Cargo.toml keeps its
+# cdylib + lib crate types) and the size flags of bindings/scripts/ship-flags.sh. The headers sit in a folder named after the module so that the
 # XCFramework does not clash with other ones that ship a module.modulemap of their own.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,11 +45,15 @@ fi
 
 cd "$repo"
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
+# The size flags every shipped library gets (UNBOX_RUSTFLAGS; the ELF linker flags do not apply to
+# a static library, which the app's linker links).
+source bindings/scripts/ship-flags.sh
 for target in "${targets[@]}"; do
     echo "== cargo: unbox-ffi ($profile, btleplug) for $target"
     # rustc prints the system libraries and frameworks the static library needs (the app links
     # them; Package.swift lists them): compare after dependency changes.
-    cargo rustc -p unbox-ffi --lib --crate-type staticlib --profile "$profile" --features btleplug \
+    RUSTFLAGS="${RUSTFLAGS:-} $UNBOX_RUSTFLAGS" \
+        cargo rustc -p unbox-ffi --lib --crate-type staticlib --profile "$profile" --features btleplug \
         --target "$target" -- --print native-static-libs
 done
 library() { echo "$target_dir/$1/$profile_dir/libunbox_ffi.a"; }

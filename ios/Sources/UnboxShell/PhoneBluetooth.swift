@@ -35,10 +35,11 @@ import CoreBluetooth
 public enum PhoneBluetooth {
     /// The library's central (btleplug over CoreBluetooth): pass it as `ble` to
     /// `OnboardingClient` and `startDiscovery`. Throws `BleError.Unavailable` when the app's
-    /// Bluetooth permission is denied or restricted; when not yet asked, iOS asks as it starts.
-    public static func central() throws -> BleCentral {
+    /// Bluetooth permission is denied or restricted (without starting CoreBluetooth), or when
+    /// Bluetooth is off; when not yet asked, iOS asks as it starts.
+    public static func central() async throws -> BleCentral {
         if let refusal = bluetoothRefusal(permission(CBManager.authorization)) { throw refusal }
-        return try platformBleCentral()
+        return try await platformBleCentral()
     }
 
     private static func permission(_ authorization: CBManagerAuthorization) -> BluetoothPermission {

@@ -15,4 +15,4 @@ open class CBManager: NSObject {
 }
 
 /// The bindings' btleplug central (generated from the library built with feature `btleplug`).
-public func platformBleCentral() throws -> BleCentral { fatalError("stub") }
+public func platformBleCentral() async throws -> BleCentral { fatalError("stub") }

@@ -1,52 +1,75 @@
 #!/usr/bin/env bash
-# Compiles and runs the Swift binding tests against the generated Swift bindings and the cdylib.
+# Compiles and runs Swift against the generated Swift bindings and the cdylib.
 #
 # Where `swiftc` is on PATH (macOS, a Linux with Swift) it is used directly. Elsewhere (Debian 12,
-# whose archive has no Swift) the tests run in a Debian 13 root made with debootstrap, kept outside
-# the repository and reused: the first run costs about a minute, later ones seconds. Needs root
-# for debootstrap, chroot and mounting /proc.
+# whose archive has no Swift) the commands run in a Debian 13 root made with debootstrap, kept
+# outside the repository and reused: the first run costs about a minute, later ones seconds. Needs
+# root for debootstrap, chroot and mounting /proc. Runs in the root take a lock, so that two of
+# them (the binding tests, the iOS shell check) never unmount /proc under each other.
 #
 # Usage: swift-root.sh BINDINGS_DIR LIBRARY TESTS_DIR
 #   BINDINGS_DIR  generated Swift bindings (Unbox.swift, unboxFFI.h, unboxFFI.modulemap)
 #   LIBRARY       the cdylib (libunbox_ffi.so) they were generated from
 #   TESTS_DIR     the Swift test sources (*.swift, one with @main)
+# Usage: swift-root.sh --run DIR COMMAND
+#   Runs the bash COMMAND in a copy of the folder DIR (named like DIR inside the root), with
+#   swiftc, swift and the toolchain's libraries at hand.
 # Environment: UNBOX_SWIFT_ROOT (default /var/cache/unbox-swift-root), DEBIAN_MIRROR.
-# Exit codes: 0 tests passed, 1 tests failed, 3 no Swift toolchain can be had here.
+# Exit codes: 0 success, 3 no Swift toolchain can be had here, otherwise COMMAND's (1: tests failed).
 set -euo pipefail
 
-bindings_dir=$(realpath "$1")
-library=$(realpath "$2")
-tests_dir=$(realpath "$3")
 root=${UNBOX_SWIFT_ROOT:-/var/cache/unbox-swift-root}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-lib_name=$(basename "$library" .so)
-lib_name=${lib_name#lib}
-
-# Lays out one build folder: sources, header, module map (renamed as swiftc expects) and library.
-stage() {
-    local dir=$1
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    cp "$bindings_dir"/*.swift "$bindings_dir"/*.h "$dir"/
-    for map in "$bindings_dir"/*.modulemap; do cp "$map" "$dir/module.modulemap"; done
-    cp "$library" "$dir"/
-    cp "$tests_dir"/*.swift "$dir"/
+temporary=()
+cleanup() {
+    if ((${#temporary[@]})); then rm -rf "${temporary[@]}"; fi
 }
+trap cleanup EXIT
 
-# The compile-and-run command, run inside the build folder.
-build_and_run='swiftc -parse-as-library -module-cache-path "$PWD/mcache" -I "$PWD" -L "$PWD" -l'"$lib_name"' *.swift -o unbox-swift-tests && LD_LIBRARY_PATH="$PWD" ./unbox-swift-tests'
+if [[ ${1:-} == --run ]]; then
+    source_dir=$(realpath "$2")
+    command=$3
+else
+    bindings_dir=$(realpath "$1")
+    library=$(realpath "$2")
+    tests_dir=$(realpath "$3")
+    lib_name=$(basename "$library" .so)
+    lib_name=${lib_name#lib}
+    # One build folder: sources, header, module map (renamed as swiftc expects) and library.
+    staging=$(mktemp -d)
+    temporary+=("$staging")
+    source_dir=$staging/unbox-swift-tests
+    mkdir "$source_dir"
+    cp "$bindings_dir"/*.swift "$bindings_dir"/*.h "$source_dir"/
+    for map in "$bindings_dir"/*.modulemap; do cp "$map" "$source_dir/module.modulemap"; done
+    cp "$library" "$source_dir"/
+    cp "$tests_dir"/*.swift "$source_dir"/
+    # The compile-and-run command, run inside the build folder.
+    command='swiftc -parse-as-library -module-cache-path "$PWD/mcache" -I "$PWD" -L "$PWD" -l'"$lib_name"' *.swift -o unbox-swift-tests && LD_LIBRARY_PATH="$PWD" ./unbox-swift-tests'
+fi
+name=$(basename "$source_dir")
 
 if command -v swiftc >/dev/null; then
     work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
-    stage "$work"
+    temporary+=("$work")
+    cp -a "$source_dir" "$work/$name"
     echo "swift: $(swiftc --version 2>&1 | head -1) (host)"
-    cd "$work" && exec bash -c "$build_and_run"
+    cd "$work/$name"
+    status=0
+    bash -c "$command" || status=$?
+    exit "$status"
 fi
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "swift: no swiftc on PATH and not root, so no Debian 13 root can be made" >&2
     exit 3
+fi
+
+mkdir -p "$(dirname "$root")"
+exec 9>"$root.lock"
+if ! flock -n 9; then
+    echo "swift: waiting for another run in the Debian 13 root to finish"
+    flock 9
 fi
 
 if [[ ! -x "$root/usr/bin/swiftc" ]]; then
@@ -57,9 +80,8 @@ if [[ ! -x "$root/usr/bin/swiftc" ]]; then
     fi
     echo "swift: making the Debian 13 root at $root (once; about a minute)"
     partial="$root.partial"
-    for mounted in "$partial/proc"; do mountpoint -q "$mounted" && umount "$mounted"; done
+    if mountpoint -q "$partial/proc"; then umount "$partial/proc"; fi
     rm -rf "$partial"
-    mkdir -p "$(dirname "$root")"
     debootstrap --variant=minbase trixie "$partial" "$mirror" >"$partial.log" 2>&1 ||
         { echo "swift: debootstrap failed, see $partial.log" >&2; exit 3; }
     chroot "$partial" apt-get update >>"$partial.log" 2>&1
@@ -72,16 +94,21 @@ if [[ ! -x "$root/usr/bin/swiftc" ]]; then
     rm -f "$partial.log"
 fi
 
-work_in_root=/work/unbox-swift-tests
-stage "$root$work_in_root"
+work_in_root=/work/$name
+rm -rf "${root:?}$work_in_root"
+mkdir -p "$root/work"
+cp -a "$source_dir" "$root$work_in_root"
 mounted_proc=false
-cleanup() {
+unmount_proc() {
     if $mounted_proc; then umount "$root/proc"; fi
+    cleanup
 }
-trap cleanup EXIT
+trap unmount_proc EXIT
 if ! mountpoint -q "$root/proc"; then
     mount -t proc proc "$root/proc"
     mounted_proc=true
 fi
 echo "swift: $(chroot "$root" swiftc --version 2>&1 | head -1) (Debian 13 root $root)"
-chroot "$root" /bin/bash -c "cd $work_in_root && $build_and_run"
+status=0
+chroot "$root" /bin/bash -c "cd $work_in_root && $command" || status=$?
+exit "$status"

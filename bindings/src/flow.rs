@@ -148,6 +148,14 @@ pub enum DeviceTarget {
         /// The device's HTTP address on that network, `192.168.4.1:80` on ESP devices.
         address: String,
     },
+    /// Over the access point a device's scanned setup code names: its SSID is the device's
+    /// name and its passphrase, if the code has one, stays inside the library.
+    SoftApFromCode {
+        /// The parsed code.
+        code: Arc<OnboardingCode>,
+        /// The device's HTTP address on that network, `192.168.4.1:80` on ESP devices.
+        address: String,
+    },
 }
 
 /// How the device proves who it is. Secrets are wrapped as soon as they arrive.
@@ -213,6 +221,10 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             },
             DeviceTarget::SoftAp { ssid, passphrase, address } => {
                 core::DeviceTarget::SoftAp { ssid, passphrase: passphrase.map(SecretString::new), address }
+            }
+            DeviceTarget::SoftApFromCode { code, address } => {
+                core::DeviceTarget::softap_from_code(code.payload(), address)
+                    .map_err(|error| OnboardingError::InvalidRequest(error.to_string()))?
             }
         };
         let credentials = match request.credentials {
@@ -639,6 +651,22 @@ mod tests {
     }
 
     #[test]
+    fn a_softap_target_from_the_code_keeps_its_passphrase_inside() {
+        let code = parse_onboarding_code(
+            r#"{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234","transport":"softap","password":"setup-1234"}"#.into(),
+        )
+        .unwrap();
+        let target = DeviceTarget::SoftApFromCode { code: code.clone(), address: "192.168.4.1:80".into() };
+        let converted =
+            core::OnboardingRequest::try_from(request(DeviceCredentials::FromCode { code }, target)).unwrap();
+        let core::DeviceTarget::SoftAp { ssid, passphrase, address } = converted.target else {
+            panic!("expected a SoftAP target");
+        };
+        assert_eq!((ssid.as_str(), address.as_str()), ("PROV_1A2B3C", "192.168.4.1:80"));
+        assert_eq!(passphrase.as_ref().map(SecretString::expose), Some("setup-1234"));
+    }
+
+    #[test]
     fn unusable_requests_are_invalid_requests() {
         let wifi_code = parse_onboarding_code("WIFI:S:home;T:nopass;;".into()).unwrap();
         let not_a_device = core::OnboardingRequest::try_from(request(
@@ -646,6 +674,12 @@ mod tests {
             softap(),
         ));
         assert!(matches!(not_a_device, Err(OnboardingError::InvalidRequest(_))));
+        let wifi_code = parse_onboarding_code("WIFI:S:home;T:nopass;;".into()).unwrap();
+        let no_access_point = core::OnboardingRequest::try_from(request(
+            DeviceCredentials::Sec0,
+            DeviceTarget::SoftApFromCode { code: wifi_code, address: "192.168.4.1:80".into() },
+        ));
+        assert!(matches!(no_access_point, Err(OnboardingError::InvalidRequest(_))));
         let bad_service = core::OnboardingRequest::try_from(request(
             DeviceCredentials::Sec0,
             DeviceTarget::Ble { peripheral_id: "AA".into(), service: "nope".into() },

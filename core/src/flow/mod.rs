@@ -33,6 +33,7 @@ use crate::device::{
     WifiFailure, WifiStatus,
 };
 use crate::phone_wifi::PhoneWifi;
+use crate::qr::{OnboardingPayload, QrError};
 use crate::secret::SecretString;
 use crate::secret_store::SecretStore;
 use crate::security::ClientCredentials;
@@ -64,6 +65,22 @@ pub enum DeviceTarget {
         /// The device's HTTP address on that network (`192.168.4.1:80` on ESP devices).
         address: String,
     },
+}
+
+impl DeviceTarget {
+    /// The access point named in a device's scanned setup code: its SSID is the device's name,
+    /// its passphrase the one printed in the code (if any), and `address` the device's HTTP
+    /// address there. Any other kind of code is [`QrError::NotADeviceCode`].
+    pub fn softap_from_code(code: &OnboardingPayload, address: impl Into<String>) -> Result<Self, QrError> {
+        match code {
+            OnboardingPayload::Espressif(device) => Ok(Self::SoftAp {
+                ssid: device.name.clone(),
+                passphrase: device.softap_password.clone(),
+                address: address.into(),
+            }),
+            other => Err(QrError::NotADeviceCode { kind: other.kind() }),
+        }
+    }
 }
 
 /// One device to onboard.
@@ -486,4 +503,36 @@ impl Onboarding {
 
 fn is_dead(error: &BindingError) -> bool {
     matches!(error, BindingError::DeviceMismatch | BindingError::ClaimNotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qr::{PayloadKind, parse};
+
+    #[test]
+    fn a_device_code_names_its_access_point() {
+        let code = parse(
+            r#"{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234","transport":"softap","password":"setup-1234"}"#,
+        )
+        .unwrap();
+        let DeviceTarget::SoftAp { ssid, passphrase, address } =
+            DeviceTarget::softap_from_code(&code, "192.168.4.1:80").unwrap()
+        else {
+            panic!("expected a SoftAP target");
+        };
+        assert_eq!((ssid.as_str(), address.as_str()), ("PROV_1A2B3C", "192.168.4.1:80"));
+        assert_eq!(passphrase.map(|p| p.expose().to_owned()).as_deref(), Some("setup-1234"));
+
+        let open = parse(r#"{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234"}"#).unwrap();
+        assert!(matches!(
+            DeviceTarget::softap_from_code(&open, "192.168.4.1:80"),
+            Ok(DeviceTarget::SoftAp { passphrase: None, .. })
+        ));
+        let network = parse("WIFI:T:WPA;S:home;P:secret12;;").unwrap();
+        assert_eq!(
+            DeviceTarget::softap_from_code(&network, "192.168.4.1:80").unwrap_err(),
+            QrError::NotADeviceCode { kind: PayloadKind::WifiNetwork }
+        );
+    }
 }

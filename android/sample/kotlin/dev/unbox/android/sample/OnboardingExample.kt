@@ -31,7 +31,7 @@ class OnboardingExample(private val activity: Activity, private val scope: Corou
             val name = code.deviceName() ?: return@launch show("this is not a device's setup code")
             val client = OnboardingClient(account, "https://api.example.com", null, AndroidPhoneWifi(activity), store, defaultOnboardingSettings())
             val request = OnboardingRequest(
-                name, DeviceTarget.SoftAp(name, null, "192.168.4.1:80"), DeviceCredentials.FromCode(code),
+                name, DeviceTarget.SoftApFromCode(code, "192.168.4.1:80"), DeviceCredentials.FromCode(code),
                 WifiCredentials(ssid, passphrase), scanWifi = true,
             )
             client.onboardingFlow(request).collect { update ->

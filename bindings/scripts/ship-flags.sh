@@ -11,8 +11,15 @@
 # Packed relocations depend on the loader, so each script picks its own (RELR needs glibc 2.36
 # or Android API 28; Android's own packing works from API 23).
 # shellcheck shell=bash
-unbox_registry_sources=$(echo "${CARGO_HOME:-$HOME/.cargo}"/registry/src/index.crates.io-*)
-UNBOX_RUSTFLAGS="--cfg curve25519_dalek_backend=\"serial\" --remap-path-prefix=$unbox_registry_sources/= --remap-path-prefix=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/= -C force-unwind-tables=no"
+# (RUSTFLAGS splits on spaces: CARGO_HOME and the workspace path must not contain any.)
+UNBOX_RUSTFLAGS="--cfg curve25519_dalek_backend=\"serial\" -C force-unwind-tables=no"
+UNBOX_RUSTFLAGS+=" --remap-path-prefix=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/="
+# One remap per registry index folder (their names change with cargo versions; there may be several).
+for unbox_registry_sources in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+    if [[ -d $unbox_registry_sources ]]; then
+        UNBOX_RUSTFLAGS+=" --remap-path-prefix=$unbox_registry_sources="
+    fi
+done
 UNBOX_ELF_LINKFLAGS="-C link-arg=-Wl,--icf=all"
 export UNBOX_RUSTFLAGS UNBOX_ELF_LINKFLAGS
 unset unbox_registry_sources

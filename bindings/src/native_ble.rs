@@ -15,12 +15,16 @@ use crate::ble::{
 
 /// Opens the operating system's Bluetooth central (CoreBluetooth on iOS and macOS, BlueZ on
 /// Linux) for [`OnboardingClient`](crate::flow::OnboardingClient) and discovery. Fails with
-/// [`BleError::Unavailable`] when Bluetooth is off, missing or not permitted.
+/// [`BleError::Unavailable`] when the system offers no Bluetooth adapter; a radio that is off
+/// or not permitted is reported when scanning starts.
 #[cfg(feature = "btleplug")]
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn platform_ble_central() -> Result<Arc<dyn BleCentral>, BleError> {
-    let central = core::btleplug::BtleplugCentral::new().await?;
-    Ok(Arc::new(NativeBleCentral(Arc::new(central))))
+    crate::runtime::on_runtime(async {
+        let central = core::btleplug::BtleplugCentral::new().await?;
+        Ok(Arc::new(NativeBleCentral(Arc::new(central))) as Arc<dyn BleCentral>)
+    })
+    .await
 }
 
 /// A core central seen through the FFI trait.

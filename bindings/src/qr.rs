@@ -176,7 +176,7 @@ pub enum QrError {
     /// The text is no onboarding code Unbox reads.
     #[error(transparent)]
     Unrecognized(core::QrError),
-    /// The code is readable but is not a device's setup code.
+    /// The code is readable but is not a device's setup code (or not for the link asked for).
     #[error(transparent)]
     NotADeviceCode(core::QrError),
     /// An Espressif code is not valid JSON.
@@ -208,7 +208,7 @@ impl From<core::QrError> for QrError {
         match error {
             E::Empty => Self::Empty(error),
             E::Unrecognized => Self::Unrecognized(error),
-            E::NotADeviceCode { .. } => Self::NotADeviceCode(error),
+            E::NotADeviceCode { .. } | E::BluetoothOnly { .. } => Self::NotADeviceCode(error),
             E::InvalidJson { .. } => Self::InvalidJson(error),
             E::UnsupportedVersion { .. } => Self::UnsupportedVersion(error),
             E::MissingField { .. } => Self::MissingField(error),

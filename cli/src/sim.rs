@@ -188,14 +188,38 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             if json {
                 println!("{summary}");
             } else {
-                println!("simulator listening on {}", world.cloud.base_url());
-                println!("  unbox login --issuer {} --client-id {DEFAULT_CLIENT_ID}", world.cloud.base_url());
-                for (index, device) in world.devices.iter().enumerate() {
+                let local = world.local_cloud_url();
+                if world.cloud.base_url() == local {
+                    println!("simulator listening on {local}");
+                    println!("  unbox login --issuer {local} --client-id {DEFAULT_CLIENT_ID}");
+                } else {
+                    // The issuer is the public URL, so sign-ins from this computer would not match it.
                     println!(
-                        "  unbox provision --transport softap --device {}={} --code {DEVICE_PASSWORD} --ssid {HOME_SSID} --passphrase '{HOME_PASSPHRASE}'",
-                        device.name,
-                        world.device_address(index)
+                        "simulator listening on every interface, port {}",
+                        world.cloud.server().local_addr().port()
                     );
+                    println!(
+                        "  apps: issuer and backend {}, client id {DEFAULT_CLIENT_ID}",
+                        world.cloud.base_url()
+                    );
+                    println!(
+                        "  (for the unbox command on this computer, run `unbox sim all` without --public-host)"
+                    );
+                }
+                for (index, device) in world.devices.iter().enumerate() {
+                    if world.cloud.base_url() == local {
+                        println!(
+                            "  unbox provision --transport softap --device {}={} --code {DEVICE_PASSWORD} --ssid {HOME_SSID} --passphrase '{HOME_PASSPHRASE}'",
+                            device.name,
+                            world.device_address(index)
+                        );
+                    } else {
+                        println!(
+                            "  {} at {}: device code {DEVICE_PASSWORD}, home network {HOME_SSID} / '{HOME_PASSPHRASE}'",
+                            device.name,
+                            world.device_address(index)
+                        );
+                    }
                     if let Ok(code) = world.setup_code(index) {
                         println!("    its setup code (QR sticker): {}", code.expose());
                     }

@@ -40,6 +40,11 @@ pub const DEVICE_AP_PASSPHRASE: &str = "setup-1234";
 /// The redirect URI the simulated app registers (never followed by the scripted browser).
 pub const APP_REDIRECT_URI: &str = "http://127.0.0.1:49152/callback";
 
+/// `host` as it appears in a URL or `host:port`: an IPv6 address in brackets.
+fn url_host(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() }
+}
+
 /// How to reach a simulated device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
@@ -118,7 +123,7 @@ impl SimWorld {
             Some(host) => {
                 // The advertised URL needs the port before the cloud starts.
                 let port = TcpListener::bind((IpAddr::from([0, 0, 0, 0]), 0))?.local_addr()?.port();
-                (IpAddr::from([0, 0, 0, 0]), Some((port, format!("http://{host}:{port}"))))
+                (IpAddr::from([0, 0, 0, 0]), Some((port, format!("http://{}:{port}", url_host(host)))))
             }
         };
         let cloud = SimCloud::start(
@@ -193,9 +198,14 @@ impl SimWorld {
     pub fn device_address(&self, index: usize) -> String {
         let address = self.devices[index].server.address();
         match &self.public_host {
-            Some(host) => format!("{host}:{}", address.port()),
+            Some(host) => format!("{}:{}", url_host(host), address.port()),
             None => address.to_string(),
         }
+    }
+
+    /// The cloud's URL from this computer (loopback, whatever [`WorldOptions::public_host`] says).
+    pub fn local_cloud_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.cloud.server().local_addr().port())
     }
 
     /// The request to onboard device `index` over `link` onto the home network.

@@ -33,7 +33,7 @@ use crate::device::{
     WifiFailure, WifiStatus,
 };
 use crate::phone_wifi::PhoneWifi;
-use crate::qr::{OnboardingPayload, QrError};
+use crate::qr::{EspTransport, OnboardingPayload, QrError};
 use crate::secret::SecretString;
 use crate::secret_store::SecretStore;
 use crate::security::ClientCredentials;
@@ -70,9 +70,13 @@ pub enum DeviceTarget {
 impl DeviceTarget {
     /// The access point named in a device's scanned setup code: its SSID is the device's name,
     /// its passphrase the one printed in the code (if any), and `address` the device's HTTP
-    /// address there. Any other kind of code is [`QrError::NotADeviceCode`].
+    /// address there. A code stating the BLE transport is [`QrError::BluetoothOnly`]; any other
+    /// kind of code is [`QrError::NotADeviceCode`].
     pub fn softap_from_code(code: &OnboardingPayload, address: impl Into<String>) -> Result<Self, QrError> {
         match code {
+            OnboardingPayload::Espressif(device) if device.transport == Some(EspTransport::Ble) => {
+                Err(QrError::BluetoothOnly { name: device.name.clone() })
+            }
             OnboardingPayload::Espressif(device) => Ok(Self::SoftAp {
                 ssid: device.name.clone(),
                 passphrase: device.softap_password.clone(),
@@ -529,6 +533,10 @@ mod tests {
             DeviceTarget::softap_from_code(&open, "192.168.4.1:80"),
             Ok(DeviceTarget::SoftAp { passphrase: None, .. })
         ));
+        let ble = parse(r#"{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234","transport":"ble"}"#).unwrap();
+        let error = DeviceTarget::softap_from_code(&ble, "192.168.4.1:80").unwrap_err();
+        assert_eq!(error, QrError::BluetoothOnly { name: "PROV_1A2B3C".into() });
+        assert!(error.to_string().contains("connect to it over Bluetooth"), "{error}");
         let network = parse("WIFI:T:WPA;S:home;P:secret12;;").unwrap();
         assert_eq!(
             DeviceTarget::softap_from_code(&network, "192.168.4.1:80").unwrap_err(),

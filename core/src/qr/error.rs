@@ -16,6 +16,12 @@ pub enum QrError {
         /// What the code is.
         kind: PayloadKind,
     },
+    /// A device's setup code says it is set up over Bluetooth, not its own access point.
+    #[error("{name} is set up over Bluetooth, not its own Wi-Fi access point: connect to it over Bluetooth")]
+    BluetoothOnly {
+        /// The device's name.
+        name: String,
+    },
     /// The text matches none of the formats Unbox reads.
     #[error(
         "this is not a device setup code Unbox can read: scan the setup code printed on the \

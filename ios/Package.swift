@@ -25,8 +25,9 @@ let package = Package(
             dependencies: ["unboxFFI"],
             path: "Sources/Unbox",
             linkerSettings: [
-                // What the Rust library needs on iOS (btleplug: CoreBluetooth; reqwest's rustls
-                // platform verifier: Security). build-xcframework.sh prints rustc's full list.
+                // What the Rust library links on iOS (btleplug: CoreBluetooth; Security: the OS
+                // random generator, and reqwest's platform verifier, linked though Unbox's TLS
+                // uses its bundled roots). build-xcframework.sh prints rustc's full list.
                 .linkedFramework("CoreBluetooth"),
                 .linkedFramework("CoreFoundation"),
                 .linkedFramework("Foundation"),

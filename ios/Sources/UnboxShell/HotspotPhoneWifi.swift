@@ -30,6 +30,10 @@ public final class HotspotPhoneWifi: PhoneWifi {
         let configuration = passphrase.map { NEHotspotConfiguration(ssid: ssid, passphrase: $0, isWEP: false) }
             ?? NEHotspotConfiguration(ssid: ssid)
         configuration.joinOnce = true
+        // The address the phone held before (the home network's), so that the wait below ends on
+        // the device network's own address, not on the old one.
+        let alreadyOn = await NEHotspotNetwork.fetchCurrent()?.ssid == ssid
+        let before = Set(ipv4Addresses(interface: wifiInterface))
         do {
             try await NEHotspotConfigurationManager.shared.apply(configuration)
         } catch {
@@ -45,7 +49,11 @@ public final class HotspotPhoneWifi: PhoneWifi {
         // the current network tells. Then wait for the device's DHCP answer, so that the core's
         // first connection does not race it.
         let deadline = Date().addingTimeInterval(joinTimeout)
-        while await NEHotspotNetwork.fetchCurrent()?.ssid != ssid || ipv4Addresses(interface: wifiInterface).isEmpty {
+        func addressed() -> Bool {
+            let now = Set(ipv4Addresses(interface: wifiInterface))
+            return alreadyOn ? !now.isEmpty : !now.subtracting(before).isEmpty
+        }
+        while await NEHotspotNetwork.fetchCurrent()?.ssid != ssid || !addressed() {
             guard Date() < deadline else {
                 throw PhoneWifiError.JoinFailed(ssid: ssid, reason: "the phone is not on it \(Int(joinTimeout)) s after joining")
             }

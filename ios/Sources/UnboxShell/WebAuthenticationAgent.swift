@@ -46,6 +46,7 @@ public final class WebAuthenticationAgent: AuthorizationAgent {
 private final class SignInSheet {
     private var session: ASWebAuthenticationSession?
     private var context: PresentationContext?
+    private var pending: ResumeOnce<String>?
     private var closed = false
 
     func present(
@@ -53,6 +54,7 @@ private final class SignInSheet {
     ) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             let once = ResumeOnce(continuation)
+            pending = once
             if closed {
                 once.resume(with: Result<String, AgentError>.failure(.Cancelled))
                 return
@@ -80,9 +82,12 @@ private final class SignInSheet {
         }
     }
 
+    /// Closes the sheet and ends the sign-in as cancelled: `cancel()` does not call the
+    /// completion handler, so the waiting call is resumed here.
     func close() {
         closed = true
         session?.cancel()
+        pending?.resume(with: Result<String, AgentError>.failure(.Cancelled))
     }
 }
 

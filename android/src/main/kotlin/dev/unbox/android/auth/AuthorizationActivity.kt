@@ -24,6 +24,8 @@ class AuthorizationActivity : Activity() {
     override fun onNewIntent(intent: Intent) {
         super.onNewIntent(intent)
         setIntent(intent)
+        // A new sign-in (an earlier one was abandoned) starts by opening its own browser page.
+        if (intent.hasExtra(EXTRA_BROWSER_INTENT)) browserLaunched = false
     }
 
     override fun onResume() {

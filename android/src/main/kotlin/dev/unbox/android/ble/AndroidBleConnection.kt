@@ -145,14 +145,20 @@ internal class AndroidBleConnection(
         outcome.value ?: ByteArray(0)
     }
 
+    /** Never throws (the library's `disconnect` has no error): a revoked permission only skips the polite disconnect. */
     override suspend fun disconnect() {
         val client = gatt ?: return
-        if (!released.get()) {
-            withBluetoothPermission("connect") { client.disconnect() }
-            withTimeoutOrNull(settings.disconnectTimeoutMillis) { disconnected.await() }
+        try {
+            if (!released.get()) {
+                client.disconnect()
+                withTimeoutOrNull(settings.disconnectTimeoutMillis) { disconnected.await() }
+            }
+        } catch (revoked: SecurityException) {
+            // BLUETOOTH_CONNECT was withdrawn: closing below still frees the client.
+        } finally {
+            queue.close(BleException.Disconnected())
+            release()
         }
-        queue.close(BleException.Disconnected())
-        release()
     }
 
     private suspend fun userDescription(characteristic: BluetoothGattCharacteristic): String? {

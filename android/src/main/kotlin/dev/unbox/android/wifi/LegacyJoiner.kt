@@ -77,10 +77,13 @@ internal class LegacyJoiner(
 
     /** Whether [network] is the Wi-Fi network [networkId] for [ssid] (the SSID reads as `<unknown ssid>` without location). */
     private fun isJoined(ssid: String, networkId: Int, network: Network): Boolean {
+        // Judge the network the callback names, not whichever Wi-Fi is current: the callback of
+        // the network being left can arrive after the supplicant has switched.
+        val named = connectivity.getNetworkInfo(network)?.extraInfo
+        if (named != null) return WifiJoinRules.isCurrent(named, ssid)
+        // Stacks that do not name their networks: only the current connection can tell.
         val info = wifi.connectionInfo ?: return false
-        return info.networkId == networkId ||
-            WifiJoinRules.isCurrent(info.ssid, ssid) ||
-            WifiJoinRules.isCurrent(connectivity.getNetworkInfo(network)?.extraInfo, ssid)
+        return info.networkId == networkId || WifiJoinRules.isCurrent(info.ssid, ssid)
     }
 
     private fun release() {

@@ -5,53 +5,6 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// A tiny lock-protected box (the protocols are Sendable, so state needs a lock).
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func with<T>(_ body: (inout Value) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
-    var current: Value { with { $0 } }
-}
-
-/// Refuses to follow redirects: the redirect is the app's callback.
-final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        completionHandler(nil)
-    }
-}
-
-/// The browser step, scripted: opens the authorization URL over real HTTP and returns the
-/// redirect the auto-consenting simulated provider answers with.
-final class ScriptedBrowser: AuthorizationAgent, @unchecked Sendable {
-    let opened = Locked(0)
-    private let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
-
-    func authorize(url: String, redirectUri: String) async throws -> String {
-        opened.with { $0 += 1 }
-        guard let target = URL(string: url) else { throw AgentError.Failed(reason: "bad URL") }
-        let location: String = try await withCheckedThrowingContinuation { continuation in
-            session.dataTask(with: URLRequest(url: target)) { _, response, error in
-                if let error = error {
-                    continuation.resume(throwing: AgentError.Failed(reason: "\(error)"))
-                } else if let http = response as? HTTPURLResponse,
-                          let location = http.value(forHTTPHeaderField: "Location") {
-                    continuation.resume(returning: location)
-                } else {
-                    continuation.resume(throwing: AgentError.Failed(reason: "no redirect"))
-                }
-            }.resume()
-        }
-        guard location.hasPrefix(redirectUri) else { throw AgentError.Failed(reason: "unexpected redirect") }
-        return location
-    }
-}
-
 /// A browser the person closes.
 final class ClosedBrowser: AuthorizationAgent, @unchecked Sendable {
     func authorize(url: String, redirectUri: String) async throws -> String { throw AgentError.Cancelled }

@@ -3,27 +3,6 @@
 
 import Foundation
 
-struct Failure: Error, CustomStringConvertible {
-    let description: String
-}
-
-func check(_ condition: Bool, _ what: @autoclosure () -> String) throws {
-    if !condition { throw Failure(description: what()) }
-}
-
-func withDeadline<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
-            throw Failure(description: "timed out after \(seconds) s")
-        }
-        let first = try await group.next()!
-        group.cancelAll()
-        return first
-    }
-}
-
 @main
 struct BindingTests {
     static func main() async {

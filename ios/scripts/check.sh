@@ -38,7 +38,7 @@ cp "$bindings/unboxFFI.modulemap" "$dir/ffi/unboxFFI/module.modulemap"
 cp "$library" "$dir/lib/"
 cp "$bindings/Unbox.swift" "$dir/Unbox/"
 cp "$repo"/ios/Sources/UnboxShell/*.swift "$dir/UnboxShell/"
-cp "$repo"/ios/Tests/ShellChecks/*.swift "$dir/ShellChecks/"
+cp "$repo"/ios/Tests/ShellChecks/*.swift "$repo"/bindings/swift-tests/Support.swift "$dir/ShellChecks/"
 cp "$repo"/ios/Tests/AppleStubs/*.swift "$dir/AppleStubs/"
 cp "$repo"/ios/Examples/* "$dir/Examples/"
 # The package as build-xcframework.sh leaves it, for SwiftPM to load: the generated sources and an

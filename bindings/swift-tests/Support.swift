@@ -1,6 +1,6 @@
 // Test support shared by the binding tests (bindings/swift-tests) and the iOS shell's checks
-// (ios/scripts/check.sh copies this file next to ios/Tests/ShellChecks): assertions, a deadline,
-// a lock box for state shared with Rust's threads, and the scripted browser.
+// (ios/scripts/check.sh copies this file next to ios/Tests/ShellChecks): the runner, assertions, a
+// deadline, a lock box for state shared with Rust's threads, and the scripted browser.
 
 import Foundation
 #if canImport(FoundationNetworking)
@@ -16,6 +16,26 @@ struct Failure: Error, CustomStringConvertible {
 
 func check(_ condition: Bool, _ what: @autoclosure () -> String) throws {
     if !condition { throw Failure(description: what()) }
+}
+
+/// Runs each named check, prints one line per check and "N passed, N failed", calls `cleanUp`
+/// and exits with 0 only when every check passed.
+func runChecks(_ checks: [(String, () async throws -> Void)], cleanUp: () -> Void) async -> Never {
+    var passed = 0
+    var failed = 0
+    for (name, run) in checks {
+        do {
+            try await run()
+            passed += 1
+            print("ok   \(name)")
+        } catch {
+            failed += 1
+            print("FAIL \(name): \(error)")
+        }
+    }
+    cleanUp()
+    print("\(passed) passed, \(failed) failed")
+    exit(failed == 0 ? 0 : 1)
 }
 
 /// Runs `body`, failing when it takes longer than `seconds`.

@@ -26,21 +26,7 @@ struct BindingTests {
             ("a whole onboarding over SoftAP", suite.softApOnboarding),
             ("a whole onboarding over BLE through a Swift central", suite.bleOnboarding),
         ]
-        var passed = 0
-        var failed = 0
-        for (name, test) in tests {
-            do {
-                try await test()
-                passed += 1
-                print("ok   \(name)")
-            } catch {
-                failed += 1
-                print("FAIL \(name): \(error)")
-            }
-        }
-        sim.stop()
-        print("\(passed) passed, \(failed) failed")
-        exit(failed == 0 ? 0 : 1)
+        await runChecks(tests, cleanUp: sim.stop)
     }
 }
 

@@ -129,6 +129,20 @@ mod tests {
         (cert, key, roots)
     }
 
+    /// A *ring* server presenting `cert`.
+    fn server_config(
+        provider: CryptoProvider,
+        cert: CertificateDer<'static>,
+        key: PrivateKeyDer<'static>,
+    ) -> ServerConfig {
+        ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap()
+    }
+
     /// Runs a handshake between the profile's client and a *ring* server offering `suites`, then
     /// sends one message; returns what was negotiated or the client's error.
     fn handshake(
@@ -137,12 +151,7 @@ mod tests {
         let (cert, key, roots) = server_identity();
         let server_provider =
             CryptoProvider { cipher_suites: suites.to_vec(), ..rustls::crypto::ring::default_provider() };
-        let server_config = ServerConfig::builder_with_provider(Arc::new(server_provider))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert], key)
-            .unwrap();
+        let server_config = server_config(server_provider, cert, key);
         let name = ServerName::try_from("device.test").unwrap();
         let mut client = ClientConnection::new(Arc::new(client_config_trusting(roots)), name).unwrap();
         let mut server = ServerConnection::new(Arc::new(server_config)).unwrap();
@@ -228,13 +237,7 @@ mod tests {
     fn the_internet_profile_refuses_a_certificate_from_outside_the_web_roots() {
         // The self-signed server of the handshake tests, met with the bundled web roots only.
         let (cert, key, _) = server_identity();
-        let server_config =
-            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(vec![cert], key)
-                .unwrap();
+        let server_config = server_config(rustls::crypto::ring::default_provider(), cert, key);
         let name = ServerName::try_from("device.test").unwrap();
         let mut client = ClientConnection::new(Arc::new(client_config()), name).unwrap();
         let mut server = ServerConnection::new(Arc::new(server_config)).unwrap();

@@ -34,20 +34,6 @@ struct ShellChecks {
             ("resuming with nothing pending streams an empty result", flows.resumeWithNothingPending),
             ("the integration guide's example onboards a simulated device", flows.integrationExample),
         ]
-        var passed = 0
-        var failed = 0
-        for (name, run) in checks {
-            do {
-                try await run()
-                passed += 1
-                print("ok   \(name)")
-            } catch {
-                failed += 1
-                print("FAIL \(name): \(error)")
-            }
-        }
-        sim.stop()
-        print("\(passed) passed, \(failed) failed")
-        exit(failed == 0 ? 0 : 1)
+        await runChecks(checks, cleanUp: sim.stop)
     }
 }

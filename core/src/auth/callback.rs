@@ -82,14 +82,17 @@ pub(crate) fn authorization_code(
 pub fn answers_authorization(authorization_url: &str, callback: &str) -> bool {
     let state_of = |text: &str| {
         let url = Url::parse(text).ok()?;
-        let mut states = url.query_pairs().filter(|(name, _)| name == "state").map(|(_, value)| value.into_owned());
+        let mut states =
+            url.query_pairs().filter(|(name, _)| name == "state").map(|(_, value)| value.into_owned());
         match (states.next(), states.next()) {
             (Some(state), None) if !state.is_empty() => Some(SecretString::new(state)),
             _ => None,
         }
     };
     match (state_of(authorization_url), state_of(callback)) {
-        (Some(sent), Some(received)) => constant_time_eq(received.expose().as_bytes(), sent.expose().as_bytes()),
+        (Some(sent), Some(received)) => {
+            constant_time_eq(received.expose().as_bytes(), sent.expose().as_bytes())
+        }
         _ => false,
     }
 }
@@ -210,6 +213,9 @@ mod answer_tests {
         ] {
             assert!(!answers_authorization(request, forged), "{forged}");
         }
-        assert!(!answers_authorization("https://idp.example/authorize", "http://127.0.0.1:5/callback?state="));
+        assert!(!answers_authorization(
+            "https://idp.example/authorize",
+            "http://127.0.0.1:5/callback?state="
+        ));
     }
 }

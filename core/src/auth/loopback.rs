@@ -247,15 +247,18 @@ mod tests {
         let port = port_of(&agent);
         assert_eq!(agent.redirect_uri(), format!("http://127.0.0.1:{port}/callback"));
         let redirect = agent.redirect_uri().to_owned();
-        let waiting = tokio::spawn(async move {
-            agent.authorize("https://idp/authorize?state=xyz".into(), redirect).await
-        });
+        let waiting =
+            tokio::spawn(
+                async move { agent.authorize("https://idp/authorize?state=xyz".into(), redirect).await },
+            );
         let favicon = raw_request(port, "GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
         let post = raw_request(port, "POST /callback HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(post.starts_with("HTTP/1.1 400"), "{post}");
         // A forged callback (another local process guessing) is refused; the agent keeps waiting.
-        let forged = raw_request(port, "GET /callback?error=access_denied&state=guess HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let forged =
+            raw_request(port, "GET /callback?error=access_denied&state=guess HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await;
         assert!(forged.starts_with("HTTP/1.1 400") && forged.contains("Not this sign-in"), "{forged}");
         assert!(!waiting.is_finished());
         let page = raw_request(port, "GET /callback?code=abc&state=xyz HTTP/1.1\r\nHost: x\r\n\r\n").await;

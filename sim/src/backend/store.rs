@@ -107,6 +107,7 @@ impl ClaimStore {
     }
 
     /// How many claims are remembered.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.claims.len()
     }

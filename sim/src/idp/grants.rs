@@ -111,6 +111,7 @@ impl Grants {
     }
 
     /// How many codes, grants, access and refresh tokens are remembered.
+    #[cfg(test)]
     pub(crate) fn sizes(&self) -> [usize; 4] {
         [self.codes.len(), self.grants.len(), self.access_tokens.len(), self.refresh_tokens.len()]
     }

@@ -378,12 +378,12 @@ fn token_set(
             .or_else(|| keep(|tokens| &tokens.refresh_token)),
         // An absurd lifetime that overflows the clock counts as "no known expiry".
         expires_at: response.expires_in().and_then(|lifetime| now.checked_add(lifetime)),
-        id_token: response
-            .extra_fields()
-            .id_token
-            .clone()
-            .map(SecretString::new)
-            .or_else(|| keep(|tokens| &tokens.id_token)),
+        // A refresh keeps the ID token checked at sign-in and drops any new one, which nothing
+        // here validates (issuer, audience, nonce): the identity stays the one from sign-in.
+        id_token: match previous {
+            Some(previous) => previous.id_token.clone(),
+            None => response.extra_fields().id_token.clone().map(SecretString::new),
+        },
         scopes,
     })
 }
@@ -488,6 +488,25 @@ mod tests {
             AuthClient::new(ClientConfig::new("c", "https://app.example/cb#x"), metadata),
             Err(ConfigError::InvalidUrl { .. })
         ));
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_id_token_checked_at_sign_in() {
+        let response = |id_token: Option<&str>| {
+            TokenResponse::new(
+                oauth2::AccessToken::new("at".into()),
+                BasicTokenType::Bearer,
+                IdTokenField { id_token: id_token.map(str::to_owned) },
+            )
+        };
+        let now = SystemTime::now();
+        let signed_in = token_set(response(Some("checked-at-sign-in")), now, None).unwrap();
+        assert_eq!(signed_in.id_token.as_ref().map(SecretString::expose), Some("checked-at-sign-in"));
+        // A refresh answer with another (unchecked) ID token does not replace it.
+        let refreshed = token_set(response(Some("someone-else")), now, Some(&signed_in)).unwrap();
+        assert_eq!(refreshed.id_token.as_ref().map(SecretString::expose), Some("checked-at-sign-in"));
+        let without = token_set(response(None), now, Some(&signed_in)).unwrap();
+        assert_eq!(without.id_token, signed_in.id_token);
     }
 
     #[test]

@@ -343,6 +343,13 @@ fn checked_redirect_uri(config: &ClientConfig) -> Result<Url, ConfigError> {
     if url.scheme() == "http" && !is_loopback(&url) && !config.allow_insecure_http {
         return Err(ConfigError::InsecureUrl { what: "redirect URI", url: config.redirect_uri.clone() });
     }
+    // RFC 8252 §8.3: a loopback redirect names the interface by its IP literal; `localhost` may
+    // resolve to another address, or be answered by another program listening there.
+    if url.scheme() == "http" && matches!(url.host(), Some(url::Host::Domain(_))) && is_loopback(&url) {
+        return Err(invalid(
+            "write the loopback redirect with 127.0.0.1 or [::1], not localhost (RFC 8252 §8.3)",
+        ));
+    }
     Ok(url)
 }
 
@@ -485,9 +492,14 @@ mod tests {
             Err(ConfigError::InsecureUrl { .. })
         ));
         assert!(matches!(
-            AuthClient::new(ClientConfig::new("c", "https://app.example/cb#x"), metadata),
+            AuthClient::new(ClientConfig::new("c", "https://app.example/cb#x"), metadata.clone()),
             Err(ConfigError::InvalidUrl { .. })
         ));
+        assert!(AuthClient::new(ClientConfig::new("c", "http://[::1]:9/cb"), metadata.clone()).is_ok());
+        let localhost =
+            AuthClient::new(ClientConfig::new("c", "http://localhost:9/cb"), metadata).unwrap_err();
+        assert!(matches!(localhost, ConfigError::InvalidUrl { .. }), "{localhost:?}");
+        assert!(localhost.to_string().contains("127.0.0.1"), "{localhost}");
     }
 
     #[test]

@@ -219,3 +219,39 @@ mod answer_tests {
         ));
     }
 }
+
+/// Hosts that tripped a debug assertion of the IDNA back end inside `Url::parse` (an upper-case
+/// ASCII letter beside non-ASCII, raw or percent-encoded): every place a stranger's URL enters
+/// answers a typed error, in debug builds too (these tests run unoptimised, assertions on).
+#[cfg(test)]
+mod hostile_host_tests {
+    use super::{ExpectedCallback, answers_authorization, authorization_code};
+    use crate::auth::ProviderMetadata;
+
+    const HOSTILE: [&str; 5] =
+        ["http://A%87/", "http://Qé/", "http:/Xé", "http://A%C3%A9/", "https://Bé.example/x"];
+
+    #[test]
+    fn hostile_hosts_are_typed_errors_everywhere() {
+        let redirect_uri = url::Url::parse("http://127.0.0.1:5/callback").unwrap();
+        let expected = ExpectedCallback {
+            redirect_uri: &redirect_uri,
+            state: "s",
+            issuer: None,
+            issuer_required: false,
+        };
+        for url in HOSTILE {
+            assert!(url::Url::parse(url).is_err(), "{url}");
+            // The authorization callback, as the agent and the client see it.
+            let callback = format!("{url}?code=c&state=s");
+            assert!(!answers_authorization("https://idp.example/authorize?state=s", &callback), "{url}");
+            assert!(authorization_code(&callback, &expected).is_err(), "{url}");
+            // A discovery document's endpoints and issuer.
+            assert!(ProviderMetadata::new(url, "https://idp.example/token", false).is_err(), "{url}");
+            assert!(ProviderMetadata::new("https://idp.example/a", url, true).is_err(), "{url}");
+            // A scanned code naming a backend.
+            let code = format!("UNBOX:1;B:{url};;");
+            assert!(crate::qr::parse(&code).is_err(), "{code}");
+        }
+    }
+}

@@ -142,13 +142,10 @@ pub fn report(mut outcomes: Vec<DeviceOutcome>, json: bool) -> Result<(), Failur
             }
         }
     }
-    let failures: Vec<&DeviceOutcome> = outcomes.iter().filter(|o| o.result.is_err()).collect();
+    let failures: Vec<&FlowError> = outcomes.iter().filter_map(|o| o.result.as_ref().err()).collect();
     match (failures.as_slice(), outcomes.len()) {
         ([], _) => Ok(()),
-        ([only], 1) => {
-            let Err(error) = &only.result else { unreachable!("filtered on errors") };
-            Err(Failure::new(error.user_action().into(), error.to_string()))
-        }
+        ([only], 1) => Err(Failure::from(*only)),
         (failed, total) => Err(Failure::new(
             Code::PartialFailure,
             format!("{} of {total} devices failed; see the summary above", failed.len()),

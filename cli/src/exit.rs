@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use unbox_core::device::{DeviceError, PolicyRefusal};
 use unbox_core::flow::{FlowError, UserAction};
 
 /// What a script can tell from the exit status.
@@ -94,6 +95,21 @@ impl Failure {
 
 impl From<FlowError> for Failure {
     fn from(error: FlowError) -> Self {
+        Self::from(&error)
+    }
+}
+
+impl From<&FlowError> for Failure {
+    fn from(error: &FlowError) -> Self {
+        // A weak device channel is the person's call on a desktop: name the flag that accepts it.
+        if let FlowError::Device(DeviceError::RefusedByPolicy(refusal)) = error {
+            let flag = match refusal {
+                PolicyRefusal::Unencrypted => "--allow-unencrypted",
+                PolicyRefusal::Sec1WithoutPop => "--allow-no-pop",
+                PolicyRefusal::Sec2StaticNonce => "--allow-sec2-static-nonce",
+            };
+            return Self::new(Code::Usage, format!("{error}; to accept it anyway, add {flag}"));
+        }
         Self::new(error.user_action().into(), error.to_string())
     }
 }

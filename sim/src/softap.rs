@@ -146,10 +146,27 @@ impl std::fmt::Display for DropSocket {
 
 impl std::error::Error for DropSocket {}
 
-fn cookie_value(request: &Request<Incoming>) -> Option<u32> {
-    request.headers().get_all(header::COOKIE).iter().find_map(|value| {
-        value.to_str().ok()?.split(';').find_map(|pair| pair.trim().strip_prefix("session=")?.parse().ok())
-    })
+/// What a request's `Cookie` header says about its session.
+enum SessionCookie {
+    /// No `Cookie` header: the session is the socket's.
+    Absent,
+    /// Exactly `session=<id>`.
+    Session(u32),
+    /// Anything else: never the current session.
+    Other,
+}
+
+/// protocomm_httpd.c reads the `Cookie` header into a 20-byte buffer and takes the request as
+/// the session's only when it is exactly `session=<id>`.
+fn session_cookie(request: &Request<Incoming>) -> SessionCookie {
+    let Some(value) = request.headers().get(header::COOKIE) else { return SessionCookie::Absent };
+    let id = value
+        .to_str()
+        .ok()
+        .filter(|text| text.len() < 20)
+        .and_then(|text| text.strip_prefix("session="))
+        .and_then(|id| id.parse().ok());
+    id.map_or(SessionCookie::Other, SessionCookie::Session)
 }
 
 fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
@@ -171,13 +188,13 @@ async fn handle(
     if !device.endpoint_names().contains(&endpoint) {
         return Ok(plain(StatusCode::NOT_FOUND, "Nothing matches the given URI"));
     }
-    let cookie = cookie_value(&request);
+    let cookie = session_cookie(&request);
     let (session, new_cookie) = {
         let mut s = sessions.lock().unwrap_or_else(|p| p.into_inner());
         let same = match (s.current, cookie) {
-            (Some(current), Some(cookie)) => current.cookie == cookie,
-            (Some(current), None) => current.socket == socket,
-            (None, _) => false,
+            (Some(current), SessionCookie::Session(cookie)) => current.cookie == cookie,
+            (Some(current), SessionCookie::Absent) => current.socket == socket,
+            (Some(_), SessionCookie::Other) | (None, _) => false,
         };
         if same {
             let current = s.current.as_mut().ok_or(DropSocket)?;
@@ -207,7 +224,8 @@ async fn handle(
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html"));
             if let Some(cookie) = new_cookie {
-                let value = format!("session={cookie};Path=/");
+                // protocomm_httpd.c sends exactly `session=<id>`.
+                let value = format!("session={cookie}");
                 response.headers_mut().insert(header::SET_COOKIE, value.parse().map_err(|_| DropSocket)?);
             }
             Ok(response)

@@ -1,6 +1,7 @@
 //! The `custom-data` endpoint of ESP-IDF's `wifi_prov_mgr` example app: it logs what it gets
-//! and answers `SUCCESS` (examples/provisioning/wifi_prov_mgr/main/app_main.c,
-//! `custom_prov_data_handler`). Espressif's clients send to it with `--custom_data`.
+//! and answers `SUCCESS` with its terminating NUL, 8 bytes (examples/provisioning/wifi_prov_mgr/
+//! main/app_main.c, `custom_prov_data_handler`: `*outlen = strlen(response) + 1`). Espressif's
+//! clients send to it with `--custom_data`.
 
 use super::protocomm::CustomEndpoint;
 
@@ -18,6 +19,6 @@ impl CustomEndpoint for CustomDataEndpoint {
 
     fn handle(&self, request: &[u8]) -> Result<Vec<u8>, String> {
         tracing::info!(len = request.len(), "device: custom-data received");
-        Ok(b"SUCCESS".to_vec())
+        Ok(b"SUCCESS\0".to_vec())
     }
 }

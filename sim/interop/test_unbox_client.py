@@ -124,6 +124,7 @@ def test_unbox_refuses_sec2_static_nonce(unbox_bin, state_dir, sim_device):
     result = provision(unbox_bin, state_dir, device, 2, ["--code", SEC2_PASSWORD])
     assert result.returncode != EXIT_OK, explain(result, device)
     output = (result.stdout + result.stderr).lower()
+    assert "unexpected argument" not in output, explain(result, device)
     assert "firmware" in output and "update" in output, explain(result, device)
     not_provisioned(device, 2, username="wifiprov", password=SEC2_PASSWORD)
 
@@ -133,4 +134,7 @@ def test_unbox_refuses_sec0_without_flag(unbox_bin, state_dir, sim_device):
     device = sim_device(0)
     result = provision(unbox_bin, state_dir, device, 0, [])
     assert result.returncode != EXIT_OK, explain(result, device)
+    output = result.stdout + result.stderr
+    assert "unexpected argument" not in output, explain(result, device)
+    assert "--allow-unencrypted" in output, "the refusal names the flag that accepts it\n" + explain(result, device)
     not_provisioned(device, 0)

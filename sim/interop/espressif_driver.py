@@ -130,11 +130,24 @@ class EspressifClient:
             inner = security.Security2(patch, username or "wifiprov", password, False)
         self.sec = Recorder(inner)
         response = None
-        while True:
-            request = self.sec.security_session(response)
-            if request is None:
-                break
-            response = self.tp.send_data("prov-session", request)
+        replies = []
+        try:
+            while True:
+                request = self.sec.security_session(response)
+                if request is None:
+                    break
+                response = self.tp.send_data("prov-session", request)
+                replies.append(response)
+        except RuntimeError as error:
+            if sec_ver == 2 and replies:
+                salt = _sec2_salt(replies[0])
+                if salt[:1] == b"\x00":
+                    raise RuntimeError(
+                        f"{error} -- the device's salt {salt.hex()} starts with 0x00, which this "
+                        "client cannot use: srp6a.process_challenge turns the salt into an integer "
+                        "and back, dropping leading zero bytes"
+                    ) from error
+            raise
         return info
 
     @property
@@ -220,3 +233,9 @@ class EspressifClient:
 
     def close(self):
         self.tp.conn.close()
+
+
+def _sec2_salt(response: str) -> bytes:
+    reply = proto.session_pb2.SessionData()
+    reply.ParseFromString(str_to_bytes(response))
+    return bytes(reply.sec2.sr0.device_salt)

@@ -49,6 +49,7 @@ _SCRUBBED = (
 
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env["NO_COLOR"] = "1"  # plain logs in the failure reports
     env.update(extra)
     return env
 

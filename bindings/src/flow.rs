@@ -204,6 +204,9 @@ pub struct OnboardingRequest {
     pub wifi: WifiCredentials,
     /// Whether to let the device scan first (to check it sees the network).
     pub scan_wifi: bool,
+    /// Wi-Fi only: no sign-in and no claim; the app binds the device its own way. Works with
+    /// stock ESP firmware that has no `unbox-claim` endpoint.
+    pub wifi_only: bool,
 }
 
 impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
@@ -239,7 +242,15 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             }
         };
         let wifi = CoreWifiCredentials::new(request.wifi.ssid, SecretString::new(request.wifi.passphrase));
-        Ok(Self { device_name: request.device_name, target, credentials, wifi, scan_wifi: request.scan_wifi })
+        let binding = if request.wifi_only { core::BindingMode::None } else { core::BindingMode::Claim };
+        Ok(Self {
+            device_name: request.device_name,
+            target,
+            credentials,
+            wifi,
+            scan_wifi: request.scan_wifi,
+            binding,
+        })
     }
 }
 
@@ -280,6 +291,9 @@ pub struct OnboardingSettings {
     pub allow_unencrypted: bool,
     /// Accept security 1 devices without a proof of possession.
     pub allow_sec1_without_pop: bool,
+    /// Accept security 2 devices on patch version 0, whose firmware encrypts every message
+    /// with one fixed nonce (anyone nearby can read the Wi-Fi password); off by default.
+    pub allow_sec2_static_nonce: bool,
     /// Time limit of each step.
     pub timeouts: StepTimeouts,
     /// How to follow the device while it joins.
@@ -302,6 +316,7 @@ impl From<core::FlowSettings> for OnboardingSettings {
         Self {
             allow_unencrypted: settings.policy.allow_unencrypted,
             allow_sec1_without_pop: settings.policy.allow_sec1_without_pop,
+            allow_sec2_static_nonce: settings.policy.allow_sec2_static_nonce,
             timeouts: StepTimeouts {
                 sign_in: t.sign_in,
                 backend: t.backend,
@@ -341,6 +356,7 @@ impl TryFrom<OnboardingSettings> for core::FlowSettings {
             policy: SecurityPolicy {
                 allow_unencrypted: settings.allow_unencrypted,
                 allow_sec1_without_pop: settings.allow_sec1_without_pop,
+                allow_sec2_static_nonce: settings.allow_sec2_static_nonce,
             },
             timeouts: core::StepTimeouts {
                 sign_in: t.sign_in,
@@ -391,8 +407,8 @@ pub struct DeviceNetwork {
 /// A successful onboarding.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Onboarded {
-    /// The confirmed binding.
-    pub binding: DeviceBinding,
+    /// The confirmed binding (null for a Wi-Fi-only onboarding).
+    pub binding: Option<DeviceBinding>,
     /// The device's network, when the run saw it join (null when resumed).
     pub network: Option<DeviceNetwork>,
 }
@@ -400,12 +416,12 @@ pub struct Onboarded {
 impl From<core::Onboarded> for Onboarded {
     fn from(done: core::Onboarded) -> Self {
         Self {
-            binding: DeviceBinding {
-                binding_id: done.binding.binding_id,
-                claim_id: done.binding.claim_id.as_str().to_owned(),
-                device_id: done.binding.device_id.as_str().to_owned(),
-                bound_at: done.binding.bound_at,
-            },
+            binding: done.binding.map(|binding| DeviceBinding {
+                binding_id: binding.binding_id,
+                claim_id: binding.claim_id.as_str().to_owned(),
+                device_id: binding.device_id.as_str().to_owned(),
+                bound_at: binding.bound_at,
+            }),
             network: done.network.map(|network| DeviceNetwork {
                 ip4_addr: network.ip4_addr,
                 ssid: network.ssid,
@@ -621,6 +637,7 @@ mod tests {
             credentials,
             wifi: WifiCredentials { ssid: "HomeNet".into(), passphrase: "correct horse battery".into() },
             scan_wifi: true,
+            wifi_only: false,
         }
     }
 

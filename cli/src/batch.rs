@@ -60,13 +60,21 @@ pub async fn run(
             let started = Instant::now();
             let result = onboarding.run(request, &observer, prompt, cancel).await;
             match &result {
-                Ok(done) => observer.finish(format!("bound as {}", done.binding.device_id)),
+                Ok(done) => observer.finish(outcome_summary(done)),
                 Err(error) => observer.finish(format!("failed: {error}")),
             }
             DeviceOutcome { device: request.device_name.clone(), result, elapsed: started.elapsed() }
         }
     });
     futures::stream::iter(runs).buffer_unordered(parallel.max(1)).collect().await
+}
+
+/// What a finished bar says.
+fn outcome_summary(done: &Onboarded) -> String {
+    match &done.binding {
+        Some(binding) => format!("bound as {}", binding.device_id),
+        None => "online (Wi-Fi only)".to_owned(),
+    }
 }
 
 /// Prints the summary and turns it into the command's result.
@@ -78,9 +86,9 @@ pub fn report(mut outcomes: Vec<DeviceOutcome>, json: bool) -> Result<(), Failur
             .map(|o| match &o.result {
                 Ok(done) => serde_json::json!({
                     "device": o.device,
-                    "status": "bound",
-                    "device_id": done.binding.device_id.as_str(),
-                    "binding_id": done.binding.binding_id,
+                    "status": if done.binding.is_some() { "bound" } else { "online" },
+                    "device_id": done.binding.as_ref().map(|b| b.device_id.as_str().to_owned()),
+                    "binding_id": done.binding.as_ref().map(|b| b.binding_id.clone()),
                     "network": done.network.as_ref().map(|n| n.ssid.clone()),
                     "ip": done.network.as_ref().map(|n| n.ip4_addr.clone()),
                     "seconds": o.elapsed.as_secs_f32(),
@@ -102,15 +110,28 @@ pub fn report(mut outcomes: Vec<DeviceOutcome>, json: bool) -> Result<(), Failur
         println!("{:<14} {:<8} {:<16} {:>7}  details", "device", "result", "device id", "time");
         for outcome in &outcomes {
             match &outcome.result {
-                Ok(done) => println!(
-                    "{:<14} {:<8} {:<16} {:>6.1}s  binding {} on {}",
-                    outcome.device,
-                    "bound",
-                    done.binding.device_id.as_str(),
-                    outcome.elapsed.as_secs_f32(),
-                    done.binding.binding_id,
-                    done.network.as_ref().map(|n| format!("{} ({})", n.ssid, n.ip4_addr)).unwrap_or_default(),
-                ),
+                Ok(done) => {
+                    let network = done
+                        .network
+                        .as_ref()
+                        .map(|n| format!("{} ({})", n.ssid, n.ip4_addr))
+                        .unwrap_or_default();
+                    let (result, device_id, details) = match &done.binding {
+                        Some(binding) => (
+                            "bound",
+                            binding.device_id.as_str(),
+                            format!("binding {} on {network}", binding.binding_id),
+                        ),
+                        None => ("online", "-", format!("on {network}, not bound (Wi-Fi only)")),
+                    };
+                    println!(
+                        "{:<14} {:<8} {:<16} {:>6.1}s  {details}",
+                        outcome.device,
+                        result,
+                        device_id,
+                        outcome.elapsed.as_secs_f32(),
+                    );
+                }
                 Err(error) => println!(
                     "{:<14} {:<8} {:<16} {:>6.1}s  {error}",
                     outcome.device,

@@ -90,8 +90,8 @@ async fn resume(
     let bars = indicatif::MultiProgress::new();
     let observer = progress::BarObserver::new(&bars, "pending", json);
     let done = onboarding.resume(&observer, cancel).await?;
-    for onboarded in &done {
-        println!("bound {} ({})", onboarded.binding.device_id, onboarded.binding.binding_id);
+    for binding in done.iter().filter_map(|onboarded| onboarded.binding.as_ref()) {
+        println!("bound {} ({})", binding.device_id, binding.binding_id);
     }
     if done.is_empty() {
         println!("nothing to resume");

@@ -13,7 +13,7 @@ use unbox_core::ble::BleCentral;
 use unbox_core::ble::btleplug::BtleplugCentral;
 use unbox_core::device::{SecurityPolicy, WifiCredentials};
 use unbox_core::discovery::{DiscoveryConfig, DiscoveryScanner};
-use unbox_core::flow::{DeviceTarget, FlowSettings, Onboarding, OnboardingRequest};
+use unbox_core::flow::{BindingMode, DeviceTarget, FlowSettings, Onboarding, OnboardingRequest};
 use unbox_core::phone_wifi::PhoneWifi;
 use unbox_core::qr::{EspTransport, EspressifQr};
 use unbox_core::secret::SecretString;
@@ -74,6 +74,14 @@ pub struct ProvisionArgs {
     /// Accept security 1 devices without a proof of possession.
     #[arg(long)]
     allow_no_pop: bool,
+    /// Accept security 2 devices on patch version 0 (older firmware that encrypts every message
+    /// with one fixed nonce, so anyone nearby can read the Wi-Fi password).
+    #[arg(long)]
+    allow_sec2_static_nonce: bool,
+    /// Wi-Fi only: no sign-in and no account binding (stock ESP firmware; the devices are
+    /// bound some other way, e.g. by the code on their label).
+    #[arg(long)]
+    wifi_only: bool,
 }
 
 struct DeviceSpec {
@@ -201,11 +209,16 @@ pub async fn run(
     let wifi = WifiCredentials::new(args.ssid.clone(), args.passphrase()?);
     wifi.validate().map_err(|e| usage(e.to_string()))?;
 
-    let account = Account::load(store.as_ref()).await?;
-    let session = account.session(store.clone()).await?;
-    let backend = url::Url::parse(&account.backend).map_err(|e| usage(format!("backend URL: {e}")))?;
-    let binding = BindingClient::new(&backend, session.clone())
-        .map_err(|e| Failure::new(Code::Internal, e.to_string()))?;
+    let account = if args.wifi_only {
+        None
+    } else {
+        let account = Account::load(store.as_ref()).await?;
+        let session = account.session(store.clone()).await?;
+        let backend = url::Url::parse(&account.backend).map_err(|e| usage(format!("backend URL: {e}")))?;
+        let binding = BindingClient::new(&backend, session.clone())
+            .map_err(|e| Failure::new(Code::Internal, e.to_string()))?;
+        Some((session, binding))
+    };
 
     let mut ble: Option<Arc<dyn BleCentral>> = None;
     let mut phone_wifi: Option<Arc<dyn PhoneWifi>> = None;
@@ -272,10 +285,16 @@ pub async fn run(
         policy: SecurityPolicy {
             allow_unencrypted: args.allow_unencrypted,
             allow_sec1_without_pop: args.allow_no_pop,
+            allow_sec2_static_nonce: args.allow_sec2_static_nonce,
         },
         ..FlowSettings::default()
     };
-    let onboarding = Onboarding::new(session, binding, ble, phone_wifi, store, settings);
+    let (onboarding, binding) = match account {
+        Some((session, binding)) => {
+            (Onboarding::new(session, binding, ble, phone_wifi, store, settings), BindingMode::Claim)
+        }
+        None => (Onboarding::without_account(ble, phone_wifi, store, settings), BindingMode::None),
+    };
     let requests = targets
         .into_iter()
         .map(|(device_name, target)| OnboardingRequest {
@@ -284,6 +303,7 @@ pub async fn run(
             credentials: credentials.clone(),
             wifi: wifi.clone(),
             scan_wifi: !args.no_device_scan,
+            binding,
         })
         .collect();
     let outcomes = batch::run(&onboarding, requests, args.parallel, json, cancel).await;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use unbox_core::secret::SecretString;
-use unbox_sim::device::{DeviceConfig, Faults, SimDevice, SimNetwork, SimSecurity};
+use unbox_sim::device::{DeviceConfig, Faults, Flavour, SimDevice, SimNetwork, SimSecurity};
 use unbox_sim::softap::SoftApServer;
 
 use unbox_sim::backend::BackendConfig;
@@ -96,6 +96,20 @@ pub struct DeviceArgs {
     /// Fault: never finish joining the network.
     #[arg(long)]
     never_connect: bool,
+    /// The firmware imitated: `plain` wifi_prov_mgr (a failed join needs a prov-ctrl reset
+    /// before new credentials apply) or ESP-IDF's wifi_prov_mgr `example` app (five attempts,
+    /// then it resets itself; serves the example's `custom-data` endpoint).
+    #[arg(long, value_enum, default_value = "plain")]
+    flavour: FlavourArg,
+}
+
+/// The firmware a simulated device imitates.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FlavourArg {
+    /// Plain wifi_prov_mgr.
+    Plain,
+    /// ESP-IDF's wifi_prov_mgr example app.
+    Example,
 }
 
 fn parse_network(spec: &str) -> Result<SimNetwork, Failure> {
@@ -121,8 +135,13 @@ impl DeviceArgs {
                 patch_version: self.patch_version,
             },
         };
+        let flavour = match self.flavour {
+            FlavourArg::Plain => Flavour::Plain,
+            FlavourArg::Example => Flavour::ExampleApp,
+        };
         let mut config = DeviceConfig::new(&self.name)
             .with_security(security)
+            .with_flavour(flavour)
             .with_timing(Duration::from_secs(1), Duration::from_millis(self.join_ms))
             .with_faults(Faults {
                 drop_at_exchange: self.drop_at,

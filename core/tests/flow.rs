@@ -81,7 +81,7 @@ async fn onboards_over_softap_and_ble_in_the_briefs_order() {
         let request = world.request(0, link);
         let done = onboarding.run(&request, &recorder, None, &CancellationToken::new()).await.unwrap();
 
-        assert_eq!(done.binding.device_id.as_str(), "dev-1A2B3C");
+        assert_eq!(done.binding.as_ref().expect("bound").device_id.as_str(), "dev-1A2B3C");
         assert_eq!(done.network.unwrap().ssid, "HomeNet");
         assert!(matches!(*world.devices[0].claim.redemption().borrow(), Redemption::Redeemed(_)));
         assert!(onboarding.pending_claims().await.unwrap().is_empty());
@@ -115,7 +115,7 @@ async fn a_world_advertised_under_another_host_name_onboards() {
     let onboarding = world.onboarding().await.unwrap();
     let request = world.request(0, Link::SoftAp);
     let done = onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await.unwrap();
-    assert_eq!(done.binding.device_id.as_str(), "dev-1A2B3C");
+    assert_eq!(done.binding.as_ref().expect("bound").device_id.as_str(), "dev-1A2B3C");
     assert!(matches!(*world.devices[0].claim.redemption().borrow(), Redemption::Redeemed(_)));
 }
 
@@ -201,7 +201,7 @@ async fn an_interrupted_flow_resumes_by_waiting_on_the_claim() {
     let restarted = world.onboarding_with(store, world.settings()).await.unwrap();
     let resumed = restarted.resume(&Recorder::default(), &CancellationToken::new()).await.unwrap();
     assert_eq!(resumed.len(), 1);
-    assert_eq!(resumed[0].binding.device_id.as_str(), "dev-1A2B3C");
+    assert_eq!(resumed[0].binding.as_ref().expect("bound").device_id.as_str(), "dev-1A2B3C");
     assert!(restarted.pending_claims().await.unwrap().is_empty());
 }
 
@@ -223,7 +223,7 @@ async fn the_backend_going_down_and_up_does_not_lose_the_onboarding() {
         .run(&world.request(0, Link::Ble), &recorder, None, &CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(done.binding.device_id.as_str(), "dev-1A2B3C");
+    assert_eq!(done.binding.as_ref().expect("bound").device_id.as_str(), "dev-1A2B3C");
 }
 
 #[tokio::test]
@@ -292,5 +292,5 @@ async fn an_access_token_expiring_mid_flow_is_refreshed() {
         .run(&world.request(0, Link::Ble), &recorder, None, &CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(done.binding.device_id.as_str(), "dev-1A2B3C");
+    assert_eq!(done.binding.as_ref().expect("bound").device_id.as_str(), "dev-1A2B3C");
 }

@@ -5,6 +5,7 @@
 //! new session. A failed handler closes the socket without an HTTP answer.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -37,6 +38,7 @@ struct HttpSession {
 /// A running SoftAP server for one simulated device.
 pub struct SoftApServer {
     address: SocketAddr,
+    accepted: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
 
@@ -44,8 +46,9 @@ impl SoftApServer {
     /// Serves `device` on `listener` until dropped or [`SoftApServer::shutdown`].
     pub fn spawn(device: SimDevice, listener: TcpListener) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
-        let task = tokio::spawn(accept_loop(device, listener));
-        Ok(Self { address, task })
+        let accepted = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(accept_loop(device, listener, accepted.clone()));
+        Ok(Self { address, accepted, task })
     }
 
     /// Binds `address` (e.g. `127.0.0.1:0`) and serves `device` there.
@@ -56,6 +59,11 @@ impl SoftApServer {
     /// The address the server listens on.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// How many TCP connections the server has accepted so far (each one evicted the previous).
+    pub fn connections_accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// Stops accepting and closes the open socket.
@@ -70,18 +78,24 @@ impl Drop for SoftApServer {
     }
 }
 
-async fn accept_loop(device: SimDevice, listener: TcpListener) {
+async fn accept_loop(device: SimDevice, listener: TcpListener, accepted: Arc<AtomicU64>) {
     let sessions = Arc::new(Mutex::new(Sessions::default()));
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let Ok((stream, peer)) = listener.accept().await else { continue };
+        accepted.fetch_add(1, Ordering::Relaxed);
         let (close_tx, close_rx) = oneshot::channel();
         let socket = {
             let mut s = sessions.lock().unwrap_or_else(|p| p.into_inner());
             s.next_socket += 1;
             let socket = s.next_socket;
-            // max_open_sockets = 1 with LRU purge: the new connection evicts the old one.
-            if let Some((_, evicted)) = s.open_socket.replace((socket, close_tx)) {
+            // max_open_sockets = 1 with LRU purge: the new connection evicts the old one at
+            // accept time, whatever it was doing (protocomm_httpd.c, `lru_purge_enable`).
+            if let Some((evicted_socket, evicted)) = s.open_socket.replace((socket, close_tx)) {
+                tracing::info!(
+                    socket = evicted_socket,
+                    "device: LRU purge of socket (new connection, max_open_sockets 1)"
+                );
                 let _ = evicted.send(());
             }
             socket
@@ -188,6 +202,10 @@ async fn handle(
         Ok(reply) => {
             tracing::info!(endpoint, request_len = body.len(), reply_len = reply.len(), "device: exchange");
             let mut response = Response::new(Full::new(Bytes::from(reply)));
+            // httpd's default type; protocomm_httpd sets none of its own.
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html"));
             if let Some(cookie) = new_cookie {
                 let value = format!("session={cookie};Path=/");
                 response.headers_mut().insert(header::SET_COOKIE, value.parse().map_err(|_| DropSocket)?);

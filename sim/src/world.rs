@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr, TcpListener};
 use unbox_core::auth::{AuthClient, ClientConfig, Clock, Session, SystemClock};
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{StatusPolling, WifiCredentials};
-use unbox_core::flow::{DeviceTarget, FlowSettings, Onboarding, OnboardingRequest};
+use unbox_core::flow::{BindingMode, DeviceTarget, FlowSettings, Onboarding, OnboardingRequest};
 use unbox_core::qr::{EspTransport, EspressifQr, QrError};
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::{MemorySecretStore, SecretStore};
@@ -232,6 +232,7 @@ impl SimWorld {
             },
             wifi: WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE),
             scan_wifi: true,
+            binding: BindingMode::Claim,
         }
     }
 

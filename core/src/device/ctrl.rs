@@ -4,6 +4,7 @@
 use prost::Message;
 
 use super::{DeviceError, DeviceSession, check_status, decode, unexpected};
+use crate::proto::Status;
 use crate::proto::{CmdCtrlReprov, CmdCtrlReset, WiFiCtrlMsgType, WiFiCtrlPayload, wi_fi_ctrl_payload};
 
 /// The endpoint for provisioning control.
@@ -29,6 +30,21 @@ impl DeviceSession {
             payload: Some(wi_fi_ctrl_payload::Payload::CmdCtrlReset(CmdCtrlReset {})),
         })
         .await
+    }
+
+    /// Clears a failed Wi-Fi attempt, if the device still holds one, so that new credentials
+    /// can be applied. Firmware that resets its own state machine on failure (ESP-IDF's
+    /// `wifi_prov_mgr` example app calls `wifi_prov_mgr_reset_sm_state_on_failure()`) answers
+    /// the reset with InternalError, "reset when not in failure state": nothing was left to
+    /// clear, which is what the caller wants.
+    pub async fn clear_failed_attempt(&self) -> Result<(), DeviceError> {
+        match self.reset_wifi().await {
+            Err(refused) if refused.is_refusal(Status::InternalError) => {
+                tracing::debug!("the device had no failed attempt to clear");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Lets an already provisioned device take new credentials.

@@ -11,7 +11,7 @@ pub use ctrl::CTRL_ENDPOINT;
 pub use info::{
     AppInfo, CAP_NO_POP, CAP_NO_SEC, CAP_WIFI_SCAN, DeviceInfo, InfoError, VERSION_ENDPOINT, VERSION_REQUEST,
 };
-pub use session::{DeviceSession, SESSION_ENDPOINT, SecurityPolicy};
+pub use session::{DeviceSession, PolicyRefusal, SESSION_ENDPOINT, SecurityPolicy};
 pub use wifi::{
     AuthMode, CONFIG_ENDPOINT, ConnectedInfo, SCAN_ENDPOINT, ScanOptions, StatusPolling, WifiCredentials,
     WifiFailure, WifiNetworkSeen, WifiStatus,
@@ -33,10 +33,11 @@ pub enum DeviceError {
     #[error(transparent)]
     Info(#[from] InfoError),
     /// The device's security is weaker than the caller allows.
-    #[error("{0}")]
-    RefusedByPolicy(String),
-    /// The credentials given do not fit the device's security scheme.
-    #[error("the device uses {device:?} but credentials for {given:?} were given; scan its QR code again")]
+    #[error(transparent)]
+    RefusedByPolicy(#[from] PolicyRefusal),
+    /// The credentials given do not fit the device's security scheme. A device answering a
+    /// lower level than its code promises is refused here too: it may be an impostor.
+    #[error("{}", mismatch_message(*.device, *.given))]
     CredentialsMismatch {
         /// What the device runs.
         device: SecurityLevel,
@@ -90,6 +91,11 @@ pub enum DeviceError {
 }
 
 impl DeviceError {
+    /// Whether the device answered with this protocomm status.
+    pub fn is_refusal(&self, expected: crate::proto::Status) -> bool {
+        matches!(self, Self::Refused { status, .. } if status == expected.as_str_name())
+    }
+
     /// Whether retrying can help without the user changing anything.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -105,6 +111,17 @@ impl DeviceError {
             | Self::Refused { .. }
             | Self::InvalidInput(_) => false,
         }
+    }
+}
+
+fn mismatch_message(device: SecurityLevel, given: SecurityLevel) -> String {
+    if device < given {
+        format!(
+            "the device offers {device:?} but its code says {given:?}: refusing the weaker security; \
+             make sure you are connecting to your own device and scan its code again"
+        )
+    } else {
+        format!("the device uses {device:?} but credentials for {given:?} were given; scan its QR code again")
     }
 }
 

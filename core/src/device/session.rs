@@ -15,40 +15,69 @@ use crate::transport::Transport;
 /// The endpoint that carries the security handshake.
 pub const SESSION_ENDPOINT: &str = "prov-session";
 
-/// Which weak security schemes the caller accepts. Both are refused by default: security 0
-/// sends the Wi-Fi passphrase in clear, and security 1 without a PoP lets anyone in radio
-/// range impersonate the device.
+/// Which weak device-channel modes the caller accepts. All are refused by default: security 0
+/// sends the Wi-Fi passphrase in clear, security 1 without a PoP lets anyone in radio range
+/// impersonate the device, and security 2 patch version 0 encrypts every message of both
+/// directions under one AES-GCM nonce, so a passive listener recovers the passphrase and the
+/// claim token from known plaintext.
+///
+/// Whatever the policy, a device never gets weaker security than the caller's credentials are
+/// for: credentials for security 1 or 2 (from a QR code or typed) against a device answering a
+/// lower level is a credentials mismatch. `allow_unencrypted` covers only codes that themselves
+/// say security 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SecurityPolicy {
     /// Accept devices running security 0 (no encryption at all).
     pub allow_unencrypted: bool,
     /// Accept security 1 devices that have no proof of possession.
     pub allow_sec1_without_pop: bool,
+    /// Accept security 2 devices on patch version 0 (one static nonce for every message).
+    pub allow_sec2_static_nonce: bool,
+}
+
+/// A weak device-channel mode the [`SecurityPolicy`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyRefusal {
+    /// The device runs security 0.
+    #[error(
+        "the device runs security 0, which sends your Wi-Fi password unencrypted; \
+         refusing unless unencrypted devices are explicitly allowed"
+    )]
+    Unencrypted,
+    /// The device runs security 1 without a proof of possession, or none was given.
+    #[error(
+        "the device runs security 1 without a proof of possession, so its identity cannot be \
+         checked; refusing unless such devices are explicitly allowed"
+    )]
+    Sec1WithoutPop,
+    /// The device runs security 2 with patch version 0.
+    #[error(
+        "the device's firmware encrypts with a fixed nonce (security 2 patch version 0), which lets \
+         anyone nearby read the Wi-Fi password; the device's firmware needs an update (security 2 \
+         patch version 1, in current ESP-IDF releases), or allow this older firmware explicitly"
+    )]
+    Sec2StaticNonce,
 }
 
 impl SecurityPolicy {
-    /// Checks a device against the policy before any secret is sent to it.
+    /// Checks a device against the credentials and the policy before any secret is sent to it.
     pub fn check(&self, info: &DeviceInfo, credentials: &ClientCredentials) -> Result<(), DeviceError> {
-        match info.security {
-            SecurityLevel::Sec0 if !self.allow_unencrypted => Err(DeviceError::RefusedByPolicy(
-                "the device runs security 0, which sends your Wi-Fi password unencrypted; \
-                 refusing unless unencrypted devices are explicitly allowed"
-                    .into(),
-            )),
+        let given = credentials.level();
+        if info.security != given {
+            return Err(DeviceError::CredentialsMismatch { device: info.security, given });
+        }
+        let refusal = match info.security {
+            SecurityLevel::Sec0 if !self.allow_unencrypted => Some(PolicyRefusal::Unencrypted),
             SecurityLevel::Sec1 if !self.allow_sec1_without_pop => {
                 let empty_pop = matches!(credentials, ClientCredentials::Sec1 { pop } if pop.is_empty());
-                if info.lacks_pop() || empty_pop {
-                    Err(DeviceError::RefusedByPolicy(
-                        "the device runs security 1 without a proof of possession, so its identity \
-                         cannot be checked; refusing unless such devices are explicitly allowed"
-                            .into(),
-                    ))
-                } else {
-                    Ok(())
-                }
+                (info.lacks_pop() || empty_pop).then_some(PolicyRefusal::Sec1WithoutPop)
             }
-            _ => Ok(()),
-        }
+            SecurityLevel::Sec2 if !self.allow_sec2_static_nonce && info.security_patch == 0 => {
+                Some(PolicyRefusal::Sec2StaticNonce)
+            }
+            _ => None,
+        };
+        refusal.map_or(Ok(()), |refusal| Err(DeviceError::RefusedByPolicy(refusal)))
     }
 }
 
@@ -85,7 +114,7 @@ impl DeviceSession {
     ) -> Result<Self, DeviceError> {
         let info = Self::read_info(transport.as_ref()).await?;
         policy.check(&info, credentials)?;
-        let credentials = fit_credentials(&info, credentials)?;
+        let credentials = fit_credentials(&info, credentials);
         Self::establish(transport, info, client_handshake(&credentials)).await
     }
 
@@ -159,27 +188,14 @@ impl DeviceSession {
     }
 }
 
-/// Checks that the credentials are for the device's scheme and applies its patch version.
-fn fit_credentials(
-    info: &DeviceInfo,
-    credentials: &ClientCredentials,
-) -> Result<ClientCredentials, DeviceError> {
-    let given = match credentials {
-        ClientCredentials::Sec0 => SecurityLevel::Sec0,
-        ClientCredentials::Sec1 { .. } => SecurityLevel::Sec1,
-        ClientCredentials::Sec2 { .. } => SecurityLevel::Sec2,
-    };
-    match (info.security, credentials) {
-        (SecurityLevel::Sec2, ClientCredentials::Sec2 { username, password, .. }) => {
-            Ok(ClientCredentials::Sec2 {
-                username: username.clone(),
-                password: password.clone(),
-                patch_version: info.security_patch,
-            })
-        }
-        (SecurityLevel::Sec1, ClientCredentials::Sec1 { .. }) => Ok(credentials.clone()),
-        // A device that runs no security needs no credentials, whatever the caller holds.
-        (SecurityLevel::Sec0, _) => Ok(ClientCredentials::Sec0),
-        (device, _) => Err(DeviceError::CredentialsMismatch { device, given }),
+/// Applies the device's security patch version to credentials already checked against it.
+fn fit_credentials(info: &DeviceInfo, credentials: &ClientCredentials) -> ClientCredentials {
+    match credentials {
+        ClientCredentials::Sec2 { username, password, .. } => ClientCredentials::Sec2 {
+            username: username.clone(),
+            password: password.clone(),
+            patch_version: info.security_patch,
+        },
+        other => other.clone(),
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{DeviceError, DeviceSession, check_status, decode, unexpected};
 use crate::proto::{
-    self, CmdApplyConfig, CmdGetStatus, CmdScanResult, CmdScanStart, CmdScanStatus, CmdSetConfig,
+    self, CmdApplyConfig, CmdGetStatus, CmdScanResult, CmdScanStart, CmdScanStatus, CmdSetConfig, Status,
     WiFiConfigMsgType, WiFiConfigPayload, WiFiScanMsgType, WiFiScanPayload, WifiConnectFailedReason,
     WifiStationState, wi_fi_config_payload, wi_fi_scan_payload,
 };
@@ -19,8 +19,11 @@ pub const CONFIG_ENDPOINT: &str = "prov-config";
 
 /// Encoded size bound of one scan result entry (SSID 32, BSSID 6, numbers and tags).
 const SCAN_ENTRY_MAX_LEN: usize = 64;
-/// Most results a device returns per scan (`CONFIG_WIFI_PROV_SCAN_MAX_ENTRIES`).
+/// Most results a device returns per scan by default (`CONFIG_WIFI_PROV_SCAN_MAX_ENTRIES`).
 const SCAN_MAX_ENTRIES: usize = 16;
+/// Most results read from any device: firmware built with a larger scan table lists a few dozen
+/// networks at most, and a hostile device must not keep the phone paging.
+pub const SCAN_RESULT_LIMIT: usize = 64;
 /// Value limits of ESP BLE characteristics by firmware build (sec2 enabled or not).
 const BLE_VALUE_LIMIT_SEC2: usize = 481;
 const BLE_VALUE_LIMIT_SEC01: usize = 257;
@@ -320,9 +323,9 @@ impl DeviceSession {
         let Some(wi_fi_scan_payload::Payload::RespScanStatus(status)) = status.payload else {
             return Err(unexpected(SCAN_ENDPOINT, "scan status without payload"));
         };
-        let total = status.result_count as usize;
+        let total = (status.result_count as usize).min(SCAN_RESULT_LIMIT);
         let page = self.scan_page_size();
-        let mut networks = Vec::with_capacity(total.min(SCAN_MAX_ENTRIES * 4));
+        let mut networks = Vec::with_capacity(total);
         while networks.len() < total {
             let count = page.min(total - networks.len());
             let reply = self
@@ -372,6 +375,26 @@ impl DeviceSession {
         match reply {
             wi_fi_config_payload::Payload::RespSetConfig(resp) => check_status(CONFIG_ENDPOINT, resp.status),
             _ => Err(unexpected(CONFIG_ENDPOINT, "set-config reply of another kind")),
+        }
+    }
+
+    /// Sends the credentials and tells the device to join. A device an earlier attempt (or an
+    /// earlier run) left in the failed state refuses the apply with InternalError until a
+    /// prov-ctrl reset (plain `wifi_prov_mgr`); then the failure is cleared and the
+    /// credentials are sent again. The usual case costs exactly two exchanges.
+    pub async fn configure_wifi(&self, credentials: &WifiCredentials) -> Result<(), DeviceError> {
+        self.set_wifi_config(credentials).await?;
+        match self.apply_wifi_config().await {
+            Err(refused) if refused.is_refusal(Status::InternalError) => {
+                if !matches!(self.wifi_status().await?, WifiStatus::Failed(_)) {
+                    return Err(refused);
+                }
+                tracing::debug!("the device still held a failed attempt; clearing it and sending again");
+                self.clear_failed_attempt().await?;
+                self.set_wifi_config(credentials).await?;
+                self.apply_wifi_config().await
+            }
+            other => other,
         }
     }
 

@@ -78,9 +78,16 @@ pub enum FlowError {
     ClaimExpiredBeforePush,
     /// The device does not implement Unbox's claim endpoint.
     #[error(
-        "this device's firmware cannot be linked to an account (no `unbox-claim` endpoint); update its firmware"
+        "this device's firmware cannot be linked to an account (no `unbox-claim` endpoint): update its \
+         firmware, or onboard it in Wi-Fi-only mode (BindingMode::None) and bind it your own way"
     )]
     DeviceCannotBind,
+    /// A claim onboarding was asked of a service set up without an account.
+    #[error(
+        "linking the device to an account needs a signed-in account; set up sign-in, or onboard \
+         in Wi-Fi-only mode"
+    )]
+    AccountNeeded,
     /// The app lacks a phone capability this path needs (Bluetooth or Wi-Fi joining).
     #[error("this phone cannot {0}; grant the permission or use the other connection type")]
     MissingCapability(&'static str),
@@ -115,6 +122,7 @@ impl FlowError {
                 UserAction::CheckDeviceCode
             }
             Self::Device(DeviceError::InvalidInput(_)) => UserAction::EnterWifiPassword,
+            Self::Device(DeviceError::CredentialsMismatch { .. }) => UserAction::CheckDeviceCode,
             Self::Device(DeviceError::Wifi(WifiFailure::AuthError)) => UserAction::EnterWifiPassword,
             Self::Device(DeviceError::Wifi(_)) => UserAction::CheckWifiNetwork,
             Self::Device(error) if error.is_retryable() => UserAction::MoveCloser,
@@ -129,6 +137,7 @@ impl FlowError {
             Self::WifiRejected { .. } => UserAction::CheckWifiNetwork,
             Self::ClaimExpiredBeforePush | Self::CorruptState(_) => UserAction::StartOver,
             Self::MissingCapability(_) => UserAction::FixPhoneSettings,
+            Self::AccountNeeded => UserAction::SignIn,
             Self::Store(_) => UserAction::Retry,
         }
     }

@@ -26,7 +26,7 @@ pub use pending::{PENDING_CLAIMS_KEY, PendingClaim, PendingClaims};
 
 use crate::auth::Session;
 use crate::binding::device_claim::{CLAIM_ENDPOINT, decode_claim_response, encode_claim_request};
-use crate::binding::{Binding, BindingClient, BindingError, ClaimId, DeviceId, IdempotencyKey};
+use crate::binding::{Binding, BindingClient, BindingError, Claim, ClaimId, DeviceId, IdempotencyKey};
 use crate::ble::BleCentral;
 use crate::device::{
     ConnectedInfo, DeviceError, DeviceSession, ScanOptions, SecurityPolicy, StatusPolling, WifiCredentials,
@@ -87,6 +87,18 @@ impl DeviceTarget {
     }
 }
 
+/// How the flow ties the device to the customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BindingMode {
+    /// Unbox's claim: sign in, create a claim, push it to the device, wait for the device to
+    /// redeem it and confirm. Needs a device with the `unbox-claim` endpoint.
+    #[default]
+    Claim,
+    /// Wi-Fi only: no sign-in and no claim. The app binds the device its own way (for example
+    /// by the code on its label); works with stock ESP-IDF and Arduino-ESP32 firmware.
+    None,
+}
+
 /// One device to onboard.
 #[derive(Debug, Clone)]
 pub struct OnboardingRequest {
@@ -100,13 +112,15 @@ pub struct OnboardingRequest {
     pub wifi: WifiCredentials,
     /// Whether to let the device scan first (to check it can see the network).
     pub scan_wifi: bool,
+    /// How to bind the device to the customer.
+    pub binding: BindingMode,
 }
 
 /// The outcome of a successful onboarding.
 #[derive(Debug, Clone)]
 pub struct Onboarded {
-    /// The active binding.
-    pub binding: Binding,
+    /// The active binding (`None` in [`BindingMode::None`]).
+    pub binding: Option<Binding>,
     /// The device's connection, when the flow saw it join (absent when resumed).
     pub network: Option<ConnectedInfo>,
 }
@@ -147,12 +161,17 @@ impl Default for FlowSettings {
 
 /// The onboarding service: what the flow needs from the app, shared by every run.
 pub struct Onboarding {
-    account: Arc<Session>,
-    binding: BindingClient,
+    account: Option<Account>,
     ble: Option<Arc<dyn BleCentral>>,
     phone_wifi: Option<Arc<dyn PhoneWifi>>,
     pending: PendingClaims,
     settings: FlowSettings,
+}
+
+/// The customer's account: the sign-in session and the binding backend it authorises.
+struct Account {
+    session: Arc<Session>,
+    binding: BindingClient,
 }
 
 /// What a run holds that must be released however it ends.
@@ -204,7 +223,23 @@ impl Onboarding {
         store: Arc<dyn SecretStore>,
         settings: FlowSettings,
     ) -> Self {
-        Self { account, binding, ble, phone_wifi, pending: PendingClaims::new(store), settings }
+        let account = Some(Account { session: account, binding });
+        Self { account, ble, phone_wifi, pending: PendingClaims::new(store), settings }
+    }
+
+    /// An onboarding service without an account: it runs [`BindingMode::None`] requests only
+    /// (Wi-Fi only, no sign-in); a claim request fails with [`FlowError::AccountNeeded`].
+    pub fn without_account(
+        ble: Option<Arc<dyn BleCentral>>,
+        phone_wifi: Option<Arc<dyn PhoneWifi>>,
+        store: Arc<dyn SecretStore>,
+        settings: FlowSettings,
+    ) -> Self {
+        Self { account: None, ble, phone_wifi, pending: PendingClaims::new(store), settings }
+    }
+
+    fn account(&self) -> Result<&Account, FlowError> {
+        self.account.as_ref().ok_or(FlowError::AccountNeeded)
     }
 
     /// The settings in force.
@@ -259,7 +294,7 @@ impl Onboarding {
                 outcome = self.finish_binding(&report, &claim_id, &device_id, &key) => outcome,
                 () = cancel.cancelled() => Err(FlowError::Cancelled),
             };
-            done.push(Onboarded { binding: finished?, network: None });
+            done.push(Onboarded { binding: Some(finished?), network: None });
         }
         Ok(done)
     }
@@ -292,22 +327,14 @@ impl Onboarding {
         prompt: Option<&dyn WifiPasswordPrompt>,
         held: &mut Held,
     ) -> Result<Onboarded, FlowError> {
-        report.started(FlowStep::SignIn);
-        let signed_in =
-            self.timed(FlowStep::SignIn, async { Ok(self.account.is_signed_in().await?) }).await?;
-        if signed_in {
-            report.skipped(FlowStep::SignIn, "Already signed in");
-        } else {
-            self.timed(FlowStep::SignIn, async { Ok(self.account.login().await?) }).await?;
-            report.finished(FlowStep::SignIn, "Signed in");
-        }
-
-        report.started(FlowStep::CreateClaim);
-        let claim_key = IdempotencyKey::generate();
-        let claim = self
-            .timed(FlowStep::CreateClaim, async { Ok(self.binding.create_claim(&claim_key).await?) })
-            .await?;
-        report.finished(FlowStep::CreateClaim, "Link code ready");
+        let claim = match request.binding {
+            BindingMode::Claim => Some(self.sign_in_and_claim(report).await?),
+            BindingMode::None => {
+                report.skipped(FlowStep::SignIn, "Wi-Fi only: no sign-in needed");
+                report.skipped(FlowStep::CreateClaim, "Wi-Fi only: no link code");
+                None
+            }
+        };
 
         report.started(FlowStep::ConnectDevice);
         let transport = self.timed(FlowStep::ConnectDevice, self.connect(&request.target, held)).await?;
@@ -325,7 +352,7 @@ impl Onboarding {
             .get(CLAIM_APP_LABEL)
             .is_some_and(|info| info.cap.iter().any(|c| c == CLAIM_CAPABILITY));
         let session = held.session.insert(session);
-        if !supports_claims {
+        if claim.is_some() && !supports_claims {
             return Err(FlowError::DeviceCannotBind);
         }
         report.finished(FlowStep::SecureSession, "Secure connection open");
@@ -348,6 +375,74 @@ impl Onboarding {
             report.skipped(FlowStep::ScanWifi, "Device scan not needed");
         }
 
+        let pushed = match &claim {
+            Some(claim) => Some(self.push_claim(request, session, claim, report).await?),
+            None => {
+                report.skipped(FlowStep::PushClaim, "Wi-Fi only: no link code to send");
+                None
+            }
+        };
+
+        report.started(FlowStep::PushWifi);
+        self.timed(FlowStep::PushWifi, async { Ok(session.configure_wifi(&request.wifi).await?) }).await?;
+        report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
+
+        report.started(FlowStep::WaitDeviceOnline);
+        let network = self.wait_online(session, &request.wifi, report, prompt).await?;
+        report.finished(FlowStep::WaitDeviceOnline, format!("The device joined {}", network.ssid));
+
+        report.started(FlowStep::LeaveDevice);
+        self.timed(FlowStep::LeaveDevice, async {
+            self.release(held).await;
+            Ok(())
+        })
+        .await?;
+        report.finished(FlowStep::LeaveDevice, "Back on the internet");
+
+        let binding = match pushed {
+            Some((claim_id, device_id, confirm_key)) => {
+                Some(self.finish_binding(report, &claim_id, &device_id, &confirm_key).await?)
+            }
+            None => {
+                report.skipped(FlowStep::WaitRedemption, "Wi-Fi only: nothing to redeem");
+                report.skipped(FlowStep::Confirm, "Wi-Fi only: the app binds the device itself");
+                None
+            }
+        };
+        Ok(Onboarded { binding, network: Some(network) })
+    }
+
+    /// Signs in if needed and creates the claim, while the phone still has internet.
+    async fn sign_in_and_claim(&self, report: &Reporter<'_>) -> Result<Claim, FlowError> {
+        let account = self.account()?;
+        report.started(FlowStep::SignIn);
+        let signed_in =
+            self.timed(FlowStep::SignIn, async { Ok(account.session.is_signed_in().await?) }).await?;
+        if signed_in {
+            report.skipped(FlowStep::SignIn, "Already signed in");
+        } else {
+            self.timed(FlowStep::SignIn, async { Ok(account.session.login().await?) }).await?;
+            report.finished(FlowStep::SignIn, "Signed in");
+        }
+
+        report.started(FlowStep::CreateClaim);
+        let claim_key = IdempotencyKey::generate();
+        let claim = self
+            .timed(FlowStep::CreateClaim, async { Ok(account.binding.create_claim(&claim_key).await?) })
+            .await?;
+        report.finished(FlowStep::CreateClaim, "Link code ready");
+        Ok(claim)
+    }
+
+    /// Pushes the claim to the device and remembers it for resumption; returns what the
+    /// confirmation needs.
+    async fn push_claim(
+        &self,
+        request: &OnboardingRequest,
+        session: &DeviceSession,
+        claim: &Claim,
+        report: &Reporter<'_>,
+    ) -> Result<(ClaimId, DeviceId, IdempotencyKey), FlowError> {
         report.started(FlowStep::PushClaim);
         if claim.expires_at <= SystemTime::now() {
             return Err(FlowError::ClaimExpiredBeforePush);
@@ -369,29 +464,7 @@ impl Onboarding {
             })
             .await?;
         report.finished(FlowStep::PushClaim, "Device linked to your account, pending confirmation");
-
-        report.started(FlowStep::PushWifi);
-        self.timed(FlowStep::PushWifi, async {
-            session.set_wifi_config(&request.wifi).await?;
-            Ok(session.apply_wifi_config().await?)
-        })
-        .await?;
-        report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
-
-        report.started(FlowStep::WaitDeviceOnline);
-        let network = self.wait_online(session, &request.wifi, report, prompt).await?;
-        report.finished(FlowStep::WaitDeviceOnline, format!("The device joined {}", network.ssid));
-
-        report.started(FlowStep::LeaveDevice);
-        self.timed(FlowStep::LeaveDevice, async {
-            self.release(held).await;
-            Ok(())
-        })
-        .await?;
-        report.finished(FlowStep::LeaveDevice, "Back on the internet");
-
-        let binding = self.finish_binding(report, &claim.id, &device_id, &confirm_key).await?;
-        Ok(Onboarded { binding, network: Some(network) })
+        Ok((claim.id.clone(), device_id, confirm_key))
     }
 
     async fn connect(&self, target: &DeviceTarget, held: &mut Held) -> Result<Arc<dyn Transport>, FlowError> {
@@ -460,9 +533,8 @@ impl Onboarding {
             };
             credentials.passphrase = passphrase;
             self.timed(FlowStep::PushWifi, async {
-                session.reset_wifi().await?;
-                session.set_wifi_config(&credentials).await?;
-                Ok(session.apply_wifi_config().await?)
+                session.clear_failed_attempt().await?;
+                Ok(session.configure_wifi(&credentials).await?)
             })
             .await?;
             report.progress(FlowStep::WaitDeviceOnline, "Trying the new password");
@@ -478,15 +550,16 @@ impl Onboarding {
         device_id: &DeviceId,
         confirm_key: &IdempotencyKey,
     ) -> Result<Binding, FlowError> {
+        let binding = &self.account()?.binding;
         let outcome = async {
             report.started(FlowStep::WaitRedemption);
             let limit = self.settings.timeouts.redemption;
-            self.binding.wait_for_redemption(claim_id, limit).await?;
+            binding.wait_for_redemption(claim_id, limit).await?;
             report.finished(FlowStep::WaitRedemption, "The device checked in");
             report.started(FlowStep::Confirm);
             let binding = self
                 .timed(FlowStep::Confirm, async {
-                    Ok(self.binding.confirm(claim_id, device_id, confirm_key).await?)
+                    Ok(binding.confirm(claim_id, device_id, confirm_key).await?)
                 })
                 .await?;
             report.finished(FlowStep::Confirm, "The device is now yours");

@@ -56,6 +56,17 @@ pub enum ClientCredentials {
     },
 }
 
+impl ClientCredentials {
+    /// The security scheme these credentials are for.
+    pub fn level(&self) -> SecurityLevel {
+        match self {
+            Self::Sec0 => SecurityLevel::Sec0,
+            Self::Sec1 { .. } => SecurityLevel::Sec1,
+            Self::Sec2 { .. } => SecurityLevel::Sec2,
+        }
+    }
+}
+
 /// What a (simulated) device is configured with to accept sessions.
 #[derive(Debug, Clone)]
 pub enum DeviceCredentials {

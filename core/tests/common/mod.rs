@@ -51,7 +51,7 @@ pub fn credentials_for(security: &SimSecurity) -> ClientCredentials {
 }
 
 pub fn permissive() -> SecurityPolicy {
-    SecurityPolicy { allow_unencrypted: true, allow_sec1_without_pop: true }
+    SecurityPolicy { allow_unencrypted: true, allow_sec1_without_pop: true, allow_sec2_static_nonce: true }
 }
 
 pub fn fast_polling() -> StatusPolling {

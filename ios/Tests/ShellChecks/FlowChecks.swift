@@ -27,7 +27,7 @@ struct FlowChecks: @unchecked Sendable {
             target: .softAp(ssid: device.name, passphrase: info.deviceApPassphrase, address: device.softapAddress),
             credentials: try credentials ?? .fromCode(code: parseOnboardingCode(text: device.setupCode)),
             wifi: WifiCredentials(ssid: info.homeSsid, passphrase: info.homePassphrase),
-            scanWifi: true)
+            scanWifi: true, wifiOnly: false)
     }
 
     func eventsThenResult() async throws {
@@ -46,7 +46,7 @@ struct FlowChecks: @unchecked Sendable {
             }
             return (events, results)
         }
-        try check(results.count == 1 && !results[0].binding.deviceId.isEmpty, "results \(results)")
+        try check(results.count == 1 && !(results[0].binding?.deviceId.isEmpty ?? true), "results \(results)")
         try check(results[0].network?.ssid == info.homeSsid, "network \(String(describing: results[0].network))")
         let started = events.filter { $0.kind == .started }.map(\.step)
         try check(started == Self.steps, "steps \(started)")
@@ -124,7 +124,7 @@ struct FlowChecks: @unchecked Sendable {
                 deviceAddress: device.softapAddress, settings: sim.settings()
             ) { event in progress.with { $0.append(event) } }
         }
-        try check(!onboarded.binding.deviceId.isEmpty, "no device id")
+        try check(onboarded.binding.map { !$0.deviceId.isEmpty } ?? false, "no device id")
         let started = progress.current.filter { $0.kind == .started }.map(\.step)
         try check(started == Self.steps, "steps \(started)")
     }

@@ -6,7 +6,7 @@ use unbox_core::device::{CAP_NO_POP, CAP_NO_SEC, CAP_WIFI_SCAN, DeviceInfo};
 use unbox_core::secret::SecretString;
 use unbox_core::security::SecurityLevel;
 
-use super::wifi::SimNetwork;
+use super::wifi::{Flavour, SimNetwork};
 
 /// The security a simulated device runs.
 #[derive(Debug, Clone)]
@@ -63,6 +63,8 @@ pub struct DeviceConfig {
     pub join_time: Duration,
     /// How long provisioning keeps running after the device reported Connected.
     pub stop_after_connected: Duration,
+    /// How the firmware treats a failed join (plain manager or ESP-IDF's example app).
+    pub flavour: Flavour,
     /// Faults to inject.
     pub faults: Faults,
 }
@@ -83,6 +85,7 @@ impl DeviceConfig {
             apply_delay: Duration::from_secs(1),
             join_time: Duration::from_secs(1),
             stop_after_connected: Duration::from_secs(1),
+            flavour: Flavour::Plain,
             faults: Faults::default(),
         }
     }
@@ -103,6 +106,12 @@ impl DeviceConfig {
     pub fn with_timing(mut self, apply_delay: Duration, join_time: Duration) -> Self {
         self.apply_delay = apply_delay;
         self.join_time = join_time;
+        self
+    }
+
+    /// Sets the firmware flavour.
+    pub fn with_flavour(mut self, flavour: Flavour) -> Self {
+        self.flavour = flavour;
         self
     }
 

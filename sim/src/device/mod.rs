@@ -5,10 +5,12 @@
 
 mod claim;
 mod config;
+mod custom_data;
 mod protocomm;
 mod wifi;
 
 pub use claim::{ClaimEndpoint, Redemption};
 pub use config::{DeviceConfig, Faults, SimSecurity};
+pub use custom_data::{CUSTOM_DATA_ENDPOINT, CustomDataEndpoint};
 pub use protocomm::{CustomEndpoint, ExchangeStats, HandlerFailure, SessionKey, SimDevice};
-pub use wifi::{SimNetwork, StationState};
+pub use wifi::{Flavour, JoinFailure, SCAN_MAX_ENTRIES, SimNetwork, StationState};

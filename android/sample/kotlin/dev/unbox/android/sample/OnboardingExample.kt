@@ -32,12 +32,12 @@ class OnboardingExample(private val activity: Activity, private val scope: Corou
             val client = OnboardingClient(account, "https://api.example.com", null, AndroidPhoneWifi(activity), store, defaultOnboardingSettings())
             val request = OnboardingRequest(
                 name, DeviceTarget.SoftApFromCode(code, "192.168.4.1:80"), DeviceCredentials.FromCode(code),
-                WifiCredentials(ssid, passphrase), scanWifi = true,
+                WifiCredentials(ssid, passphrase), scanWifi = true, wifiOnly = false,
             )
             client.onboardingFlow(request).collect { update ->
                 when (update) {
                     is OnboardingUpdate.Progress -> show("${update.event.step}: ${update.event.message}")
-                    is OnboardingUpdate.Finished -> show("${update.result.binding.deviceId} is now yours")
+                    is OnboardingUpdate.Finished -> show(update.result.binding?.let { "${it.deviceId} is now yours" } ?: "The device is online")
                 }
             }
         } catch (error: OnboardingException) { // the variant says what to offer: Retry, EnterWifiPassword, ...

@@ -49,7 +49,7 @@ class OnboardingFlowTest {
 
         val finished = assertInstanceOf(OnboardingUpdate.Finished::class.java, updates.last())
         val onboarded = finished.result as dev.unbox.Onboarded
-        assertTrue(onboarded.binding.deviceId.isNotEmpty())
+        assertTrue(onboarded.binding!!.deviceId.isNotEmpty())
         assertEquals(info.homeSsid, onboarded.network?.ssid)
         val events = updates.dropLast(1).map { (it as OnboardingUpdate.Progress).event }
         assertEquals(

@@ -37,7 +37,7 @@ object SimulatorWorld {
             target = DeviceTarget.SoftAp(device.name, info.deviceApPassphrase, device.softapAddress),
             credentials = DeviceCredentials.FromCode(parseOnboardingCode(device.setupCode)),
             wifi = WifiCredentials(info.homeSsid, info.homePassphrase),
-            scanWifi = true,
+            scanWifi = true, wifiOnly = false,
         )
     }
 

@@ -49,7 +49,7 @@ class BindingsTest {
         target = DeviceTarget.SoftAp(device.name, info.deviceApPassphrase, device.softapAddress),
         credentials = credentials ?: DeviceCredentials.FromCode(parseOnboardingCode(device.setupCode)),
         wifi = WifiCredentials(info.homeSsid, info.homePassphrase),
-        scanWifi = true,
+        scanWifi = true, wifiOnly = false,
     )
 
     private suspend fun client(store: SecretStore, wifi: PhoneWifi?, ble: BleCentral? = null): OnboardingClient {
@@ -153,7 +153,7 @@ class BindingsTest {
         val observer = RecordingObserver()
         val client = client(store, wifi)
         val done = withTimeout(60_000) { client.run(request(device), observer, null, CancelHandle()) }
-        assertTrue(done.binding.deviceId.isNotEmpty())
+        assertTrue(done.binding!!.deviceId.isNotEmpty())
         assertEquals(info.homeSsid, done.network?.ssid)
         assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)
         assertEquals(

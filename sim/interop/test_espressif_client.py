@@ -256,3 +256,19 @@ def test_espressif_sec2_short_public_key_is_refused(sim_device, clients, monkeyp
     with pytest.raises(RuntimeError, match="Connection Failure"):
         client.connect(2, **SEC2_PATCH1[2])
     assert len(client.sec.inner.srp6a_ctx.start_authentication()[1]) == 383
+
+
+@pytest.mark.parametrize(
+    "sec_ver, device_kwargs, client_kwargs",
+    [
+        pytest.param(1, {"pop": SEC1_POP}, {"pop": "wrongpop1"}, id="sec1-pop"),
+        pytest.param(2, {"patch": 1}, {"username": SEC2_USERNAME, "password": "wrongpass"}, id="sec2-patch1"),
+    ],
+)
+def test_espressif_wrong_device_code(sim_device, clients, sec_ver, device_kwargs, client_kwargs):
+    """A wrong PoP / SRP password: the device's proof check fails and it drops the link
+    (security1.c / security2.c return an error, protocomm_httpd closes the socket)."""
+    device = sim_device(sec_ver, **device_kwargs)
+    client = clients(device)
+    with pytest.raises(RuntimeError, match="Connection Failure"):
+        client.connect(sec_ver, **client_kwargs)

@@ -138,3 +138,36 @@ def test_unbox_refuses_sec0_without_flag(unbox_bin, state_dir, sim_device):
     assert "unexpected argument" not in output, explain(result, device)
     assert "unencrypted" in output, "the refusal says why\n" + explain(result, device)
     not_provisioned(device, 0)
+
+
+EXIT_DEVICE_CODE = 8
+
+
+@pytest.mark.parametrize(
+    "security, device_kwargs, extra",
+    [
+        pytest.param(1, {"pop": SEC1_POP}, ["--code", "wrongpop1"], id="sec1-pop"),
+        pytest.param(2, {"patch": 1}, ["--code", "wrongpass"], id="sec2-patch1"),
+    ],
+)
+def test_unbox_wrong_device_code(unbox_bin, state_dir, sim_device, security, device_kwargs, extra):
+    device = sim_device(security, **device_kwargs)
+    result = provision(unbox_bin, state_dir, device, security, extra)
+    assert result.returncode == EXIT_DEVICE_CODE, explain(result, device)
+
+
+@pytest.mark.parametrize(
+    "device_security, device_kwargs, security, extra",
+    [
+        pytest.param(0, {}, 2, ["--code", SEC2_PASSWORD, "--allow-unencrypted"], id="sec2-code-sec0-device"),
+        pytest.param(1, {"pop": SEC1_POP}, 2, ["--code", SEC2_PASSWORD], id="sec2-code-sec1-device"),
+        pytest.param(0, {}, 1, ["--code", SEC1_POP, "--allow-unencrypted"], id="sec1-code-sec0-device"),
+    ],
+)
+def test_unbox_refuses_downgrade(unbox_bin, state_dir, sim_device, device_security, device_kwargs, security, extra):
+    """Holding security 1/2 credentials, a device offering less is a credentials mismatch,
+    whatever --allow-unencrypted says (that flag covers only codes that say security 0)."""
+    device = sim_device(device_security, **device_kwargs)
+    result = provision(unbox_bin, state_dir, device, security, extra)
+    assert result.returncode == EXIT_DEVICE_CODE, explain(result, device)
+    not_provisioned(device, device_security, **({"pop": SEC1_POP} if device_security == 1 else {}))

@@ -78,6 +78,14 @@ class Device:
         except OSError:
             return ""
 
+    def sockets(self) -> int:
+        """TCP connections the device accepted so far (its debug log line per accept)."""
+        return self.log_text().count("device: new socket")
+
+    def purges(self) -> int:
+        """Connections the device closed because a newer one arrived (LRU purge)."""
+        return self.log_text().count("LRU purge")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # the simulator stops on Ctrl-C
@@ -89,7 +97,8 @@ class Device:
 
 
 def _start_device(unbox: str, log: Path, args: list[str], name: str) -> Device:
-    command = [unbox, "sim", "device", *args]
+    # -v: the debug log has a line per accepted connection (Device.sockets).
+    command = [unbox, "sim", "device", "-v", *args]
     log_file = log.open("wb")
     process = subprocess.Popen(
         command,

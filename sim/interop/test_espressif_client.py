@@ -130,6 +130,8 @@ def test_espressif_provisions(sim_device, clients, sec_ver, device_kwargs, clien
         APPLY,
     ]
     assert sent[6:] == [GET_STATUS] * settled.polls
+    # One keep-alive connection for the whole session (ESP-IDF's httpd keeps one socket open).
+    assert (device.sockets(), device.purges()) == (1, 0), with_log(device, "connections")
 
 
 @pytest.mark.parametrize("sec_ver, device_kwargs, client_kwargs", FAILURE_SECURITIES)

@@ -77,6 +77,9 @@ def test_unbox_provisions(unbox_bin, state_dir, sim_device, security, device_kwa
     device = sim_device(security, **device_kwargs)
     result = provision(unbox_bin, state_dir, device, security, extra)
     assert result.returncode == EXIT_OK, explain(result, device)
+    # Exactly one TCP connection for the whole session: a second one would make ESP-IDF's
+    # httpd (max_open_sockets 1, LRU purge) close the first, with any request on it.
+    assert (device.sockets(), device.purges()) == (1, 0), explain(result, device)
 
 
 @pytest.mark.parametrize("security, device_kwargs, extra", FAILURE_SECURITIES)

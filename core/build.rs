@@ -8,6 +8,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "proto"))
         .collect();
+    // The folder too, so that a new .proto file is picked up.
+    println!("cargo:rerun-if-changed={}", proto_dir.display());
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }

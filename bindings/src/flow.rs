@@ -709,8 +709,27 @@ mod tests {
         let settings = default_onboarding_settings();
         let back = core::FlowSettings::try_from(settings.clone()).unwrap();
         assert_eq!(OnboardingSettings::from(back), settings);
-        let bad = OnboardingSettings { device_backend_url: Some("not a url".into()), ..settings };
+        let bad = OnboardingSettings { device_backend_url: Some("not a url".into()), ..settings.clone() };
         assert!(matches!(core::FlowSettings::try_from(bad), Err(OnboardingError::InvalidRequest(_))));
+        // Weak device channels stay refused unless the app opts in, one by one.
+        assert!(
+            !settings.allow_unencrypted
+                && !settings.allow_sec1_without_pop
+                && !settings.allow_sec2_static_nonce
+        );
+        let opted_in = OnboardingSettings { allow_sec2_static_nonce: true, ..settings };
+        let policy = core::FlowSettings::try_from(opted_in).unwrap().policy;
+        assert!(policy.allow_sec2_static_nonce && !policy.allow_unencrypted);
+    }
+
+    #[test]
+    fn wifi_only_requests_bind_nothing() {
+        let mut wifi_only = request(DeviceCredentials::Sec0, softap());
+        wifi_only.wifi_only = true;
+        let core_request = core::OnboardingRequest::try_from(wifi_only).unwrap();
+        assert_eq!(core_request.binding, core::BindingMode::None);
+        let claim = core::OnboardingRequest::try_from(request(DeviceCredentials::Sec0, softap())).unwrap();
+        assert_eq!(claim.binding, core::BindingMode::Claim);
     }
 
     #[test]

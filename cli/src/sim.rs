@@ -149,6 +149,7 @@ impl DeviceArgs {
                 reboot_at_exchange: self.reboot_at,
                 reply_delay: Duration::from_millis(self.delay_ms),
                 never_connect: self.never_connect,
+                announced_patch_version: None,
             });
         for spec in &self.networks {
             config = config.with_network(parse_network(spec)?);

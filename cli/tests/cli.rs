@@ -185,3 +185,59 @@ fn bad_input_is_a_usage_error_with_a_message() {
     assert_eq!(code, 0);
     assert!(stdout.contains("[redacted]") && !stdout.contains("secret123"), "{stdout}");
 }
+
+/// `unbox sim device` as a process: it prints where it listens; killed on drop.
+struct SimDevice {
+    child: Child,
+    address: String,
+}
+
+impl Drop for SimDevice {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_device(flavour: &str) -> SimDevice {
+    let mut child = unbox()
+        .args(["sim", "device", "--security", "2", "--password", "abcd1234", "--join-ms", "50"])
+        .args(["--network", "HomeNet:pass1234", "--flavour", flavour])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start unbox sim device");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the address");
+    let address = line.trim().rsplit(' ').next().expect("listening on ADDRESS").to_owned();
+    SimDevice { child, address }
+}
+
+/// A stock device (no claim endpoint) onboards with `--wifi-only` and no sign-in; a run after
+/// a wrong password succeeds on both firmware flavours.
+#[test]
+fn wifi_only_onboards_a_stock_device_and_recovers_from_an_earlier_failed_run() {
+    for flavour in ["plain", "example"] {
+        let device = start_device(flavour);
+        let cli = Cli::new();
+        let target = format!("PROV_1A2B3C={}", device.address);
+        let args = |passphrase: &'static str| {
+            let mut args = vec!["provision", "--transport", "softap", "--device", target.as_str()];
+            args.extend([
+                "--code",
+                "abcd1234",
+                "--ssid",
+                "HomeNet",
+                "--passphrase",
+                passphrase,
+                "--wifi-only",
+            ]);
+            args
+        };
+        let (code, _, stderr) = cli.run(&args("wrong-pass"));
+        assert_eq!(code, 5, "{flavour}: {stderr}");
+        let (code, stdout, stderr) = cli.run(&args("pass1234"));
+        assert_eq!(code, 0, "{flavour}: {stdout}{stderr}");
+        assert!(stdout.contains("not bound (Wi-Fi only)"), "{flavour}: {stdout}");
+    }
+}

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use unbox_core::device::{DeviceError, WifiCredentials};
+use unbox_core::device::{DeviceError, DeviceSession, PolicyRefusal, SecurityPolicy, WifiCredentials};
 use unbox_core::security::SecurityError;
 use unbox_core::transport::TransportError;
 use unbox_sim::device::{Faults, StationState};
@@ -112,5 +112,38 @@ async fn a_slow_device_times_out() {
             "{link:?}: {error:?}"
         );
         assert!(error.is_retryable());
+    }
+}
+
+/// A device whose version info lies about its security 2 patch version: announcing 1 while it
+/// keeps one static (16-byte, pre-patch) nonce gets past the policy but not the handshake, a
+/// typed error before any secret is sent; announcing 0 while it counts nonces is refused by the
+/// default policy.
+#[tokio::test]
+async fn a_device_lying_about_its_patch_version_is_caught() {
+    for link in LINKS {
+        let lying = Faults { announced_patch_version: Some(1), ..Faults::default() };
+        let rig = Rig::start(link, device_config(sec2(0)).with_faults(lying)).await;
+        let error =
+            DeviceSession::open(rig.connect().await, &credentials_for(&sec2(1)), &SecurityPolicy::default())
+                .await
+                .unwrap_err();
+        assert!(matches!(error, DeviceError::Security(SecurityError::Malformed(_))), "{link:?}: {error:?}");
+        assert_eq!(
+            rig.device.stats().by_endpoint.get("prov-config"),
+            None,
+            "nothing sent past the handshake"
+        );
+
+        let understating = Faults { announced_patch_version: Some(0), ..Faults::default() };
+        let rig = Rig::start(link, device_config(sec2(1)).with_faults(understating)).await;
+        let error =
+            DeviceSession::open(rig.connect().await, &credentials_for(&sec2(1)), &SecurityPolicy::default())
+                .await
+                .unwrap_err();
+        assert!(
+            matches!(error, DeviceError::RefusedByPolicy(PolicyRefusal::Sec2StaticNonce)),
+            "{link:?}: {error:?}"
+        );
     }
 }

@@ -4,7 +4,12 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use unbox_core::transport::softap::SoftApTransport;
 
 use common::*;
 use unbox_core::ble::{BleCentral, BleError};
@@ -146,4 +151,97 @@ async fn provisioning_stops_after_the_device_joined() {
         let error = session.wifi_status().await.unwrap_err();
         assert!(matches!(error, DeviceError::Transport(_)), "{link:?}: {error:?}");
     }
+}
+
+/// A device that answers every request with `response` (raw HTTP) and counts connections.
+async fn hostile_device(response: &'static [u8], endless_chunks: bool) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 8192];
+                if stream.read(&mut request).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                if stream.write_all(response).await.is_err() || !endless_chunks {
+                    return;
+                }
+                // Bounded: 4 MB of 4 KB chunks at most, or until the client hangs up.
+                let chunk = [b'x'; 4096];
+                for _ in 0..1024 {
+                    let framed = [b"1000\r\n".as_slice(), &chunk, b"\r\n"].concat();
+                    if stream.write_all(&framed).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (address, accepted)
+}
+
+#[tokio::test]
+async fn softap_follows_no_redirect() {
+    let (elsewhere, elsewhere_accepted) =
+        hostile_device(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", false).await;
+    let redirect: &'static [u8] = Box::leak(
+        format!("HTTP/1.1 302 Found\r\nlocation: http://{elsewhere}/proto-ver\r\ncontent-length: 0\r\n\r\n")
+            .into_bytes()
+            .into_boxed_slice(),
+    );
+    let (address, _) = hostile_device(redirect, false).await;
+    let transport = SoftApTransport::new(&address, Duration::from_secs(5)).unwrap();
+    let error = transport.exchange("proto-ver", b"ESP").await.unwrap_err();
+    assert!(matches!(error, TransportError::HttpStatus { status: 302, .. }), "{error:?}");
+    assert_eq!(elsewhere_accepted.load(Ordering::SeqCst), 0, "the redirect was not followed");
+}
+
+#[tokio::test]
+async fn softap_reads_replies_only_up_to_the_protocol_bound() {
+    // A declared length above 4096 bytes is refused before the body is read.
+    let (address, _) = hostile_device(b"HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\n\r\n", false).await;
+    let transport = SoftApTransport::new(&address, Duration::from_secs(5)).unwrap();
+    let error = transport.exchange("proto-ver", b"ESP").await.unwrap_err();
+    assert!(matches!(error, TransportError::Oversize { len: 1_000_000, max: 4096 }), "{error:?}");
+
+    // Without a length, reading stops at the bound of an endless body.
+    let (address, _) = hostile_device(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n", true).await;
+    let transport = SoftApTransport::new(&address, Duration::from_secs(5)).unwrap();
+    let error = transport.exchange("proto-ver", b"ESP").await.unwrap_err();
+    assert!(matches!(error, TransportError::Oversize { max: 4096, .. }), "{error:?}");
+}
+
+/// ESP-IDF's server purges its one socket when a second connection arrives, losing a request in
+/// flight there; so a session must use exactly one connection from proto-ver to the last status.
+/// On a multi-threaded runtime, as in the apps: a pooled HTTP client (the reqwest link this
+/// replaced) hands a finished connection back to its pool from a background task and, when the
+/// next request wins that race, opens a second connection; this test caught it every run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_softap_sessions_use_one_connection_each() {
+    use futures::StreamExt;
+    use unbox_core::device::StatusPolling;
+    let polling = StatusPolling {
+        initial_delay: Duration::ZERO,
+        max_delay: Duration::from_millis(1),
+        deadline: Duration::from_secs(5),
+    };
+    let sessions = futures::stream::iter(0..1000).map(|_| async move {
+        let config = device_config(sec1()).with_timing(Duration::ZERO, Duration::ZERO);
+        let rig = Rig::start(Link::SoftAp, config).await;
+        let session = rig.session().await;
+        session.configure_wifi(&WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE)).await?;
+        session.wait_for_wifi(polling, |_| ()).await?;
+        session.close().await;
+        Ok::<u64, DeviceError>(rig.connections_accepted())
+    });
+    let outcomes: Vec<_> = sessions.buffer_unordered(4).collect().await;
+    let failures: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert!(failures.is_empty(), "{} of 1000 sessions failed, first: {:?}", failures.len(), failures[0]);
+    let connections: Vec<u64> = outcomes.into_iter().map(Result::unwrap).collect();
+    let extra: Vec<&u64> = connections.iter().filter(|&&n| n != 1).collect();
+    assert!(extra.is_empty(), "{} of 1000 sessions opened more than one connection: {extra:?}", extra.len());
 }

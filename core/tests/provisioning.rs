@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use unbox_core::device::{
-    AuthMode, DeviceError, DeviceSession, ScanOptions, SecurityPolicy, WifiCredentials, WifiFailure,
-    WifiStatus,
+    AuthMode, DeviceError, DeviceSession, PolicyRefusal, ScanOptions, SecurityPolicy, WifiCredentials,
+    WifiFailure, WifiStatus,
 };
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
@@ -49,6 +49,9 @@ async fn provisions_over_every_link_and_security_level_with_no_extra_exchange() 
             );
             assert_eq!(stats.total(), 1 + handshake + 2 + polls as u32);
             assert_eq!(stats.sessions, 1);
+            if link == Link::SoftAp {
+                assert_eq!(rig.connections_accepted(), 1, "{security:?}: one TCP connection per session");
+            }
         }
     }
 }
@@ -162,9 +165,7 @@ async fn wrong_pop_or_password_is_rejected_at_the_proof_step() {
         let policy = SecurityPolicy { allow_sec2_static_nonce: true, ..SecurityPolicy::default() };
         for (security, credentials) in wrong {
             let rig = Rig::start(link, device_config(security)).await;
-            let error = DeviceSession::open(rig.connect().await, &credentials, &policy)
-                .await
-                .unwrap_err();
+            let error = DeviceSession::open(rig.connect().await, &credentials, &policy).await.unwrap_err();
             assert!(matches!(error, DeviceError::HandshakeRejected { .. }), "{link:?}: {error:?}");
             assert!(!error.is_retryable());
             // The device is still usable with the right credentials.
@@ -212,4 +213,44 @@ async fn reprovision_lets_a_provisioned_device_take_new_credentials() {
     session.reprovision().await.unwrap();
     assert_eq!(rig.device.station_state(), StationState::Idle);
     provision(&session, HOME_PASSPHRASE).await.unwrap();
+}
+
+#[tokio::test]
+async fn security_2_patch_version_0_is_refused_unless_allowed() {
+    let rig = Rig::start(Link::SoftAp, device_config(sec2(0))).await;
+    let credentials = credentials_for(&sec2(0));
+    let error =
+        DeviceSession::open(rig.connect().await, &credentials, &SecurityPolicy::default()).await.unwrap_err();
+    assert!(matches!(error, DeviceError::RefusedByPolicy(PolicyRefusal::Sec2StaticNonce)), "{error:?}");
+    assert!(error.to_string().contains("firmware needs an update"), "{error}");
+    assert_eq!(rig.device.stats().by_endpoint.get("prov-session"), None, "no handshake attempted");
+    let allowed = SecurityPolicy { allow_sec2_static_nonce: true, ..SecurityPolicy::default() };
+    DeviceSession::open(rig.connect().await, &credentials, &allowed).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_device_offering_weaker_security_than_its_code_is_refused_whatever_the_policy() {
+    let everything = permissive();
+    let sec2_credentials = credentials_for(&sec2(1));
+    let sec1_credentials = credentials_for(&sec1());
+    // (device, credentials from its code): sec0 for sec1 or sec2 codes, sec1 for a sec2 code.
+    let downgrades = [
+        (SimSecurity::Sec0, sec2_credentials.clone()),
+        (SimSecurity::Sec0, sec1_credentials),
+        (sec1(), sec2_credentials),
+        (SimSecurity::Sec1 { pop: None }, credentials_for(&sec2(0))),
+    ];
+    for (device, credentials) in downgrades {
+        let rig = Rig::start(Link::SoftAp, device_config(device.clone())).await;
+        let error = DeviceSession::open(rig.connect().await, &credentials, &everything).await.unwrap_err();
+        let DeviceError::CredentialsMismatch { device: offered, given } = error else {
+            panic!("{device:?}: {error:?}");
+        };
+        assert!(offered < given);
+        assert!(error.to_string().contains("refusing the weaker security"), "{error}");
+        assert_eq!(rig.device.stats().by_endpoint.get("prov-session"), None, "no handshake attempted");
+    }
+    // allow_unencrypted covers a code that itself says security 0.
+    let rig = Rig::start(Link::SoftAp, device_config(SimSecurity::Sec0)).await;
+    DeviceSession::open(rig.connect().await, &ClientCredentials::Sec0, &everything).await.unwrap();
 }

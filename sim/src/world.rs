@@ -24,7 +24,7 @@ use crate::backend::BackendConfig;
 use crate::ble::{SimBleCentral, SimPeripheral};
 use crate::browser::AutoConsentBrowser;
 use crate::cloud::SimCloud;
-use crate::device::{ClaimEndpoint, DeviceConfig, SimDevice, SimNetwork, SimSecurity};
+use crate::device::{ClaimEndpoint, DeviceConfig, Flavour, SimDevice, SimNetwork, SimSecurity};
 use crate::idp::{DEFAULT_CLIENT_ID, IdpConfig};
 use crate::phone::SimPhoneWifi;
 use crate::softap::SoftApServer;
@@ -77,6 +77,8 @@ pub struct WorldOptions {
     pub apply_delay: Duration,
     /// How long joining takes.
     pub join_time: Duration,
+    /// The devices' firmware flavour (how they treat a failed join).
+    pub flavour: Flavour,
     /// The identity provider's and the app's clock (a manual one lets tests expire tokens).
     pub clock: Arc<dyn Clock>,
     /// Serve on every interface and give clients this host (e.g. `10.0.2.2`, the Android
@@ -91,6 +93,7 @@ impl Default for WorldOptions {
             devices: 1,
             apply_delay: Duration::from_secs(1),
             join_time: Duration::from_millis(1500),
+            flavour: Flavour::Plain,
             clock: Arc::new(SystemClock),
             public_host: None,
         }
@@ -153,6 +156,7 @@ impl SimWorld {
                     patch_version: 1,
                 })
                 .with_timing(options.apply_delay, options.join_time)
+                .with_flavour(options.flavour)
                 .with_network(SimNetwork::new(HOME_SSID, HOME_PASSPHRASE))
                 .with_network(SimNetwork {
                     rssi: -74,

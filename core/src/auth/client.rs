@@ -2,6 +2,7 @@
 //! and a `nonce` when `openid` is requested; code exchange and refresh through the `oauth2` crate
 //! over Unbox's reqwest client; revocation (RFC 7009) on sign-out.
 
+use crate::http::{PROVIDER_REPLY_LIMIT, ReadError, read_capped};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -314,7 +315,10 @@ impl AuthClient {
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(TokenError::ServerUnavailable { status: status.as_u16() });
         }
-        let body = response.bytes().await.map_err(network)?;
+        let body = read_capped(response, PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
+            ReadError::Network(error) => network(error),
+            too_large => TokenError::InvalidResponse { reason: too_large.to_string() },
+        })?;
         match serde_json::from_slice::<BasicRevocationErrorResponse>(&body) {
             Ok(error) => Err(server_error(error.error().as_ref(), error.error_description())),
             Err(_) => {

@@ -2,6 +2,7 @@
 //! reqwest. Server failures (5xx, 429) become transport errors here so that they stay
 //! distinguishable from OAuth error responses.
 
+use crate::http::{PROVIDER_REPLY_LIMIT, ReadError, read_capped};
 use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
@@ -78,8 +79,11 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttpClient {
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
             }
-            let body = response.bytes().await.map_err(|error| HttpFailure::Network(error_chain(&error)))?;
-            builder.body(body.to_vec()).map_err(|error| HttpFailure::InvalidRequest(error.to_string()))
+            let body = read_capped(response, PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
+                ReadError::Network(error) => HttpFailure::Network(error_chain(&error)),
+                too_large => HttpFailure::InvalidRequest(too_large.to_string()),
+            })?;
+            builder.body(body).map_err(|error| HttpFailure::InvalidRequest(error.to_string()))
         })
     }
 }

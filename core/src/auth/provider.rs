@@ -1,6 +1,7 @@
 //! The identity provider's endpoints: discovered from its metadata (OpenID Connect Discovery,
 //! falling back to RFC 8414 OAuth metadata) with issuer validation, or given explicitly.
 
+use crate::http::{PROVIDER_REPLY_LIMIT, ReadError, read_capped};
 use std::net::IpAddr;
 
 use serde::Deserialize;
@@ -8,9 +9,6 @@ use url::Url;
 
 use super::error::{ConfigError, DiscoveryError, provider_text};
 use super::http_client::error_chain;
-
-/// Largest metadata document accepted.
-const MAX_METADATA_LEN: usize = 256 * 1024;
 
 /// Where a provider's endpoints are and which promises it makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +142,7 @@ enum Fetched {
 async fn fetch_document(http: &reqwest::Client, url: &Url) -> Result<Fetched, DiscoveryError> {
     let network =
         |error: reqwest::Error| DiscoveryError::Network { url: url.to_string(), reason: error_chain(&error) };
-    let mut response = http
+    let response = http
         .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
@@ -157,16 +155,10 @@ async fn fetch_document(http: &reqwest::Client, url: &Url) -> Result<Fetched, Di
     if !status.is_success() {
         return Err(DiscoveryError::HttpStatus { url: url.to_string(), status: status.as_u16() });
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(network)? {
-        if body.len() + chunk.len() > MAX_METADATA_LEN {
-            return Err(DiscoveryError::InvalidDocument {
-                url: url.to_string(),
-                reason: format!("larger than {MAX_METADATA_LEN} bytes"),
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_capped(response, PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
+        ReadError::Network(error) => network(error),
+        too_large => DiscoveryError::InvalidDocument { url: url.to_string(), reason: too_large.to_string() },
+    })?;
     Ok(Fetched::Document(url.clone(), body))
 }
 

@@ -1,6 +1,7 @@
 //! One logical HTTP call to the binding backend: authentication (with one token refresh on 401),
 //! the same idempotency key on every attempt, bounded retries on network errors, 5xx and 429.
 
+use crate::http::{BACKEND_REPLY_LIMIT, ReadError, read_capped};
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
@@ -121,9 +122,12 @@ impl Call<'_> {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let body = match response.bytes().await {
-            Ok(bytes) => Zeroizing::new(Vec::from(bytes)),
-            Err(error) => return Ok(Attempt::Retry(Transient { what: describe(&error), retry_after: None })),
+        let body = match read_capped(response, BACKEND_REPLY_LIMIT).await {
+            Ok(bytes) => Zeroizing::new(bytes),
+            Err(ReadError::Network(error)) => {
+                return Ok(Attempt::Retry(Transient { what: describe(&error), retry_after: None }));
+            }
+            Err(too_large) => return Err(BindingError::Protocol { reason: too_large.to_string() }),
         };
         if status.is_success() {
             Ok(Attempt::Done(body))

@@ -19,6 +19,10 @@ pub const CAP_NO_SEC: &str = "no_sec";
 pub const CAP_NO_POP: &str = "no_pop";
 /// Capability: the device can scan for Wi-Fi networks.
 pub const CAP_WIFI_SCAN: &str = "wifi_scan";
+/// Capability of `network_provisioning` firmware: it takes Wi-Fi credentials.
+pub const CAP_WIFI_PROV: &str = "wifi_prov";
+/// Capability of `network_provisioning` firmware: it takes a Thread dataset.
+pub const CAP_THREAD_PROV: &str = "thread_prov";
 
 /// Version and capabilities of a device in setup mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +123,15 @@ impl DeviceInfo {
     /// Whether the device can scan for Wi-Fi networks on request.
     pub fn can_scan_wifi(&self) -> bool {
         self.has_capability(CAP_WIFI_SCAN)
+    }
+
+    /// Whether the firmware runs ESP-IDF's `network_provisioning` component (`ver`
+    /// `netprov-v1.x`, or the `wifi_prov`/`thread_prov` capabilities only it announces), whose
+    /// scan messages differ from `wifi_provisioning`'s.
+    pub fn uses_network_provisioning(&self) -> bool {
+        self.prov_version.as_deref().is_some_and(|ver| ver.starts_with("netprov"))
+            || self.has_capability(CAP_WIFI_PROV)
+            || self.has_capability(CAP_THREAD_PROV)
     }
 
     /// Whether the device runs security 1 without a proof of possession.

@@ -4,17 +4,20 @@
 
 mod ctrl;
 mod info;
+mod scan;
 mod session;
 mod wifi;
 
 pub use ctrl::CTRL_ENDPOINT;
 pub use info::{
-    AppInfo, CAP_NO_POP, CAP_NO_SEC, CAP_WIFI_SCAN, DeviceInfo, InfoError, VERSION_ENDPOINT, VERSION_REQUEST,
+    AppInfo, CAP_NO_POP, CAP_NO_SEC, CAP_THREAD_PROV, CAP_WIFI_PROV, CAP_WIFI_SCAN, DeviceInfo, InfoError,
+    VERSION_ENDPOINT, VERSION_REQUEST,
 };
+pub use scan::{SCAN_ENDPOINT, SCAN_RESULT_LIMIT};
 pub use session::{DeviceSession, PolicyRefusal, SESSION_ENDPOINT, SecurityPolicy};
 pub use wifi::{
-    AuthMode, CONFIG_ENDPOINT, ConnectedInfo, SCAN_ENDPOINT, ScanOptions, StatusPolling, WifiCredentials,
-    WifiFailure, WifiNetworkSeen, WifiStatus,
+    AuthMode, CONFIG_ENDPOINT, ConnectedInfo, ScanOptions, StatusPolling, WifiCredentials, WifiFailure,
+    WifiNetworkSeen, WifiStatus,
 };
 
 use crate::security::{SecurityError, SecurityLevel};

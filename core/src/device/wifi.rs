@@ -1,32 +1,18 @@
-//! Wi-Fi provisioning over a secure session: scan from the device (`prov-scan`), send and apply
-//! credentials and follow the connection (`prov-config`).
+//! Wi-Fi provisioning over a secure session: send and apply credentials and follow the
+//! connection (`prov-config`); the networks the device sees (the scan is in `scan.rs`).
 
 use std::time::Duration;
 
 use super::{DeviceError, DeviceSession, check_status, decode, unexpected};
 use crate::proto::{
-    self, CmdApplyConfig, CmdGetStatus, CmdScanResult, CmdScanStart, CmdScanStatus, CmdSetConfig, Status,
-    WiFiConfigMsgType, WiFiConfigPayload, WiFiScanMsgType, WiFiScanPayload, WifiConnectFailedReason,
-    WifiStationState, wi_fi_config_payload, wi_fi_scan_payload,
+    self, CmdApplyConfig, CmdGetStatus, CmdSetConfig, Status, WiFiConfigMsgType, WiFiConfigPayload,
+    WifiConnectFailedReason, WifiStationState, wi_fi_config_payload,
 };
 use crate::secret::SecretString;
 use prost::Message;
 
-/// The endpoint for Wi-Fi scans.
-pub const SCAN_ENDPOINT: &str = "prov-scan";
 /// The endpoint for Wi-Fi configuration and status.
 pub const CONFIG_ENDPOINT: &str = "prov-config";
-
-/// Encoded size bound of one scan result entry (SSID 32, BSSID 6, numbers and tags).
-const SCAN_ENTRY_MAX_LEN: usize = 64;
-/// Most results a device returns per scan by default (`CONFIG_WIFI_PROV_SCAN_MAX_ENTRIES`).
-const SCAN_MAX_ENTRIES: usize = 16;
-/// Most results read from any device: firmware built with a larger scan table lists a few dozen
-/// networks at most, and a hostile device must not keep the phone paging.
-pub const SCAN_RESULT_LIMIT: usize = 64;
-/// Value limits of ESP BLE characteristics by firmware build (sec2 enabled or not).
-const BLE_VALUE_LIMIT_SEC2: usize = 481;
-const BLE_VALUE_LIMIT_SEC01: usize = 257;
 
 /// The credentials of the network the device should join.
 #[derive(Debug, Clone)]
@@ -249,22 +235,11 @@ impl StatusPolling {
     }
 }
 
-fn bssid(bytes: &[u8]) -> Option<[u8; 6]> {
+pub(super) fn bssid(bytes: &[u8]) -> Option<[u8; 6]> {
     bytes.try_into().ok()
 }
 
 impl DeviceSession {
-    async fn scan_request(&self, payload: WiFiScanPayload) -> Result<WiFiScanPayload, DeviceError> {
-        let expected = payload.msg + 1;
-        let reply: WiFiScanPayload =
-            decode(SCAN_ENDPOINT, &self.request(SCAN_ENDPOINT, &payload.encode_to_vec()).await?)?;
-        if reply.msg != expected {
-            return Err(unexpected(SCAN_ENDPOINT, reply.msg));
-        }
-        check_status(SCAN_ENDPOINT, reply.status)?;
-        Ok(reply)
-    }
-
     /// Sends a config command. The encoded request is zeroized afterwards and the caller's
     /// payload is consumed: set-config carries the passphrase.
     async fn config_request(
@@ -282,79 +257,6 @@ impl DeviceSession {
             return Err(unexpected(CONFIG_ENDPOINT, reply.msg));
         }
         reply.payload.ok_or_else(|| unexpected(CONFIG_ENDPOINT, "no payload"))
-    }
-
-    /// How many scan results fit in one reply on this link and security.
-    pub fn scan_page_size(&self) -> usize {
-        let mut limit = self.transport().max_message_len();
-        if self.transport().kind() == crate::transport::TransportKind::Ble {
-            let value_limit = match self.info().security {
-                crate::security::SecurityLevel::Sec2 => BLE_VALUE_LIMIT_SEC2,
-                _ => BLE_VALUE_LIMIT_SEC01,
-            };
-            limit = limit.min(value_limit);
-        }
-        (limit.saturating_sub(32) / SCAN_ENTRY_MAX_LEN).clamp(1, SCAN_MAX_ENTRIES)
-    }
-
-    /// Asks the device to scan and returns what it sees, strongest first. Uses a blocking scan
-    /// (the reply comes when the scan is done), one status read and as few result pages as the
-    /// link allows.
-    pub async fn scan_wifi(&self, options: ScanOptions) -> Result<Vec<WifiNetworkSeen>, DeviceError> {
-        let start = CmdScanStart {
-            blocking: true,
-            passive: options.passive,
-            group_channels: options.group_channels,
-            period_ms: options.period_ms,
-        };
-        self.scan_request(WiFiScanPayload {
-            msg: WiFiScanMsgType::TypeCmdScanStart as i32,
-            status: 0,
-            payload: Some(wi_fi_scan_payload::Payload::CmdScanStart(start)),
-        })
-        .await?;
-        let status = self
-            .scan_request(WiFiScanPayload {
-                msg: WiFiScanMsgType::TypeCmdScanStatus as i32,
-                status: 0,
-                payload: Some(wi_fi_scan_payload::Payload::CmdScanStatus(CmdScanStatus {})),
-            })
-            .await?;
-        let Some(wi_fi_scan_payload::Payload::RespScanStatus(status)) = status.payload else {
-            return Err(unexpected(SCAN_ENDPOINT, "scan status without payload"));
-        };
-        let total = (status.result_count as usize).min(SCAN_RESULT_LIMIT);
-        let page = self.scan_page_size();
-        let mut networks = Vec::with_capacity(total);
-        while networks.len() < total {
-            let count = page.min(total - networks.len());
-            let reply = self
-                .scan_request(WiFiScanPayload {
-                    msg: WiFiScanMsgType::TypeCmdScanResult as i32,
-                    status: 0,
-                    payload: Some(wi_fi_scan_payload::Payload::CmdScanResult(CmdScanResult {
-                        start_index: networks.len() as u32,
-                        count: count as u32,
-                    })),
-                })
-                .await?;
-            let Some(wi_fi_scan_payload::Payload::RespScanResult(result)) = reply.payload else {
-                return Err(unexpected(SCAN_ENDPOINT, "scan results without payload"));
-            };
-            if result.entries.is_empty() {
-                return Err(unexpected(SCAN_ENDPOINT, "an empty page of scan results"));
-            }
-            networks.extend(result.entries.into_iter().take(count).map(|entry| WifiNetworkSeen {
-                ssid: String::from_utf8_lossy(&entry.ssid).into_owned(),
-                bssid: bssid(&entry.bssid),
-                ssid_bytes: entry.ssid,
-                channel: entry.channel,
-                rssi: entry.rssi,
-                auth: AuthMode::from_wire(entry.auth),
-            }));
-        }
-        networks.sort_by_key(|n| std::cmp::Reverse(n.rssi));
-        Ok(networks)
     }
 
     /// Sends the network credentials (kept in the device's RAM until applied).

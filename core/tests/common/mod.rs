@@ -105,6 +105,11 @@ impl Rig {
         Self { device, link: Link::Ble, server: None, central: Some(Arc::new(central)) }
     }
 
+    /// TCP connections the device's SoftAP server accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.server.as_ref().map_or(0, SoftApServer::connections_accepted)
+    }
+
     /// A fresh link to the device (a new socket or a new BLE connection).
     pub async fn connect(&self) -> Arc<dyn Transport> {
         self.try_connect(Duration::from_secs(5)).await.expect("connect to the simulated device")

@@ -42,6 +42,8 @@ pub struct Faults {
     pub reply_delay: Duration,
     /// Joining never completes.
     pub never_connect: bool,
+    /// Announce this `sec_patch_ver` whatever the security really runs (a lying device).
+    pub announced_patch_version: Option<u32>,
 }
 
 /// A simulated device's configuration.
@@ -137,6 +139,7 @@ impl DeviceConfig {
             }
             SimSecurity::Sec2 { patch_version, .. } => (SecurityLevel::Sec2, *patch_version),
         };
+        let security_patch = self.faults.announced_patch_version.unwrap_or(security_patch);
         DeviceInfo {
             prov_version: Some(self.prov_version.clone()),
             security,

@@ -123,6 +123,14 @@ pub struct AuthSession {
     session: Arc<core::Session>,
 }
 
+/// Whether a redirect the app received answers the sign-in that `authorization_url` started: it
+/// carries that request's state. Any app can open the app's redirect, so an agent ignores a
+/// redirect that does not answer and keeps waiting for the real one.
+#[uniffi::export]
+pub fn callback_answers_sign_in(authorization_url: String, callback_url: String) -> bool {
+    core::answers_authorization(&authorization_url, &callback_url)
+}
+
 /// Reads the provider's metadata and makes a session that signs in through `agent` and keeps the
 /// tokens in `store`.
 #[uniffi::export(async_runtime = "tokio")]

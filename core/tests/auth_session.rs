@@ -9,6 +9,7 @@ use std::time::Duration;
 use auth_support::*;
 use unbox_core::auth::{AuthError, ManualClock, NeedsLoginReason, TokenError, TokenSet};
 use unbox_core::secret::SecretString;
+use unbox_core::secret_store::SecretStore;
 
 const LIFETIME: Duration = Duration::from_secs(600);
 
@@ -154,4 +155,69 @@ async fn session_supplies_the_binding_client_with_tokens() {
 
     h.session.logout().await.unwrap();
     assert!(matches!(source.access_token().await, Err(AccessTokenError::LoginRequired(_))));
+}
+
+/// A store whose next `failures` writes fail, as a locked keychain would.
+struct FlakyStore {
+    inner: unbox_core::secret_store::MemorySecretStore,
+    failures: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl unbox_core::secret_store::SecretStore for FlakyStore {
+    async fn get(
+        &self,
+        key: &str,
+    ) -> Result<Option<SecretString>, unbox_core::secret_store::SecretStoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: SecretString,
+    ) -> Result<(), unbox_core::secret_store::SecretStoreError> {
+        let left = self.failures.load(std::sync::atomic::Ordering::SeqCst);
+        if left > 0 {
+            self.failures.store(left - 1, std::sync::atomic::Ordering::SeqCst);
+            return Err(unbox_core::secret_store::SecretStoreError::Unavailable { reason: "locked".into() });
+        }
+        self.inner.put(key, value).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), unbox_core::secret_store::SecretStoreError> {
+        self.inner.delete(key).await
+    }
+}
+
+#[tokio::test]
+async fn a_failed_save_of_the_rotated_refresh_token_does_not_lose_the_sign_in() {
+    let clock = Arc::new(ManualClock::new(start_time()));
+    let idp = idp_with_clock(clock.clone(), LIFETIME).await;
+    let client = unbox_core::auth::AuthClient::discover(app_config(REDIRECT_URI), idp.base_url())
+        .await
+        .unwrap()
+        .with_clock(clock.clone());
+    let store = Arc::new(FlakyStore { inner: Default::default(), failures: 0.into() });
+    let session = unbox_core::auth::Session::new(client, ScriptedAgent::new(Script::Approve), store.clone());
+    session.login().await.unwrap();
+
+    // One failed write is retried and absorbed.
+    clock.advance(LIFETIME + Duration::from_secs(1));
+    store.failures.store(1, std::sync::atomic::Ordering::SeqCst);
+    let renewed = session.access_token().await.unwrap();
+    assert_eq!(idp.provider().introspect(renewed.expose()).unwrap().subject, "user-alice");
+
+    // A store that keeps failing is reported as a storage failure, and the rotated tokens live
+    // on in memory: the next call works and saves them once the store is back.
+    clock.advance(LIFETIME + Duration::from_secs(1));
+    store.failures.store(3, std::sync::atomic::Ordering::SeqCst);
+    let error = session.access_token().await.unwrap_err();
+    assert!(matches!(error, AuthError::Store(_)), "{error:?}");
+    assert!(!error.needs_login(), "the sign-in is not lost");
+    let kept = session.access_token().await.unwrap();
+    assert_eq!(idp.provider().introspect(kept.expose()).unwrap().subject, "user-alice");
+    let saved = store.inner.get(unbox_core::auth::DEFAULT_TOKEN_KEY).await.unwrap().unwrap();
+    assert!(saved.expose().contains(kept.expose()), "saved again once the store worked");
+    // And the rotated refresh token it kept still renews.
+    clock.advance(LIFETIME + Duration::from_secs(1));
+    assert_ne!(session.access_token().await.unwrap(), kept);
 }

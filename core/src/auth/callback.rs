@@ -74,6 +74,29 @@ pub(crate) fn authorization_code(
     }
 }
 
+/// Whether `callback`, a redirect an agent received, answers the sign-in that
+/// `authorization_url` started: it carries that request's `state`. Any local process (the
+/// desktop's loopback port) or app (Android's exported redirect activity) can send a callback,
+/// so agents ignore one that fails this check and keep waiting for the real one, instead of
+/// letting it end the sign-in. The client still checks the chosen callback in full.
+pub fn answers_authorization(authorization_url: &str, callback: &str) -> bool {
+    let state_of = |text: &str| {
+        let url = Url::parse(text).ok()?;
+        let mut states =
+            url.query_pairs().filter(|(name, _)| name == "state").map(|(_, value)| value.into_owned());
+        match (states.next(), states.next()) {
+            (Some(state), None) if !state.is_empty() => Some(SecretString::new(state)),
+            _ => None,
+        }
+    };
+    match (state_of(authorization_url), state_of(callback)) {
+        (Some(sent), Some(received)) => {
+            constant_time_eq(received.expose().as_bytes(), sent.expose().as_bytes())
+        }
+        _ => false,
+    }
+}
+
 /// Compares without returning early, so the time taken reveals nothing about `expected`.
 fn constant_time_eq(received: &[u8], expected: &[u8]) -> bool {
     received.len() == expected.len()
@@ -169,5 +192,66 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use super::answers_authorization;
+
+    #[test]
+    fn a_callback_answers_only_the_sign_in_with_its_state() {
+        let request = "https://idp.example/authorize?client_id=app&state=s3cr3t&code_challenge=x";
+        assert!(answers_authorization(request, "http://127.0.0.1:5/callback?code=c&state=s3cr3t"));
+        assert!(answers_authorization(request, "dev.unbox.app:/oauth?error=access_denied&state=s3cr3t"));
+        for forged in [
+            "http://127.0.0.1:5/callback?code=c&state=guess",
+            "http://127.0.0.1:5/callback?code=c",
+            "http://127.0.0.1:5/callback?code=c&state=s3cr3t&state=s3cr3t",
+            "http://127.0.0.1:5/callback?code=c&state=",
+            "not a url",
+        ] {
+            assert!(!answers_authorization(request, forged), "{forged}");
+        }
+        assert!(!answers_authorization(
+            "https://idp.example/authorize",
+            "http://127.0.0.1:5/callback?state="
+        ));
+    }
+}
+
+/// Hosts that tripped a debug assertion of the IDNA back end inside `Url::parse` (an upper-case
+/// ASCII letter beside non-ASCII, raw or percent-encoded): every place a stranger's URL enters
+/// answers a typed error, in debug builds too (these tests run unoptimised, assertions on).
+#[cfg(test)]
+mod hostile_host_tests {
+    use super::{ExpectedCallback, answers_authorization, authorization_code};
+    use crate::auth::ProviderMetadata;
+
+    const HOSTILE: [&str; 5] =
+        ["http://A%87/", "http://Qé/", "http:/Xé", "http://A%C3%A9/", "https://Bé.example/x"];
+
+    #[test]
+    fn hostile_hosts_are_typed_errors_everywhere() {
+        let redirect_uri = url::Url::parse("http://127.0.0.1:5/callback").unwrap();
+        let expected = ExpectedCallback {
+            redirect_uri: &redirect_uri,
+            state: "s",
+            issuer: None,
+            issuer_required: false,
+        };
+        for url in HOSTILE {
+            assert!(url::Url::parse(url).is_err(), "{url}");
+            // The authorization callback, as the agent and the client see it.
+            let callback = format!("{url}?code=c&state=s");
+            assert!(!answers_authorization("https://idp.example/authorize?state=s", &callback), "{url}");
+            assert!(authorization_code(&callback, &expected).is_err(), "{url}");
+            // A discovery document's endpoints and issuer.
+            assert!(ProviderMetadata::new(url, "https://idp.example/token", false).is_err(), "{url}");
+            assert!(ProviderMetadata::new("https://idp.example/a", url, true).is_err(), "{url}");
+            // A scanned code naming a backend.
+            let code = format!("UNBOX:1;B:{url};;");
+            assert!(crate::qr::parse(&code).is_err(), "{code}");
+        }
     }
 }

@@ -343,6 +343,13 @@ fn checked_redirect_uri(config: &ClientConfig) -> Result<Url, ConfigError> {
     if url.scheme() == "http" && !is_loopback(&url) && !config.allow_insecure_http {
         return Err(ConfigError::InsecureUrl { what: "redirect URI", url: config.redirect_uri.clone() });
     }
+    // RFC 8252 §8.3: a loopback redirect names the interface by its IP literal; `localhost` may
+    // resolve to another address, or be answered by another program listening there.
+    if url.scheme() == "http" && matches!(url.host(), Some(url::Host::Domain(_))) && is_loopback(&url) {
+        return Err(invalid(
+            "write the loopback redirect with 127.0.0.1 or [::1], not localhost (RFC 8252 §8.3)",
+        ));
+    }
     Ok(url)
 }
 
@@ -378,12 +385,12 @@ fn token_set(
             .or_else(|| keep(|tokens| &tokens.refresh_token)),
         // An absurd lifetime that overflows the clock counts as "no known expiry".
         expires_at: response.expires_in().and_then(|lifetime| now.checked_add(lifetime)),
-        id_token: response
-            .extra_fields()
-            .id_token
-            .clone()
-            .map(SecretString::new)
-            .or_else(|| keep(|tokens| &tokens.id_token)),
+        // A refresh keeps the ID token checked at sign-in and drops any new one, which nothing
+        // here validates (issuer, audience, nonce): the identity stays the one from sign-in.
+        id_token: match previous {
+            Some(previous) => previous.id_token.clone(),
+            None => response.extra_fields().id_token.clone().map(SecretString::new),
+        },
         scopes,
     })
 }
@@ -485,9 +492,33 @@ mod tests {
             Err(ConfigError::InsecureUrl { .. })
         ));
         assert!(matches!(
-            AuthClient::new(ClientConfig::new("c", "https://app.example/cb#x"), metadata),
+            AuthClient::new(ClientConfig::new("c", "https://app.example/cb#x"), metadata.clone()),
             Err(ConfigError::InvalidUrl { .. })
         ));
+        assert!(AuthClient::new(ClientConfig::new("c", "http://[::1]:9/cb"), metadata.clone()).is_ok());
+        let localhost =
+            AuthClient::new(ClientConfig::new("c", "http://localhost:9/cb"), metadata).unwrap_err();
+        assert!(matches!(localhost, ConfigError::InvalidUrl { .. }), "{localhost:?}");
+        assert!(localhost.to_string().contains("127.0.0.1"), "{localhost}");
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_id_token_checked_at_sign_in() {
+        let response = |id_token: Option<&str>| {
+            TokenResponse::new(
+                oauth2::AccessToken::new("at".into()),
+                BasicTokenType::Bearer,
+                IdTokenField { id_token: id_token.map(str::to_owned) },
+            )
+        };
+        let now = SystemTime::now();
+        let signed_in = token_set(response(Some("checked-at-sign-in")), now, None).unwrap();
+        assert_eq!(signed_in.id_token.as_ref().map(SecretString::expose), Some("checked-at-sign-in"));
+        // A refresh answer with another (unchecked) ID token does not replace it.
+        let refreshed = token_set(response(Some("someone-else")), now, Some(&signed_in)).unwrap();
+        assert_eq!(refreshed.id_token.as_ref().map(SecretString::expose), Some("checked-at-sign-in"));
+        let without = token_set(response(None), now, Some(&signed_in)).unwrap();
+        assert_eq!(without.id_token, signed_in.id_token);
     }
 
     #[test]

@@ -15,7 +15,8 @@ use super::error::{IdTokenError, provider_text};
 /// Allowance for clock differences between this device and the provider.
 const CLOCK_LEEWAY: Duration = Duration::from_secs(60);
 
-/// Who signed in, as stated by the ID token.
+/// Who signed in, as stated by the ID token checked at sign-in. For display only ("signed in
+/// as ..."): it is never proof of anything to a backend, which checks the access token itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     /// The provider's stable identifier for the person.

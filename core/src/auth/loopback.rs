@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::agent::{AgentError, AuthorizationAgent};
 use super::browser::BrowserLauncher;
+use super::callback::answers_authorization;
 
 /// Path of the redirect URI on the loopback listener.
 const CALLBACK_PATH: &str = "/callback";
@@ -24,6 +25,10 @@ const MAX_REQUEST_HEAD: usize = 16 * 1024;
 const DONE_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unbox sign-in</title></head>\
 <body style=\"font-family:sans-serif;margin:3em\"><h1>Sign-in received</h1>\
 <p>You can close this window and return to Unbox.</p></body></html>";
+
+const FOREIGN_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unbox sign-in</title></head>\
+<body style=\"font-family:sans-serif;margin:3em\"><h1>Not this sign-in</h1>\
+<p>This answer does not belong to the sign-in in progress; it was ignored.</p></body></html>";
 
 /// Called with the authorization URL when no browser could be opened, so the app can show it
 /// for the person to open by hand.
@@ -99,7 +104,12 @@ impl LoopbackAgent {
                 accepted = self.listener.accept() => {
                     let (stream, _) = accepted
                         .map_err(|error| AgentError::Failed { reason: format!("loopback listener failed: {error}") })?;
-                    connections.spawn(serve_connection(stream, self.redirect_uri.clone(), callbacks.clone()));
+                    connections.spawn(serve_connection(
+                        stream,
+                        self.redirect_uri.clone(),
+                        url.to_owned(),
+                        callbacks.clone(),
+                    ));
                 }
                 Some(target) = callback.recv() => return Ok(target),
                 opened = async {
@@ -149,8 +159,15 @@ fn open_in_background(browser: BrowserLauncher, url: String) -> BrowserOutcome {
     receiver
 }
 
-/// Answers one browser connection; forwards the request target when it is the callback.
-async fn serve_connection(mut stream: TcpStream, redirect_uri: String, callbacks: mpsc::Sender<String>) {
+/// Answers one browser connection; forwards the callback when it answers this sign-in. A
+/// callback without this sign-in's `state` (forged by another local process, or left from an
+/// abandoned sign-in) gets a 400 and the agent keeps waiting.
+async fn serve_connection(
+    mut stream: TcpStream,
+    redirect_uri: String,
+    authorization_url: String,
+    callbacks: mpsc::Sender<String>,
+) {
     let Ok(Some(target)) = tokio::time::timeout(REQUEST_READ_TIMEOUT, read_request_target(&mut stream)).await
     else {
         let _ = respond(&mut stream, "400 Bad Request", "Bad request").await;
@@ -161,9 +178,15 @@ async fn serve_connection(mut stream: TcpStream, redirect_uri: String, callbacks
         let _ = respond(&mut stream, "404 Not Found", "Not found").await;
         return;
     }
-    let _ = respond(&mut stream, "200 OK", DONE_PAGE).await;
     let origin = redirect_uri.strip_suffix(CALLBACK_PATH).unwrap_or(&redirect_uri);
-    let _ = callbacks.send(format!("{origin}{target}")).await;
+    let callback = format!("{origin}{target}");
+    if !answers_authorization(&authorization_url, &callback) {
+        tracing::warn!("ignored a sign-in callback that does not answer this sign-in");
+        let _ = respond(&mut stream, "400 Bad Request", FOREIGN_PAGE).await;
+        return;
+    }
+    let _ = respond(&mut stream, "200 OK", DONE_PAGE).await;
+    let _ = callbacks.send(callback).await;
 }
 
 /// Reads the request head and returns the target of a `GET` in origin form (`/path?query`).
@@ -225,11 +248,19 @@ mod tests {
         assert_eq!(agent.redirect_uri(), format!("http://127.0.0.1:{port}/callback"));
         let redirect = agent.redirect_uri().to_owned();
         let waiting =
-            tokio::spawn(async move { agent.authorize("https://idp/authorize".into(), redirect).await });
+            tokio::spawn(
+                async move { agent.authorize("https://idp/authorize?state=xyz".into(), redirect).await },
+            );
         let favicon = raw_request(port, "GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
         let post = raw_request(port, "POST /callback HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(post.starts_with("HTTP/1.1 400"), "{post}");
+        // A forged callback (another local process guessing) is refused; the agent keeps waiting.
+        let forged =
+            raw_request(port, "GET /callback?error=access_denied&state=guess HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await;
+        assert!(forged.starts_with("HTTP/1.1 400") && forged.contains("Not this sign-in"), "{forged}");
+        assert!(!waiting.is_finished());
         let page = raw_request(port, "GET /callback?code=abc&state=xyz HTTP/1.1\r\nHost: x\r\n\r\n").await;
         assert!(page.starts_with("HTTP/1.1 200"), "{page}");
         assert!(page.contains("You can close this window"));

@@ -25,6 +25,7 @@ mod tokens;
 
 pub use agent::{AgentError, AuthorizationAgent};
 pub use browser::BrowserLauncher;
+pub use callback::answers_authorization;
 pub use client::{AuthClient, AuthorizationRequest, ClientConfig, SignedIn};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{

@@ -31,9 +31,14 @@ pub struct Session {
     store_key: String,
     expiry_skew: Duration,
     /// Serialises token reads and renewals: two concurrent refreshes with a rotating refresh
-    /// token would make the provider revoke the sign-in.
-    tokens_lock: tokio::sync::Mutex<()>,
+    /// token would make the provider revoke the sign-in. Holds the tokens the store could not
+    /// take: they are used instead of the stored ones and saved again at the next chance, so a
+    /// rotated refresh token is never lost while the app runs.
+    tokens_lock: tokio::sync::Mutex<Option<TokenSet>>,
 }
+
+/// How many times a save of new tokens is tried before the failure is reported.
+const SAVE_ATTEMPTS: u32 = 3;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,7 +61,7 @@ impl Session {
             store,
             store_key: DEFAULT_TOKEN_KEY.to_owned(),
             expiry_skew: DEFAULT_EXPIRY_SKEW,
-            tokens_lock: tokio::sync::Mutex::new(()),
+            tokens_lock: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -86,8 +91,8 @@ impl Session {
             self.agent.authorize(request.url().to_owned(), self.client.config().redirect_uri.clone()).await?,
         );
         let signed_in = self.client.complete_authorization(&request, callback.expose()).await?;
-        let _tokens = self.tokens_lock.lock().await;
-        self.store.put(&self.store_key, signed_in.tokens.to_stored()).await?;
+        let mut unsaved = self.tokens_lock.lock().await;
+        self.save(&mut unsaved, signed_in.tokens).await?;
         Ok(signed_in.identity)
     }
 
@@ -96,8 +101,8 @@ impl Session {
     /// valid, the stored token is returned. When the provider refuses renewal the stored
     /// sign-in is dropped and [`AuthError::NeedsLogin`] returned.
     pub async fn access_token(&self) -> Result<SecretString, AuthError> {
-        let _tokens = self.tokens_lock.lock().await;
-        let tokens = self.load().await?;
+        let mut unsaved = self.tokens_lock.lock().await;
+        let tokens = self.load(&mut unsaved).await?;
         let now = self.client.now();
         if !tokens.expires_within(now, self.expiry_skew) {
             return Ok(tokens.access_token);
@@ -106,8 +111,8 @@ impl Session {
         if still_valid && tokens.refresh_token.is_none() {
             return Ok(tokens.access_token);
         }
-        match self.renew(&tokens).await {
-            Err(error) if still_valid && error.is_retryable() => {
+        match self.renew(&mut unsaved, &tokens).await {
+            Err(error) if still_valid && error.is_retryable() && !matches!(error, AuthError::Store(_)) => {
                 tracing::warn!(%error, "could not renew the access token yet; using the current one until it expires");
                 Ok(tokens.access_token)
             }
@@ -118,28 +123,35 @@ impl Session {
     /// A new access token after a service refused `rejected` (HTTP 401): renews unless the
     /// stored token already differs from `rejected` (renewed meanwhile), then returns that one.
     pub async fn renew_rejected(&self, rejected: &SecretString) -> Result<SecretString, AuthError> {
-        let _tokens = self.tokens_lock.lock().await;
-        let tokens = self.load().await?;
+        let mut unsaved = self.tokens_lock.lock().await;
+        let tokens = self.load(&mut unsaved).await?;
         if tokens.access_token != *rejected {
             return Ok(tokens.access_token);
         }
-        self.renew(&tokens).await
+        self.renew(&mut unsaved, &tokens).await
     }
 
     /// Renews `tokens` and stores the result; drops the sign-in when the provider refuses.
-    /// Callers hold the tokens lock.
-    async fn renew(&self, tokens: &TokenSet) -> Result<SecretString, AuthError> {
+    /// Callers hold the tokens lock and pass what it guards.
+    async fn renew(
+        &self,
+        unsaved: &mut Option<TokenSet>,
+        tokens: &TokenSet,
+    ) -> Result<SecretString, AuthError> {
         match self.client.refresh(tokens).await {
             Ok(renewed) => {
-                self.store.put(&self.store_key, renewed.to_stored()).await?;
-                Ok(renewed.access_token)
+                let access_token = renewed.access_token.clone();
+                self.save(unsaved, renewed).await?;
+                Ok(access_token)
             }
             Err(AuthError::Token(TokenError::InvalidGrant { .. })) => {
                 tracing::info!("the identity provider refused to renew the sign-in");
+                *unsaved = None;
                 self.store.delete(&self.store_key).await?;
                 Err(AuthError::NeedsLogin { reason: NeedsLoginReason::RefreshRejected })
             }
             Err(error @ AuthError::NeedsLogin { .. }) => {
+                *unsaved = None;
                 self.store.delete(&self.store_key).await?;
                 Err(error)
             }
@@ -147,19 +159,45 @@ impl Session {
         }
     }
 
+    /// Stores `tokens`, trying [`SAVE_ATTEMPTS`] times. When the store keeps failing, the
+    /// tokens stay in memory (in `unsaved`) for this session and the failure is reported as a
+    /// storage error: the sign-in goes on working, and the next call tries to save again.
+    async fn save(&self, unsaved: &mut Option<TokenSet>, tokens: TokenSet) -> Result<(), AuthError> {
+        let stored = tokens.to_stored();
+        let mut attempt = 1;
+        loop {
+            match self.store.put(&self.store_key, stored.clone()).await {
+                Ok(()) => {
+                    *unsaved = None;
+                    return Ok(());
+                }
+                Err(error) if attempt < SAVE_ATTEMPTS => {
+                    tracing::warn!(%error, attempt, "could not save the new tokens; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+                    attempt += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not save the new tokens; keeping them for this session");
+                    *unsaved = Some(tokens);
+                    return Err(error.into());
+                }
+            }
+        }
+    }
+
     /// Whether tokens from an earlier sign-in are stored (they may still need renewing).
     pub async fn is_signed_in(&self) -> Result<bool, AuthError> {
-        let _tokens = self.tokens_lock.lock().await;
-        Ok(self.store.get(&self.store_key).await?.is_some())
+        let unsaved = self.tokens_lock.lock().await;
+        Ok(unsaved.is_some() || self.store.get(&self.store_key).await?.is_some())
     }
 
     /// Signs out: deletes the stored tokens, then asks the provider to revoke them if it has a
     /// revocation endpoint. Revocation is best effort; a failure is logged, not returned.
     pub async fn logout(&self) -> Result<(), AuthError> {
-        let _tokens = self.tokens_lock.lock().await;
+        let mut unsaved = self.tokens_lock.lock().await;
         let stored = self.store.get(&self.store_key).await?;
         self.store.delete(&self.store_key).await?;
-        let Some(tokens) = stored.as_ref().and_then(TokenSet::from_stored) else {
+        let Some(tokens) = unsaved.take().or_else(|| stored.as_ref().and_then(TokenSet::from_stored)) else {
             return Ok(());
         };
         match self.client.revoke(&tokens).await {
@@ -172,8 +210,17 @@ impl Session {
         Ok(())
     }
 
-    /// Reads the stored tokens; unreadable ones are dropped.
-    async fn load(&self) -> Result<TokenSet, AuthError> {
+    /// The current tokens: ones the store could not take yet (saved again now, if it can), else
+    /// the stored ones; unreadable stored ones are dropped.
+    async fn load(&self, unsaved: &mut Option<TokenSet>) -> Result<TokenSet, AuthError> {
+        if let Some(tokens) = unsaved.clone() {
+            if let Err(error) = self.store.put(&self.store_key, tokens.to_stored()).await {
+                tracing::warn!(%error, "the new tokens still cannot be saved");
+            } else {
+                *unsaved = None;
+            }
+            return Ok(tokens);
+        }
         let Some(stored) = self.store.get(&self.store_key).await? else {
             return Err(AuthError::NeedsLogin { reason: NeedsLoginReason::NotSignedIn });
         };

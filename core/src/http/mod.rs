@@ -1,4 +1,6 @@
-//! The one way Unbox builds HTTP clients: reqwest over the TLS profile of [`tls`].
+//! The one way Unbox builds internet HTTP clients (reqwest over the TLS profile of [`tls`]) and
+//! reads their replies within a bound. Devices are reached through their own link
+//! ([`crate::transport::softap`]).
 
 use std::time::Duration;
 
@@ -49,10 +51,4 @@ pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Resul
 /// A client builder for talking to the internet (identity provider, binding backend).
 pub fn internet_client_builder() -> reqwest::ClientBuilder {
     base_builder().connect_timeout(Duration::from_secs(10))
-}
-
-/// A plain-HTTP client builder for a device's access point: no proxy (the device network has
-/// no internet, and a system proxy would swallow the request).
-pub fn device_client_builder() -> reqwest::ClientBuilder {
-    base_builder().no_proxy()
 }

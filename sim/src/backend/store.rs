@@ -64,12 +64,20 @@ pub(crate) struct Lifetimes {
     pub confirm_ttl: Duration,
 }
 
+/// How long a claim is remembered after its last deadline: late polls, retried confirmations and
+/// a device's repeated redemption still get their real answer; after that the claim is
+/// forgotten, so a simulator running for days holds only recent claims.
+const RETENTION: Duration = Duration::from_secs(60 * 60);
+/// Forgetting runs at most this often.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Every claim the backend knows, indexed by id and by the SHA-256 of its token (the token
 /// itself is never stored).
 pub(crate) struct ClaimStore {
     lifetimes: Lifetimes,
     claims: HashMap<String, ClaimRecord>,
     by_token: HashMap<[u8; 32], String>,
+    next_prune: SystemTime,
 }
 
 fn token_digest(token: &SecretString) -> [u8; 32] {
@@ -90,11 +98,34 @@ pub(crate) enum Poll {
 
 impl ClaimStore {
     pub fn new(lifetimes: Lifetimes) -> Self {
-        Self { lifetimes, claims: HashMap::new(), by_token: HashMap::new() }
+        Self {
+            lifetimes,
+            claims: HashMap::new(),
+            by_token: HashMap::new(),
+            next_prune: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    /// How many claims are remembered.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.claims.len()
+    }
+
+    /// Forgets claims whose last deadline passed more than [`RETENTION`] ago.
+    fn prune(&mut self, now: SystemTime) {
+        if now < self.next_prune {
+            return;
+        }
+        self.next_prune = now + PRUNE_INTERVAL;
+        self.claims.retain(|_, claim| now < claim.expires_at + RETENTION);
+        let claims = &self.claims;
+        self.by_token.retain(|_, id| claims.contains_key(id));
     }
 
     /// Creates a claim for `owner`: a random id and a 256-bit token.
     pub fn create(&mut self, owner: &str, now: SystemTime) -> ClaimCreated {
+        self.prune(now);
         let id = format!("clm_{}", random_text(16));
         let token = SecretString::new(random_text(32));
         let expires_at = now + self.lifetimes.claim_ttl;
@@ -265,6 +296,32 @@ mod tests {
 
     fn status(store: &ClaimStore, id: &str, now: SystemTime) -> ClaimStatus {
         store.get("alice", id, now).map(|v| v.status).expect("claim exists")
+    }
+
+    #[test]
+    fn claims_are_forgotten_an_hour_after_their_last_deadline() {
+        let mut store = store();
+        let confirmed = store.create("alice", t0());
+        store.redeem(&confirmed.claim_token, &device("d1"), t0()).unwrap();
+        store.confirm("alice", &confirmed.claim_id, &device("d1"), t0()).unwrap();
+        for _ in 0..100 {
+            store.create("alice", t0());
+        }
+        assert_eq!(store.len(), 101);
+        // Within the retention a confirmed claim still answers.
+        let later = t0() + 5 * MINUTE + RETENTION - MINUTE;
+        store.create("alice", later);
+        assert_eq!(status(&store, &confirmed.claim_id, later), ClaimStatus::Confirmed);
+        assert_eq!(store.len(), 102);
+        let days_later = t0() + Duration::from_secs(3 * 24 * 3600);
+        let fresh = store.create("alice", days_later);
+        assert_eq!(store.len(), 1, "only the new claim is left");
+        assert_eq!(store.by_token.len(), 1);
+        assert_eq!(
+            store.get("alice", &confirmed.claim_id, days_later).map_err(|r| r.problem),
+            Err(ProblemType::ClaimNotFound)
+        );
+        assert_eq!(status(&store, &fresh.claim_id, days_later), ClaimStatus::Pending);
     }
 
     #[test]

@@ -74,7 +74,15 @@ struct RefreshRecord {
     grant: u64,
     /// False once rotated or revoked; presenting it again revokes the grant.
     current: bool,
+    /// When pruning first saw it retired (it is kept for reuse detection, then forgotten).
+    retired_seen: Option<SystemTime>,
 }
+
+/// How long a rotated or revoked refresh token is remembered, so that its reuse still revokes
+/// the grant; after that it is forgotten like any unknown token.
+const RETIRED_TOKEN_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+/// Forgetting runs at most this often.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Codes, grants and tokens of one identity provider.
 pub(crate) struct Grants {
@@ -85,6 +93,7 @@ pub(crate) struct Grants {
     next_grant: u64,
     access_tokens: HashMap<String, AccessRecord>,
     refresh_tokens: HashMap<String, RefreshRecord>,
+    next_prune: SystemTime,
 }
 
 impl Grants {
@@ -97,11 +106,42 @@ impl Grants {
             next_grant: 1,
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            next_prune: SystemTime::UNIX_EPOCH,
         }
+    }
+
+    /// How many codes, grants, access and refresh tokens are remembered.
+    #[cfg(test)]
+    pub(crate) fn sizes(&self) -> [usize; 4] {
+        [self.codes.len(), self.grants.len(), self.access_tokens.len(), self.refresh_tokens.len()]
+    }
+
+    /// Forgets expired codes and access tokens, retired refresh tokens past their retention,
+    /// and grants nothing refers to any more, so the provider's memory follows its live sessions.
+    fn prune(&mut self, now: SystemTime) {
+        if now < self.next_prune {
+            return;
+        }
+        self.next_prune = now + PRUNE_INTERVAL;
+        self.codes.retain(|_, code| now < code.expires_at);
+        self.access_tokens.retain(|_, token| now < token.expires_at);
+        self.refresh_tokens.retain(|_, token| {
+            if token.current {
+                return true;
+            }
+            let seen = *token.retired_seen.get_or_insert(now);
+            now < seen + RETIRED_TOKEN_RETENTION
+        });
+        let mut used: std::collections::HashSet<u64> =
+            self.codes.values().filter_map(|code| code.grant).collect();
+        used.extend(self.access_tokens.values().map(|token| token.grant));
+        used.extend(self.refresh_tokens.values().map(|token| token.grant));
+        self.grants.retain(|id, _| used.contains(id));
     }
 
     /// Issues a single-use code for an approved request.
     pub(crate) fn issue_code(&mut self, request: ApprovedRequest, now: SystemTime) -> String {
+        self.prune(now);
         let code = random_token("sim_code_");
         let record = CodeRecord { request, expires_at: now + self.code_lifetime, used: false, grant: None };
         self.codes.insert(code.clone(), record);
@@ -229,6 +269,7 @@ impl Grants {
     }
 
     fn issue_tokens(&mut self, grant_id: u64, now: SystemTime) -> Result<Issued, Refusal> {
+        self.prune(now);
         let grant = self.grants.get(&grant_id).ok_or(invalid_grant("unknown grant"))?;
         let (user, client_id, scopes) = (grant.user.clone(), grant.client_id.clone(), grant.scopes.clone());
         let access_token = random_token("sim_at_");
@@ -237,7 +278,10 @@ impl Grants {
             access_token.clone(),
             AccessRecord { grant: grant_id, expires_at: now + self.access_token_lifetime },
         );
-        self.refresh_tokens.insert(refresh_token.clone(), RefreshRecord { grant: grant_id, current: true });
+        self.refresh_tokens.insert(
+            refresh_token.clone(),
+            RefreshRecord { grant: grant_id, current: true, retired_seen: None },
+        );
         Ok(Issued {
             access_token,
             refresh_token,
@@ -365,6 +409,29 @@ mod tests {
             let refusal = grants.redeem_code(&code, client, redirect, verifier, start() + age).err();
             assert_eq!(refusal, Some(invalid_grant(expected)));
         }
+    }
+
+    #[test]
+    fn expired_and_retired_entries_are_forgotten() {
+        let mut grants = grants();
+        for _ in 0..50 {
+            let code = grants.issue_code(approved(), start());
+            let first = grants.redeem_code(&code, "app", Some(REDIRECT), Some(VERIFIER), start()).unwrap();
+            grants.refresh(&first.refresh_token, "app", start()).unwrap();
+            grants.issue_code(approved(), start()); // a sign-in abandoned before the exchange
+        }
+        assert_eq!(grants.sizes(), [100, 50, 100, 100]);
+        // Two days on, two more sign-ins: expired codes and access tokens are gone; the rotated
+        // refresh tokens are kept a day longer for reuse detection.
+        let later = start() + Duration::from_secs(2 * 24 * 60 * 60);
+        let code = grants.issue_code(approved(), later);
+        grants.issue_code(approved(), later);
+        assert_eq!(grants.sizes(), [2, 50, 0, 100]);
+        let after = later + Duration::from_secs(61 + 25 * 60 * 60);
+        grants.issue_code(approved(), after);
+        // Each live session keeps its grant and current refresh token; the rest is forgotten.
+        assert_eq!(grants.sizes(), [1, 50, 0, 50]);
+        assert!(grants.redeem_code(&code, "app", Some(REDIRECT), Some(VERIFIER), after).is_err());
     }
 
     #[test]

@@ -74,20 +74,26 @@ class AuthorizationTest {
         val broker = AuthorizationBroker()
         assertEquals(Delivery.NOBODY_WAITING, broker.deliver("com.example.app:/oauth2redirect?code=1"))
 
-        val first = broker.begin("com.example.app:/oauth2redirect")
-        val second = broker.begin("com.example.app:/oauth2redirect")
+        val first = broker.begin("com.example.app:/oauth2redirect", "https://idp/authorize?state=r")
+        val second = broker.begin("com.example.app:/oauth2redirect", "https://idp/authorize?state=s")
         assertInstanceOf(AgentException.Cancelled::class.java, runCatching { first.await() }.exceptionOrNull())
+        assertTrue(broker.isWaiting())
+        // The abandoned sign-in's late redirect, and one forged by another app, are ignored.
+        assertFalse(broker.wouldDeliver("com.example.app:/oauth2redirect?code=1&state=r"))
+        assertTrue(broker.wouldDeliver("com.example.app:/oauth2redirect?code=2&state=s"))
+        assertEquals(Delivery.IGNORED, broker.deliver("com.example.app:/oauth2redirect?code=1&state=r"))
+        assertEquals(Delivery.IGNORED, broker.deliver("com.example.app:/oauth2redirect?error=access_denied&state=guess"))
         assertTrue(broker.isWaiting())
         assertEquals(Delivery.COMPLETED, broker.deliver("com.example.app:/oauth2redirect?code=2&state=s"))
         assertEquals("com.example.app:/oauth2redirect?code=2&state=s", second.await())
         assertFalse(broker.isWaiting())
 
-        val mismatched = broker.begin("com.example.app:/oauth2redirect")
+        val mismatched = broker.begin("com.example.app:/oauth2redirect", "https://idp/authorize?state=t")
         assertEquals(Delivery.MISMATCHED, broker.deliver("com.example.app:/elsewhere?code=secret"))
         val failure = assertInstanceOf(AgentException.Failed::class.java, runCatching { mismatched.await() }.exceptionOrNull())
         assertFalse(failure.reason.contains("secret"), failure.reason)
 
-        val abandoned = broker.begin("com.example.app:/oauth2redirect")
+        val abandoned = broker.begin("com.example.app:/oauth2redirect", "https://idp/authorize?state=u")
         broker.abandon(abandoned)
         assertFalse(broker.isWaiting())
         broker.fail(AgentException.Cancelled())
@@ -96,7 +102,7 @@ class AuthorizationTest {
     @Test
     fun `the person closing the browser fails the waiting sign-in`(): Unit = runBlocking(Dispatchers.Default) {
         val broker = AuthorizationBroker()
-        val pending = broker.begin("com.example.app:/oauth2redirect")
+        val pending = broker.begin("com.example.app:/oauth2redirect", "https://idp/authorize?state=v")
         val waiting = async { runCatching { pending.await() } }
         yield()
         broker.fail(AgentException.Cancelled())

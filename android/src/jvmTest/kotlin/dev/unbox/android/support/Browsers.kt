@@ -24,7 +24,7 @@ class BrokeredBrowser(
     private val http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()
 
     override suspend fun authorize(url: String, redirectUri: String): String = coroutineScope {
-        val pending = broker.begin(redirectUri)
+        val pending = broker.begin(redirectUri, url)
         launch(Dispatchers.IO) {
             if (personClosesBrowser) {
                 broker.fail(AgentException.Cancelled())

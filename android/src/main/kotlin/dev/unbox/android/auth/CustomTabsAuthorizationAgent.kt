@@ -25,7 +25,7 @@ class CustomTabsAuthorizationAgent(context: Context) : AuthorizationAgent {
         checkRedirectRegistered(redirectUri)
         val launch = BrowserLaunch.choose(installedBrowsers(), defaultBrowser())
             ?: throw AgentException.BrowserUnavailable("no web browser is installed")
-        val pending = Authorizations.broker.begin(redirectUri)
+        val pending = Authorizations.broker.begin(redirectUri, url)
         try {
             val host = Intent(appContext, AuthorizationActivity::class.java)
                 .putExtra(AuthorizationActivity.EXTRA_BROWSER_INTENT, browserIntent(url, launch))

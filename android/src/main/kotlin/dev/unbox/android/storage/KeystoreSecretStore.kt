@@ -2,11 +2,14 @@ package dev.unbox.android.storage
 
 import android.content.Context
 import android.content.SharedPreferences
+import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
+import android.security.keystore.UserNotAuthenticatedException
 import android.util.Base64
 import dev.unbox.SecretStore
 import java.io.IOException
+import java.security.InvalidKeyException
 import java.security.KeyStore
 import java.security.UnrecoverableKeyException
 import javax.crypto.KeyGenerator
@@ -20,14 +23,15 @@ import javax.crypto.SecretKey
  * A blob that cannot be opened any more is treated as absent and removed (see
  * [SealedSecretStore]): this happens when the Keystore key is gone or invalidated, or when the
  * preferences were restored from a backup onto another device, whose Keystore has no such key.
- * Exclude the preferences file from backups (see the integration guide) to avoid the latter.
+ * The library's manifest excludes the preferences file from backups ([BackupRules]); the key
+ * follows [SealingKeyPolicy] (an unlocked phone from API 28).
  */
 object KeystoreSecretStore {
     /** The default SharedPreferences file (`shared_prefs/dev.unbox.secrets.xml`). */
-    const val DEFAULT_PREFERENCES = "dev.unbox.secrets"
+    const val DEFAULT_PREFERENCES = KeystoreFiles.PREFERENCES
 
     /** The default Keystore alias of the sealing key. */
-    const val DEFAULT_KEY_ALIAS = "dev.unbox.secrets.v1"
+    const val DEFAULT_KEY_ALIAS = KeystoreFiles.KEY_ALIAS
 
     /**
      * A store in [preferencesName] sealed under the Keystore key [keyAlias] (created on first use).
@@ -65,12 +69,18 @@ internal class AndroidKeystoreKey(private val alias: String) : SecretKeySource {
             null
         }
 
+    override fun lockedOut(refusal: InvalidKeyException): Boolean = refusal is UserNotAuthenticatedException
+
     private fun generate(): SecretKey {
-        val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
+        val policy = SealingKeyPolicy.forSdk(Build.VERSION.SDK_INT)
+        val builder = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
             .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
             .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
-            .setKeySize(256)
-            .build()
+            .setKeySize(policy.keySize)
+        if (policy.unlockedDeviceRequired && Build.VERSION.SDK_INT >= Build.VERSION_CODES.P) {
+            builder.setUnlockedDeviceRequired(true)
+        }
+        val spec = builder.build()
         return KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, KEYSTORE).run {
             init(spec)
             generateKey()

@@ -1,6 +1,7 @@
 package dev.unbox.android.auth
 
 import dev.unbox.AgentException
+import dev.unbox.callbackAnswersSignIn
 import kotlinx.coroutines.CompletableDeferred
 
 /** What became of a redirect handed to [AuthorizationBroker.deliver]. */
@@ -10,6 +11,12 @@ enum class Delivery {
 
     /** A sign-in was waiting for another redirect; it failed with [AgentException.Failed]. */
     MISMATCHED,
+
+    /**
+     * The redirect came to the right address but does not answer the waiting sign-in (another
+     * app forged it, or an abandoned sign-in's page finished late): ignored, the sign-in waits on.
+     */
+    IGNORED,
 
     /** No sign-in was waiting (the app was restarted, or it was cancelled). */
     NOBODY_WAITING,
@@ -21,7 +28,7 @@ enum class Delivery {
  */
 class AuthorizationBroker {
     /** One sign-in waiting for its redirect. */
-    class Pending internal constructor(internal val redirectUri: String) {
+    class Pending internal constructor(internal val redirectUri: String, internal val authorizationUrl: String) {
         internal val result = CompletableDeferred<String>()
 
         /** Suspends until the redirect arrives; throws [AgentException] when it will not. */
@@ -30,19 +37,38 @@ class AuthorizationBroker {
 
     private var pending: Pending? = null
 
-    /** Registers a sign-in waiting for [redirectUri]; an earlier pending one is cancelled. */
+    /**
+     * Registers the sign-in that opened [authorizationUrl], waiting for [redirectUri]; an earlier
+     * pending one is cancelled.
+     */
     @Synchronized
-    fun begin(redirectUri: String): Pending {
+    fun begin(redirectUri: String, authorizationUrl: String): Pending {
         pending?.result?.completeExceptionally(AgentException.Cancelled())
-        return Pending(redirectUri).also { pending = it }
+        return Pending(redirectUri, authorizationUrl).also { pending = it }
     }
+
+    /**
+     * Whether [deliver] would hand [uri] to a waiting sign-in: the redirect activity asks before it
+     * brings the sign-in back to the front (which closes the browser tab), so a forged redirect
+     * leaves the person's sign-in page open.
+     */
+    @Synchronized
+    fun wouldDeliver(uri: String): Boolean {
+        val waiting = pending ?: return false
+        return !forged(waiting, uri)
+    }
+
+    private fun forged(waiting: Pending, uri: String): Boolean =
+        RedirectMatch.matches(waiting.redirectUri, uri) && !callbackAnswersSignIn(waiting.authorizationUrl, uri)
 
     /** Hands the pending sign-in the URI the browser opened the app with. */
     @Synchronized
     fun deliver(uri: String): Delivery {
         val waiting = pending ?: return Delivery.NOBODY_WAITING
+        if (forged(waiting, uri)) return Delivery.IGNORED
+        val rightAddress = RedirectMatch.matches(waiting.redirectUri, uri)
         pending = null
-        return if (RedirectMatch.matches(waiting.redirectUri, uri)) {
+        return if (rightAddress) {
             waiting.result.complete(uri)
             Delivery.COMPLETED
         } else {

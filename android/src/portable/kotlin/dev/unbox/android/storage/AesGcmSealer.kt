@@ -14,7 +14,17 @@ interface SecretKeySource {
 
     /** Forgets the current key because it can no longer be used; the next [key] makes a new one. */
     fun discard()
+
+    /**
+     * Whether [refusal] only means the key cannot be used right now (the phone is locked, for a
+     * key that needs an unlocked device): the key and the secrets under it are then kept.
+     */
+    fun lockedOut(refusal: InvalidKeyException): Boolean = false
 }
+
+/** The key exists but cannot be used until the person unlocks the phone. */
+class DeviceLockedException(cause: Throwable) :
+    GeneralSecurityException("the phone is locked; unlock it and try again", cause)
 
 /**
  * Seals secrets with AES-256-GCM under a key from [keys]. Each blob is bound to the name it is
@@ -30,6 +40,7 @@ class AesGcmSealer(private val keys: SecretKeySource) {
         val cipher = try {
             encryptingCipher(keys.key())
         } catch (invalid: InvalidKeyException) {
+            if (keys.lockedOut(invalid)) throw DeviceLockedException(invalid)
             keys.discard()
             encryptingCipher(keys.key())
         }
@@ -46,6 +57,7 @@ class AesGcmSealer(private val keys: SecretKeySource) {
         try {
             cipher.init(Cipher.DECRYPT_MODE, keys.key(), GCMParameterSpec(SecretBlob.TAG_LENGTH * 8, blob.iv))
         } catch (invalid: InvalidKeyException) {
+            if (keys.lockedOut(invalid)) throw DeviceLockedException(invalid)
             keys.discard()
             throw UnreadableSecretException("the key that sealed this secret is no longer usable", invalid)
         }

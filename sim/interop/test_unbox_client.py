@@ -16,7 +16,8 @@ from conftest import HOME_PASSPHRASE, HOME_SSID, SEC1_POP, SEC2_PASSWORD, clean_
 from espressif_driver import EspressifClient
 
 RUN_TIMEOUT = 60.0
-EXIT_OK, EXIT_WIFI_PASSWORD, EXIT_WIFI_NETWORK = 0, 5, 6
+# The exit codes of `unbox` (README): success, bad input, wrong Wi-Fi password, network not found.
+EXIT_OK, EXIT_USAGE, EXIT_WIFI_PASSWORD, EXIT_WIFI_NETWORK = 0, 2, 5, 6
 
 # (security, device kwargs, extra provision arguments)
 SECURITIES = [
@@ -125,10 +126,11 @@ def test_unbox_refuses_sec2_static_nonce(unbox_bin, state_dir, sim_device):
     message tells the person the device's firmware needs an update."""
     device = sim_device(2, patch=0)
     result = provision(unbox_bin, state_dir, device, 2, ["--code", SEC2_PASSWORD])
-    assert result.returncode != EXIT_OK, explain(result, device)
+    assert result.returncode == EXIT_USAGE, explain(result, device)
     output = (result.stdout + result.stderr).lower()
     assert "unexpected argument" not in output, explain(result, device)
     assert "firmware" in output and "update" in output, explain(result, device)
+    assert "--allow-sec2-static-nonce" in output, "the refusal names the opt-in\n" + explain(result, device)
     not_provisioned(device, 2, username="wifiprov", password=SEC2_PASSWORD)
 
 
@@ -136,10 +138,11 @@ def test_unbox_refuses_sec0_without_flag(unbox_bin, state_dir, sim_device):
     """A device without encryption is refused unless --allow-unencrypted is given."""
     device = sim_device(0)
     result = provision(unbox_bin, state_dir, device, 0, [])
-    assert result.returncode != EXIT_OK, explain(result, device)
+    assert result.returncode == EXIT_USAGE, explain(result, device)
     output = (result.stdout + result.stderr).lower()
     assert "unexpected argument" not in output, explain(result, device)
     assert "unencrypted" in output, "the refusal says why\n" + explain(result, device)
+    assert "--allow-unencrypted" in output, "the refusal names the opt-in\n" + explain(result, device)
     not_provisioned(device, 0)
 
 

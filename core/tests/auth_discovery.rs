@@ -5,6 +5,7 @@ mod auth_support;
 
 use auth_support::*;
 use unbox_core::auth::{AuthClient, DiscoveryError};
+use unbox_sim::hostile::{HostileBody, HostileServer};
 use unbox_sim::idp::{IdpConfig, spawn};
 
 #[tokio::test]
@@ -70,4 +71,30 @@ async fn unreachable_provider_is_a_retryable_network_error() {
 async fn plain_http_issuer_off_loopback_is_refused_before_any_request() {
     let error = AuthClient::discover(app_config(REDIRECT_URI), "http://idp.example").await.unwrap_err();
     assert!(matches!(error, DiscoveryError::Config(_)), "{error:?}");
+}
+
+/// A provider (or something posing as one) sending an endless discovery document: reading
+/// stops at the bound with a typed error, declared size or not.
+#[tokio::test]
+async fn an_oversized_discovery_document_is_refused_at_the_bound() {
+    for declared in [true, false] {
+        let (head, body) = if declared {
+            (
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 50000000\r\n\r\n",
+                HostileBody::None,
+            )
+        } else {
+            (
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n",
+                HostileBody::Endless,
+            )
+        };
+        let server = HostileServer::start(head, body).await.unwrap();
+        let issuer = format!("http://{}", server.address());
+        let error = AuthClient::discover(app_config(REDIRECT_URI), &issuer).await.unwrap_err();
+        assert!(
+            matches!(&error, DiscoveryError::InvalidDocument { reason, .. } if reason.contains("larger than 262144")),
+            "declared {declared}: {error:?}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ use binding_support::{ALICE_TOKEN, Harness, RotatingTokens, policy};
 use unbox_core::binding::{BindingError, ClaimRedeemer, ClaimStatus, IdempotencyKey, Sleeper};
 use unbox_core::secret::SecretString;
 use unbox_sim::backend::{Fault, LoopbackServer};
+use unbox_sim::hostile::{HostileBody, HostileServer};
 
 const CLAIMS: &str = "/v1/claims";
 
@@ -160,31 +161,20 @@ async fn backend_down_then_up_the_flow_resumes() {
 /// bound and stops, with a typed error, whether the size is declared or not.
 #[tokio::test]
 async fn an_oversized_backend_reply_is_refused_at_the_bound() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     for declared in [true, false] {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
-            let mut request = vec![0u8; 16 * 1024];
-            let _ = stream.read(&mut request).await;
-            let head = if declared {
-                "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 50000000\r\n\r\n"
-            } else {
-                "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
-            };
-            if stream.write_all(head.as_bytes()).await.is_err() {
-                return;
-            }
-            // Bounded: 8 MB at most, or until the client hangs up.
-            let chunk = [b' '; 8192];
-            for _ in 0..1024 {
-                if stream.write_all(&chunk).await.is_err() {
-                    return;
-                }
-            }
-        });
-        let base = url::Url::parse(&format!("http://{address}/")).unwrap();
+        let (head, body) = if declared {
+            (
+                "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 50000000\r\n\r\n",
+                HostileBody::None,
+            )
+        } else {
+            (
+                "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n",
+                HostileBody::Endless,
+            )
+        };
+        let server = HostileServer::start(head, body).await.unwrap();
+        let base = url::Url::parse(&format!("http://{}/", server.address())).unwrap();
         let tokens = Arc::new(unbox_core::binding::StaticAccessToken::new(SecretString::new(ALICE_TOKEN)));
         let client = unbox_core::binding::BindingClient::new(&base, tokens).unwrap();
         let error = client.create_claim(&IdempotencyKey::generate()).await.unwrap_err();

@@ -4,12 +4,10 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use unbox_core::transport::softap::SoftApTransport;
+use unbox_sim::hostile::{HostileBody, HostileServer};
 
 use common::*;
 use unbox_core::ble::{BleCentral, BleError};
@@ -153,64 +151,34 @@ async fn provisioning_stops_after_the_device_joined() {
     }
 }
 
-/// A device that answers every request with `response` (raw HTTP) and counts connections.
-async fn hostile_device(response: &'static [u8], endless_chunks: bool) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut request = vec![0u8; 8192];
-                if stream.read(&mut request).await.unwrap_or(0) == 0 {
-                    return;
-                }
-                if stream.write_all(response).await.is_err() || !endless_chunks {
-                    return;
-                }
-                // Bounded: 4 MB of 4 KB chunks at most, or until the client hangs up.
-                let chunk = [b'x'; 4096];
-                for _ in 0..1024 {
-                    let framed = [b"1000\r\n".as_slice(), &chunk, b"\r\n"].concat();
-                    if stream.write_all(&framed).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (address, accepted)
-}
-
 #[tokio::test]
 async fn softap_follows_no_redirect() {
-    let (elsewhere, elsewhere_accepted) =
-        hostile_device(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", false).await;
-    let redirect: &'static [u8] = Box::leak(
-        format!("HTTP/1.1 302 Found\r\nlocation: http://{elsewhere}/proto-ver\r\ncontent-length: 0\r\n\r\n")
-            .into_bytes()
-            .into_boxed_slice(),
+    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    let elsewhere = HostileServer::start(ok, HostileBody::None).await.unwrap();
+    let redirect = format!(
+        "HTTP/1.1 302 Found\r\nlocation: http://{}/proto-ver\r\ncontent-length: 0\r\n\r\n",
+        elsewhere.address()
     );
-    let (address, _) = hostile_device(redirect, false).await;
-    let transport = SoftApTransport::new(&address, Duration::from_secs(5)).unwrap();
+    let device = HostileServer::start(redirect, HostileBody::None).await.unwrap();
+    let transport = SoftApTransport::new(&device.address().to_string(), Duration::from_secs(5)).unwrap();
     let error = transport.exchange("proto-ver", b"ESP").await.unwrap_err();
     assert!(matches!(error, TransportError::HttpStatus { status: 302, .. }), "{error:?}");
-    assert_eq!(elsewhere_accepted.load(Ordering::SeqCst), 0, "the redirect was not followed");
+    assert_eq!(elsewhere.connections_accepted(), 0, "the redirect was not followed");
 }
 
 #[tokio::test]
 async fn softap_reads_replies_only_up_to_the_protocol_bound() {
     // A declared length above 4096 bytes is refused before the body is read.
-    let (address, _) = hostile_device(b"HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\n\r\n", false).await;
-    let transport = SoftApTransport::new(&address, Duration::from_secs(5)).unwrap();
+    let declared = "HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\n\r\n";
+    let device = HostileServer::start(declared, HostileBody::None).await.unwrap();
+    let transport = SoftApTransport::new(&device.address().to_string(), Duration::from_secs(5)).unwrap();
     let error = transport.exchange("proto-ver", b"ESP").await.unwrap_err();
     assert!(matches!(error, TransportError::Oversize { len: 1_000_000, max: 4096 }), "{error:?}");
 
     // Without a length, reading stops at the bound of an endless body.
-    let (address, _) = hostile_device(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n", true).await;
-    let transport = SoftApTransport::new(&address, Duration::from_secs(5)).unwrap();
+    let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+    let device = HostileServer::start(chunked, HostileBody::EndlessChunks).await.unwrap();
+    let transport = SoftApTransport::new(&device.address().to_string(), Duration::from_secs(5)).unwrap();
     let error = transport.exchange("proto-ver", b"ESP").await.unwrap_err();
     assert!(matches!(error, TransportError::Oversize { max: 4096, .. }), "{error:?}");
 }

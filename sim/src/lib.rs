@@ -9,6 +9,7 @@ pub mod ble;
 pub mod browser;
 pub mod cloud;
 pub mod device;
+pub mod hostile;
 pub mod idp;
 pub mod phone;
 pub mod softap;

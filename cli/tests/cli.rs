@@ -10,29 +10,41 @@ fn unbox() -> Command {
     Command::cargo_bin("unbox").expect("the unbox binary is built")
 }
 
-struct Simulator {
+/// A simulator process (`unbox sim ...`), killed on drop.
+struct Running {
     child: Child,
-    summary: serde_json::Value,
 }
 
-impl Drop for Simulator {
+impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn start_simulator(devices: usize) -> Simulator {
+/// Starts `unbox sim ARGS` and returns it with the first line it prints (where it listens).
+fn start_sim(args: &[&str]) -> (Running, String) {
     let mut child = unbox()
-        .args(["sim", "all", "--json", "--devices", &devices.to_string()])
+        .arg("sim")
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start unbox sim all");
+        .expect("start unbox sim");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the summary");
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the first line");
+    (Running { child }, line)
+}
+
+struct Simulator {
+    _process: Running,
+    summary: serde_json::Value,
+}
+
+fn start_simulator(devices: usize) -> Simulator {
+    let (process, line) = start_sim(&["all", "--json", "--devices", &devices.to_string()]);
     let summary = serde_json::from_str(&line).expect("sim all prints its summary as JSON");
-    Simulator { child, summary }
+    Simulator { _process: process, summary }
 }
 
 struct Cli {
@@ -186,31 +198,28 @@ fn bad_input_is_a_usage_error_with_a_message() {
     assert!(stdout.contains("[redacted]") && !stdout.contains("secret123"), "{stdout}");
 }
 
-/// `unbox sim device` as a process: it prints where it listens; killed on drop.
+/// `unbox sim device` as a process and the address it prints.
 struct SimDevice {
-    child: Child,
+    _process: Running,
     address: String,
 }
 
-impl Drop for SimDevice {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start_device(flavour: &str) -> SimDevice {
-    let mut child = unbox()
-        .args(["sim", "device", "--security", "2", "--password", "abcd1234", "--join-ms", "50"])
-        .args(["--network", "HomeNet:pass1234", "--flavour", flavour])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start unbox sim device");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the address");
+    let (process, line) = start_sim(&[
+        "device",
+        "--security",
+        "2",
+        "--password",
+        "abcd1234",
+        "--join-ms",
+        "50",
+        "--network",
+        "HomeNet:pass1234",
+        "--flavour",
+        flavour,
+    ]);
     let address = line.trim().rsplit(' ').next().expect("listening on ADDRESS").to_owned();
-    SimDevice { child, address }
+    SimDevice { _process: process, address }
 }
 
 /// A stock device (no claim endpoint) onboards with `--wifi-only` and no sign-in; a run after

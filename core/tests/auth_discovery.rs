@@ -5,7 +5,7 @@ mod auth_support;
 
 use auth_support::*;
 use unbox_core::auth::{AuthClient, DiscoveryError};
-use unbox_sim::hostile::{HostileBody, HostileServer};
+use unbox_sim::hostile::HostileServer;
 use unbox_sim::idp::{IdpConfig, spawn};
 
 #[tokio::test]
@@ -78,18 +78,7 @@ async fn plain_http_issuer_off_loopback_is_refused_before_any_request() {
 #[tokio::test]
 async fn an_oversized_discovery_document_is_refused_at_the_bound() {
     for declared in [true, false] {
-        let (head, body) = if declared {
-            (
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 50000000\r\n\r\n",
-                HostileBody::None,
-            )
-        } else {
-            (
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n",
-                HostileBody::Endless,
-            )
-        };
-        let server = HostileServer::start(head, body).await.unwrap();
+        let server = HostileServer::endless_json("HTTP/1.1 200 OK", declared).await.unwrap();
         let issuer = format!("http://{}", server.address());
         let error = AuthClient::discover(app_config(REDIRECT_URI), &issuer).await.unwrap_err();
         assert!(

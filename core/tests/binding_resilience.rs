@@ -12,7 +12,7 @@ use binding_support::{ALICE_TOKEN, Harness, RotatingTokens, policy};
 use unbox_core::binding::{BindingError, ClaimRedeemer, ClaimStatus, IdempotencyKey, Sleeper};
 use unbox_core::secret::SecretString;
 use unbox_sim::backend::{Fault, LoopbackServer};
-use unbox_sim::hostile::{HostileBody, HostileServer};
+use unbox_sim::hostile::HostileServer;
 
 const CLAIMS: &str = "/v1/claims";
 
@@ -162,18 +162,7 @@ async fn backend_down_then_up_the_flow_resumes() {
 #[tokio::test]
 async fn an_oversized_backend_reply_is_refused_at_the_bound() {
     for declared in [true, false] {
-        let (head, body) = if declared {
-            (
-                "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 50000000\r\n\r\n",
-                HostileBody::None,
-            )
-        } else {
-            (
-                "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n",
-                HostileBody::Endless,
-            )
-        };
-        let server = HostileServer::start(head, body).await.unwrap();
+        let server = HostileServer::endless_json("HTTP/1.1 201 Created", declared).await.unwrap();
         let base = url::Url::parse(&format!("http://{}/", server.address())).unwrap();
         let tokens = Arc::new(unbox_core::binding::StaticAccessToken::new(SecretString::new(ALICE_TOKEN)));
         let client = unbox_core::binding::BindingClient::new(&base, tokens).unwrap();

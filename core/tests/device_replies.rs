@@ -189,6 +189,23 @@ async fn reads_replies_with_protobuf_c_defaults() {
     session.configure_wifi(&WifiCredentials::new("HomeNet", "password1")).await.unwrap();
 }
 
+fn scan_reply(
+    msg: i32,
+    payload: unbox_core::proto::wi_fi_scan_payload::Payload,
+) -> Result<Vec<u8>, TransportError> {
+    Ok(unbox_core::proto::WiFiScanPayload { msg, status: 0, payload: Some(payload) }.encode_to_vec())
+}
+
+/// The start and status replies of a `wifi_provisioning` scan finding `result_count` networks.
+fn scan_started_with(result_count: u32) -> Vec<Result<Vec<u8>, TransportError>> {
+    use unbox_core::proto::wi_fi_scan_payload::Payload;
+    use unbox_core::proto::{RespScanStart, RespScanStatus};
+    vec![
+        scan_reply(1, Payload::RespScanStart(RespScanStart {})),
+        scan_reply(3, Payload::RespScanStatus(RespScanStatus { scan_finished: true, result_count })),
+    ]
+}
+
 /// A scan in each schema, as shipping firmware answers it: the request bytes follow the schema
 /// the version reply names, and the results read the same.
 #[tokio::test]
@@ -196,8 +213,7 @@ async fn scans_in_both_schemas() {
     use unbox_core::device::ScanOptions;
     use unbox_core::proto::{
         NetRespScanResult, NetRespScanStatus, NetScanResult, NetworkScanPayload, RespScanResult,
-        RespScanStart, RespScanStatus, WiFiScanPayload, WiFiScanResult, net_scan_result,
-        network_scan_payload, wi_fi_scan_payload,
+        WiFiScanResult, net_scan_result, network_scan_payload, wi_fi_scan_payload,
     };
     let entry = |ssid: &str, rssi: i32| WiFiScanResult {
         ssid: ssid.as_bytes().to_vec(),
@@ -208,31 +224,13 @@ async fn scans_in_both_schemas() {
     };
     let options = ScanOptions { passive: false, group_channels: 5, period_ms: 120 };
 
-    let classic = vec![
-        Ok(WiFiScanPayload {
-            msg: 1,
-            status: 0,
-            payload: Some(wi_fi_scan_payload::Payload::RespScanStart(RespScanStart {})),
-        }
-        .encode_to_vec()),
-        Ok(WiFiScanPayload {
-            msg: 3,
-            status: 0,
-            payload: Some(wi_fi_scan_payload::Payload::RespScanStatus(RespScanStatus {
-                scan_finished: true,
-                result_count: 2,
-            })),
-        }
-        .encode_to_vec()),
-        Ok(WiFiScanPayload {
-            msg: 5,
-            status: 0,
-            payload: Some(wi_fi_scan_payload::Payload::RespScanResult(RespScanResult {
-                entries: vec![entry("A", -60), entry("B", -40)],
-            })),
-        }
-        .encode_to_vec()),
-    ];
+    let mut classic = scan_started_with(2);
+    classic.push(scan_reply(
+        5,
+        wi_fi_scan_payload::Payload::RespScanResult(RespScanResult {
+            entries: vec![entry("A", -60), entry("B", -40)],
+        }),
+    ));
     let (session, transport) = sec0_session_as(SEC0_INFO, classic).await;
     let seen = session.scan_wifi(options).await.unwrap();
     assert_eq!(seen.iter().map(|n| n.ssid.as_str()).collect::<Vec<_>>(), ["B", "A"]);
@@ -284,9 +282,7 @@ async fn scans_in_both_schemas() {
 #[tokio::test]
 async fn a_hostile_result_count_is_capped() {
     use unbox_core::device::{SCAN_RESULT_LIMIT, ScanOptions};
-    use unbox_core::proto::{
-        RespScanResult, RespScanStart, RespScanStatus, WiFiScanPayload, WiFiScanResult, wi_fi_scan_payload,
-    };
+    use unbox_core::proto::{RespScanResult, WiFiScanResult, wi_fi_scan_payload};
     let page = |count: usize| {
         let entries = (0..count)
             .map(|i| WiFiScanResult {
@@ -297,30 +293,9 @@ async fn a_hostile_result_count_is_capped() {
                 auth: 0,
             })
             .collect();
-        Ok(WiFiScanPayload {
-            msg: 5,
-            status: 0,
-            payload: Some(wi_fi_scan_payload::Payload::RespScanResult(RespScanResult { entries })),
-        }
-        .encode_to_vec())
+        scan_reply(5, wi_fi_scan_payload::Payload::RespScanResult(RespScanResult { entries }))
     };
-    let mut replies = vec![
-        Ok(WiFiScanPayload {
-            msg: 1,
-            status: 0,
-            payload: Some(wi_fi_scan_payload::Payload::RespScanStart(RespScanStart {})),
-        }
-        .encode_to_vec()),
-        Ok(WiFiScanPayload {
-            msg: 3,
-            status: 0,
-            payload: Some(wi_fi_scan_payload::Payload::RespScanStatus(RespScanStatus {
-                scan_finished: true,
-                result_count: u32::MAX,
-            })),
-        }
-        .encode_to_vec()),
-    ];
+    let mut replies = scan_started_with(u32::MAX);
     replies.extend((0..SCAN_RESULT_LIMIT).map(|_| page(16)));
     let (session, transport) = sec0_session_as(SEC0_INFO, replies).await;
     let seen =

@@ -67,6 +67,18 @@ impl HostileServer {
         Ok(Self { address, accepted, task })
     }
 
+    /// A JSON reply with `status_line` that never ends: declaring a 50 MB body it never sends,
+    /// or (`declared` false) sending bytes until the client hangs up.
+    pub async fn endless_json(status_line: &str, declared: bool) -> std::io::Result<Self> {
+        let (length, body) = if declared {
+            ("content-length: 50000000", HostileBody::None)
+        } else {
+            ("connection: close", HostileBody::Endless)
+        };
+        Self::start(format!("{status_line}\r\ncontent-type: application/json\r\n{length}\r\n\r\n"), body)
+            .await
+    }
+
     /// Where it listens.
     pub fn address(&self) -> SocketAddr {
         self.address

@@ -235,7 +235,7 @@ fn every_command_help_gives_an_example_of_itself() {
 
 /// Runs `unbox` where the system D-Bus (BlueZ's) does not answer and no NetworkManager runs.
 #[cfg(target_os = "linux")]
-fn without_bluez(cli: &Cli, args: &[&str]) -> (i32, String) {
+fn without_radios(cli: &Cli, args: &[&str]) -> (i32, String) {
     let no_programs = cli.state_dir.join("empty-path");
     std::fs::create_dir_all(&no_programs).unwrap();
     let output = unbox()
@@ -253,7 +253,7 @@ fn without_bluez(cli: &Cli, args: &[&str]) -> (i32, String) {
 #[test]
 fn bluetooth_commands_say_so_when_bluez_is_not_there() {
     let cli = Cli::new();
-    let (code, stderr) = without_bluez(&cli, &["scan", "--seconds", "1"]);
+    let (code, stderr) = without_radios(&cli, &["scan", "--seconds", "1"]);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("Bluetooth scan skipped: Bluetooth is unavailable"), "{stderr}");
 
@@ -270,7 +270,7 @@ fn bluetooth_commands_say_so_when_bluez_is_not_there() {
         "--passphrase",
         "correct horse battery",
     ];
-    let (code, stderr) = without_bluez(&cli, &provision);
+    let (code, stderr) = without_radios(&cli, &provision);
     assert_eq!(code, 3, "checked before asking for a sign-in: {stderr}");
     assert!(stderr.contains("Bluetooth is unavailable"), "{stderr}");
 }
@@ -305,4 +305,16 @@ fn no_keyring_is_one_plain_note_and_v_keeps_the_structured_log() {
     let verbose = logout_without_keyring(&cli, true);
     assert!(verbose.contains(" DEBUG unbox::account: the desktop keyring did not answer"), "{verbose}");
     assert!(!verbose.contains('\u{1b}'), "no colour codes when stderr is not a terminal: {verbose:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn without_nmcli_a_softap_batch_needs_the_devices_addresses() {
+    let cli = Cli::new();
+    let mut args = vec!["provision", "--transport", "softap", "--parallel", "1"];
+    args.extend(["--device", "PROV_1A2B3C", "--device", "PROV_1A2B3D"]);
+    args.extend(["--code", "abcd1234", "--ssid", "HomeNet", "--passphrase", "correct horse battery"]);
+    let (code, stderr) = without_radios(&cli, &args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("provision one device at a time, or give each device's address"), "{stderr}");
 }

@@ -122,7 +122,7 @@ impl KeyringSecretStore {
         let service = self.service.clone();
         let owned_key = key.to_owned();
         // Keyring calls block on IPC with the platform's credential service.
-        let outcome = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let store = platform_store()?;
             store
                 .build(&service, &owned_key, None)
@@ -130,8 +130,7 @@ impl KeyringSecretStore {
                 .map_err(|error| keyring_error(&owned_key, &error))
         })
         .await
-        .map_err(|join| SecretStoreError::Failed { key: key.to_owned(), reason: join.to_string() })?;
-        outcome
+        .map_err(|join| SecretStoreError::Failed { key: key.to_owned(), reason: join.to_string() })?
     }
 }
 

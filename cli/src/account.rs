@@ -39,7 +39,8 @@ impl StoreArgs {
                     .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
                     .unwrap_or_else(std::env::temp_dir)
                     .join("unbox");
-                tracing::warn!(%error, dir = %dir.display(), "no keyring; keeping secrets in a private file");
+                eprintln!("note: no desktop keyring; secrets are kept in {} (mode 0600)", dir.display());
+                tracing::debug!(%error, "the desktop keyring did not answer");
                 Arc::new(FileSecretStore::new(dir.join("secrets.json")))
             }
         }

@@ -53,10 +53,12 @@ pub async fn run(
     let bars = MultiProgress::new();
     let interactive = requests.len() == 1 && std::io::stdin().is_terminal() && !quiet;
     let prompt = TerminalPrompt;
+    let timeouts = &onboarding.settings().timeouts;
     let runs = requests.iter().map(|request| {
-        let observer = BarObserver::new(&bars, &request.device_name, quiet);
+        let observer = BarObserver::new(&bars, &request.device_name, timeouts, quiet);
         let prompt: Option<&dyn WifiPasswordPrompt> = if interactive { Some(&prompt) } else { None };
         async move {
+            observer.begin();
             let started = Instant::now();
             let result = onboarding.run(request, &observer, prompt, cancel).await;
             match &result {

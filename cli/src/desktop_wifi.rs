@@ -60,7 +60,8 @@ pub fn scan_with_nmcli() -> Option<Vec<WifiNetwork>> {
 pub enum DesktopWifi {
     /// NetworkManager joins and leaves (the passphrase goes through its stdin, never argv).
     Nmcli,
-    /// The person is already on the device's network (or joins it by hand).
+    /// The person is already on the device's network (or joins it by hand; `provision` says so
+    /// before the device steps start).
     Manual,
 }
 
@@ -76,10 +77,7 @@ impl PhoneWifi for DesktopWifi {
         passphrase: Option<SecretString>,
     ) -> Result<(), PhoneWifiError> {
         match self {
-            Self::Manual => {
-                eprintln!("make sure this computer is on the device's network `{ssid}`");
-                Ok(())
-            }
+            Self::Manual => Ok(()),
             Self::Nmcli => {
                 let mut child = tokio::process::Command::new("nmcli")
                     .args(["--ask", "dev", "wifi", "connect", &ssid])

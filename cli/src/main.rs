@@ -6,6 +6,7 @@ mod batch;
 mod demo;
 mod desktop_wifi;
 mod exit;
+mod logging;
 mod progress;
 mod provision;
 mod qr;
@@ -19,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 /// sign in, send them Wi-Fi credentials and a claim over an encrypted session, and confirm the
 /// binding with the backend.
 #[derive(Parser)]
-#[command(name = "unbox", version, about, after_help = exit::EXIT_CODES_HELP)]
+#[command(name = "unbox", version, about, after_help = format!("{}\n\n{}", example("unbox demo --devices 2"), exit::EXIT_CODES_HELP))]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -36,35 +37,36 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the whole flow against simulated devices and cloud in this process (no hardware).
+    #[command(after_help = example("unbox demo --transport softap --devices 3"))]
     Demo(demo::DemoArgs),
     /// List devices in setup mode nearby (Bluetooth, and Wi-Fi where the OS allows).
+    #[command(after_help = example("unbox scan --seconds 10 --prefix PROV_"))]
     Scan(scan::ScanArgs),
     /// Sign in with the identity provider in the system browser.
+    #[command(after_help = example("unbox login --issuer https://id.example.com --client-id my-app"))]
     Login(account::LoginArgs),
     /// Sign out and forget the stored tokens.
+    #[command(after_help = example("unbox logout"))]
     Logout,
     /// Onboard one or more devices: claim, Wi-Fi credentials, binding.
+    #[command(after_help = example(
+        "unbox provision --transport ble --device PROV_1A2B3C --code abcd1234 --ssid HomeNet"
+    ))]
     Provision(Box<provision::ProvisionArgs>),
     /// Finish onboardings interrupted after the device received its claim.
+    #[command(after_help = example("unbox resume"))]
     Resume,
     /// Read or show onboarding QR codes.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = example("unbox qr parse 'WIFI:T:WPA;S:HomeNet;P:secret123;;'"))]
     Qr(qr::QrCommand),
     /// Run simulated devices and cloud services for apps and tests.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = example("unbox sim all --devices 2"))]
     Sim(sim::SimCommand),
 }
 
-fn init_logging(verbose: u8, simulator: bool) {
-    let default = match verbose {
-        0 if simulator => "info",
-        0 => "warn",
-        1 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+/// The `--help` epilogue of a command: one example of its use.
+pub fn example(command_line: &str) -> String {
+    format!("Example:\n  {command_line}")
 }
 
 async fn resume(
@@ -88,8 +90,14 @@ async fn resume(
         unbox_core::flow::FlowSettings::default(),
     );
     let bars = indicatif::MultiProgress::new();
-    let observer = progress::BarObserver::new(&bars, "pending", json);
-    let done = onboarding.resume(&observer, cancel).await?;
+    let observer = progress::BarObserver::new(&bars, "pending", &onboarding.settings().timeouts, json);
+    observer.begin();
+    let outcome = onboarding.resume(&observer, cancel).await;
+    observer.finish(match &outcome {
+        Ok(done) => format!("{} resumed", done.len()),
+        Err(error) => format!("failed: {error}"),
+    });
+    let done = outcome?;
     for binding in done.iter().filter_map(|onboarded| onboarded.binding.as_ref()) {
         println!("bound {} ({})", binding.device_id, binding.binding_id);
     }
@@ -101,7 +109,7 @@ async fn resume(
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, matches!(cli.command, Command::Sim(_)));
+    logging::init(cli.verbose, matches!(cli.command, Command::Sim(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

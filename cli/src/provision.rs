@@ -209,20 +209,11 @@ pub async fn run(
     let wifi = WifiCredentials::new(args.ssid.clone(), args.passphrase()?);
     wifi.validate().map_err(|e| usage(e.to_string()))?;
 
-    let account = if args.wifi_only {
-        None
-    } else {
-        let account = Account::load(store.as_ref()).await?;
-        let session = account.session(store.clone()).await?;
-        let backend = url::Url::parse(&account.backend).map_err(|e| usage(format!("backend URL: {e}")))?;
-        let binding = BindingClient::new(&backend, session.clone())
-            .map_err(|e| Failure::new(Code::Internal, e.to_string()))?;
-        Some((session, binding))
-    };
-
+    // The devices and the radio first: without Bluetooth there is nothing to sign in for.
     let mut ble: Option<Arc<dyn BleCentral>> = None;
     let mut phone_wifi: Option<Arc<dyn PhoneWifi>> = None;
     let mut targets = Vec::with_capacity(specs.len());
+    let mut join_by_hand: Vec<String> = Vec::new();
     match transport {
         TransportArg::Ble => {
             let central: Arc<dyn BleCentral> = Arc::new(
@@ -277,9 +268,29 @@ pub async fn run(
             }
             // Devices given by address are reachable already (a lab network or `unbox sim`).
             let manual = specs.iter().all(|s| s.location.is_some()) || !nmcli_available();
+            if manual {
+                if specs.iter().filter(|s| s.location.is_none()).count() > 1 {
+                    return Err(usage(
+                        "without NetworkManager (nmcli) this computer cannot move from one device's network to the next: provision one device at a time, or give each device's address",
+                    ));
+                }
+                join_by_hand = specs.iter().map(|s| s.name.clone()).collect();
+            }
             phone_wifi = Some(Arc::new(if manual { DesktopWifi::Manual } else { DesktopWifi::Nmcli }));
         }
     }
+
+    // Wi-Fi only needs no account; otherwise the sign-in comes once the devices are known.
+    let account = if args.wifi_only {
+        None
+    } else {
+        let account = Account::load(store.as_ref()).await?;
+        let session = account.session(store.clone()).await?;
+        let backend = url::Url::parse(&account.backend).map_err(|e| usage(format!("backend URL: {e}")))?;
+        let binding = BindingClient::new(&backend, session.clone())
+            .map_err(|e| Failure::new(Code::Internal, e.to_string()))?;
+        Some((session, binding))
+    };
 
     let settings = FlowSettings {
         policy: SecurityPolicy {
@@ -306,6 +317,10 @@ pub async fn run(
             binding,
         })
         .collect();
+    // Said before the device steps start, and before the progress bars take the screen.
+    for network in &join_by_hand {
+        eprintln!("make sure this computer is on the device's network `{network}`");
+    }
     let outcomes = batch::run(&onboarding, requests, args.parallel, json, cancel).await;
     batch::report(outcomes, json)
 }

@@ -10,8 +10,12 @@ use crate::exit::{Code, Failure};
 #[derive(Subcommand)]
 pub enum QrCommand {
     /// Decode a scanned code: Espressif JSON, Wi-Fi, Matter (MT: or manual digits), DPP or Unbox.
+    #[command(after_help = crate::example(
+        r#"unbox qr parse '{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234","transport":"ble"}'"#
+    ))]
     Parse(ParseArgs),
     /// Show a code in the terminal (or as SVG) for a device that scans the phone's screen.
+    #[command(after_help = crate::example("unbox qr show wifi --ssid HomeNet --passphrase 'correct horse battery'"))]
     Show(ShowArgs),
 }
 

@@ -19,10 +19,15 @@ use crate::exit::{Code, Failure};
 #[derive(Subcommand)]
 pub enum SimCommand {
     /// Run a simulated device in setup mode, serving its SoftAP HTTP endpoints on `--listen`.
+    #[command(after_help = crate::example(
+        "unbox sim device --listen 127.0.0.1:8080 --password abcd1234 --network 'HomeNet:correct horse battery'"
+    ))]
     Device(DeviceArgs),
     /// Run the simulated cloud: identity provider (auto-consent test user) and binding backend.
+    #[command(after_help = crate::example("unbox sim cloud --listen 0.0.0.0:8081 --public-url http://10.0.2.2:8081"))]
     Cloud(CloudArgs),
     /// Run the cloud and simulated devices together and print what a client needs to use them.
+    #[command(after_help = crate::example("unbox sim all --devices 2 --public-host 10.0.2.2"))]
     All(AllArgs),
 }
 

@@ -250,3 +250,136 @@ fn wifi_only_onboards_a_stock_device_and_recovers_from_an_earlier_failed_run() {
         assert!(stdout.contains("not bound (Wi-Fi only)"), "{flavour}: {stdout}");
     }
 }
+
+/// The subcommands a `--help` text lists under `Commands:` (clap's own `help` left out).
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_command_help_gives_an_example_of_itself() {
+    let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let mut checked = Vec::new();
+    while let Some(path) = pending.pop() {
+        let output = unbox().args(&path).arg("--help").output().expect("run unbox --help");
+        assert!(output.status.success(), "{path:?} --help failed");
+        let help = String::from_utf8(output.stdout).expect("help is UTF-8");
+        let command =
+            std::iter::once("unbox").chain(path.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
+        let example = help.lines().skip_while(|line| *line != "Example:").nth(1).unwrap_or_default();
+        assert!(
+            example.trim_start().starts_with(&format!("{command} ")) || example.trim() == command,
+            "`{command} --help` has no `Example:` line using `{command}`:\n{help}"
+        );
+        for name in subcommands(&help) {
+            pending.push(path.iter().cloned().chain([name]).collect());
+        }
+        checked.push(command);
+    }
+    for nested in [
+        "unbox sim device",
+        "unbox sim cloud",
+        "unbox sim all",
+        "unbox qr parse",
+        "unbox qr show",
+        "unbox logout",
+    ] {
+        assert!(
+            checked.iter().any(|c| c == nested),
+            "{nested} was not reached from `unbox --help`: {checked:?}"
+        );
+    }
+}
+
+/// Runs `unbox` where the system D-Bus (BlueZ's) does not answer and no NetworkManager runs.
+#[cfg(target_os = "linux")]
+fn without_radios(cli: &Cli, args: &[&str]) -> (i32, String) {
+    let no_programs = cli.state_dir.join("empty-path");
+    std::fs::create_dir_all(&no_programs).unwrap();
+    let output = unbox()
+        .args(args)
+        .env("UNBOX_STATE_DIR", &cli.state_dir)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", format!("unix:path={}", cli.state_dir.join("no-bus").display()))
+        .env("PATH", &no_programs)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run unbox");
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn bluetooth_commands_say_so_when_bluez_is_not_there() {
+    let cli = Cli::new();
+    let (code, stderr) = without_radios(&cli, &["scan", "--seconds", "1"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("Bluetooth scan skipped: Bluetooth is unavailable"), "{stderr}");
+
+    let provision = [
+        "provision",
+        "--transport",
+        "ble",
+        "--device",
+        "PROV_1A2B3C",
+        "--code",
+        "abcd1234",
+        "--ssid",
+        "HomeNet",
+        "--passphrase",
+        "correct horse battery",
+    ];
+    let (code, stderr) = without_radios(&cli, &provision);
+    assert_eq!(code, 3, "checked before asking for a sign-in: {stderr}");
+    assert!(stderr.contains("Bluetooth is unavailable"), "{stderr}");
+}
+
+/// `unbox [-v] logout` where no desktop keyring answers (no session D-Bus): its stderr.
+#[cfg(target_os = "linux")]
+fn logout_without_keyring(cli: &Cli, verbose: bool) -> String {
+    let output = unbox()
+        .args(verbose.then_some("-v"))
+        .arg("logout")
+        .env_remove("UNBOX_STATE_DIR")
+        .env_remove("RUST_LOG")
+        .env("XDG_CONFIG_HOME", cli.state_dir.join("config"))
+        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", cli.state_dir.join("no-bus").display()))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run unbox logout");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn no_keyring_is_one_plain_note_and_v_keeps_the_structured_log() {
+    let cli = Cli::new();
+    let config = cli.state_dir.join("config").join("unbox");
+    assert_eq!(
+        logout_without_keyring(&cli, false),
+        format!("note: no desktop keyring; secrets are kept in {} (mode 0600)\n", config.display()),
+        "one plain line: no timestamp, level, module path or colour codes"
+    );
+    let verbose = logout_without_keyring(&cli, true);
+    assert!(verbose.contains(" DEBUG unbox::account: the desktop keyring did not answer"), "{verbose}");
+    assert!(!verbose.contains('\u{1b}'), "no colour codes when stderr is not a terminal: {verbose:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn without_nmcli_a_softap_batch_needs_the_devices_addresses() {
+    let cli = Cli::new();
+    let mut args = vec!["provision", "--transport", "softap", "--parallel", "1"];
+    args.extend(["--device", "PROV_1A2B3C", "--device", "PROV_1A2B3D"]);
+    args.extend(["--code", "abcd1234", "--ssid", "HomeNet", "--passphrase", "correct horse battery"]);
+    let (code, stderr) = without_radios(&cli, &args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("provision one device at a time, or give each device's address"), "{stderr}");
+}

@@ -3,6 +3,8 @@
 //! phone shells; [`MemorySecretStore`] for tests and short-lived processes.
 
 use std::collections::HashMap;
+#[cfg(feature = "keyring")]
+use std::sync::Arc;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -115,25 +117,71 @@ impl KeyringSecretStore {
     async fn run<T: Send + 'static>(
         &self,
         key: &str,
-        operation: impl FnOnce(keyring::Entry) -> keyring::Result<T> + Send + 'static,
+        operation: impl FnOnce(keyring_core::Entry) -> keyring_core::Result<T> + Send + 'static,
     ) -> Result<T, SecretStoreError> {
         let service = self.service.clone();
         let owned_key = key.to_owned();
         // Keyring calls block on IPC with the platform's credential service.
-        let outcome = tokio::task::spawn_blocking(move || {
-            keyring::Entry::new(&service, &owned_key).and_then(operation)
+        tokio::task::spawn_blocking(move || {
+            let store = platform_store()?;
+            store
+                .build(&service, &owned_key, None)
+                .and_then(operation)
+                .map_err(|error| keyring_error(&owned_key, &error))
         })
         .await
-        .map_err(|join| SecretStoreError::Failed { key: key.to_owned(), reason: join.to_string() })?;
-        outcome.map_err(|error| keyring_error(key, &error))
+        .map_err(|join| SecretStoreError::Failed { key: key.to_owned(), reason: join.to_string() })?
     }
+}
+
+/// The platform's credential store, opened on first use (that connects to the Secret Service,
+/// the Keychain or the Credential Manager) and kept for the process; a failure to open it is
+/// not kept, so a keyring started later is found.
+#[cfg(feature = "keyring")]
+fn platform_store() -> Result<Arc<keyring_core::CredentialStore>, SecretStoreError> {
+    static OPENED: Mutex<Option<Arc<keyring_core::CredentialStore>>> = Mutex::new(None);
+    let mut opened = OPENED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(store) = opened.as_ref() {
+        return Ok(Arc::clone(store));
+    }
+    let store =
+        open_platform_store().map_err(|error| SecretStoreError::Unavailable { reason: error.to_string() })?;
+    *opened = Some(Arc::clone(&store));
+    Ok(store)
+}
+
+#[cfg(all(feature = "keyring", target_os = "macos"))]
+fn open_platform_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(all(feature = "keyring", target_os = "windows"))]
+fn open_platform_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+#[cfg(all(
+    feature = "keyring",
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+fn open_platform_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    Ok(dbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(all(
+    feature = "keyring",
+    not(any(target_os = "windows", all(unix, not(any(target_os = "ios", target_os = "android")))))
+))]
+fn open_platform_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    Err(keyring_core::Error::NotSupportedByStore("there is no desktop keyring on this platform".to_owned()))
 }
 
 /// Maps a keyring error by its `Display` text only: its `Debug` form may carry secret bytes.
 #[cfg(feature = "keyring")]
-fn keyring_error(key: &str, error: &keyring::Error) -> SecretStoreError {
+fn keyring_error(key: &str, error: &keyring_core::Error) -> SecretStoreError {
     match error {
-        keyring::Error::NoStorageAccess(_) | keyring::Error::NoDefaultStore => {
+        keyring_core::Error::NoStorageAccess(_) | keyring_core::Error::NoDefaultStore => {
             SecretStoreError::Unavailable { reason: error.to_string() }
         }
         _ => SecretStoreError::Failed { key: key.to_owned(), reason: error.to_string() },
@@ -146,7 +194,7 @@ impl SecretStore for KeyringSecretStore {
     async fn get(&self, key: &str) -> Result<Option<SecretString>, SecretStoreError> {
         self.run(key, |entry| match entry.get_password() {
             Ok(value) => Ok(Some(SecretString::new(value))),
-            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(other) => Err(other),
         })
         .await
@@ -158,7 +206,7 @@ impl SecretStore for KeyringSecretStore {
 
     async fn delete(&self, key: &str) -> Result<(), SecretStoreError> {
         self.run(key, |entry| match entry.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
             Err(other) => Err(other),
         })
         .await
@@ -171,9 +219,9 @@ mod keyring_tests {
 
     #[test]
     fn keyring_errors_map_by_meaning_without_secret_bytes() {
-        let locked = keyring_error("k", &keyring::Error::NoDefaultStore);
+        let locked = keyring_error("k", &keyring_core::Error::NoDefaultStore);
         assert!(locked.is_retryable());
-        let bad = keyring_error("k", &keyring::Error::BadEncoding(b"secret-bytes".to_vec()));
+        let bad = keyring_error("k", &keyring_core::Error::BadEncoding(b"secret-bytes".to_vec()));
         assert!(matches!(&bad, SecretStoreError::Failed { key, .. } if key == "k"));
         assert!(!format!("{bad:?}").contains("secret-bytes"));
     }

@@ -739,6 +739,8 @@ mod tests {
             (core::FlowError::Device(DeviceError::Wifi(WifiFailure::AuthError)), "EnterWifiPassword"),
             (core::FlowError::Device(DeviceError::Wifi(WifiFailure::NetworkNotFound)), "CheckWifiNetwork"),
             (core::FlowError::ClaimExpiredBeforePush, "StartOver"),
+            (core::FlowError::Device(DeviceError::InvalidSsid { len: 40 }), "CheckWifiNetwork"),
+            (core::FlowError::Device(DeviceError::InvalidPassphrase { len: 5 }), "EnterWifiPassword"),
             (core::FlowError::DeviceCannotBind, "ContactSupport"),
             (core::FlowError::MissingCapability("use Bluetooth"), "FixPhoneSettings"),
         ];

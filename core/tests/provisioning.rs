@@ -133,9 +133,9 @@ async fn invalid_credentials_are_refused_before_sending() {
     let rig = Rig::start(Link::SoftAp, device_config(sec2(1))).await;
     let session = rig.session().await;
     let too_long = WifiCredentials::new("x".repeat(33), HOME_PASSPHRASE);
-    assert!(matches!(session.set_wifi_config(&too_long).await, Err(DeviceError::InvalidInput(_))));
+    assert!(matches!(session.set_wifi_config(&too_long).await, Err(DeviceError::InvalidSsid { len: 33 })));
     let short = WifiCredentials::new(HOME_SSID, "short");
-    assert!(matches!(session.set_wifi_config(&short).await, Err(DeviceError::InvalidInput(_))));
+    assert!(matches!(session.set_wifi_config(&short).await, Err(DeviceError::InvalidPassphrase { len: 5 })));
     assert_eq!(rig.device.stats().by_endpoint.get("prov-config"), None);
 }
 

@@ -85,9 +85,20 @@ pub enum DeviceError {
         /// The status name.
         status: String,
     },
-    /// The caller's input cannot be sent (e.g. an SSID longer than 32 bytes).
-    #[error("{0}")]
-    InvalidInput(String),
+    /// The network name cannot be sent: ESP devices take 1 to 32 bytes.
+    #[error("the network name must be 1 to 32 bytes long, this one is {len} bytes; check the name")]
+    InvalidSsid {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The passphrase cannot be sent: 8 to 63 characters, or none for an open network.
+    #[error(
+        "a Wi-Fi password has 8 to 63 characters (or none for an open network), this one has {len}; enter it again"
+    )]
+    InvalidPassphrase {
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The device could not join the Wi-Fi network.
     #[error(transparent)]
     Wifi(#[from] WifiFailure),
@@ -112,7 +123,8 @@ impl DeviceError {
             | Self::HandshakeRejected { .. }
             | Self::UnknownValue { .. }
             | Self::Refused { .. }
-            | Self::InvalidInput(_) => false,
+            | Self::InvalidSsid { .. }
+            | Self::InvalidPassphrase { .. } => false,
         }
     }
 }

@@ -36,16 +36,11 @@ impl WifiCredentials {
     /// Checks the limits the firmware enforces, so the user hears about them before sending.
     pub fn validate(&self) -> Result<(), DeviceError> {
         if self.ssid.is_empty() || self.ssid.len() > 32 {
-            return Err(DeviceError::InvalidInput(format!(
-                "the network name must be 1 to 32 bytes long, this one is {} bytes",
-                self.ssid.len()
-            )));
+            return Err(DeviceError::InvalidSsid { len: self.ssid.len() });
         }
         let len = self.passphrase.expose().len();
         if len != 0 && !(8..=63).contains(&len) {
-            return Err(DeviceError::InvalidInput(format!(
-                "a Wi-Fi password has 8 to 63 characters (or none for an open network), this one has {len}"
-            )));
+            return Err(DeviceError::InvalidPassphrase { len });
         }
         Ok(())
     }

@@ -121,7 +121,8 @@ impl FlowError {
             Self::Device(DeviceError::Security(crate::security::SecurityError::ProofMismatch)) => {
                 UserAction::CheckDeviceCode
             }
-            Self::Device(DeviceError::InvalidInput(_)) => UserAction::EnterWifiPassword,
+            Self::Device(DeviceError::InvalidSsid { .. }) => UserAction::CheckWifiNetwork,
+            Self::Device(DeviceError::InvalidPassphrase { .. }) => UserAction::EnterWifiPassword,
             Self::Device(DeviceError::CredentialsMismatch { .. }) => UserAction::CheckDeviceCode,
             Self::Device(DeviceError::Wifi(WifiFailure::AuthError)) => UserAction::EnterWifiPassword,
             Self::Device(DeviceError::Wifi(_)) => UserAction::CheckWifiNetwork,

@@ -2,7 +2,7 @@
 # Builds unbox-claim for the host with AddressSanitizer and UndefinedBehaviorSanitizer and runs its
 # cmocka tests; checks that the committed protobuf-c code is what protoc-c makes of
 # core/proto/claim.proto. Needs cmake, libprotobuf-c-dev, protobuf-c-compiler and libcmocka-dev
-# (.ci/run installs them). Usage: test-host.sh [build-dir]
+# (.ci/run installs them). Also compiles the ESP-IDF port against stubs/esp-idf. Usage: test-host.sh [build-dir]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -17,6 +17,10 @@ for file in claim.pb-c.c claim.pb-c.h; do
         exit 1
     fi
 done
+
+# The ESP-IDF port, compiled against declarations of ESP-IDF's API (no ESP-IDF here).
+gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -DESP_PLATFORM -I"$here/stubs/esp-idf" -I"$here/src" \
+    -c "$here/src/unbox_claim_esp.c" -o /dev/null
 
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="$sanitizers" \

@@ -28,6 +28,25 @@ pub enum Redemption {
     Failed(String),
 }
 
+/// A device's `unbox-claim` firmware, in Rust ([`ClaimEndpoint`]) or the C component
+/// (`CClaimEndpoint`, feature `c-firmware`).
+pub trait ClaimFirmware: Send + Sync {
+    /// Follows the redemption.
+    fn redemption(&self) -> watch::Receiver<Redemption>;
+    /// The endpoint to give the simulated device.
+    fn endpoint(self: Arc<Self>) -> Arc<dyn CustomEndpoint>;
+}
+
+impl ClaimFirmware for ClaimEndpoint {
+    fn redemption(&self) -> watch::Receiver<Redemption> {
+        ClaimEndpoint::redemption(self)
+    }
+
+    fn endpoint(self: Arc<Self>) -> Arc<dyn CustomEndpoint> {
+        self
+    }
+}
+
 /// The `unbox-claim` endpoint of a simulated device.
 pub struct ClaimEndpoint {
     credential: DeviceCredential,

@@ -11,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 use unbox_core::binding::ClaimStatus;
 use unbox_core::binding::device_claim::{decode_claim_response, encode_claim_request};
 use unbox_core::device::AppInfo;
-use unbox_core::flow::{DeviceTarget, FlowEvent, FlowEventKind, FlowObserver, FlowStep};
+use unbox_core::flow::{
+    DeviceTarget, FlowError, FlowEvent, FlowEventKind, FlowObserver, FlowStep, Onboarded,
+};
 use unbox_core::secret::SecretString;
 use unbox_sim::backend::Fault;
 use unbox_sim::device::{CClaimEndpoint, ClaimEndpoint, CustomEndpoint, Redemption, SimDevice};
@@ -58,6 +60,16 @@ async fn settled(mut redemption: watch::Receiver<Redemption>) -> Redemption {
         .expect("the redemption settles")
         .expect("open")
         .clone()
+}
+
+/// Starts onboarding device 0 over `link` in the background.
+async fn start_onboarding(
+    world: &SimWorld,
+    link: Link,
+) -> tokio::task::JoinHandle<Result<Onboarded, FlowError>> {
+    let onboarding = world.onboarding().await.unwrap();
+    let request = world.request(0, link);
+    tokio::spawn(async move { onboarding.run(&request, &Quiet, None, &CancellationToken::new()).await })
 }
 
 /// Waits (bounded) until the C device has made `count` redemption attempts.
@@ -121,10 +133,7 @@ async fn a_claim_that_expires_before_the_device_gets_through_is_reported_expired
     let world = SimWorld::start(c_world(1)).await.unwrap();
     let device = c_device(&world, 0);
     device.cut_uplink(u32::MAX);
-    let onboarding = world.onboarding().await.unwrap();
-    let request = world.request(0, Link::SoftAp);
-    let flow =
-        tokio::spawn(async move { onboarding.run(&request, &Quiet, None, &CancellationToken::new()).await });
+    let flow = start_onboarding(&world, Link::SoftAp).await;
 
     attempts(&device, 2).await;
     world.cloud.backend().advance_clock(Duration::from_secs(3600));
@@ -145,10 +154,7 @@ async fn a_reboot_between_push_and_redemption_keeps_the_claim() {
     let world = SimWorld::start(c_world(1)).await.unwrap();
     let device = c_device(&world, 0);
     device.cut_uplink(u32::MAX);
-    let onboarding = world.onboarding().await.unwrap();
-    let request = world.request(0, Link::Ble);
-    let flow =
-        tokio::spawn(async move { onboarding.run(&request, &Quiet, None, &CancellationToken::new()).await });
+    let flow = start_onboarding(&world, Link::Ble).await;
 
     attempts(&device, 1).await;
     // RAM is wiped and the C code boots again; only the key-value store (flash) remains.

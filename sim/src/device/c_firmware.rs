@@ -23,7 +23,7 @@ use unbox_core::device::AppInfo;
 use url::Url;
 use zeroize::Zeroizing;
 
-use super::claim::{ClaimFirmware, Redemption};
+use super::claim::{ClaimFirmware, Redemption, claim_app_info};
 use super::protocomm::CustomEndpoint;
 
 /// The C declarations of `firmware/unbox-claim/src/unbox_claim.h` and `unbox_claim_platform.h`.
@@ -561,7 +561,7 @@ impl CustomEndpoint for Joined {
     }
 
     fn app_info(&self) -> Option<(String, AppInfo)> {
-        Some(("unbox".into(), AppInfo { ver: "1".into(), cap: vec!["claim".into()] }))
+        claim_app_info()
     }
 
     fn handle(&self, request: &[u8]) -> Result<Vec<u8>, String> {

@@ -91,13 +91,18 @@ impl ClaimEndpoint {
     }
 }
 
+/// The `proto-ver` section a claim-capable firmware announces.
+pub(crate) fn claim_app_info() -> Option<(String, AppInfo)> {
+    Some(("unbox".into(), AppInfo { ver: "1".into(), cap: vec!["claim".into()] }))
+}
+
 impl CustomEndpoint for ClaimEndpoint {
     fn name(&self) -> &str {
         CLAIM_ENDPOINT
     }
 
     fn app_info(&self) -> Option<(String, AppInfo)> {
-        Some(("unbox".into(), AppInfo { ver: "1".into(), cap: vec!["claim".into()] }))
+        claim_app_info()
     }
 
     fn handle(&self, request: &[u8]) -> Result<Vec<u8>, String> {

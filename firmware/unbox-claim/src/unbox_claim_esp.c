@@ -302,7 +302,7 @@ esp_err_t unbox_claim_esp_init(const unbox_claim_esp_config_t *config)
     }
     unbox_claim_wipe(secret, sizeof(secret));
     if (err == ESP_OK) {
-        err = wifi_prov_mgr_set_app_info("unbox", "v1", capabilities, 1);
+        err = wifi_prov_mgr_set_app_info("unbox", "1", capabilities, 1);
     }
     if (err == ESP_OK) {
         err = wifi_prov_mgr_endpoint_create(UNBOX_CLAIM_ENDPOINT);

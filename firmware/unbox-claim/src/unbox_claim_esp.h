@@ -2,7 +2,7 @@
  * unbox-claim on ESP-IDF (and Arduino-ESP32, which runs on ESP-IDF): one call wires the component
  * into wifi_provisioning. Call unbox_claim_esp_init() after wifi_prov_mgr_init() and before
  * wifi_prov_mgr_start_provisioning(); it creates the `unbox-claim` endpoint, registers its handler
- * once provisioning has started (WIFI_PROV_START), announces {"unbox":{"ver":"v1","cap":["claim"]}}
+ * once provisioning has started (WIFI_PROV_START), announces {"unbox":{"ver":"1","cap":["claim"]}}
  * in proto-ver, redeems the claim when the station gets an IP (IP_EVENT_STA_GOT_IP) from its own
  * task, and calls `on_result` from that task.
  */

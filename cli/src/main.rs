@@ -6,6 +6,7 @@ mod batch;
 mod demo;
 mod desktop_wifi;
 mod exit;
+mod factory;
 mod logging;
 mod progress;
 mod provision;
@@ -59,6 +60,9 @@ enum Command {
     /// Read or show onboarding QR codes.
     #[command(subcommand, after_help = example("unbox qr parse 'WIFI:T:WPA;S:HomeNet;P:secret123;;'"))]
     Qr(qr::QrCommand),
+    /// Generate a batch's factory data: NVS flash CSVs, QR labels, the backend's import file.
+    #[command(after_help = example("unbox factory --count 100 --out batch-0001 --id-prefix acme-lamp- --security 2"))]
+    Factory(factory::FactoryArgs),
     /// Run simulated devices and cloud services for apps and tests.
     #[command(subcommand, after_help = example("unbox sim all --devices 2"))]
     Sim(sim::SimCommand),
@@ -135,6 +139,7 @@ fn main() -> std::process::ExitCode {
             }
             Command::Resume => resume(cli.store, cli.json, &cancel).await,
             Command::Qr(command) => qr::run(command, cli.json),
+            Command::Factory(args) => factory::run(args, cli.json),
             Command::Sim(command) => sim::run(command, cli.json).await,
         }
     });

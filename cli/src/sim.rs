@@ -24,7 +24,9 @@ pub enum SimCommand {
     ))]
     Device(DeviceArgs),
     /// Run the simulated cloud: identity provider (auto-consent test user) and binding backend.
-    #[command(after_help = crate::example("unbox sim cloud --listen 0.0.0.0:8081 --public-url http://10.0.2.2:8081"))]
+    #[command(after_help = crate::example(
+        "unbox sim cloud --listen 0.0.0.0:8081 --public-url http://10.0.2.2:8081 --import-devices batch-0001/backend-import.json"
+    ))]
     Cloud(CloudArgs),
     /// Run the cloud and simulated devices together and print what a client needs to use them.
     #[command(after_help = crate::example("unbox sim all --devices 2 --public-host 10.0.2.2"))]
@@ -41,6 +43,10 @@ pub struct CloudArgs {
     /// for the Android emulator). It becomes the OAuth issuer.
     #[arg(long)]
     public_url: Option<String>,
+    /// Register the devices of a factory batch: the `backend-import.json` that `unbox factory`
+    /// wrote. Repeat for several batches.
+    #[arg(long = "import-devices", value_name = "FILE")]
+    imports: Vec<std::path::PathBuf>,
 }
 
 /// Arguments of `sim all`.
@@ -173,6 +179,15 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
                     .map_err(|e| {
                         Failure::new(Code::Usage, format!("cannot listen on {}: {e}", args.listen))
                     })?;
+            for path in &args.imports {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Failure::new(Code::Usage, format!("cannot read {}: {e}", path.display())))?;
+                let count = cloud
+                    .backend()
+                    .import_devices(&text)
+                    .map_err(|e| Failure::new(Code::Usage, format!("{}: {e}", path.display())))?;
+                println!("imported {count} device(s) from {}", path.display());
+            }
             println!("simulated cloud listening on {}", cloud.server().local_addr());
             println!("  issuer and backend: {}", cloud.base_url());
             println!("  client id: {DEFAULT_CLIENT_ID} (auto-consent test user)");

@@ -18,6 +18,8 @@ pub mod binding;
 pub mod ble;
 pub mod device;
 pub mod discovery;
+#[cfg(feature = "factory")]
+pub mod factory;
 pub mod flow;
 pub mod http;
 pub mod phone_wifi;

@@ -17,6 +17,8 @@ mod sec2;
 mod srp;
 
 pub use gcm_cipher::Sec2PatchVersion;
+#[cfg(feature = "factory")]
+pub(crate) use random::random_bytes;
 pub use sec0::{Sec0Client, Sec0Device};
 pub use sec1::{Sec1Client, Sec1Device};
 pub use sec2::{Sec2Client, Sec2Device};

@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime};
 use axum::Router;
 use rand::RngCore;
 use unbox_core::binding::{DeviceCredential, DeviceId, InvalidValue};
+use unbox_core::factory::{FactoryError, parse_backend_import};
 use unbox_core::secret::SecretBytes;
 
 pub use faults::{Fault, RecordedRequest};
@@ -115,6 +116,19 @@ impl BindingBackend {
     /// Registers a device the way the factory would: the backend learns its credential.
     pub fn register_device(&self, credential: DeviceCredential) {
         lock(&self.shared.devices).insert(credential.device_id().clone(), credential);
+    }
+
+    /// Registers every device of a factory's import file (`unbox factory`'s
+    /// `backend-import.json`, see `docs/factory.md`); returns how many. Nothing is registered
+    /// when the file is malformed.
+    pub fn import_devices(&self, import_file: &str) -> Result<usize, FactoryError> {
+        let credentials = parse_backend_import(import_file)?;
+        let count = credentials.len();
+        let mut devices = lock(&self.shared.devices);
+        for credential in credentials {
+            devices.insert(credential.device_id().clone(), credential);
+        }
+        Ok(count)
     }
 
     /// Makes up a device with a random 32-byte secret, registers it and returns its credential.

@@ -9,6 +9,7 @@ import dev.unbox.android.robolectric.InstalledBrowsers
 import dev.unbox.android.robolectric.LibraryManifest
 import dev.unbox.android.robolectric.ShellTestRunner
 import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.yield
@@ -26,6 +27,8 @@ import org.robolectric.Shadows.shadowOf
 import org.robolectric.android.controller.ActivityController
 
 /**
+ * (The sign-ins run as supervised children so that a failing one fails only its own await.)
+ *
  * The real sign-in path on Android: [CustomTabsAuthorizationAgent] starts the library's
  * [AuthorizationActivity], which opens the Custom Tab; the browser comes back through the exported
  * [RedirectActivity]. Robolectric plays the system (started activities are recorded, the test
@@ -45,7 +48,7 @@ class CustomTabsSignInTest {
 
     @Test
     fun `the agent opens the page in a Custom Tab and the redirect activity hands the callback back`(): Unit = runBlocking {
-        val signIn = async { agent.authorize(url("s1"), REDIRECT) }
+        val signIn = async(SupervisorJob()) { agent.authorize(url("s1"), REDIRECT) }
         val host = hostStarted()
         assertEquals(AuthorizationActivity::class.java.name, host.component?.className)
         assertTrue("started from the application context, so in a new task", host.flags and Intent.FLAG_ACTIVITY_NEW_TASK != 0)
@@ -73,7 +76,7 @@ class CustomTabsSignInTest {
 
     @Test
     fun `coming back without the redirect cancels the sign-in`(): Unit = runBlocking {
-        val signIn = async { agent.authorize(url("s1"), REDIRECT) }
+        val signIn = async(SupervisorJob()) { agent.authorize(url("s1"), REDIRECT) }
         val activity = Robolectric.buildActivity(AuthorizationActivity::class.java, hostStarted()).setup()
         activity.pause().stop()
 
@@ -85,12 +88,12 @@ class CustomTabsSignInTest {
 
     @Test
     fun `a second sign-in after an abandoned one opens its own page and takes only its own callback`(): Unit = runBlocking {
-        val first = async { agent.authorize(url("s1"), REDIRECT) }
+        val first = async(SupervisorJob()) { agent.authorize(url("s1"), REDIRECT) }
         val activity = Robolectric.buildActivity(AuthorizationActivity::class.java, hostStarted()).setup()
         shadowOf(activity.get()).nextStartedActivity
         activity.pause().stop() // the person leaves the tab open and starts over in the app
 
-        val second = async { agent.authorize(url("s2"), REDIRECT) }
+        val second = async(SupervisorJob()) { agent.authorize(url("s2"), REDIRECT) }
         val secondHost = hostStarted()
         assertFailsWith<AgentException.Cancelled>(first)
         // singleTask: the same activity instance gets the new sign-in as a new intent.
@@ -109,8 +112,9 @@ class CustomTabsSignInTest {
 
     @Test
     fun `a forged callback is dropped and the sign-in page stays open`(): Unit = runBlocking {
-        val signIn = async { agent.authorize(url("s1"), REDIRECT) }
+        val signIn = async(SupervisorJob()) { agent.authorize(url("s1"), REDIRECT) }
         val activity = Robolectric.buildActivity(AuthorizationActivity::class.java, hostStarted()).setup()
+        assertEquals(url("s1"), shadowOf(activity.get()).nextStartedActivity.dataString)
         activity.pause().stop()
 
         assertNull("another app's forged callback brings nothing to the front", openRedirect("$REDIRECT?code=evil&state=forged"))

@@ -10,6 +10,7 @@ import dev.unbox.android.robolectric.PeripheralGatt
 import dev.unbox.android.robolectric.Phone
 import dev.unbox.android.robolectric.ShellTestRunner
 import java.util.UUID
+import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.yield
@@ -129,7 +130,7 @@ class AndroidBleConnectionTest {
         val connection = opened()
         connection.discover(SERVICE.toString())
         connection.write(SESSION.toString(), byteArrayOf(9))
-        val read = async { connection.read(SESSION.toString()) }
+        val read = async(SupervisorJob()) { connection.read(SESSION.toString()) }
         yield()
         assertTrue(!read.isCompleted)
 

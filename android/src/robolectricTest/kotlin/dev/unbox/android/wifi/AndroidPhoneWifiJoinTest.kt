@@ -10,6 +10,7 @@ import dev.unbox.android.robolectric.RecordingConnectivityManager
 import dev.unbox.android.robolectric.ShellTestRunner
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.yield
@@ -56,7 +57,7 @@ class AndroidPhoneWifiJoinTest {
         assertEquals("\"$SSID\"", configuration.SSID)
         assertEquals("\"$PASSPHRASE\"", configuration.preSharedKey)
         assertTrue(configuration.allowedKeyManagement.get(WifiConfiguration.KeyMgmt.WPA_PSK))
-        assertEquals("the specifier path saves no network", 0, shadowOf(Phone.wifi()).getConfiguredNetworks().size)
+        assertEquals("the specifier path saves no network", 0, Phone.wifi().configuredNetworks.size)
 
         val network = ShadowNetwork.newInstance(41)
         shadowConnectivity.networkCallbacks.single().onAvailable(network)
@@ -118,7 +119,7 @@ class AndroidPhoneWifiJoinTest {
         join.cancel()
         yield()
         assertTrue(shadowConnectivity.networkCallbacks.isEmpty())
-        assertTrue("no saved configuration is left behind", shadowOf(Phone.wifi()).getConfiguredNetworks().isEmpty())
+        assertTrue("no saved configuration is left behind", Phone.wifi().configuredNetworks.isEmpty())
         assertNull(connectivity.boundNetworkForProcess)
     }
 
@@ -129,7 +130,7 @@ class AndroidPhoneWifiJoinTest {
         val wifi = AndroidPhoneWifi(RuntimeEnvironment.getApplication())
         val join = startJoin(wifi, PASSPHRASE)
 
-        val saved = wifiManager.getConfiguredNetworks().single()
+        val saved = Phone.wifi().configuredNetworks.single()
         assertEquals("\"$SSID\"", saved.SSID)
         assertEquals("\"$PASSPHRASE\"", saved.preSharedKey)
         assertEquals(saved.networkId to true, wifiManager.lastEnabledNetwork.let { it.first to it.second })
@@ -150,7 +151,7 @@ class AndroidPhoneWifiJoinTest {
 
         wifi.leaveNetwork(SSID)
         assertNull(connectivity.boundNetworkForProcess)
-        assertTrue(wifiManager.getConfiguredNetworks().isEmpty())
+        assertTrue(Phone.wifi().configuredNetworks.isEmpty())
         assertTrue(shadowConnectivity.networkCallbacks.isEmpty())
     }
 
@@ -188,7 +189,8 @@ class AndroidPhoneWifiJoinTest {
 
     /** Starts a join and lets it run until it waits for the system. */
     private suspend fun CoroutineScope.startJoin(wifi: AndroidPhoneWifi, passphrase: String?): Deferred<Unit> {
-        val join = async { wifi.joinNetwork(SSID, passphrase) }
+        // Supervised: a failing join fails its await, not the test's scope.
+        val join = async(SupervisorJob()) { wifi.joinNetwork(SSID, passphrase) }
         yield()
         return join
     }

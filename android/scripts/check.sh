@@ -82,7 +82,7 @@ for level in 24 28 29 33 35; do
 done
 
 echo "== android: ProGuard shrinks an app with the shell and the consumer rules; the shrunk app onboards"
-shrink=android/jvm-check/shrink/target
+shrink=$PWD/android/jvm-check/shrink/target
 config=$shrink/proguard-jars.pro
 {
     # Other platforms' JNA dispatch libraries, and the multi-release and module descriptors, stay out.
@@ -91,7 +91,7 @@ config=$shrink/proguard-jars.pro
     done
     echo "-outjars $shrink/shrunk.jar"
     echo "-libraryjars $(cat "$shrink/android.classpath")"
-    for module in java.base java.net.http; do
+    for module in java.base java.logging java.net.http; do
         echo "-libraryjars $(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/jmods/$module.jmod(!**.jar;!module-info.class)"
     done
 } >"$config"

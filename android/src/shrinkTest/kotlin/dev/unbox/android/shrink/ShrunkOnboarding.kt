@@ -29,7 +29,7 @@ fun main() {
         val store = SealedSecretStore(AesGcmSealer(TestKeys()), MemoryBackend())
         val account = discoverAuthSession(SimulatorWorld.authConfig(), BrokeredBrowser(AuthorizationBroker()), store)
         val client = OnboardingClient(account, info.cloudUrl, null, SimulatorPhoneWifi(info.deviceApPassphrase), store, SimulatorWorld.simulator.settings())
-        var last: OnboardingUpdate? = null
+        var last: OnboardingUpdate<*>? = null
         withTimeout(120_000) {
             client.onboardingFlow(SimulatorWorld.softApRequest(0)).collect { update ->
                 if (update is OnboardingUpdate.Progress) println("shrunk app: ${update.event.step}")
@@ -38,7 +38,7 @@ fun main() {
         }
         last
     }
-    val binding = ((outcome as? OnboardingUpdate.Finished)?.result as? Onboarded)?.binding
+    val binding = ((outcome as? OnboardingUpdate.Finished<*>)?.result as? Onboarded)?.binding
     if (binding == null) {
         System.err.println("shrunk app: the onboarding did not bind the device: $outcome")
         exitProcess(1)

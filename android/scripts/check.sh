@@ -102,8 +102,8 @@ java -cp "$(cat "$shrink/proguard.classpath")" proguard.ProGuard \
 input=0
 for jar in $(grep -o '^-injars [^(]*' "$config" | cut -d' ' -f2); do input=$((input + $(stat -c %s "$jar"))); done
 kept=$(stat -c %s "$shrink/shrunk.jar")
-classes=$(unzip -Z1 "$shrink/shrunk.jar" | grep -c '\.class$')
+classes=$(jar tf "$shrink/shrunk.jar" | grep -c '\.class$')
 echo "ProGuard kept $kept bytes ($classes classes) of $input bytes of input jars"
-unzip -Z1 "$shrink/shrunk.jar" | grep '\.class$' | awk -F/ 'NF > 1 { NF--; print }' OFS=/ | sort | uniq -c | sort -rn | head -8
+jar tf "$shrink/shrunk.jar" | grep '\.class$' | awk -F/ 'NF > 1 { NF--; print }' OFS=/ | sort | uniq -c | sort -rn | head -8
 java -Djna.library.path="$library_dir" -cp "$shrink/shrunk.jar" dev.unbox.android.shrink.ShrunkOnboardingKt ||
     fail "the shrunk app's onboarding failed: ProGuard removed or renamed what the library needs (consumer-rules.pro)"

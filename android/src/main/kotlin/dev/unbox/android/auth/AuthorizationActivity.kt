@@ -1,5 +1,6 @@
 package dev.unbox.android.auth
 
+import android.annotation.TargetApi
 import android.app.Activity
 import android.content.ActivityNotFoundException
 import android.content.Intent
@@ -64,6 +65,8 @@ class AuthorizationActivity : Activity() {
         }
     }
 
+    // Newer calls only behind the SDK_INT check below (animal-sniffer exempts this method).
+    @TargetApi(Build.VERSION_CODES.TIRAMISU)
     @Suppress("DEPRECATION")
     private fun browserIntent(): Intent? =
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {

@@ -1,5 +1,6 @@
 package dev.unbox.android.ble
 
+import android.annotation.TargetApi
 import android.bluetooth.BluetoothDevice
 import android.bluetooth.BluetoothGatt
 import android.bluetooth.BluetoothGattCallback
@@ -40,6 +41,9 @@ internal class AndroidBleConnection(
 
     private val callback = object : BluetoothGattCallback() {
         override fun onConnectionStateChange(gatt: BluetoothGatt, status: Int, newState: Int) {
+            // The stack may answer before connectGatt has returned the client: keep it, so that
+            // releasing a failed attempt closes it.
+            this@AndroidBleConnection.gatt = gatt
             when (newState) {
                 // A failed attempt may report itself here too; a disconnect follows.
                 BluetoothProfile.STATE_CONNECTED -> connected.complete(status)
@@ -170,6 +174,8 @@ internal class AndroidBleConnection(
         return GattValues.userDescription(outcome.value)
     }
 
+    // Newer calls only behind the SDK_INT check below (animal-sniffer exempts this method).
+    @TargetApi(Build.VERSION_CODES.TIRAMISU)
     @Suppress("DEPRECATION")
     private fun startWrite(target: BluetoothGattCharacteristic, value: ByteArray): Boolean =
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {

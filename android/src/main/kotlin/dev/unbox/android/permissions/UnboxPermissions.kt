@@ -1,5 +1,6 @@
 package dev.unbox.android.permissions
 
+import android.annotation.TargetApi
 import android.content.Context
 import android.content.pm.PackageManager
 import android.location.LocationManager
@@ -28,6 +29,8 @@ object UnboxPermissions {
         return !locationEnabled(context)
     }
 
+    // Newer calls only behind the SDK_INT check below (animal-sniffer exempts this method).
+    @TargetApi(Build.VERSION_CODES.P)
     @Suppress("DEPRECATION")
     private fun locationEnabled(context: Context): Boolean =
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.P) {

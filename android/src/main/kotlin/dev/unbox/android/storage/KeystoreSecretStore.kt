@@ -1,5 +1,6 @@
 package dev.unbox.android.storage
 
+import android.annotation.TargetApi
 import android.content.Context
 import android.content.SharedPreferences
 import android.os.Build
@@ -71,6 +72,8 @@ internal class AndroidKeystoreKey(private val alias: String) : SecretKeySource {
 
     override fun lockedOut(refusal: InvalidKeyException): Boolean = refusal is UserNotAuthenticatedException
 
+    // Newer calls only behind the SDK_INT check below (animal-sniffer exempts this method).
+    @TargetApi(Build.VERSION_CODES.P)
     private fun generate(): SecretKey {
         val policy = SealingKeyPolicy.forSdk(Build.VERSION.SDK_INT)
         val builder = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)

@@ -1,5 +1,6 @@
 package dev.unbox.android.wifi
 
+import android.annotation.TargetApi
 import android.content.BroadcastReceiver
 import android.content.Context
 import android.content.Intent
@@ -30,12 +31,7 @@ internal class WifiScanner(
                 finished.complete(Unit)
             }
         }
-        val filter = IntentFilter(WifiManager.SCAN_RESULTS_AVAILABLE_ACTION)
-        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
-            context.registerReceiver(receiver, filter, Context.RECEIVER_NOT_EXPORTED)
-        } else {
-            context.registerReceiver(receiver, filter)
-        }
+        register(receiver, IntentFilter(WifiManager.SCAN_RESULTS_AVAILABLE_ACTION))
         try {
             @Suppress("DEPRECATION")
             val started = wifi.startScan()
@@ -46,6 +42,18 @@ internal class WifiScanner(
         return WifiScanMapping.toNetworks(wifi.scanResults.orEmpty().map(::entry))
     }
 
+    // Newer calls only behind the SDK_INT check below (animal-sniffer exempts this method).
+    @TargetApi(Build.VERSION_CODES.TIRAMISU)
+    private fun register(receiver: BroadcastReceiver, filter: IntentFilter) {
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
+            context.registerReceiver(receiver, filter, Context.RECEIVER_NOT_EXPORTED)
+        } else {
+            context.registerReceiver(receiver, filter)
+        }
+    }
+
+    // Newer calls only behind the SDK_INT check below (animal-sniffer exempts this method).
+    @TargetApi(Build.VERSION_CODES.TIRAMISU)
     @Suppress("DEPRECATION")
     private fun entry(result: ScanResult): ScanEntry = ScanEntry(
         ssid = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) result.wifiSsid?.toString() else result.SSID,

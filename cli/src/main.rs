@@ -5,6 +5,7 @@ mod args;
 mod batch;
 mod demo;
 mod desktop_wifi;
+mod devices;
 mod exit;
 mod logging;
 mod progress;
@@ -53,6 +54,12 @@ enum Command {
         "unbox provision --transport ble --device PROV_1A2B3C --code abcd1234 --ssid HomeNet"
     ))]
     Provision(Box<provision::ProvisionArgs>),
+    /// List the signed-in account's devices as the backend knows them.
+    #[command(after_help = example("unbox devices --all"))]
+    Devices(devices::DevicesArgs),
+    /// Remove a device from the account (it learns so at its next check).
+    #[command(after_help = example("unbox unbind bnd_3kTf9QmZ0aXc"))]
+    Unbind(devices::UnbindArgs),
     /// Finish onboardings interrupted after the device received its claim.
     #[command(after_help = example("unbox resume"))]
     Resume,
@@ -134,6 +141,8 @@ fn main() -> std::process::ExitCode {
                 provision::run(*args, cli.store.open().await, cli.json, &cancel).await
             }
             Command::Resume => resume(cli.store, cli.json, &cancel).await,
+            Command::Devices(args) => devices::list(args, cli.store.open().await, cli.json).await,
+            Command::Unbind(args) => devices::unbind(args, cli.store.open().await, cli.json).await,
             Command::Qr(command) => qr::run(command, cli.json),
             Command::Sim(command) => sim::run(command, cli.json).await,
         }

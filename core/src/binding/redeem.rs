@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::call::{Call, Credentials};
 use super::client::{join, normalise_base_url, parse_body};
-use super::device_auth::DeviceCredential;
+use super::device_auth::{DeviceCredential, REDEEM_SIGNING_PREFIX};
 use super::error::BindingError;
 use super::model::ClaimStatus;
 use super::retry::RetryPolicy;
@@ -19,9 +19,9 @@ use crate::secret::SecretString;
 /// Redeems claim tokens for one device.
 #[derive(Debug, Clone)]
 pub struct ClaimRedeemer {
-    http: reqwest::Client,
-    credential: DeviceCredential,
-    retry: RetryPolicy,
+    pub(super) http: reqwest::Client,
+    pub(super) credential: DeviceCredential,
+    pub(super) retry: RetryPolicy,
 }
 
 impl ClaimRedeemer {
@@ -60,7 +60,7 @@ impl ClaimRedeemer {
             body: Some(Zeroizing::new(body)),
             idempotency_key: None,
             timeout: Duration::from_secs(30),
-            credentials: Credentials::Device(&self.credential),
+            credentials: Credentials::Device(&self.credential, REDEEM_SIGNING_PREFIX),
         };
         let answer = call.execute(&self.http, &self.retry).await?;
         let result: RedeemResult = parse_body(&answer, "the redeem result")?;

@@ -3,6 +3,7 @@
 mod account;
 mod args;
 mod batch;
+mod conformance;
 mod demo;
 mod desktop_wifi;
 mod devices;
@@ -66,6 +67,11 @@ enum Command {
     /// Read or show onboarding QR codes.
     #[command(subcommand, after_help = example("unbox qr parse 'WIFI:T:WPA;S:HomeNet;P:secret123;;'"))]
     Qr(qr::QrCommand),
+    /// Check a binding backend against every rule of the contract (docs/binding-api.yaml).
+    #[command(after_help = example(
+        "unbox check-backend --backend https://api.example.com --issuer https://id.example.com --client-id my-app --device dev-1=00112233445566778899aabbccddeeff --device dev-2=ffeeddccbbaa99887766554433221100"
+    ))]
+    CheckBackend(Box<conformance::CheckArgs>),
     /// Run simulated devices and cloud services for apps and tests.
     #[command(subcommand, after_help = example("unbox sim all --devices 2"))]
     Sim(sim::SimCommand),
@@ -145,6 +151,7 @@ fn main() -> std::process::ExitCode {
             Command::Unbind(args) => devices::unbind(args, cli.store.open().await, cli.json).await,
             Command::Qr(command) => qr::run(command, cli.json),
             Command::Sim(command) => sim::run(command, cli.json).await,
+            Command::CheckBackend(args) => conformance::run(*args, cli.json).await,
         }
     });
     match result {

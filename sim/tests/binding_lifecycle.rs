@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::time::SystemTime;
-
 use support::{ALICE, BOB, app, base_url, device, set_up};
 use unbox_core::binding::{BindingError, BindingId, EndReason, IdempotencyKey, ListQuery};
 use unbox_core::secret::SecretString;
@@ -118,7 +116,7 @@ async fn another_customer_setting_a_reset_device_up_takes_it_and_the_previous_ow
     let offer = alice.offer_transfer(&id(&alices), &IdempotencyKey::generate()).await.unwrap();
 
     // Factory reset: the device forgets its owner; whoever holds it (PoP) sets it up again.
-    let before = SystemTime::from(cloud.backend().now());
+    let before = cloud.backend().now();
     let bobs = set_up(&cloud, &bob, &redeemer, &credential, None).await;
     assert_ne!(bobs.binding_id, alices.binding_id);
     assert_eq!(bob.all_bindings(false).await.unwrap()[0].binding_id.as_str(), bobs.binding_id);
@@ -157,7 +155,7 @@ async fn a_transfer_offer_moves_the_device_once_both_see_the_outcome() {
     let bobs = bob.accept_transfer(&offer.code, &accept_key).await.unwrap();
     assert_eq!(bob.accept_transfer(&offer.code, &accept_key).await.unwrap(), bobs, "replayed");
     assert_eq!((bobs.name.as_str(), bobs.device_id.clone()), ("Lamp", credential.device_id().clone()));
-    assert_eq!(bob.all_bindings(false).await.unwrap(), [bobs.clone()]);
+    assert_eq!(bob.all_bindings(false).await.unwrap(), std::slice::from_ref(&bobs));
     let alices_view = alice.all_bindings(true).await.unwrap();
     assert_eq!(alices_view[0].ended.map(|(_, r)| r), Some(EndReason::Transferred));
     assert!(alice.all_bindings(false).await.unwrap().is_empty());

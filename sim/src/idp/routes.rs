@@ -156,14 +156,14 @@ async fn decision(State(provider): Provider, Form(pairs): Form<Pairs>) -> Respon
 }
 
 /// The client a token request authenticates as: `client_id` alone for a public client; for a
-/// confidential one its secret too, by HTTP Basic or form fields (RFC 6749 §2.3.1).
+/// confidential one its secret too, by HTTP Basic or form fields (RFC 6749 §2.3.1). A refusal
+/// is the `invalid_client` description.
 fn authenticated_client<'a>(
     provider: &'a IdentityProvider,
     headers: &HeaderMap,
     params: &Params,
-) -> Result<&'a str, Response> {
-    let invalid =
-        |description: &str| Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description));
+) -> Result<&'a str, &'static str> {
+    let invalid = |description: &'static str| Err(description);
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -214,7 +214,7 @@ async fn token(State(provider): Provider, headers: HeaderMap, Form(pairs): Form<
     }
     let client_id = match authenticated_client(&provider, &headers, &params) {
         Ok(client_id) => client_id,
-        Err(response) => return response,
+        Err(description) => return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description),
     };
     let now = provider.config.clock.now();
     let outcome = match params.get("grant_type") {
@@ -260,7 +260,7 @@ async fn revoke(State(provider): Provider, headers: HeaderMap, Form(pairs): Form
     let params = Params::new(pairs);
     let client_id = match authenticated_client(&provider, &headers, &params) {
         Ok(client_id) => client_id,
-        Err(response) => return response,
+        Err(description) => return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description),
     };
     let Some(token) = params.get("token") else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "token is missing");

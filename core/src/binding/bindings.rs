@@ -5,13 +5,12 @@
 //! customer's confirmed setup (the device was factory-reset, its PoP is proof of possession)
 //! moves it and ends the previous owner's binding with the reason `rebound`.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use url::Url;
 use zeroize::Zeroizing;
 
-use super::call::{Call, Credentials};
-use super::client::{BindingClient, join, normalise_base_url, parse_body, protocol};
+use super::client::{BindingClient, join, parse_body, protocol};
 use super::device_auth::BINDING_CHECK_SIGNING_PREFIX;
 use super::error::BindingError;
 use super::model::{DeviceId, IdempotencyKey, InvalidValue};
@@ -272,20 +271,12 @@ impl ClaimRedeemer {
     /// Asks the backend whether an account still holds an active binding of this device (the
     /// device's periodic check, `docs/firmware-guide.md`): `false` after its owner unbound it.
     pub async fn is_bound(&self, backend_url: &Url) -> Result<bool, BindingError> {
-        let base = normalise_base_url(backend_url)?;
         let body = serde_json::to_vec(&DeviceBindingQuery {
             device_id: self.credential.device_id().as_str().to_owned(),
         })
         .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
-        let call = Call {
-            method: reqwest::Method::POST,
-            url: join(&base, paths::DEVICE_BINDING)?,
-            body: Some(Zeroizing::new(body)),
-            idempotency_key: None,
-            timeout: Duration::from_secs(30),
-            credentials: Credentials::Device(&self.credential, BINDING_CHECK_SIGNING_PREFIX),
-        };
-        let answer = call.execute(&self.http, &self.retry).await?;
+        let answer =
+            self.signed_post(backend_url, paths::DEVICE_BINDING, body, BINDING_CHECK_SIGNING_PREFIX).await?;
         let answer: DeviceBindingAnswer = parse_body(&answer, "the binding check")?;
         Ok(answer.bound)
     }
@@ -305,7 +296,9 @@ mod tests {
 
     #[test]
     fn views_need_consistent_end_fields() {
-        let at = time::OffsetDateTime::from(SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000));
+        let at = time::OffsetDateTime::from(
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_900_000_000),
+        );
         let view = DeviceBindingView {
             binding_id: "bnd_1".into(),
             device_id: "d1".into(),

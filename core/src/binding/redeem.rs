@@ -19,9 +19,9 @@ use crate::secret::SecretString;
 /// Redeems claim tokens for one device.
 #[derive(Debug, Clone)]
 pub struct ClaimRedeemer {
-    pub(super) http: reqwest::Client,
+    http: reqwest::Client,
     pub(super) credential: DeviceCredential,
-    pub(super) retry: RetryPolicy,
+    retry: RetryPolicy,
 }
 
 impl ClaimRedeemer {
@@ -47,24 +47,35 @@ impl ClaimRedeemer {
         backend_url: &Url,
         claim_token: &SecretString,
     ) -> Result<ClaimStatus, BindingError> {
-        let base = normalise_base_url(backend_url)?;
         let body = RedeemBody {
             claim_token: claim_token.clone(),
             device_id: self.credential.device_id().as_str().to_owned(),
         };
         let body = serde_json::to_vec(&body)
             .map_err(|e| BindingError::Protocol { reason: format!("could not encode the request: {e}") })?;
-        let call = Call {
-            method: reqwest::Method::POST,
-            url: join(&base, paths::REDEEM)?,
-            body: Some(Zeroizing::new(body)),
-            idempotency_key: None,
-            timeout: Duration::from_secs(30),
-            credentials: Credentials::Device(&self.credential, REDEEM_SIGNING_PREFIX),
-        };
-        let answer = call.execute(&self.http, &self.retry).await?;
+        let answer = self.signed_post(backend_url, paths::REDEEM, body, REDEEM_SIGNING_PREFIX).await?;
         let result: RedeemResult = parse_body(&answer, "the redeem result")?;
         tracing::info!(device_id = %self.credential.device_id(), status = %result.status, "claim redeemed");
         Ok(result.status)
+    }
+
+    /// POSTs `body` to `path` of the backend, signed by the device credential after `prefix`,
+    /// with the retry policy; the success answer's body.
+    pub(super) async fn signed_post(
+        &self,
+        backend_url: &Url,
+        path: &str,
+        body: Vec<u8>,
+        prefix: &'static [u8],
+    ) -> Result<Zeroizing<Vec<u8>>, BindingError> {
+        let call = Call {
+            method: reqwest::Method::POST,
+            url: join(&normalise_base_url(backend_url)?, path)?,
+            body: Some(Zeroizing::new(body)),
+            idempotency_key: None,
+            timeout: Duration::from_secs(30),
+            credentials: Credentials::Device(&self.credential, prefix),
+        };
+        call.execute(&self.http, &self.retry).await
     }
 }

@@ -17,7 +17,7 @@ use unbox_core::binding::{BINDING_CHECK_SIGNING_PREFIX, DeviceId};
 
 use super::answer::Answer;
 use super::bindings::DEFAULT_PAGE;
-use super::routes::{Access, authorize, idempotency_key, idempotent};
+use super::routes::{Access, authorize, authorize_post, idempotent};
 use super::validator::Principal;
 use super::{Shared, lock};
 
@@ -102,12 +102,8 @@ pub(crate) async fn offer_transfer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let principal = match authorize(&shared, &headers, Access::Manage).await {
-        Ok(principal) => principal,
-        Err(answer) => return answer.into_response(),
-    };
-    let key = match idempotency_key(&shared, &headers) {
-        Ok(key) => key,
+    let (principal, key) = match authorize_post(&shared, &headers).await {
+        Ok(both) => both,
         Err(answer) => return answer.into_response(),
     };
     let route = format!("POST /v1/bindings/{binding_id}/transfers");
@@ -123,12 +119,8 @@ pub(crate) async fn offer_transfer(
 }
 
 pub(crate) async fn accept_transfer(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
-    let principal = match authorize(&shared, &headers, Access::Manage).await {
-        Ok(principal) => principal,
-        Err(answer) => return answer.into_response(),
-    };
-    let key = match idempotency_key(&shared, &headers) {
-        Ok(key) => key,
+    let (principal, key) = match authorize_post(&shared, &headers).await {
+        Ok(both) => both,
         Err(answer) => return answer.into_response(),
     };
     idempotent(&shared, &principal.subject, "POST /v1/transfers/accept".into(), &key, &body, || {

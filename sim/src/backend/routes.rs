@@ -107,6 +107,15 @@ pub(crate) async fn authorize(
     Ok(principal)
 }
 
+/// An app POST: the principal allowed to manage devices, and the request's idempotency key.
+pub(crate) async fn authorize_post(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<(Principal, IdempotencyKey), Answer> {
+    let principal = authorize(shared, headers, Access::Manage).await?;
+    Ok((principal, idempotency_key(shared, headers)?))
+}
+
 /// The user behind the bearer token, or the 401 to answer.
 async fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Principal, Answer> {
     if !headers.contains_key(AUTHORIZATION) && shared.broken(ContractBreak::AcceptsAnonymous) {
@@ -133,7 +142,7 @@ async fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Principal,
     })
 }
 
-pub(crate) fn idempotency_key(shared: &Shared, headers: &HeaderMap) -> Result<IdempotencyKey, Answer> {
+fn idempotency_key(shared: &Shared, headers: &HeaderMap) -> Result<IdempotencyKey, Answer> {
     if !headers.contains_key(IDEMPOTENCY_KEY_HEADER) && shared.broken(ContractBreak::KeyOptional) {
         return Ok(IdempotencyKey::generate());
     }
@@ -198,15 +207,11 @@ pub(crate) fn idempotent(
 }
 
 async fn create_claim(State(shared): AppState, headers: HeaderMap, body: Bytes) -> Response {
-    let principal = match authorize(&shared, &headers, Access::Manage).await {
-        Ok(principal) => principal,
+    let (principal, key) = match authorize_post(&shared, &headers).await {
+        Ok(both) => both,
         Err(answer) => return answer.into_response(),
     };
     let subject = principal.subject.as_str();
-    let key = match idempotency_key(&shared, &headers) {
-        Ok(key) => key,
-        Err(answer) => return answer.into_response(),
-    };
     idempotent(&shared, subject, "POST /v1/claims".into(), &key, &body, || {
         if serde_json::from_slice::<CreateClaimBody>(&body).is_err() {
             return Answer::problem(ProblemType::InvalidRequest, "the body must be an empty JSON object");
@@ -279,15 +284,11 @@ async fn confirm_claim(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let principal = match authorize(&shared, &headers, Access::Manage).await {
-        Ok(principal) => principal,
+    let (principal, key) = match authorize_post(&shared, &headers).await {
+        Ok(both) => both,
         Err(answer) => return answer.into_response(),
     };
     let subject = principal.subject.as_str();
-    let key = match idempotency_key(&shared, &headers) {
-        Ok(key) => key,
-        Err(answer) => return answer.into_response(),
-    };
     let route = format!("POST /v1/claims/{claim_id}/confirm");
     idempotent(&shared, subject, route, &key, &body, || {
         let request = serde_json::from_slice::<ConfirmBody>(&body)

@@ -1,9 +1,9 @@
 //! `unbox demo`: the simulated cloud and devices run in this process on loopback, and the whole
 //! flow runs against them — sign-in, claim, secure session, Wi-Fi, redemption, confirmation.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use tokio_util::sync::CancellationToken;
-use unbox_sim::world::{Link, SimWorld, WorldOptions};
+use unbox_sim::world::{DeviceFirmware, Link, SimWorld, WorldOptions};
 
 use crate::args::TransportArg;
 use crate::batch;
@@ -18,11 +18,33 @@ pub struct DemoArgs {
     /// How many simulated devices to onboard at once.
     #[arg(long, default_value_t = 1)]
     devices: usize,
+    /// What runs the devices' claim endpoint and redemption: the simulator's Rust code, or the
+    /// firmware component's C code (firmware/unbox-claim; needs a build with `--features c-firmware`).
+    #[arg(long, value_enum, default_value = "rust")]
+    device_firmware: FirmwareArg,
+}
+
+/// `--device-firmware` values.
+#[derive(Clone, Copy, ValueEnum)]
+enum FirmwareArg {
+    Rust,
+    C,
 }
 
 /// Runs the demo.
 pub async fn run(args: DemoArgs, json: bool, cancel: &CancellationToken) -> Result<(), Failure> {
-    let options = WorldOptions { devices: args.devices.max(1), ..WorldOptions::default() };
+    let firmware = match args.device_firmware {
+        FirmwareArg::Rust => DeviceFirmware::Rust,
+        FirmwareArg::C => DeviceFirmware::C,
+    };
+    if !firmware.is_available() {
+        return Err(Failure::new(
+            Code::Usage,
+            "this unbox was built without the C device firmware: build it with \
+             `cargo build --release -p unbox-cli --features c-firmware` (needs libprotobuf-c-dev)",
+        ));
+    }
+    let options = WorldOptions { devices: args.devices.max(1), firmware, ..WorldOptions::default() };
     let world = SimWorld::start(options)
         .await
         .map_err(|e| Failure::new(Code::Internal, format!("cannot start the simulator: {e}")))?;
@@ -33,7 +55,10 @@ pub async fn run(args: DemoArgs, json: bool, cancel: &CancellationToken) -> Resu
     if !json {
         println!("simulated cloud (identity provider + binding backend) at {}", world.cloud.base_url());
         for device in &world.devices {
-            println!("simulated device {} (security 2) over {link:?}", device.name);
+            println!(
+                "simulated device {} (security 2, {firmware:?} claim firmware) over {link:?}",
+                device.name
+            );
         }
     }
     let onboarding = world.onboarding().await.map_err(|e| Failure::new(Code::Internal, e))?;

@@ -24,7 +24,9 @@ use crate::backend::BackendConfig;
 use crate::ble::{SimBleCentral, SimPeripheral};
 use crate::browser::AutoConsentBrowser;
 use crate::cloud::SimCloud;
-use crate::device::{ClaimEndpoint, DeviceConfig, Flavour, SimDevice, SimNetwork, SimSecurity};
+use crate::device::{
+    ClaimEndpoint, ClaimFirmware, DeviceConfig, Flavour, SimDevice, SimNetwork, SimSecurity,
+};
 use crate::idp::{DEFAULT_CLIENT_ID, IdpConfig};
 use crate::phone::SimPhoneWifi;
 use crate::softap::SoftApServer;
@@ -45,6 +47,29 @@ fn url_host(host: &str) -> String {
     if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() }
 }
 
+/// A device running the C component, registered at the backend with a fresh 32-byte secret the
+/// way the factory would.
+#[cfg(feature = "c-firmware")]
+fn c_device(
+    cloud: &SimCloud,
+    device_id: &str,
+    backend: Option<&Url>,
+) -> std::io::Result<Arc<crate::device::CClaimEndpoint>> {
+    use rand::RngCore;
+    use unbox_core::binding::{DeviceCredential, DeviceId};
+    use unbox_core::secret::SecretBytes;
+
+    let backend = backend.ok_or_else(|| std::io::Error::other("the cloud has no loopback URL"))?;
+    let mut secret = zeroize::Zeroizing::new(vec![0u8; 32]);
+    rand::rng().fill_bytes(&mut secret);
+    let id = DeviceId::new(device_id).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let credential = DeviceCredential::new(id, SecretBytes::new(secret.to_vec()))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    cloud.backend().register_device(credential);
+    crate::device::CClaimEndpoint::new(device_id, secret, backend, Default::default())
+        .map_err(std::io::Error::other)
+}
+
 /// How to reach a simulated device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
@@ -60,12 +85,32 @@ pub struct WorldDevice {
     pub name: String,
     /// The device.
     pub device: SimDevice,
-    /// Its claim endpoint (to follow its redemption).
-    pub claim: Arc<ClaimEndpoint>,
+    /// Its claim firmware (to follow its redemption).
+    pub claim: Arc<dyn ClaimFirmware>,
+    /// The C component running its claim endpoint, when [`WorldOptions::firmware`] is C.
+    #[cfg(feature = "c-firmware")]
+    pub c_firmware: Option<Arc<crate::device::CClaimEndpoint>>,
     /// Its SoftAP server.
     pub server: SoftApServer,
     /// Its BLE peripheral id.
     pub peripheral_id: String,
+}
+
+/// What runs the devices' `unbox-claim` endpoint and redemption.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeviceFirmware {
+    /// The simulator's Rust implementation (core's claim code).
+    #[default]
+    Rust,
+    /// The firmware component `firmware/unbox-claim` in C (needs the `c-firmware` feature).
+    C,
+}
+
+impl DeviceFirmware {
+    /// Whether this build can run it.
+    pub fn is_available(self) -> bool {
+        self == Self::Rust || cfg!(feature = "c-firmware")
+    }
 }
 
 /// Knobs of the world.
@@ -85,6 +130,8 @@ pub struct WorldOptions {
     /// emulator's name for the host) in the issuer, backend and device addresses. The devices,
     /// which run here, keep redeeming claims at the cloud over loopback. `None`: loopback only.
     pub public_host: Option<String>,
+    /// What runs the devices' claim endpoint and redemption.
+    pub firmware: DeviceFirmware,
 }
 
 impl Default for WorldOptions {
@@ -96,6 +143,7 @@ impl Default for WorldOptions {
             flavour: Flavour::Plain,
             clock: Arc::new(SystemClock),
             public_host: None,
+            firmware: DeviceFirmware::Rust,
         }
     }
 }
@@ -120,6 +168,11 @@ impl SimWorld {
     /// Starts the cloud and `options.devices` devices, on loopback unless
     /// [`WorldOptions::public_host`] is set.
     pub async fn start(options: WorldOptions) -> std::io::Result<Self> {
+        if !options.firmware.is_available() {
+            return Err(std::io::Error::other(
+                "this build has no C device firmware: build it with the `c-firmware` feature (needs libprotobuf-c-dev)",
+            ));
+        }
         let idp = IdpConfig { clock: options.clock.clone(), ..IdpConfig::default() };
         let (listen_ip, cloud_url) = match &options.public_host {
             None => (IpAddr::from([127, 0, 0, 1]), None),
@@ -146,9 +199,18 @@ impl SimWorld {
         for index in 0..options.devices {
             let suffix = format!("{:06X}", 0x1A2B3C + index);
             let name = format!("PROV_{suffix}");
-            let credential = cloud.manufacture_device(&format!("dev-{suffix}"));
+            let device_id = format!("dev-{suffix}");
+            #[cfg(feature = "c-firmware")]
+            let c_firmware = match options.firmware {
+                DeviceFirmware::C => Some(c_device(&cloud, &device_id, loopback_cloud.as_ref())?),
+                DeviceFirmware::Rust => None,
+            };
             // The firmware's built-in backend is the simulated cloud.
-            let claim = ClaimEndpoint::new(credential, loopback_cloud.clone());
+            let claim: Arc<dyn ClaimFirmware> = match () {
+                #[cfg(feature = "c-firmware")]
+                () if c_firmware.is_some() => c_firmware.clone().expect("checked"),
+                () => ClaimEndpoint::new(cloud.manufacture_device(&device_id), loopback_cloud.clone()),
+            };
             let config = DeviceConfig::new(&name)
                 .with_security(SimSecurity::Sec2 {
                     username: "wifiprov".into(),
@@ -163,13 +225,21 @@ impl SimWorld {
                     channel: 1,
                     ..SimNetwork::new("Neighbour", "not-yours-1")
                 });
-            let device = SimDevice::new(config, vec![claim.clone()]);
+            let device = SimDevice::new(config, vec![claim.clone().endpoint()]);
             let server =
                 SoftApServer::bind(device.clone(), &SocketAddr::new(listen_ip, 0).to_string()).await?;
             phone_wifi.add_access_point(&name, Some(SecretString::new(DEVICE_AP_PASSPHRASE)), -55);
             let peripheral_id = format!("24:0A:C4:{}:{}:{}", &suffix[0..2], &suffix[2..4], &suffix[4..6]);
             peripherals.push(SimPeripheral::new(&peripheral_id, device.clone()));
-            devices.push(WorldDevice { name, device, claim, server, peripheral_id });
+            devices.push(WorldDevice {
+                name,
+                device,
+                claim,
+                #[cfg(feature = "c-firmware")]
+                c_firmware,
+                server,
+                peripheral_id,
+            });
         }
         let ble = Arc::new(SimBleCentral::new(peripherals));
         Ok(Self {

@@ -28,6 +28,25 @@ pub enum Redemption {
     Failed(String),
 }
 
+/// A device's `unbox-claim` firmware, in Rust ([`ClaimEndpoint`]) or the C component
+/// (`CClaimEndpoint`, feature `c-firmware`).
+pub trait ClaimFirmware: Send + Sync {
+    /// Follows the redemption.
+    fn redemption(&self) -> watch::Receiver<Redemption>;
+    /// The endpoint to give the simulated device.
+    fn endpoint(self: Arc<Self>) -> Arc<dyn CustomEndpoint>;
+}
+
+impl ClaimFirmware for ClaimEndpoint {
+    fn redemption(&self) -> watch::Receiver<Redemption> {
+        ClaimEndpoint::redemption(self)
+    }
+
+    fn endpoint(self: Arc<Self>) -> Arc<dyn CustomEndpoint> {
+        self
+    }
+}
+
 /// The `unbox-claim` endpoint of a simulated device.
 pub struct ClaimEndpoint {
     credential: DeviceCredential,
@@ -72,13 +91,18 @@ impl ClaimEndpoint {
     }
 }
 
+/// The `proto-ver` section a claim-capable firmware announces.
+pub(crate) fn claim_app_info() -> Option<(String, AppInfo)> {
+    Some(("unbox".into(), AppInfo { ver: "1".into(), cap: vec!["claim".into()] }))
+}
+
 impl CustomEndpoint for ClaimEndpoint {
     fn name(&self) -> &str {
         CLAIM_ENDPOINT
     }
 
     fn app_info(&self) -> Option<(String, AppInfo)> {
-        Some(("unbox".into(), AppInfo { ver: "1".into(), cap: vec!["claim".into()] }))
+        claim_app_info()
     }
 
     fn handle(&self, request: &[u8]) -> Result<Vec<u8>, String> {

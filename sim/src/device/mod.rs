@@ -3,13 +3,17 @@
 //! The link layers ([`crate::softap`], [`crate::ble`]) feed it requests tagged with their
 //! session key (HTTP cookie or BLE connection handle).
 
+#[cfg(feature = "c-firmware")]
+mod c_firmware;
 mod claim;
 mod config;
 mod custom_data;
 mod protocomm;
 mod wifi;
 
-pub use claim::{ClaimEndpoint, Redemption};
+#[cfg(feature = "c-firmware")]
+pub use c_firmware::{CClaimEndpoint, CFirmwareTiming};
+pub use claim::{ClaimEndpoint, ClaimFirmware, Redemption};
 pub use config::{DeviceConfig, Faults, SimSecurity};
 pub use custom_data::{CUSTOM_DATA_ENDPOINT, CustomDataEndpoint};
 pub use protocomm::{CustomEndpoint, ExchangeStats, HandlerFailure, SessionKey, SimDevice};

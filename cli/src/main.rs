@@ -3,8 +3,10 @@
 mod account;
 mod args;
 mod batch;
+mod conformance;
 mod demo;
 mod desktop_wifi;
+mod devices;
 mod exit;
 mod factory;
 mod logging;
@@ -54,6 +56,12 @@ enum Command {
         "unbox provision --transport ble --device PROV_1A2B3C --code abcd1234 --ssid HomeNet"
     ))]
     Provision(Box<provision::ProvisionArgs>),
+    /// List the signed-in account's devices as the backend knows them.
+    #[command(after_help = example("unbox devices --all"))]
+    Devices(devices::DevicesArgs),
+    /// Remove a device from the account (it learns so at its next check).
+    #[command(after_help = example("unbox unbind bnd_3kTf9QmZ0aXc"))]
+    Unbind(devices::UnbindArgs),
     /// Finish onboardings interrupted after the device received its claim.
     #[command(after_help = example("unbox resume"))]
     Resume,
@@ -63,6 +71,11 @@ enum Command {
     /// Generate a batch's factory data: NVS flash CSVs, QR labels, the backend's import file.
     #[command(after_help = example("unbox factory --count 100 --out batch-0001 --id-prefix acme-lamp- --security 2"))]
     Factory(factory::FactoryArgs),
+    /// Check a binding backend against every rule of the contract (docs/binding-api.yaml).
+    #[command(after_help = example(
+        "unbox check-backend --backend https://api.example.com --issuer https://id.example.com --client-id my-app --device dev-1=00112233445566778899aabbccddeeff --device dev-2=ffeeddccbbaa99887766554433221100"
+    ))]
+    CheckBackend(Box<conformance::CheckArgs>),
     /// Run simulated devices and cloud services for apps and tests.
     #[command(subcommand, after_help = example("unbox sim all --devices 2"))]
     Sim(sim::SimCommand),
@@ -138,9 +151,12 @@ fn main() -> std::process::ExitCode {
                 provision::run(*args, cli.store.open().await, cli.json, &cancel).await
             }
             Command::Resume => resume(cli.store, cli.json, &cancel).await,
+            Command::Devices(args) => devices::list(args, cli.store.open().await, cli.json).await,
+            Command::Unbind(args) => devices::unbind(args, cli.store.open().await, cli.json).await,
             Command::Qr(command) => qr::run(command, cli.json),
             Command::Factory(args) => factory::run(args, cli.json),
             Command::Sim(command) => sim::run(command, cli.json).await,
+            Command::CheckBackend(args) => conformance::run(*args, cli.json).await,
         }
     });
     match result {

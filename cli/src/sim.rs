@@ -9,7 +9,7 @@ use unbox_sim::softap::SoftApServer;
 
 use unbox_sim::backend::BackendConfig;
 use unbox_sim::cloud::SimCloud;
-use unbox_sim::idp::{DEFAULT_CLIENT_ID, IdpConfig};
+use unbox_sim::idp::{DEFAULT_CLIENT_ID, IdpConfig, SKILL_CLIENT_ID, SKILL_REDIRECT_URI};
 use unbox_sim::world::{DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld, WorldOptions};
 
 use crate::args::SecurityArg;
@@ -47,6 +47,13 @@ pub struct CloudArgs {
     /// wrote. Repeat for several batches.
     #[arg(long = "import-devices", value_name = "FILE")]
     imports: Vec<std::path::PathBuf>,
+    /// How long a claim can be redeemed, and then confirmed, in seconds (short ones let
+    /// `unbox check-backend` see claims expire).
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    claim_ttl: u64,
+    /// Register this many test devices and print their credentials (for `unbox check-backend`).
+    #[arg(long, default_value_t = 0)]
+    test_devices: usize,
 }
 
 /// Arguments of `sim all`.
@@ -173,12 +180,11 @@ impl DeviceArgs {
 pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
     match command {
         SimCommand::Cloud(args) => {
-            let cloud =
-                SimCloud::start(args.listen, args.public_url, IdpConfig::default(), BackendConfig::default())
-                    .await
-                    .map_err(|e| {
-                        Failure::new(Code::Usage, format!("cannot listen on {}: {e}", args.listen))
-                    })?;
+            let ttl = Duration::from_secs(args.claim_ttl);
+            let backend = BackendConfig { claim_ttl: ttl, confirm_ttl: ttl, ..BackendConfig::default() };
+            let cloud = SimCloud::start(args.listen, args.public_url, IdpConfig::default(), backend)
+                .await
+                .map_err(|e| Failure::new(Code::Usage, format!("cannot listen on {}: {e}", args.listen)))?;
             for path in &args.imports {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| Failure::new(Code::Usage, format!("cannot read {}: {e}", path.display())))?;
@@ -190,7 +196,13 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             }
             println!("simulated cloud listening on {}", cloud.server().local_addr());
             println!("  issuer and backend: {}", cloud.base_url());
-            println!("  client id: {DEFAULT_CLIENT_ID} (auto-consent test user)");
+            println!(
+                "  client id: {DEFAULT_CLIENT_ID} (auto-consent test users alice@example.com, bob@example.com by login_hint)"
+            );
+            println!("  voice-skill client: {SKILL_CLIENT_ID} (confidential, redirect {SKILL_REDIRECT_URI})");
+            for index in 1..=args.test_devices {
+                println!("  --device {}", test_device(&cloud, index)?);
+            }
             wait_for_ctrl_c().await;
             Ok(())
         }
@@ -281,6 +293,24 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Registers test device `sim-test-<index>` with a random secret; returns `ID=SECRET_HEX`.
+fn test_device(cloud: &SimCloud, index: usize) -> Result<String, Failure> {
+    use rand::RngCore as _;
+    let mut secret = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let id = format!("sim-test-{index}");
+    let credential = unbox_core::binding::DeviceId::new(id.clone())
+        .and_then(|device| {
+            unbox_core::binding::DeviceCredential::new(
+                device,
+                unbox_core::secret::SecretBytes::new(secret.clone()),
+            )
+        })
+        .map_err(|e| Failure::new(Code::Internal, e.to_string()))?;
+    cloud.backend().register_device(credential);
+    Ok(format!("{id}={}", hex::encode(secret)))
 }
 
 async fn wait_for_ctrl_c() {

@@ -7,10 +7,14 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 use unbox_core::binding::problem::ProblemType;
 use unbox_core::binding::wire::{
-    BindingView, ClaimCreated, ClaimView, ConfirmBody, CreateClaimBody, IDEMPOTENCY_KEY_HEADER,
-    IDEMPOTENT_REPLAYED_HEADER, ProblemBody, RedeemBody, RedeemResult, paths,
+    AcceptTransferBody, BindingPageView, BindingView, ClaimCreated, ClaimView, ConfirmBody, CreateClaimBody,
+    DeviceBindingAnswer, DeviceBindingQuery, DeviceBindingView, IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENT_REPLAYED_HEADER, OfferTransferBody, ProblemBody, RedeemBody, RedeemResult, TransferOfferView,
+    paths,
 };
-use unbox_core::binding::{ClaimStatus, MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN};
+use unbox_core::binding::{
+    ClaimStatus, EndReason, MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN,
+};
 use unbox_core::secret::SecretString;
 
 fn spec() -> Value {
@@ -28,6 +32,50 @@ fn operations() -> [(String, &'static str); 4] {
         (claim.clone(), "get"),
         (format!("{claim}{}", paths::CONFIRM_SUFFIX), "post"),
     ]
+}
+
+/// The binding's life after setup, as (path, method, needs an idempotency key).
+fn lifecycle_operations() -> [(String, &'static str, bool); 5] {
+    let binding = format!("/{}{{binding_id}}", paths::BINDING_PREFIX);
+    [
+        (format!("/{}", paths::BINDINGS), "get", false),
+        (binding.clone(), "delete", false),
+        (format!("{binding}{}", paths::TRANSFERS_SUFFIX), "post", true),
+        (format!("/{}", paths::ACCEPT_TRANSFER), "post", true),
+        (format!("/{}", paths::DEVICE_BINDING), "post", false),
+    ]
+}
+
+#[test]
+fn lifecycle_calls_are_specified_with_their_keys() {
+    let spec = spec();
+    for (path, method, keyed) in lifecycle_operations() {
+        let op = operation(&spec, &path, method);
+        let statuses = keys(&op["responses"]);
+        for status in ["401", "429", "500", "503"] {
+            assert!(statuses.contains(status), "{method} {path} does not document {status}");
+        }
+        let params: Vec<&Value> =
+            op["parameters"].as_array().into_iter().flatten().map(|p| resolve(&spec, p)).collect();
+        let has_key = params.iter().any(|p| p["name"] == IDEMPOTENCY_KEY_HEADER && p["required"] == true);
+        assert_eq!(has_key, keyed, "{method} {path}: Idempotency-Key documented {has_key}, expected {keyed}");
+    }
+    let list = operation(&spec, &format!("/{}", paths::BINDINGS), "get");
+    let limit = list["parameters"].as_array().into_iter().flatten().find(|p| p["name"] == "limit");
+    assert_eq!(
+        limit.map(|p| &p["schema"]["maximum"]),
+        Some(&Value::from(unbox_core::binding::bindings::MAX_PAGE_SIZE))
+    );
+    let reasons: Vec<&str> =
+        spec["components"]["schemas"]["DeviceBinding"]["properties"]["end_reason"]["enum"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+    let coded: Vec<&str> =
+        [EndReason::Unbound, EndReason::Rebound, EndReason::Transferred].iter().map(|r| r.as_str()).collect();
+    assert_eq!(reasons, coded);
 }
 
 fn operation<'a>(spec: &'a Value, path: &str, method: &str) -> &'a Value {
@@ -115,7 +163,45 @@ fn problem_codes_and_statuses_match_the_code() {
 fn schemas_have_exactly_the_fields_the_code_sends() {
     let spec = spec();
     let now = time::OffsetDateTime::from(SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000));
-    let samples: [(&str, Value); 8] = [
+    let binding = DeviceBindingView {
+        binding_id: "b".into(),
+        device_id: "d".into(),
+        name: "n".into(),
+        status: "ended".into(),
+        bound_at: now,
+        last_redemption_at: now,
+        bound_by_client: "app".into(),
+        ended_at: Some(now),
+        end_reason: Some("unbound".into()),
+    };
+    let samples: [(&str, Value); 15] = [
+        ("DeviceBinding", serde_json::to_value(&binding).expect("json")),
+        (
+            "BindingPage",
+            serde_json::to_value(BindingPageView { bindings: vec![binding], next_cursor: Some("c".into()) })
+                .expect("json"),
+        ),
+        ("OfferTransferRequest", serde_json::to_value(OfferTransferBody::default()).expect("json")),
+        (
+            "TransferOffer",
+            serde_json::to_value(TransferOfferView {
+                transfer_id: "t".into(),
+                transfer_code: SecretString::new("c"),
+                binding_id: "b".into(),
+                device_id: "d".into(),
+                expires_at: now,
+            })
+            .expect("json"),
+        ),
+        (
+            "AcceptTransferRequest",
+            serde_json::to_value(AcceptTransferBody { transfer_code: SecretString::new("c") }).expect("json"),
+        ),
+        (
+            "DeviceBindingQuery",
+            serde_json::to_value(DeviceBindingQuery { device_id: "d".into() }).expect("json"),
+        ),
+        ("DeviceBindingAnswer", serde_json::to_value(DeviceBindingAnswer { bound: true }).expect("json")),
         ("CreateClaimRequest", serde_json::to_value(CreateClaimBody::default()).expect("json")),
         (
             "ClaimCreated",
@@ -138,7 +224,11 @@ fn schemas_have_exactly_the_fields_the_code_sends() {
             })
             .expect("json"),
         ),
-        ("ConfirmRequest", serde_json::to_value(ConfirmBody { device_id: "d".into() }).expect("json")),
+        (
+            "ConfirmRequest",
+            serde_json::to_value(ConfirmBody { device_id: "d".into(), name: Some("n".into()) })
+                .expect("json"),
+        ),
         (
             "Binding",
             serde_json::to_value(BindingView {

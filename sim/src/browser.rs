@@ -7,6 +7,7 @@ use unbox_core::auth::{AgentError, AuthorizationAgent};
 /// Signs in without a person, against a provider with auto-consent.
 pub struct AutoConsentBrowser {
     http: reqwest::Client,
+    login_hint: Option<String>,
 }
 
 impl AutoConsentBrowser {
@@ -16,29 +17,47 @@ impl AutoConsentBrowser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| AgentError::BrowserUnavailable { reason: e.to_string() })?;
-        Ok(Self { http })
+        Ok(Self { http, login_hint: None })
+    }
+
+    /// Signs in as the person `login_hint` names (an e-mail address or subject the simulated
+    /// provider knows), as if they typed it into the sign-in page.
+    pub fn signing_in_as(mut self, login_hint: impl Into<String>) -> Self {
+        self.login_hint = Some(login_hint.into());
+        self
+    }
+
+    /// Opens `url` (with the login hint added) and returns the redirect the provider answers
+    /// with: the callback URL with the code, or with an error.
+    pub async fn follow(&self, url: &str) -> Result<String, AgentError> {
+        let mut url = url::Url::parse(url).map_err(|e| AgentError::Failed { reason: e.to_string() })?;
+        if let Some(hint) = &self.login_hint {
+            url.query_pairs_mut().append_pair("login_hint", hint);
+        }
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|error| AgentError::Failed { reason: error.to_string() })?;
+        response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| AgentError::Failed {
+                reason: format!("the provider answered {} without a redirect", response.status()),
+            })
     }
 }
 
 #[async_trait]
 impl AuthorizationAgent for AutoConsentBrowser {
     async fn authorize(&self, url: String, redirect_uri: String) -> Result<String, AgentError> {
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|error| AgentError::Failed { reason: error.to_string() })?;
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .ok_or_else(|| AgentError::Failed {
-                reason: format!("the provider answered {} without a redirect", response.status()),
-            })?;
+        let location = self.follow(&url).await?;
         if !location.starts_with(&redirect_uri) {
             return Err(AgentError::Failed { reason: "the provider redirected somewhere else".into() });
         }
-        Ok(location.to_owned())
+        Ok(location)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use unbox_core::binding::DeviceCredential;
 
 use crate::backend::{BackendConfig, BindingBackend, LoopbackServer};
-use crate::idp::{IdentityProvider, IdpConfig};
+use crate::idp::{IdentityProvider, IdpConfig, SKILL_CLIENT_ID};
 
 /// The identity provider and the binding backend, served together.
 pub struct SimCloud {
@@ -38,6 +38,8 @@ impl SimCloud {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let idp = IdentityProvider::new(base_url.clone(), idp);
         let backend = BindingBackend::new(idp.clone(), backend);
+        // The voice-assistant skill's tokens may list the customer's devices, nothing more.
+        backend.link_client(SKILL_CLIENT_ID);
         let router = idp.router().merge(backend.router());
         let server = LoopbackServer::start_at(router, address).await?;
         Ok(Self { idp, backend, server, base_url })

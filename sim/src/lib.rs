@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod assistant;
 pub mod backend;
 pub mod ble;
 pub mod browser;

@@ -20,8 +20,8 @@ use crate::secret::SecretString;
 pub(crate) enum Credentials<'a> {
     /// The logged-in user (bearer access token).
     User(&'a dyn AccessTokenSource),
-    /// A device (HMAC over the body).
-    Device(&'a DeviceCredential),
+    /// A device (HMAC over the body after a domain-separation prefix).
+    Device(&'a DeviceCredential, &'static [u8]),
 }
 
 /// Everything needed to send (and resend) one logical request.
@@ -56,7 +56,7 @@ impl Call<'_> {
     ) -> Result<Zeroizing<Vec<u8>>, BindingError> {
         let mut token = match self.credentials {
             Credentials::User(source) => Some(source.access_token().await?),
-            Credentials::Device(_) => None,
+            Credentials::Device(..) => None,
         };
         let mut refreshed = false;
         let mut attempts = 0u32;
@@ -100,7 +100,7 @@ impl Call<'_> {
         let body: &[u8] = self.body.as_deref().map_or(&[], Vec::as_slice);
         let authorization = Zeroizing::new(match &self.credentials {
             Credentials::User(_) => format!("Bearer {}", token.map_or("", SecretString::expose)),
-            Credentials::Device(credential) => credential.authorization(body),
+            Credentials::Device(credential, prefix) => credential.authorization_with(prefix, body),
         });
         let mut authorization =
             HeaderValue::from_str(&authorization).map_err(|_| BindingError::Unauthorized {

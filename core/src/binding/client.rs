@@ -30,10 +30,10 @@ pub const LONG_POLL_WAIT: Duration = Duration::from_secs(30);
 /// A client of the binding backend acting for the logged-in user. Cheap to clone.
 #[derive(Clone)]
 pub struct BindingClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
     base_url: Url,
     tokens: Arc<dyn AccessTokenSource>,
-    retry: RetryPolicy,
+    pub(super) retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for BindingClient {
@@ -76,7 +76,7 @@ pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8], what: &str) -> Result
         .map_err(|e| BindingError::Protocol { reason: format!("{what} is not the expected JSON: {e}") })
 }
 
-fn protocol(reason: impl Into<String>) -> BindingError {
+pub(super) fn protocol(reason: impl Into<String>) -> BindingError {
     BindingError::Protocol { reason: reason.into() }
 }
 
@@ -102,7 +102,7 @@ impl BindingClient {
         &self.base_url
     }
 
-    fn user_call(&self, method: reqwest::Method, url: Url) -> Call<'_> {
+    pub(super) fn user_call(&self, method: reqwest::Method, url: Url) -> Call<'_> {
         Call {
             method,
             url,
@@ -200,7 +200,20 @@ impl BindingClient {
         device_id: &DeviceId,
         key: &IdempotencyKey,
     ) -> Result<Binding, BindingError> {
-        let body = serde_json::to_vec(&ConfirmBody { device_id: device_id.as_str().to_owned() })
+        self.confirm_named(id, device_id, None, key).await
+    }
+
+    /// Like `confirm`, naming the device in the customer's device list (1-64 characters; the
+    /// backend uses the device id when `name` is `None`).
+    pub async fn confirm_named(
+        &self,
+        id: &ClaimId,
+        device_id: &DeviceId,
+        name: Option<&str>,
+        key: &IdempotencyKey,
+    ) -> Result<Binding, BindingError> {
+        let confirm = ConfirmBody { device_id: device_id.as_str().to_owned(), name: name.map(str::to_owned) };
+        let body = serde_json::to_vec(&confirm)
             .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
         let mut call = self.user_call(reqwest::Method::POST, self.claim_url(id, paths::CONFIRM_SUFFIX)?);
         call.body = Some(Zeroizing::new(body));

@@ -22,6 +22,9 @@ use crate::secret::SecretBytes;
 pub const DEVICE_AUTH_SCHEME: &str = "Unbox-HMAC-SHA256";
 /// Domain-separation prefix of the signed message.
 pub const REDEEM_SIGNING_PREFIX: &[u8] = b"unbox-redeem-v1\n";
+/// Domain-separation prefix of a binding check (`POST /v1/device/binding`), so neither request
+/// can stand in for the other.
+pub const BINDING_CHECK_SIGNING_PREFIX: &[u8] = b"unbox-binding-check-v1\n";
 /// Shortest accepted device secret (bytes).
 pub const MIN_DEVICE_SECRET_LEN: usize = 16;
 /// Longest accepted device secret (bytes).
@@ -51,25 +54,36 @@ impl DeviceCredential {
         &self.device_id
     }
 
-    fn mac(&self, body: &[u8]) -> Hmac<Sha256> {
+    fn mac(&self, prefix: &[u8], body: &[u8]) -> Hmac<Sha256> {
         let mut mac = self.keyed.clone();
-        mac.update(REDEEM_SIGNING_PREFIX);
+        mac.update(prefix);
         mac.update(body);
         mac
     }
 
     /// The signature of a redeem request body (unpadded base64url).
     pub fn sign(&self, body: &[u8]) -> String {
-        URL_SAFE_NO_PAD.encode(self.mac(body).finalize().into_bytes())
+        URL_SAFE_NO_PAD.encode(self.mac(REDEEM_SIGNING_PREFIX, body).finalize().into_bytes())
     }
 
     /// The `Authorization` header value for a redeem request with this body.
     pub fn authorization(&self, body: &[u8]) -> String {
-        format!("{DEVICE_AUTH_SCHEME} {}", self.sign(body))
+        self.authorization_with(REDEEM_SIGNING_PREFIX, body)
     }
 
-    /// Checks an `Authorization` header value against the body, in constant time.
+    /// The `Authorization` header value for a body signed after `prefix` (a `*_SIGNING_PREFIX`).
+    pub fn authorization_with(&self, prefix: &[u8], body: &[u8]) -> String {
+        let signature = URL_SAFE_NO_PAD.encode(self.mac(prefix, body).finalize().into_bytes());
+        format!("{DEVICE_AUTH_SCHEME} {signature}")
+    }
+
+    /// Checks an `Authorization` header value against a redeem body, in constant time.
     pub fn verify(&self, authorization: &str, body: &[u8]) -> bool {
+        self.verify_with(REDEEM_SIGNING_PREFIX, authorization, body)
+    }
+
+    /// Checks an `Authorization` header value against a body signed after `prefix`.
+    pub fn verify_with(&self, prefix: &[u8], authorization: &str, body: &[u8]) -> bool {
         let Some(signature) = authorization
             .split_once(' ')
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(DEVICE_AUTH_SCHEME))
@@ -80,7 +94,7 @@ impl DeviceCredential {
         let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else {
             return false;
         };
-        self.mac(body).verify_slice(&signature).is_ok()
+        self.mac(prefix, body).verify_slice(&signature).is_ok()
     }
 }
 

@@ -38,6 +38,22 @@ pub enum BindingError {
     /// The backend does not know the claim (or it belongs to another account).
     #[error("the backend does not know this claim (it may belong to another account); start the setup again")]
     ClaimNotFound,
+    /// The backend does not know the binding (removed already, or another account's).
+    #[error(
+        "the backend does not know this device binding (it was removed or belongs to another account); list the devices again"
+    )]
+    BindingNotFound,
+    /// No open transfer offer has the code.
+    #[error(
+        "the transfer code is unknown, already used, cancelled or expired; ask the device's owner for a new one"
+    )]
+    TransferNotFound,
+    /// The token is valid but lacks the scope for the request.
+    #[error("the sign-in may not do this ({reason}); sign in with the app that set up the device")]
+    Forbidden {
+        /// The backend's explanation.
+        reason: String,
+    },
     /// The user's access token was refused even after a refresh: the app must log in again.
     #[error("the backend did not accept the login ({reason}); log in again")]
     Unauthorized {
@@ -134,6 +150,11 @@ impl BindingError {
             Some(ProblemType::DeviceMismatch | ProblemType::ClaimRefused) => Self::DeviceMismatch,
             Some(ProblemType::ClaimNotRedeemed) => Self::NotRedeemed,
             Some(ProblemType::ClaimNotFound) => Self::ClaimNotFound,
+            Some(ProblemType::BindingNotFound) => Self::BindingNotFound,
+            Some(ProblemType::TransferNotFound) => Self::TransferNotFound,
+            Some(ProblemType::InsufficientScope) => Self::Forbidden {
+                reason: problem.map(|p| p.detail).unwrap_or_else(|| "insufficient scope".into()),
+            },
             Some(ProblemType::DeviceUnauthorized) => Self::DeviceUnauthorized,
             Some(ProblemType::Unauthorized) => {
                 Self::Unauthorized { reason: "the access token was refused after a refresh".into() }
@@ -175,6 +196,9 @@ mod tests {
             (ProblemType::ClaimNotRedeemed, BindingError::NotRedeemed),
             (ProblemType::ClaimNotFound, BindingError::ClaimNotFound),
             (ProblemType::DeviceUnauthorized, BindingError::DeviceUnauthorized),
+            (ProblemType::BindingNotFound, BindingError::BindingNotFound),
+            (ProblemType::TransferNotFound, BindingError::TransferNotFound),
+            (ProblemType::InsufficientScope, BindingError::Forbidden { reason: "detail".into() }),
         ];
         for (kind, expected) in cases {
             assert_eq!(BindingError::from_response(kind.status(), &problem(kind)), expected);

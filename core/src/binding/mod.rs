@@ -5,10 +5,12 @@
 //! The HTTP contract is `docs/binding-api.yaml` (OpenAPI 3.1); firmware authors read
 //! `docs/firmware-guide.md`.
 //! - [`BindingClient`]: the app's calls (create, long-poll, confirm) with retries and token refresh;
+//! - [`bindings`]: the binding's life after setup (device list, unbind, transfer, device check);
 //! - [`ClaimRedeemer`]: the device's redeem call (used by the simulated device);
 //! - [`device_claim`]: the protobuf messages of the `unbox-claim` endpoint, both sides;
 //! - [`wire`] and [`problem`]: the JSON bodies and problem types shared with the simulator.
 
+pub mod bindings;
 mod call;
 mod client;
 mod device_auth;
@@ -21,9 +23,11 @@ mod retry;
 mod token;
 pub mod wire;
 
+pub use bindings::{BindingId, BindingPage, DeviceBinding, EndReason, ListQuery, TransferOffer};
 pub use client::{BindingClient, LONG_POLL_WAIT};
 pub use device_auth::{
-    DEVICE_AUTH_SCHEME, DeviceCredential, MAX_DEVICE_SECRET_LEN, MIN_DEVICE_SECRET_LEN, REDEEM_SIGNING_PREFIX,
+    BINDING_CHECK_SIGNING_PREFIX, DEVICE_AUTH_SCHEME, DeviceCredential, MAX_DEVICE_SECRET_LEN,
+    MIN_DEVICE_SECRET_LEN, REDEEM_SIGNING_PREFIX,
 };
 pub use error::BindingError;
 pub use model::{

@@ -29,6 +29,12 @@ pub enum ProblemType {
     ClaimRefused,
     /// 410: the claim expired.
     ClaimExpired,
+    /// 404: no such binding for this user.
+    BindingNotFound,
+    /// 404: no open transfer offer has this code (unknown, used, cancelled or expired).
+    TransferNotFound,
+    /// 403: the token is valid but may not do this (e.g. a linked skill's read-only token).
+    InsufficientScope,
     /// 422: the idempotency key was used before with a different request body.
     IdempotencyKeyReused,
     /// 429: too many requests; honour `Retry-After`.
@@ -41,7 +47,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation checks.
-    pub const ALL: [ProblemType; 14] = [
+    pub const ALL: [ProblemType; 17] = [
         Self::InvalidRequest,
         Self::IdempotencyKeyMissing,
         Self::Unauthorized,
@@ -52,6 +58,9 @@ impl ProblemType {
         Self::DeviceMismatch,
         Self::ClaimRefused,
         Self::ClaimExpired,
+        Self::BindingNotFound,
+        Self::TransferNotFound,
+        Self::InsufficientScope,
         Self::IdempotencyKeyReused,
         Self::RateLimited,
         Self::Internal,
@@ -71,6 +80,9 @@ impl ProblemType {
             Self::DeviceMismatch => "device-mismatch",
             Self::ClaimRefused => "claim-refused",
             Self::ClaimExpired => "claim-expired",
+            Self::BindingNotFound => "binding-not-found",
+            Self::TransferNotFound => "transfer-not-found",
+            Self::InsufficientScope => "insufficient-scope",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::RateLimited => "rate-limited",
             Self::Internal => "internal",
@@ -83,7 +95,8 @@ impl ProblemType {
         match self {
             Self::InvalidRequest | Self::IdempotencyKeyMissing => 400,
             Self::Unauthorized | Self::DeviceUnauthorized => 401,
-            Self::ClaimNotFound => 404,
+            Self::InsufficientScope => 403,
+            Self::ClaimNotFound | Self::BindingNotFound | Self::TransferNotFound => 404,
             Self::ClaimAlreadyUsed | Self::ClaimNotRedeemed | Self::DeviceMismatch | Self::ClaimRefused => {
                 409
             }
@@ -108,6 +121,9 @@ impl ProblemType {
             Self::DeviceMismatch => "Device does not match the redeeming device",
             Self::ClaimRefused => "Claim refused after a device mismatch",
             Self::ClaimExpired => "Claim expired",
+            Self::BindingNotFound => "Binding not found",
+            Self::TransferNotFound => "Transfer offer not found",
+            Self::InsufficientScope => "Token lacks the scope for this request",
             Self::IdempotencyKeyReused => "Idempotency key reused with a different request",
             Self::RateLimited => "Too many requests",
             Self::Internal => "Internal error",

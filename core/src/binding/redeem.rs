@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::call::{Call, Credentials};
 use super::client::{join, normalise_base_url, parse_body};
-use super::device_auth::DeviceCredential;
+use super::device_auth::{DeviceCredential, REDEEM_SIGNING_PREFIX};
 use super::error::BindingError;
 use super::model::ClaimStatus;
 use super::retry::RetryPolicy;
@@ -20,7 +20,7 @@ use crate::secret::SecretString;
 #[derive(Debug, Clone)]
 pub struct ClaimRedeemer {
     http: reqwest::Client,
-    credential: DeviceCredential,
+    pub(super) credential: DeviceCredential,
     retry: RetryPolicy,
 }
 
@@ -47,24 +47,35 @@ impl ClaimRedeemer {
         backend_url: &Url,
         claim_token: &SecretString,
     ) -> Result<ClaimStatus, BindingError> {
-        let base = normalise_base_url(backend_url)?;
         let body = RedeemBody {
             claim_token: claim_token.clone(),
             device_id: self.credential.device_id().as_str().to_owned(),
         };
         let body = serde_json::to_vec(&body)
             .map_err(|e| BindingError::Protocol { reason: format!("could not encode the request: {e}") })?;
-        let call = Call {
-            method: reqwest::Method::POST,
-            url: join(&base, paths::REDEEM)?,
-            body: Some(Zeroizing::new(body)),
-            idempotency_key: None,
-            timeout: Duration::from_secs(30),
-            credentials: Credentials::Device(&self.credential),
-        };
-        let answer = call.execute(&self.http, &self.retry).await?;
+        let answer = self.signed_post(backend_url, paths::REDEEM, body, REDEEM_SIGNING_PREFIX).await?;
         let result: RedeemResult = parse_body(&answer, "the redeem result")?;
         tracing::info!(device_id = %self.credential.device_id(), status = %result.status, "claim redeemed");
         Ok(result.status)
+    }
+
+    /// POSTs `body` to `path` of the backend, signed by the device credential after `prefix`,
+    /// with the retry policy; the success answer's body.
+    pub(super) async fn signed_post(
+        &self,
+        backend_url: &Url,
+        path: &str,
+        body: Vec<u8>,
+        prefix: &'static [u8],
+    ) -> Result<Zeroizing<Vec<u8>>, BindingError> {
+        let call = Call {
+            method: reqwest::Method::POST,
+            url: join(&normalise_base_url(backend_url)?, path)?,
+            body: Some(Zeroizing::new(body)),
+            idempotency_key: None,
+            timeout: Duration::from_secs(30),
+            credentials: Credentials::Device(&self.credential, prefix),
+        };
+        call.execute(&self.http, &self.retry).await
     }
 }

@@ -18,6 +18,16 @@ pub mod paths {
     pub const CLAIM_PREFIX: &str = "v1/claims/";
     /// Suffix of the confirm path after the claim id (user).
     pub const CONFIRM_SUFFIX: &str = "/confirm";
+    /// `GET`: the user's device bindings, paginated (user, or a linked voice-assistant skill).
+    pub const BINDINGS: &str = "v1/bindings";
+    /// `DELETE` one binding (user); append the binding id.
+    pub const BINDING_PREFIX: &str = "v1/bindings/";
+    /// Suffix after the binding id: `POST` offers the device to another account (user).
+    pub const TRANSFERS_SUFFIX: &str = "/transfers";
+    /// `POST`: accept a transfer offer (the receiving user).
+    pub const ACCEPT_TRANSFER: &str = "v1/transfers/accept";
+    /// `POST`: the device asks whether it is still bound (device).
+    pub const DEVICE_BINDING: &str = "v1/device/binding";
 }
 
 /// Header carrying the idempotency key of a POST.
@@ -81,6 +91,9 @@ pub struct ClaimView {
 pub struct ConfirmBody {
     /// The device id the app learned over the PoP-authenticated session.
     pub device_id: String,
+    /// A name for the device in the customer's list (1-64 characters); the device id if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// `200` answer of `POST /v1/claims/{claim_id}/confirm`.
@@ -131,6 +144,89 @@ pub struct ProblemBody {
     /// Stable code, e.g. `claim-expired`.
     #[serde(default)]
     pub code: String,
+}
+
+/// One device binding of the signed-in customer (`GET /v1/bindings`, accepting a transfer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceBindingView {
+    /// The binding's id.
+    pub binding_id: String,
+    /// The bound device.
+    pub device_id: String,
+    /// The device's name in the customer's list.
+    pub name: String,
+    /// `active`, or `ended` (only listed with `include_ended=true`).
+    pub status: String,
+    /// When the binding became active (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    pub bound_at: OffsetDateTime,
+    /// When the device last redeemed a claim confirmed into this binding (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_redemption_at: OffsetDateTime,
+    /// The OAuth client (app) whose user confirmed or accepted the binding.
+    pub bound_by_client: String,
+    /// When the binding ended, only when `ended` (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+    /// Why it ended, only when `ended`: `unbound`, `rebound` or `transferred`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<String>,
+}
+
+/// `200` answer of `GET /v1/bindings`: one page, oldest binding first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingPageView {
+    /// The bindings of this page.
+    pub bindings: Vec<DeviceBindingView>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `201` answer of `POST /v1/bindings/{binding_id}/transfers`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransferOfferView {
+    /// The offer's id.
+    pub transfer_id: String,
+    /// The single-use code the receiver enters; secret.
+    #[serde(serialize_with = "serialize_secret", deserialize_with = "deserialize_secret")]
+    pub transfer_code: SecretString,
+    /// The binding offered.
+    pub binding_id: String,
+    /// Its device.
+    pub device_id: String,
+    /// Until when the receiver can accept (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// Body of `POST /v1/bindings/{binding_id}/transfers`: empty, reserved for future options.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferTransferBody {}
+
+/// Body of `POST /v1/transfers/accept`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptTransferBody {
+    /// The code the giving customer shared.
+    #[serde(serialize_with = "serialize_secret", deserialize_with = "deserialize_secret")]
+    pub transfer_code: SecretString,
+}
+
+/// Body of `POST /v1/device/binding` (device), signed as a whole by the device credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceBindingQuery {
+    /// The asking device.
+    pub device_id: String,
+}
+
+/// `200` answer of `POST /v1/device/binding`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceBindingAnswer {
+    /// Whether an account holds an active binding of the device.
+    pub bound: bool,
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@
 //! provider) and served by one [`LoopbackServer`].
 
 mod answer;
+mod bindings;
+mod breaks;
 mod faults;
+mod lifecycle;
 mod routes;
 mod server;
 mod store;
@@ -22,9 +25,15 @@ use unbox_core::binding::{DeviceCredential, DeviceId, InvalidValue};
 use unbox_core::factory::{FactoryError, parse_backend_import};
 use unbox_core::secret::SecretBytes;
 
+pub use breaks::ContractBreak;
 pub use faults::{Fault, RecordedRequest};
 pub use server::LoopbackServer;
-pub use validator::{StaticTokenValidator, TokenRejection, TokenValidator};
+pub use validator::{Principal, StaticTokenValidator, TokenRejection, TokenValidator};
+
+/// The audience (RFC 8707 resource) the backend accepts on access tokens that name one.
+pub const BINDING_API_AUDIENCE: &str = "unbox-binding-api";
+/// The scope a linked client (a voice-assistant skill) needs to list the customer's devices.
+pub const DEVICES_READ_SCOPE: &str = "devices:read";
 
 use faults::FaultPlan;
 use routes::IdempotencyStore;
@@ -65,6 +74,17 @@ pub(crate) struct Shared {
     idempotency: Mutex<IdempotencyStore>,
     clock_offset: Mutex<Duration>,
     faults: Mutex<FaultPlan>,
+    /// Clients that may only read the device list (with [`DEVICES_READ_SCOPE`]).
+    linked_clients: Mutex<Vec<String>>,
+    /// Rules deliberately broken (conformance-checker test doubles); none by default.
+    breaks: Mutex<breaks::Breaks>,
+}
+
+impl Shared {
+    /// Whether `rule` is deliberately broken.
+    fn broken(&self, rule: ContractBreak) -> bool {
+        lock(&self.breaks).has(rule)
+    }
 }
 
 impl Shared {
@@ -99,6 +119,8 @@ impl BindingBackend {
                 idempotency: Mutex::new(IdempotencyStore::default()),
                 clock_offset: Mutex::new(Duration::ZERO),
                 faults: Mutex::new(FaultPlan::default()),
+                linked_clients: Mutex::new(Vec::new()),
+                breaks: Mutex::new(breaks::Breaks::default()),
             }),
         }
     }
@@ -111,6 +133,21 @@ impl BindingBackend {
     /// Serves [`Self::router`] alone on a free loopback port.
     pub async fn serve(&self) -> std::io::Result<LoopbackServer> {
         LoopbackServer::start(self.router()).await
+    }
+
+    /// Registers a linked client (a voice-assistant skill): its tokens may only list the
+    /// customer's devices, and only with the scope [`DEVICES_READ_SCOPE`].
+    pub fn link_client(&self, client_id: &str) {
+        lock(&self.shared.linked_clients).push(client_id.to_owned());
+    }
+
+    /// Breaks one rule of the contract on purpose, making this backend a test double of a faulty
+    /// implementation for the conformance checker.
+    pub fn break_contract(&self, rule: ContractBreak) {
+        lock(&self.shared.breaks).insert(rule);
+        let mut claims = lock(&self.shared.claims);
+        claims.breaks.insert(rule);
+        claims.bindings.breaks.insert(rule);
     }
 
     /// Registers a device the way the factory would: the backend learns its credential.

@@ -15,6 +15,9 @@ use unbox_core::binding::wire::{BindingView, ClaimCreated, ClaimView};
 use unbox_core::binding::{ClaimStatus, DeviceId};
 use unbox_core::secret::SecretString;
 
+use super::bindings::{BindingRegistry, Confirmation};
+use super::breaks::{Breaks, ContractBreak};
+
 /// A refused operation: the problem type and what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
@@ -22,7 +25,7 @@ pub(crate) struct Refusal {
     pub detail: String,
 }
 
-fn refuse(problem: ProblemType, detail: impl Into<String>) -> Refusal {
+pub(crate) fn refuse(problem: ProblemType, detail: impl Into<String>) -> Refusal {
     Refusal { problem, detail: detail.into() }
 }
 
@@ -41,14 +44,19 @@ struct ClaimRecord {
     /// Deadline of the current step: redemption while pending, confirmation while redeemed.
     expires_at: SystemTime,
     redeemed_by: Option<DeviceId>,
+    redeemed_at: Option<SystemTime>,
     binding: Option<BindingView>,
     changed: Arc<Notify>,
+    /// Set only by the [`ContractBreak::NoExpiry`] test double.
+    never_expires: bool,
 }
 
 impl ClaimRecord {
     fn status(&self, now: SystemTime) -> ClaimStatus {
         match self.stage {
-            Stage::Pending | Stage::Redeemed if now >= self.expires_at => ClaimStatus::Expired,
+            Stage::Pending | Stage::Redeemed if now >= self.expires_at && !self.never_expires => {
+                ClaimStatus::Expired
+            }
             Stage::Pending => ClaimStatus::Pending,
             Stage::Redeemed => ClaimStatus::Redeemed,
             Stage::Confirmed => ClaimStatus::Confirmed,
@@ -75,6 +83,10 @@ const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 /// itself is never stored).
 pub(crate) struct ClaimStore {
     lifetimes: Lifetimes,
+    /// The bindings confirmations produced; they outlive the claims.
+    pub bindings: BindingRegistry,
+    /// Rules deliberately broken (test doubles).
+    pub breaks: Breaks,
     claims: HashMap<String, ClaimRecord>,
     by_token: HashMap<[u8; 32], String>,
     next_prune: SystemTime,
@@ -84,7 +96,7 @@ fn token_digest(token: &SecretString) -> [u8; 32] {
     Sha256::digest(token.expose().as_bytes()).into()
 }
 
-fn random_text(bytes: usize) -> String {
+pub(crate) fn random_text(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buffer);
     URL_SAFE_NO_PAD.encode(buffer)
@@ -100,6 +112,8 @@ impl ClaimStore {
     pub fn new(lifetimes: Lifetimes) -> Self {
         Self {
             lifetimes,
+            bindings: BindingRegistry::default(),
+            breaks: Breaks::default(),
             claims: HashMap::new(),
             by_token: HashMap::new(),
             next_prune: SystemTime::UNIX_EPOCH,
@@ -137,8 +151,10 @@ impl ClaimStore {
                 stage: Stage::Pending,
                 expires_at,
                 redeemed_by: None,
+                redeemed_at: None,
                 binding: None,
                 changed: Arc::new(Notify::new()),
+                never_expires: self.breaks.has(ContractBreak::NoExpiry),
             },
         );
         ClaimCreated {
@@ -152,7 +168,7 @@ impl ClaimStore {
     fn owned(&self, owner: &str, id: &str) -> Result<&ClaimRecord, Refusal> {
         self.claims
             .get(id)
-            .filter(|claim| claim.owner == owner)
+            .filter(|claim| claim.owner == owner || self.breaks.has(ContractBreak::ClaimsPublic))
             .ok_or_else(|| refuse(ProblemType::ClaimNotFound, format!("no claim {id} for this account")))
     }
 
@@ -203,11 +219,16 @@ impl ClaimStore {
             ClaimStatus::Pending => {
                 claim.stage = Stage::Redeemed;
                 claim.redeemed_by = Some(device.clone());
+                claim.redeemed_at = Some(now);
                 claim.expires_at = now + confirm_ttl;
                 claim.changed.notify_waiters();
                 Ok(ClaimStatus::Redeemed)
             }
             status @ (ClaimStatus::Redeemed | ClaimStatus::Confirmed) if same_device => Ok(status),
+            ClaimStatus::Redeemed if self.breaks.has(ContractBreak::ReusableClaims) => {
+                claim.redeemed_by = Some(device.clone());
+                Ok(ClaimStatus::Redeemed)
+            }
             ClaimStatus::Refused => {
                 Err(refuse(ProblemType::ClaimRefused, "the claim was voided after a device mismatch"))
             }
@@ -217,12 +238,15 @@ impl ClaimStore {
         }
     }
 
-    /// The owner confirms the device it set up.
+    /// The owner confirms the device it set up, through the app `client_id`, naming it `name`.
+    /// The binding it activates follows the registry's rules (same owner keeps its binding,
+    /// another owner's ends as `rebound`).
     pub fn confirm(
         &mut self,
         owner: &str,
         id: &str,
         device: &DeviceId,
+        (client_id, name): (&str, Option<String>),
         now: SystemTime,
     ) -> Result<BindingView, Refusal> {
         self.owned(owner, id)?;
@@ -231,7 +255,16 @@ impl ClaimStore {
             .get_mut(id)
             .ok_or_else(|| refuse(ProblemType::ClaimNotFound, format!("no claim {id} for this account")))?;
         let same_device = claim.redeemed_by.as_ref() == Some(device);
-        match claim.status(now) {
+        let accepted = same_device
+            || self.breaks.has(ContractBreak::AnyDeviceConfirms)
+            || (claim.redeemed_by.is_none() && self.breaks.has(ContractBreak::ConfirmBeforeRedeem));
+        let status = match claim.status(now) {
+            ClaimStatus::Pending if self.breaks.has(ContractBreak::ConfirmBeforeRedeem) => {
+                ClaimStatus::Redeemed
+            }
+            status => status,
+        };
+        match status {
             ClaimStatus::Expired => {
                 Err(refuse(ProblemType::ClaimExpired, "the claim expired before it was confirmed"))
             }
@@ -241,13 +274,18 @@ impl ClaimStore {
             ClaimStatus::Refused => {
                 Err(refuse(ProblemType::ClaimRefused, "the claim was voided after a device mismatch"))
             }
-            ClaimStatus::Redeemed if same_device => {
-                let binding = BindingView {
-                    binding_id: format!("bnd_{}", random_text(16)),
-                    claim_id: id.to_owned(),
-                    device_id: device.as_str().to_owned(),
-                    bound_at: now.into(),
-                };
+            ClaimStatus::Redeemed if accepted => {
+                let binding = self.bindings.bind(
+                    Confirmation {
+                        owner,
+                        device,
+                        claim_id: id,
+                        client_id,
+                        name,
+                        redeemed_at: claim.redeemed_at.unwrap_or(now),
+                    },
+                    now,
+                );
                 claim.stage = Stage::Confirmed;
                 claim.binding = Some(binding.clone());
                 claim.changed.notify_waiters();
@@ -294,6 +332,10 @@ mod tests {
         DeviceId::new(id).expect("valid id")
     }
 
+    fn app() -> (&'static str, Option<String>) {
+        ("app", None)
+    }
+
     fn status(store: &ClaimStore, id: &str, now: SystemTime) -> ClaimStatus {
         store.get("alice", id, now).map(|v| v.status).expect("claim exists")
     }
@@ -303,7 +345,7 @@ mod tests {
         let mut store = store();
         let confirmed = store.create("alice", t0());
         store.redeem(&confirmed.claim_token, &device("d1"), t0()).unwrap();
-        store.confirm("alice", &confirmed.claim_id, &device("d1"), t0()).unwrap();
+        store.confirm("alice", &confirmed.claim_id, &device("d1"), app(), t0()).unwrap();
         for _ in 0..100 {
             store.create("alice", t0());
         }
@@ -331,8 +373,8 @@ mod tests {
         assert_eq!(claim.claim_token.expose().len(), 43);
         assert_eq!(store.redeem(&claim.claim_token, &device("d1"), t0()), Ok(ClaimStatus::Redeemed));
         assert_eq!(store.redeem(&claim.claim_token, &device("d1"), t0()), Ok(ClaimStatus::Redeemed));
-        let binding = store.confirm("alice", &claim.claim_id, &device("d1"), t0()).expect("confirmed");
-        assert_eq!(store.confirm("alice", &claim.claim_id, &device("d1"), t0()), Ok(binding.clone()));
+        let binding = store.confirm("alice", &claim.claim_id, &device("d1"), app(), t0()).expect("confirmed");
+        assert_eq!(store.confirm("alice", &claim.claim_id, &device("d1"), app(), t0()), Ok(binding.clone()));
         assert_eq!(store.redeem(&claim.claim_token, &device("d1"), t0()), Ok(ClaimStatus::Confirmed));
         let view = store.get("alice", &claim.claim_id, t0()).expect("claim exists");
         assert_eq!(view.status, ClaimStatus::Confirmed);
@@ -353,7 +395,7 @@ mod tests {
         let redeemed_at = t0() + 9 * MINUTE;
         store.redeem(&slow.claim_token, &device("d1"), redeemed_at).expect("in time");
         assert_eq!(status(&store, &slow.claim_id, redeemed_at + 4 * MINUTE), ClaimStatus::Redeemed);
-        let refusal = store.confirm("alice", &slow.claim_id, &device("d1"), redeemed_at + 5 * MINUTE);
+        let refusal = store.confirm("alice", &slow.claim_id, &device("d1"), app(), redeemed_at + 5 * MINUTE);
         assert_eq!(refusal.map_err(|r| r.problem), Err(ProblemType::ClaimExpired));
     }
 
@@ -374,10 +416,11 @@ mod tests {
         let mut store = store();
         let claim = store.create("alice", t0());
         store.redeem(&claim.claim_token, &device("evil"), t0()).expect("redeemed");
-        let refusal = store.confirm("alice", &claim.claim_id, &device("d1"), t0()).expect_err("mismatch");
+        let refusal =
+            store.confirm("alice", &claim.claim_id, &device("d1"), app(), t0()).expect_err("mismatch");
         assert_eq!(refusal.problem, ProblemType::DeviceMismatch);
         assert_eq!(status(&store, &claim.claim_id, t0()), ClaimStatus::Refused);
-        let again = store.confirm("alice", &claim.claim_id, &device("evil"), t0()).expect_err("dead");
+        let again = store.confirm("alice", &claim.claim_id, &device("evil"), app(), t0()).expect_err("dead");
         assert_eq!(again.problem, ProblemType::ClaimRefused);
         assert_eq!(status(&store, &claim.claim_id, t0() + 60 * MINUTE), ClaimStatus::Refused);
     }
@@ -386,9 +429,11 @@ mod tests {
     fn confirm_needs_a_redemption_and_the_owner() {
         let mut store = store();
         let claim = store.create("alice", t0());
-        let early = store.confirm("alice", &claim.claim_id, &device("d1"), t0()).expect_err("not redeemed");
+        let early =
+            store.confirm("alice", &claim.claim_id, &device("d1"), app(), t0()).expect_err("not redeemed");
         assert_eq!(early.problem, ProblemType::ClaimNotRedeemed);
-        let stranger = store.confirm("mallory", &claim.claim_id, &device("d1"), t0()).expect_err("not owner");
+        let stranger =
+            store.confirm("mallory", &claim.claim_id, &device("d1"), app(), t0()).expect_err("not owner");
         assert_eq!(stranger.problem, ProblemType::ClaimNotFound);
         assert!(store.get("mallory", &claim.claim_id, t0()).is_err());
     }

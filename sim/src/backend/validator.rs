@@ -18,11 +18,30 @@ pub enum TokenRejection {
     Expired,
 }
 
+/// Who a valid access token speaks for, and what for: what a backend checks besides validity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The customer (`sub`).
+    pub subject: String,
+    /// The OAuth client the token was issued to; `None` when the validator does not know.
+    pub client_id: Option<String>,
+    /// The scopes granted.
+    pub scopes: Vec<String>,
+    /// The API the token is meant for (`aud`, RFC 8707 resource); `None` when not known.
+    pub audience: Option<String>,
+}
+
 /// Turns a bearer access token into the user (subject) it was issued to.
 #[async_trait]
 pub trait TokenValidator: Send + Sync {
     /// The subject of a valid token.
     async fn validate(&self, access_token: &SecretString) -> Result<String, TokenRejection>;
+
+    /// The whole principal of a valid token; by default only its subject is known.
+    async fn principal(&self, access_token: &SecretString) -> Result<Principal, TokenRejection> {
+        let subject = self.validate(access_token).await?;
+        Ok(Principal { subject, client_id: None, scopes: Vec::new(), audience: None })
+    }
 }
 
 /// A fixed table of valid tokens (token → subject); tokens can be added and revoked at run time.

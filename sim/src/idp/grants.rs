@@ -22,6 +22,8 @@ pub(crate) struct ApprovedRequest {
     pub scopes: Vec<String>,
     pub code_challenge: String,
     pub nonce: Option<String>,
+    /// The API the tokens are for (RFC 8707), when the request named one.
+    pub resource: Option<String>,
     pub user: TestUser,
 }
 
@@ -62,6 +64,8 @@ pub(crate) struct Grant {
     pub user: TestUser,
     pub client_id: String,
     pub scopes: Vec<String>,
+    /// The access tokens' audience.
+    pub audience: String,
     revoked: bool,
 }
 
@@ -262,6 +266,10 @@ impl Grants {
                 user: request.user.clone(),
                 client_id: request.client_id.clone(),
                 scopes: request.scopes.clone(),
+                audience: request
+                    .resource
+                    .clone()
+                    .unwrap_or_else(|| crate::backend::BINDING_API_AUDIENCE.to_owned()),
                 revoked: false,
             },
         );
@@ -344,6 +352,7 @@ mod tests {
             scopes: vec!["openid".into()],
             code_challenge: s256(VERIFIER),
             nonce: Some("n".into()),
+            resource: None,
             user: TestUser::default(),
         }
     }

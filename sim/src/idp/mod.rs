@@ -27,13 +27,24 @@ use unbox_core::auth::{Clock, SystemClock};
 use unbox_core::secret::SecretString;
 
 use self::grants::Grants;
-use crate::backend::{TokenRejection, TokenValidator};
+use crate::backend::{Principal, TokenRejection, TokenValidator};
 
 /// The client id registered in the default configuration.
 pub const DEFAULT_CLIENT_ID: &str = "unbox-app";
 
 /// The redirect URI for phone apps registered in the default configuration.
 pub const DEFAULT_APP_REDIRECT_URI: &str = "com.example.unbox:/oauth2redirect";
+
+/// The confidential client of a voice-assistant skill (account linking) in the default
+/// configuration: code grant with refresh tokens, its own secret, an https redirect URI.
+pub const SKILL_CLIENT_ID: &str = "unbox-voice-skill";
+/// The skill client's secret in the default configuration (a simulator's test value).
+pub const SKILL_CLIENT_SECRET: &str = "sim-skill-secret-4f1c9a0e7b2d";
+/// The skill client's redirect URI: the assistant's account-linking callback, shaped like
+/// Alexa's `https://<region host>/api/skill/link/<vendor id>`.
+pub const SKILL_REDIRECT_URI: &str = "https://assistant.example/api/skill/link/M1SIMVENDOR";
+/// The scope the skill asks for: reading the customer's device list.
+pub const SKILL_SCOPE: &str = crate::backend::DEVICES_READ_SCOPE;
 
 /// The person who signs in at the simulated provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +60,13 @@ pub struct TestUser {
 impl Default for TestUser {
     fn default() -> Self {
         Self { subject: "user-alice".into(), email: "alice@example.com".into(), name: "Alice Example".into() }
+    }
+}
+
+impl TestUser {
+    /// The second test customer of the default configuration.
+    pub fn bob() -> Self {
+        Self { subject: "user-bob".into(), email: "bob@example.com".into(), name: "Bob Example".into() }
     }
 }
 
@@ -85,13 +103,17 @@ impl RedirectRule {
     }
 }
 
-/// An app registered with the provider (a public client: no secret, PKCE required).
+/// An app registered with the provider. PKCE is required of every client; a confidential
+/// client (a server, e.g. a voice-assistant skill) also authenticates with its secret at the
+/// token endpoint (HTTP Basic or form fields, RFC 6749 §2.3.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredClient {
     /// The client id.
     pub client_id: String,
     /// Where it may be redirected.
     pub redirect_uris: Vec<RedirectRule>,
+    /// The secret of a confidential client; `None` for a public client (a phone app).
+    pub client_secret: Option<SecretString>,
 }
 
 /// How the simulated provider behaves.
@@ -101,6 +123,9 @@ pub struct IdpConfig {
     pub clients: Vec<RegisteredClient>,
     /// Who signs in.
     pub user: TestUser,
+    /// Further people who sign in when the authorization request's `login_hint` names their
+    /// e-mail address or subject (like a test provider's "sign in as" form).
+    pub other_users: Vec<TestUser>,
     /// Approve every valid request at once (`true`), or show a consent page with approve and
     /// deny buttons (`false`).
     pub auto_consent: bool,
@@ -125,14 +150,23 @@ impl Default for IdpConfig {
     /// [`DEFAULT_APP_REDIRECT_URI`]; auto-consent; one-hour access tokens; one-minute codes.
     fn default() -> Self {
         Self {
-            clients: vec![RegisteredClient {
-                client_id: DEFAULT_CLIENT_ID.into(),
-                redirect_uris: vec![
-                    RedirectRule::Loopback { path: "/callback".into() },
-                    RedirectRule::Exact(DEFAULT_APP_REDIRECT_URI.into()),
-                ],
-            }],
+            clients: vec![
+                RegisteredClient {
+                    client_id: DEFAULT_CLIENT_ID.into(),
+                    redirect_uris: vec![
+                        RedirectRule::Loopback { path: "/callback".into() },
+                        RedirectRule::Exact(DEFAULT_APP_REDIRECT_URI.into()),
+                    ],
+                    client_secret: None,
+                },
+                RegisteredClient {
+                    client_id: SKILL_CLIENT_ID.into(),
+                    redirect_uris: vec![RedirectRule::Exact(SKILL_REDIRECT_URI.into())],
+                    client_secret: Some(SecretString::new(SKILL_CLIENT_SECRET)),
+                },
+            ],
             user: TestUser::default(),
+            other_users: vec![TestUser::bob()],
             auto_consent: true,
             access_token_lifetime: Duration::from_secs(3600),
             code_lifetime: Duration::from_secs(60),
@@ -149,6 +183,7 @@ impl std::fmt::Debug for IdpConfig {
         f.debug_struct("IdpConfig")
             .field("clients", &self.clients)
             .field("user", &self.user)
+            .field("other_users", &self.other_users)
             .field("auto_consent", &self.auto_consent)
             .field("access_token_lifetime", &self.access_token_lifetime)
             .field("code_lifetime", &self.code_lifetime)
@@ -172,6 +207,9 @@ pub struct UserInfo {
     pub client_id: String,
     /// The scopes granted.
     pub scopes: Vec<String>,
+    /// The API the token is meant for (the request's RFC 8707 `resource`, else
+    /// [`crate::backend::BINDING_API_AUDIENCE`]).
+    pub audience: String,
     /// When the token expires.
     pub expires_at: SystemTime,
 }
@@ -253,6 +291,7 @@ impl IdentityProvider {
             name: grant.user.name.clone(),
             client_id: grant.client_id.clone(),
             scopes: grant.scopes.clone(),
+            audience: grant.audience.clone(),
             expires_at,
         })
     }
@@ -273,6 +312,17 @@ impl IdentityProvider {
     fn client(&self, client_id: &str) -> Option<&RegisteredClient> {
         self.config.clients.iter().find(|client| client.client_id == client_id)
     }
+
+    /// The person a `login_hint` (e-mail address or subject) names; the default user without one.
+    fn user_for(&self, login_hint: Option<&str>) -> Option<TestUser> {
+        let Some(hint) = login_hint else {
+            return Some(self.config.user.clone());
+        };
+        std::iter::once(&self.config.user)
+            .chain(&self.config.other_users)
+            .find(|user| user.email == hint || user.subject == hint)
+            .cloned()
+    }
 }
 
 /// The binding backend accepts exactly the access tokens this provider issued and still honours.
@@ -280,6 +330,15 @@ impl IdentityProvider {
 impl TokenValidator for IdentityProvider {
     async fn validate(&self, access_token: &SecretString) -> Result<String, TokenRejection> {
         self.check(access_token.expose()).map(|user| user.subject)
+    }
+
+    async fn principal(&self, access_token: &SecretString) -> Result<Principal, TokenRejection> {
+        self.check(access_token.expose()).map(|user| Principal {
+            subject: user.subject,
+            client_id: Some(user.client_id),
+            scopes: user.scopes,
+            audience: Some(user.audience),
+        })
     }
 }
 
@@ -384,6 +443,7 @@ mod tests {
             scopes: vec![],
             code_challenge: grants::s256(&"v".repeat(43)),
             nonce: None,
+            resource: None,
             user: TestUser::default(),
         };
         let code = provider.grants().issue_code(request, clock.now());

@@ -4,12 +4,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
+use subtle::ConstantTimeEq as _;
 
 use super::grants::{ApprovedRequest, Issued, Refusal};
 use super::{IdentityProvider, PendingConsent, id_token, pages};
@@ -69,7 +70,7 @@ async fn metadata(State(provider): Provider) -> Json<serde_json::Value> {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["none"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["none"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "subject_types_supported": ["public"],
@@ -114,19 +115,23 @@ async fn authorize(State(provider): Provider, Query(pairs): Query<Pairs>) -> Res
     if URL_SAFE_NO_PAD.decode(code_challenge).map(|digest| digest.len()) != Ok(32) {
         return refuse("invalid_request", "code_challenge is not a base64url SHA-256 digest");
     }
+    let Some(user) = provider.user_for(params.get("login_hint")) else {
+        return refuse("login_required", "no test user has this login_hint");
+    };
     let request = ApprovedRequest {
         client_id: client_id.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
         scopes: params.get("scope").unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
         code_challenge: code_challenge.to_owned(),
         nonce: params.get("nonce").map(str::to_owned),
-        user: provider.config.user.clone(),
+        resource: params.get("resource").map(str::to_owned),
+        user,
     };
     if provider.config.auto_consent {
         return provider.approve(request, state);
     }
     let request_id = random_id();
-    let page = pages::consent(&request_id, client_id, &request.scopes, &provider.config.user.email);
+    let page = pages::consent(&request_id, client_id, &request.scopes, &request.user.email);
     provider.consents().insert(request_id, PendingConsent { request, state: state.map(str::to_owned) });
     no_store(Html(page).into_response())
 }
@@ -150,7 +155,52 @@ async fn decision(State(provider): Provider, Form(pairs): Form<Pairs>) -> Respon
     }
 }
 
-async fn token(State(provider): Provider, Form(pairs): Form<Pairs>) -> Response {
+/// The client a token request authenticates as: `client_id` alone for a public client; for a
+/// confidential one its secret too, by HTTP Basic or form fields (RFC 6749 §2.3.1). A refusal
+/// is the `invalid_client` description.
+fn authenticated_client<'a>(
+    provider: &'a IdentityProvider,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<&'a str, &'static str> {
+    let invalid = |description: &'static str| Err(description);
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| {
+            let (id, secret) = v.split_once(':')?;
+            let decode = |text: &str| {
+                url::form_urlencoded::parse(format!("x={text}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Some((decode(id)?, decode(secret)?))
+        });
+    let (client_id, secret) = match (&basic, params.get("client_id")) {
+        (Some((id, _)), Some(form_id)) if id != form_id => {
+            return invalid("client_id differs from the authenticated client");
+        }
+        (Some((id, secret)), _) => (id.as_str(), Some(secret.as_str())),
+        (None, Some(id)) => (id, params.get("client_secret")),
+        (None, None) => return invalid("unknown or missing client_id"),
+    };
+    let Some(client) = provider.client(client_id) else {
+        return invalid("unknown or missing client_id");
+    };
+    match (&client.client_secret, secret) {
+        (None, None) => Ok(&client.client_id),
+        (None, Some(_)) => invalid("this public client has no secret"),
+        (Some(expected), Some(given)) if bool::from(expected.expose().as_bytes().ct_eq(given.as_bytes())) => {
+            Ok(&client.client_id)
+        }
+        (Some(_), _) => invalid("client authentication failed"),
+    }
+}
+
+async fn token(State(provider): Provider, headers: HeaderMap, Form(pairs): Form<Pairs>) -> Response {
     if provider.token_endpoint_down.load(std::sync::atomic::Ordering::SeqCst) {
         return oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "simulated outage");
     }
@@ -162,8 +212,9 @@ async fn token(State(provider): Provider, Form(pairs): Form<Pairs>) -> Response 
             &format!("`{name}` appears more than once"),
         );
     }
-    let Some(client_id) = params.get("client_id").filter(|id| provider.client(id).is_some()) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown or missing client_id");
+    let client_id = match authenticated_client(&provider, &headers, &params) {
+        Ok(client_id) => client_id,
+        Err(description) => return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description),
     };
     let now = provider.config.clock.now();
     let outcome = match params.get("grant_type") {
@@ -205,10 +256,11 @@ async fn token(State(provider): Provider, Form(pairs): Form<Pairs>) -> Response 
     }
 }
 
-async fn revoke(State(provider): Provider, Form(pairs): Form<Pairs>) -> Response {
+async fn revoke(State(provider): Provider, headers: HeaderMap, Form(pairs): Form<Pairs>) -> Response {
     let params = Params::new(pairs);
-    let Some(client_id) = params.get("client_id").filter(|id| provider.client(id).is_some()) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown or missing client_id");
+    let client_id = match authenticated_client(&provider, &headers, &params) {
+        Ok(client_id) => client_id,
+        Err(description) => return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description),
     };
     let Some(token) = params.get("token") else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "token is missing");

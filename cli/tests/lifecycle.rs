@@ -1,0 +1,152 @@
+//! `unbox devices`, `unbox unbind` and `unbox check-backend` run as processes against
+//! `unbox sim cloud` on loopback.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+fn unbox() -> Command {
+    Command::cargo_bin("unbox").expect("the unbox binary is built")
+}
+
+/// `unbox sim cloud` with short claims and two test devices, killed on drop.
+struct Cloud {
+    child: Child,
+    url: String,
+    devices: Vec<String>,
+}
+
+impl Drop for Cloud {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_cloud() -> Cloud {
+    let mut child = unbox()
+        .args(["sim", "cloud", "--claim-ttl", "3", "--test-devices", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start unbox sim cloud");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut url = String::new();
+    let mut devices = Vec::new();
+    while devices.len() < 2 {
+        let line = lines.next().expect("sim cloud prints its set-up").expect("readable");
+        if let Some(rest) = line.trim().strip_prefix("issuer and backend: ") {
+            url = rest.to_owned();
+        }
+        if let Some(device) = line.trim().strip_prefix("--device ") {
+            devices.push(device.to_owned());
+        }
+    }
+    Cloud { child, url, devices }
+}
+
+fn run(state_dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let output = unbox()
+        .args(args)
+        .env("UNBOX_STATE_DIR", state_dir)
+        .env("BROWSER", "curl -sSfL -o /dev/null %s")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run unbox");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_backend_passes_against_the_simulated_cloud() {
+    let cloud = start_cloud();
+    let mut args =
+        vec!["check-backend", "--backend", &cloud.url, "--issuer", &cloud.url, "--client-id", "unbox-app"];
+    for device in &cloud.devices {
+        args.extend(["--device", device]);
+    }
+    let (code, stdout, stderr) = run(&std::env::temp_dir(), &args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("19 rules: 19 passed, 0 failed, 0 not run"), "{stdout}");
+    assert!(stdout.contains("claims.expiry              pass"), "{stdout}");
+
+    // Claims living longer than the checker waits leave the expiry rule not run, not passed.
+    args.extend(["--max-expiry-wait", "1", "--json"]);
+    let (code, stdout, stderr) = run(&std::env::temp_dir(), &args);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("JSON rows");
+    let expiry = rows.as_array().unwrap().iter().find(|r| r["rule"] == "claims.expiry").unwrap();
+    assert_eq!(expiry["result"], "skip", "{expiry}");
+
+    let one = ["check-backend", "--backend", &cloud.url, "--issuer", &cloud.url, "--client-id", "unbox-app"];
+    let (code, _, stderr) =
+        run(&std::env::temp_dir(), &[&one[..], &["--device", &cloud.devices[0]]].concat());
+    assert_eq!(code, 2, "one --device is not enough: {stderr}");
+    assert!(stderr.contains("exactly two --device"), "{stderr}");
+}
+
+#[test]
+fn devices_lists_and_unbind_removes() {
+    let mut sim = unbox()
+        .args(["sim", "all", "--json", "--devices", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start unbox sim all");
+    let mut line = String::new();
+    BufReader::new(sim.stdout.take().expect("stdout")).read_line(&mut line).expect("summary");
+    let summary: serde_json::Value = serde_json::from_str(&line).expect("JSON summary");
+    let issuer = summary["issuer"].as_str().unwrap().to_owned();
+    let device = &summary["devices"][0];
+    let target = format!("{}={}", device["name"].as_str().unwrap(), device["address"].as_str().unwrap());
+    let state = std::env::temp_dir().join(format!("unbox-lifecycle-test-{}", std::process::id()));
+
+    let (code, _, stderr) = run(&state, &["devices"]);
+    assert_eq!(code, 4, "not signed in: {stderr}");
+    let (code, _, stderr) = run(&state, &["login", "--issuer", &issuer, "--client-id", "unbox-app"]);
+    assert_eq!(code, 0, "{stderr}");
+    let provision = [
+        "provision",
+        "--transport",
+        "softap",
+        "--device",
+        &target,
+        "--code",
+        "abcd1234",
+        "--ssid",
+        "HomeNet",
+        "--passphrase",
+        "correct horse battery",
+    ];
+    let (code, _, stderr) = run(&state, &provision);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(&state, &["devices", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listed[0]["device_id"], "dev-1A2B3C", "{stdout}");
+    assert_eq!(listed[0]["bound_by_client"], "unbox-app");
+    let binding = listed[0]["binding_id"].as_str().unwrap().to_owned();
+    let (code, stdout, _) = run(&state, &["devices"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("dev-1A2B3C") && stdout.contains("active"), "{stdout}");
+
+    let (code, stdout, stderr) = run(&state, &["unbind", &binding]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("unbound"), "{stdout}");
+    let (_, stdout, _) = run(&state, &["devices"]);
+    assert_eq!(stdout.trim(), "no devices");
+    let (_, stdout, _) = run(&state, &["devices", "--all"]);
+    assert!(stdout.contains("(unbound)"), "{stdout}");
+    let (code, _, stderr) = run(&state, &["unbind", "bnd_unknown"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("does not know this device binding"), "{stderr}");
+    let (code, _, stderr) = run(&state, &["unbind", "../etc"]);
+    assert_eq!(code, 2, "{stderr}");
+    let _ = std::fs::remove_dir_all(&state);
+    let _ = sim.kill();
+    let _ = sim.wait();
+}

@@ -1,6 +1,6 @@
 //! Many security 2 handshakes with fresh random keys against the simulated device over loopback
 //! HTTP: no key, padding or leading-zero case may ever fail. A few dozen run by default; the
-//! full 10,000 on demand: `cargo test --release --test handshakes -- --ignored`.
+//! full 10,000 on demand: `cargo test --release --test integration handshakes -- --ignored`.
 
 use crate::support::devices::*;
 

@@ -16,30 +16,19 @@
 # Both come from `bindings/scripts/generate.sh --features sim` (run by test-bindings.sh).
 #
 # A missing toolchain (mvn/java) is skipped with a loud message and exit 0, except under CI=true,
-# where it fails the run (the rule of bindings/scripts/test-bindings.sh).
+# where it fails the run (the rule of scripts/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-skip() {
-    echo "##########################################################################" >&2
-    echo "## SKIPPED: $1" >&2
-    echo "##########################################################################" >&2
-    if [[ ${CI:-} == true ]]; then
-        echo "CI=true: a missing toolchain is a failure" >&2
-        exit 1
-    fi
-    exit 0
-}
+source scripts/lib.sh
 fail() {
     echo "android check: $1" >&2
     exit 1
 }
 
-target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 bindings=${1:-build/bindings/kotlin}
-library_dir=${2:-$target_dir/debug}
-library_name=libunbox_ffi.so
-[[ $(uname) == Darwin ]] && library_name=libunbox_ffi.dylib
+library_dir=${2:-$(target_dir "$PWD")/debug}
+library_name=$(library_file_name)
 
 echo "== android: integration guide quotes android/sample"
 sample=android/sample/kotlin/dev/unbox/android/sample/OnboardingExample.kt
@@ -60,7 +49,8 @@ fi
 
 echo "== android: Kotlin shell on the JVM (compile, animal-sniffer at API 24, JUnit 5, Robolectric at API 24-35)"
 if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
-    skip "Android shell check: mvn or java is missing (apt-get install maven openjdk-17-jdk-headless)"
+    skip_loudly "Android shell check: mvn or java is missing (apt-get install maven openjdk-17-jdk-headless)"
+    exit 0
 fi
 [[ -f $bindings/dev/unbox/unbox.kt ]] ||
     fail "no generated bindings in $bindings: run bindings/scripts/generate.sh --features sim"

@@ -10,6 +10,7 @@
 # Prints the path of the library it generated from on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib.sh
 
 profile=dev
 features=
@@ -28,10 +29,9 @@ done
 # which the cdylib does not export), so the two do not rebuild each other with different features.
 cargo build -p unbox-ffi --profile "$profile" --lib --bin uniffi-bindgen --features "cli${features:+,$features}" >&2
 
-target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+target_dir=$(target_dir "$PWD")
 profile_dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
-library="$target_dir/$profile_dir/libunbox_ffi.so"
-[[ $(uname) == Darwin ]] && library="$target_dir/$profile_dir/libunbox_ffi.dylib"
+library="$target_dir/$profile_dir/$(library_file_name)"
 
 rm -rf "$out/kotlin" "$out/swift"
 for language in kotlin swift; do

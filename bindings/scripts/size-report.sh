@@ -6,9 +6,10 @@
 # metadata). Exit 1 when the stripped library exceeds the budget.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib.sh
 
 budget=4000000
-target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+target_dir=$(target_dir "$PWD")
 source bindings/scripts/ship-flags.sh
 RUSTFLAGS="${RUSTFLAGS:-} $UNBOX_RUSTFLAGS $UNBOX_ELF_LINKFLAGS -C link-arg=-Wl,-z,pack-relative-relocs" \
     cargo build -p unbox-ffi --profile release-ffi --lib

@@ -7,17 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-skipped=0
-skip() {
-    echo "##########################################################################" >&2
-    echo "## SKIPPED: $1" >&2
-    echo "##########################################################################" >&2
-    if [[ ${CI:-} == true ]]; then
-        echo "CI=true: a missing toolchain is a failure" >&2
-        exit 1
-    fi
-    skipped=$((skipped + 1))
-}
+source scripts/lib.sh
 
 echo "== bindings: generate (unbox-ffi with feature sim)"
 library=$(bindings/scripts/generate.sh --features sim | tail -1)
@@ -27,7 +17,7 @@ if command -v mvn >/dev/null && command -v java >/dev/null; then
     mvn -B -ntp -f bindings/kotlin-tests/pom.xml test \
         -Dunbox.library.dir="$(dirname "$library")" -Dunbox.bindings.dir="$PWD/build/bindings/kotlin"
 else
-    skip "Kotlin binding tests: mvn or java is missing (apt-get install maven openjdk-17-jdk-headless)"
+    skip_loudly "Kotlin binding tests: mvn or java is missing (apt-get install maven openjdk-17-jdk-headless)"
 fi
 
 echo "== bindings: Swift"
@@ -35,10 +25,10 @@ status=0
 bindings/scripts/swift-root.sh build/bindings/swift "$library" bindings/swift-tests || status=$?
 case $status in
     0) ;;
-    3) skip "Swift binding tests: no swiftc and no Debian 13 root could be made (needs root, debootstrap, the Debian mirror)" ;;
+    3) skip_loudly "Swift binding tests: no swiftc and no Debian 13 root could be made (needs root, debootstrap, the Debian mirror)" ;;
     *) exit "$status" ;;
 esac
 
-if ((skipped)); then
-    echo "bindings: $skipped toolchain(s) missing, see the SKIPPED messages above" >&2
+if ((skipped_toolchains)); then
+    echo "bindings: $skipped_toolchains toolchain(s) missing, see the SKIPPED messages above" >&2
 fi

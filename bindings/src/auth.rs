@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use unbox_core::auth as core;
+use unbox_core::auth::Identity;
 
 use crate::runtime::on_runtime;
 use crate::secret_store::{ForeignSecretStore, SecretStore};
@@ -99,21 +100,17 @@ impl From<AuthConfig> for core::ClientConfig {
     }
 }
 
-/// Who signed in, from the ID token.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// Who signed in, as stated by the ID token checked at sign-in. For display only ("signed in
+/// as ..."): it is never proof of anything to a backend, which checks the access token itself.
+// The core's own type (a UniFFI remote type: its shape, checked against the core's).
+#[uniffi::remote(Record)]
 pub struct Identity {
-    /// The provider's stable identifier of the person.
+    /// The provider's stable identifier for the person.
     pub subject: String,
-    /// Their e-mail address, when shared.
+    /// Their e-mail address, if shared.
     pub email: Option<String>,
-    /// Their display name, when shared.
+    /// Their display name, if shared.
     pub name: Option<String>,
-}
-
-impl From<core::Identity> for Identity {
-    fn from(identity: core::Identity) -> Self {
-        Self { subject: identity.subject, email: identity.email, name: identity.name }
-    }
 }
 
 /// The person's sign-in with the identity provider; tokens live in the shell's secret store and
@@ -156,7 +153,7 @@ impl AuthSession {
     /// in when the `openid` scope was requested.
     pub async fn sign_in(&self) -> Result<Option<Identity>, AuthError> {
         let session = Arc::clone(&self.session);
-        on_runtime(async move { Ok(session.login().await?.map(Identity::from)) }).await
+        on_runtime(async move { Ok(session.sign_in().await?) }).await
     }
 
     /// Whether tokens from an earlier sign-in are stored.
@@ -168,7 +165,7 @@ impl AuthSession {
     /// Signs out: forgets the tokens and asks the provider to revoke them.
     pub async fn sign_out(&self) -> Result<(), AuthError> {
         let session = Arc::clone(&self.session);
-        on_runtime(async move { Ok(session.logout().await?) }).await
+        on_runtime(async move { Ok(session.sign_out().await?) }).await
     }
 }
 
@@ -179,49 +176,45 @@ impl AuthSession {
     }
 }
 
-/// Why signing in or getting an access token failed. The message says what to do.
+/// Why signing in or getting an access token failed. The variant is what the app should offer
+/// the person (the core's `user_action`, as in OnboardingError); the message says what happened
+/// and what to do.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 #[uniffi(flat_error)]
 pub enum AuthError {
-    /// The app's sign-in settings are unusable.
-    #[error(transparent)]
-    Config(core::AuthError),
-    /// The provider could not be reached or trusted; may be retried.
-    #[error(transparent)]
-    Provider(core::AuthError),
-    /// The person cancelled the sign-in.
+    /// The person cancelled the sign-in; offer nothing.
     #[error(transparent)]
     Cancelled(core::AuthError),
-    /// The browser step failed.
+    /// Transient trouble, or a sign-in response that did not belong: offer to try again.
     #[error(transparent)]
-    Browser(core::AuthError),
-    /// The provider refused the sign-in or sent something unacceptable.
-    #[error(transparent)]
-    Refused(core::AuthError),
+    Retry(core::AuthError),
     /// The person must sign in (again).
     #[error(transparent)]
-    NeedsLogin(core::AuthError),
-    /// The secure storage failed.
+    SignIn(core::AuthError),
+    /// No browser could be opened: the person must install or enable one.
     #[error(transparent)]
-    Storage(core::AuthError),
+    FixPhoneSettings(core::AuthError),
+    /// The app's sign-in settings or the identity provider are wrong: update the app or contact
+    /// support.
+    #[error(transparent)]
+    ContactSupport(core::AuthError),
 }
 
 impl From<core::AuthError> for AuthError {
     fn from(error: core::AuthError) -> Self {
-        use core::AuthError as E;
-        if error.needs_login() {
-            return Self::NeedsLogin(error);
-        }
-        match error {
-            E::Config(_) => Self::Config(error),
-            E::Discovery(core::DiscoveryError::Config(_)) => Self::Config(error),
-            E::Discovery(_) => Self::Provider(error),
-            E::Agent(core::AgentError::Cancelled) => Self::Cancelled(error),
-            E::Agent(_) => Self::Browser(error),
-            E::Token(ref token) if token.is_retryable() => Self::Provider(error),
-            E::Callback(_) | E::Token(_) | E::IdToken(_) => Self::Refused(error),
-            E::NeedsLogin { .. } => Self::NeedsLogin(error),
-            E::Store(_) => Self::Storage(error),
+        use unbox_core::UserAction as A;
+        match error.user_action() {
+            A::None => Self::Cancelled(error),
+            A::Retry => Self::Retry(error),
+            A::SignIn => Self::SignIn(error),
+            A::FixPhoneSettings => Self::FixPhoneSettings(error),
+            // The device and Wi-Fi actions are not outcomes of a sign-in.
+            A::ContactSupport
+            | A::EnterWifiPassword
+            | A::CheckWifiNetwork
+            | A::MoveCloser
+            | A::CheckDeviceCode
+            | A::StartOver => Self::ContactSupport(error),
         }
     }
 }
@@ -251,15 +244,15 @@ mod tests {
         let cancelled = AuthError::from(core::AuthError::Agent(core::AgentError::Cancelled));
         assert!(matches!(cancelled, AuthError::Cancelled(_)));
         let needs =
-            AuthError::from(core::AuthError::NeedsLogin { reason: core::NeedsLoginReason::NotSignedIn });
-        assert!(matches!(needs, AuthError::NeedsLogin(_)));
+            AuthError::from(core::AuthError::NeedsSignIn { reason: core::NeedsSignInReason::NotSignedIn });
+        assert!(matches!(needs, AuthError::SignIn(_)));
         assert_eq!(needs.to_string(), "nobody is signed in; sign in again");
         let rejected =
             AuthError::from(core::AuthError::Token(core::TokenError::InvalidGrant { description: None }));
-        assert!(matches!(rejected, AuthError::NeedsLogin(_)));
+        assert!(matches!(rejected, AuthError::SignIn(_)));
         let down =
             AuthError::from(core::AuthError::Token(core::TokenError::ServerUnavailable { status: 503 }));
-        assert!(matches!(down, AuthError::Provider(_)));
+        assert!(matches!(down, AuthError::Retry(_)));
     }
 
     #[test]

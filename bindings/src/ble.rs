@@ -15,16 +15,16 @@ use uuid::Uuid;
 #[async_trait]
 pub trait BleCentral: Send + Sync {
     /// Starts an active scan (ESP devices put their name in the scan response) and reports every
-    /// advertisement or scan response to `sink` until [`BleCentral::stop_scan`].
+    /// advertisement or scan response to `sink` until `stopScan`.
     async fn start_scan(&self, filter: ScanFilter, sink: Arc<AdvertisementSink>) -> Result<(), BleError>;
     /// Stops the scan.
     async fn stop_scan(&self) -> Result<(), BleError>;
     /// Connects to a peripheral seen in a scan, negotiates the MTU, and returns the connection
-    /// wrapped in a [`BleLink`].
+    /// wrapped in a `BleLink`.
     async fn connect(&self, peripheral_id: String) -> Result<Arc<BleLink>, BleError>;
 }
 
-/// The shell's [`BleConnection`] as returned by [`BleCentral::connect`] (UniFFI cannot return a
+/// The shell's `BleConnection` as returned by `connect` of a `BleCentral` (UniFFI cannot return a
 /// foreign trait object from an async foreign method, so it travels in this wrapper).
 #[derive(uniffi::Object)]
 pub struct BleLink {
@@ -66,6 +66,9 @@ pub trait BleConnection: Send + Sync {
     /// Disconnects.
     async fn disconnect(&self);
 }
+
+// Records of their own: UUIDs cross as text, and those the stack reports malformed are skipped
+// (logged) instead of failing the scan or the connection.
 
 /// What to scan for: devices matching any service UUID or any name prefix; empty means all.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -179,6 +182,9 @@ impl AdvertisementSink {
         self.listener.on_advertisement(advertisement.into());
     }
 }
+
+// Thrown by the shells: an error of its own, since what a shell throws unexpectedly must convert
+// into it (`From<UnexpectedUniFFICallbackError>`), which the orphan rule forbids on the core's.
 
 /// Why a Bluetooth operation failed. Thrown by the shell's central and connections.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::ble::{BleCentral, ForeignBleCentral};
 use crate::runtime::on_runtime;
 
-/// What discovery looks for. [`default_discovery_options`] finds ESP devices in setup mode.
+/// What discovery looks for. `defaultDiscoveryOptions()` finds ESP devices in setup mode.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct DiscoveryOptions {
     /// BLE service UUIDs that mark a device in setup mode.
@@ -173,7 +173,16 @@ pub trait DiscoveryListener: Send + Sync {
     fn on_devices_changed(&self, devices: Vec<DiscoveredDevice>);
 }
 
-/// A running discovery. Stop it with [`DeviceDiscovery::stop`].
+/// A shell's listener seen as the core's.
+struct ForeignListener(Arc<dyn DiscoveryListener>);
+
+impl core::DeviceListListener for ForeignListener {
+    fn on_devices_changed(&self, devices: Vec<core::DiscoveredDevice>) {
+        self.0.on_devices_changed(devices.into_iter().map(DiscoveredDevice::from).collect());
+    }
+}
+
+/// A running discovery. Stop it with `stop()`.
 #[derive(Debug, uniffi::Object)]
 pub struct DeviceDiscovery {
     scanner: Mutex<Option<core::DiscoveryScanner>>,
@@ -181,7 +190,7 @@ pub struct DeviceDiscovery {
 }
 
 /// Starts discovery: a BLE scan on `central` when given (null with Bluetooth off), plus the
-/// Wi-Fi scan results passed to [`DeviceDiscovery::set_wifi_networks`]. `listener` hears every
+/// Wi-Fi scan results passed to `setWifiNetworks` of the discovery. `listener` hears every
 /// change of the list until the discovery stops.
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn start_discovery(
@@ -193,15 +202,8 @@ pub async fn start_discovery(
         let central = central
             .map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
         let scanner = core::DiscoveryScanner::start(options.into_config()?, central).await?;
+        scanner.notify(Arc::new(ForeignListener(listener)));
         let devices = scanner.subscribe();
-        let mut changes = scanner.subscribe();
-        // Ends when the scanner's task ends (stopped or dropped).
-        tokio::spawn(async move {
-            while changes.changed().await.is_ok() {
-                let list = changes.borrow_and_update().iter().cloned().map(DiscoveredDevice::from).collect();
-                listener.on_devices_changed(list);
-            }
-        });
         Ok(Arc::new(DeviceDiscovery { scanner: Mutex::new(Some(scanner)), devices }))
     })
     .await

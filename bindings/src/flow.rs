@@ -6,8 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use unbox_core::binding::BindingClient;
-use unbox_core::device::{SecurityPolicy, WifiCredentials as CoreWifiCredentials};
+use unbox_core::device::{SecurityPolicy, StatusPolling, WifiCredentials as CoreWifiCredentials};
 use unbox_core::flow as core;
+use unbox_core::flow::{FlowEvent, FlowEventKind, FlowStep, StepTimeouts};
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
 use url::Url;
@@ -20,16 +21,20 @@ use crate::qr::OnboardingCode;
 use crate::runtime::{CancelHandle, on_runtime};
 use crate::secret_store::{ForeignSecretStore, SecretStore};
 
+// The flow's events and time limits cross as the core's own types (UniFFI remote types: the
+// definitions below only tell UniFFI their shape, which the compiler checks against the core's;
+// their doc comments are the core's, for the Kotlin and Swift docs).
+
 /// The steps of onboarding, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum FlowStep {
     /// Make sure the person is signed in (opens the browser when needed).
     SignIn,
-    /// Ask the backend for a claim token while the phone has internet.
+    /// Ask the backend for a claim token, while the phone still has internet.
     CreateClaim,
     /// Join the device's access point or connect over Bluetooth.
     ConnectDevice,
-    /// Open the secure session.
+    /// Open the secure session with the proof of possession.
     SecureSession,
     /// Let the device list the Wi-Fi networks it sees.
     ScanWifi,
@@ -39,59 +44,29 @@ pub enum FlowStep {
     PushWifi,
     /// Wait until the device has joined the home network.
     WaitDeviceOnline,
-    /// Leave the device's network to get the internet back.
+    /// Leave the device's access point (or Bluetooth link) to get the internet back.
     LeaveDevice,
     /// Wait until the device has redeemed its claim at the backend.
     WaitRedemption,
-    /// Confirm the binding.
+    /// Confirm the binding with the device id learned over the secure session.
     Confirm,
 }
 
-impl From<core::FlowStep> for FlowStep {
-    fn from(step: core::FlowStep) -> Self {
-        use core::FlowStep as S;
-        match step {
-            S::SignIn => Self::SignIn,
-            S::CreateClaim => Self::CreateClaim,
-            S::ConnectDevice => Self::ConnectDevice,
-            S::SecureSession => Self::SecureSession,
-            S::ScanWifi => Self::ScanWifi,
-            S::PushClaim => Self::PushClaim,
-            S::PushWifi => Self::PushWifi,
-            S::WaitDeviceOnline => Self::WaitDeviceOnline,
-            S::LeaveDevice => Self::LeaveDevice,
-            S::WaitRedemption => Self::WaitRedemption,
-            S::Confirm => Self::Confirm,
-        }
-    }
-}
-
-/// What happened to a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// What happened.
+#[uniffi::remote(Enum)]
 pub enum FlowEventKind {
     /// The step began.
     Started,
-    /// The step is still running; the message says what it waits for.
+    /// The step is still running; the message says what it is waiting for.
     Progress,
     /// The step completed.
     Finished,
-    /// The step was skipped.
+    /// The step was skipped (e.g. already signed in, device scan not wanted).
     Skipped,
 }
 
-impl From<core::FlowEventKind> for FlowEventKind {
-    fn from(kind: core::FlowEventKind) -> Self {
-        match kind {
-            core::FlowEventKind::Started => Self::Started,
-            core::FlowEventKind::Progress => Self::Progress,
-            core::FlowEventKind::Finished => Self::Finished,
-            core::FlowEventKind::Skipped => Self::Skipped,
-        }
-    }
-}
-
-/// One report from a running onboarding.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+/// One report from the running flow.
+#[uniffi::remote(Record)]
 pub struct FlowEvent {
     /// The step concerned.
     pub step: FlowStep,
@@ -101,17 +76,6 @@ pub struct FlowEvent {
     pub fraction: f32,
     /// A sentence for the person.
     pub message: String,
-}
-
-impl From<core::FlowEvent> for FlowEvent {
-    fn from(event: core::FlowEvent) -> Self {
-        Self {
-            step: event.step.into(),
-            kind: event.kind.into(),
-            fraction: event.fraction,
-            message: event.message,
-        }
-    }
 }
 
 /// Receives the events of a run, on the library's threads; keep it quick (post to the UI thread).
@@ -128,6 +92,10 @@ pub trait WifiPasswordPrompt: Send + Sync {
     /// The new password for `ssid`, or null when the person gives up. `attempt` counts from 1.
     async fn ask_again(&self, ssid: String, attempt: u32) -> Option<String>;
 }
+
+// The request types below are the shells' own: text they pass (a service UUID) is checked into
+// a typed `InvalidRequest`, secrets are wrapped as they arrive, and a scanned code's secrets
+// never leave the library.
 
 /// How to reach the device.
 #[derive(uniffi::Enum)]
@@ -238,7 +206,7 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             DeviceCredentials::Sec0 => ClientCredentials::Sec0,
             DeviceCredentials::Sec1 { pop } => ClientCredentials::Sec1 { pop: SecretString::new(pop) },
             DeviceCredentials::Sec2 { username, password } => {
-                ClientCredentials::Sec2 { username, password: SecretString::new(password), patch_version: 0 }
+                ClientCredentials::Sec2 { username, password: SecretString::new(password) }
             }
         };
         let wifi = CoreWifiCredentials::new(request.wifi.ssid, SecretString::new(request.wifi.passphrase));
@@ -254,16 +222,16 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
     }
 }
 
-/// Time limits of the steps.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// Limits for each step; a step that takes longer fails with a timeout error.
+#[uniffi::remote(Record)]
 pub struct StepTimeouts {
-    /// Signing in (a person types in a browser).
+    /// Signing in (a person is typing in a browser).
     pub sign_in: Duration,
     /// Backend calls (create claim, confirm).
     pub backend: Duration,
     /// Joining the access point or connecting over Bluetooth.
     pub connect: Duration,
-    /// One device step (session, scan, push).
+    /// One exchange-bound device step (session, scan, push).
     pub device: Duration,
     /// The device joining the home network.
     pub device_online: Duration,
@@ -273,18 +241,21 @@ pub struct StepTimeouts {
     pub redemption: Duration,
 }
 
-/// How to follow the device while it joins.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// How to follow the device while it joins: poll fast at first (devices join in 1–5 s), then
+/// back off, until a deadline.
+#[uniffi::remote(Record)]
 pub struct StatusPolling {
     /// Wait before the first poll.
     pub initial_delay: Duration,
-    /// Longest wait between polls.
+    /// Upper bound of the wait between polls.
     pub max_delay: Duration,
     /// Give up after this long.
     pub deadline: Duration,
 }
 
-/// Settings of the onboarding; start from [`default_onboarding_settings`].
+/// Settings of the onboarding; start from `defaultOnboardingSettings()`. The weak-security
+/// switches are flat here (the core groups them in a policy) and the device backend URL is text,
+/// checked when the settings are used.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct OnboardingSettings {
     /// Accept devices running security 0 (the Wi-Fi password travels unencrypted).
@@ -307,41 +278,27 @@ pub struct OnboardingSettings {
 /// The core's default settings.
 #[uniffi::export]
 pub fn default_onboarding_settings() -> OnboardingSettings {
-    core::FlowSettings::default().into()
+    core::OnboardingSettings::default().into()
 }
 
-impl From<core::FlowSettings> for OnboardingSettings {
-    fn from(settings: core::FlowSettings) -> Self {
-        let t = settings.timeouts;
+impl From<core::OnboardingSettings> for OnboardingSettings {
+    fn from(settings: core::OnboardingSettings) -> Self {
         Self {
             allow_unencrypted: settings.policy.allow_unencrypted,
             allow_sec1_without_pop: settings.policy.allow_sec1_without_pop,
             allow_sec2_static_nonce: settings.policy.allow_sec2_static_nonce,
-            timeouts: StepTimeouts {
-                sign_in: t.sign_in,
-                backend: t.backend,
-                connect: t.connect,
-                device: t.device,
-                device_online: t.device_online,
-                leave: t.leave,
-                redemption: t.redemption,
-            },
-            polling: StatusPolling {
-                initial_delay: settings.polling.initial_delay,
-                max_delay: settings.polling.max_delay,
-                deadline: settings.polling.deadline,
-            },
+            timeouts: settings.timeouts,
+            polling: settings.polling,
             device_backend_url: settings.device_backend_url.map(String::from),
             max_password_retries: settings.max_password_retries,
         }
     }
 }
 
-impl TryFrom<OnboardingSettings> for core::FlowSettings {
+impl TryFrom<OnboardingSettings> for core::OnboardingSettings {
     type Error = OnboardingError;
 
     fn try_from(settings: OnboardingSettings) -> Result<Self, OnboardingError> {
-        let t = settings.timeouts;
         let device_backend_url = settings
             .device_backend_url
             .map(|text| {
@@ -358,25 +315,16 @@ impl TryFrom<OnboardingSettings> for core::FlowSettings {
                 allow_sec1_without_pop: settings.allow_sec1_without_pop,
                 allow_sec2_static_nonce: settings.allow_sec2_static_nonce,
             },
-            timeouts: core::StepTimeouts {
-                sign_in: t.sign_in,
-                backend: t.backend,
-                connect: t.connect,
-                device: t.device,
-                device_online: t.device_online,
-                leave: t.leave,
-                redemption: t.redemption,
-            },
-            polling: unbox_core::device::StatusPolling {
-                initial_delay: settings.polling.initial_delay,
-                max_delay: settings.polling.max_delay,
-                deadline: settings.polling.deadline,
-            },
+            timeouts: settings.timeouts,
+            polling: settings.polling,
             device_backend_url,
             max_password_retries: settings.max_password_retries,
         })
     }
 }
+
+// The results cross as records of their own: the core's ids are checked newtypes and its BSSID a
+// fixed array, which cross as text and bytes.
 
 /// The account binding the onboarding confirmed.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -432,7 +380,7 @@ impl From<core::Onboarded> for Onboarded {
     }
 }
 
-/// A claim pushed to a device whose binding is not confirmed yet (see [`OnboardingClient::resume`]).
+/// A claim pushed to a device whose binding is not confirmed yet (see `resume` of `OnboardingClient`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PendingClaim {
     /// The device's service name.
@@ -492,7 +440,7 @@ impl OnboardingClient {
     }
 
     /// Runs the whole onboarding of one device. `cancel` stops it at once (the device session is
-    /// closed and the phone leaves the device's network) with [`OnboardingError::Cancelled`];
+    /// closed and the phone leaves the device's network) with `OnboardingError.Cancelled`;
     /// `prompt` (optional) is asked for a new Wi-Fi password when the device reports it wrong.
     pub async fn run(
         &self,
@@ -549,8 +497,8 @@ impl OnboardingClient {
 struct ForeignObserver(Arc<dyn FlowObserver>);
 
 impl core::FlowObserver for ForeignObserver {
-    fn on_event(&self, event: core::FlowEvent) {
-        self.0.on_event(event.into());
+    fn on_event(&self, event: FlowEvent) {
+        self.0.on_event(event);
     }
 }
 
@@ -606,7 +554,7 @@ pub enum OnboardingError {
 
 impl From<core::FlowError> for OnboardingError {
     fn from(error: core::FlowError) -> Self {
-        use core::UserAction as A;
+        use unbox_core::UserAction as A;
         let message = error.to_string();
         match error.user_action() {
             A::None => Self::Cancelled(message),
@@ -707,10 +655,10 @@ mod tests {
     #[test]
     fn settings_round_trip_to_the_core_defaults() {
         let settings = default_onboarding_settings();
-        let back = core::FlowSettings::try_from(settings.clone()).unwrap();
+        let back = core::OnboardingSettings::try_from(settings.clone()).unwrap();
         assert_eq!(OnboardingSettings::from(back), settings);
         let bad = OnboardingSettings { device_backend_url: Some("not a url".into()), ..settings.clone() };
-        assert!(matches!(core::FlowSettings::try_from(bad), Err(OnboardingError::InvalidRequest(_))));
+        assert!(matches!(core::OnboardingSettings::try_from(bad), Err(OnboardingError::InvalidRequest(_))));
         // Weak device channels stay refused unless the app opts in, one by one.
         assert!(
             !settings.allow_unencrypted
@@ -718,7 +666,7 @@ mod tests {
                 && !settings.allow_sec2_static_nonce
         );
         let opted_in = OnboardingSettings { allow_sec2_static_nonce: true, ..settings };
-        let policy = core::FlowSettings::try_from(opted_in).unwrap().policy;
+        let policy = core::OnboardingSettings::try_from(opted_in).unwrap().policy;
         assert!(policy.allow_sec2_static_nonce && !policy.allow_unencrypted);
     }
 
@@ -742,7 +690,7 @@ mod tests {
             (core::FlowError::Device(DeviceError::InvalidSsid { len: 40 }), "CheckWifiNetwork"),
             (core::FlowError::Device(DeviceError::InvalidPassphrase { len: 5 }), "EnterWifiPassword"),
             (core::FlowError::DeviceCannotBind, "ContactSupport"),
-            (core::FlowError::MissingCapability("use Bluetooth"), "FixPhoneSettings"),
+            (core::FlowError::MissingCapability(core::PhoneCapability::Bluetooth), "FixPhoneSettings"),
         ];
         for (error, variant) in cases {
             let message = error.to_string();

@@ -1,10 +1,13 @@
 //! UniFFI bindings of the Unbox core for the phone shells: Kotlin on Android (and the JVM) and
 //! Swift on iOS (and Linux).
 //!
-//! A thin layer: records and enums mirror core types and only convert, objects wrap core
-//! objects, async functions run on the library's tokio runtime, and foreign traits let the shells
-//! supply what only they own (the browser for sign-in, secure storage, Bluetooth, logging). All
-//! onboarding logic lives in `unbox-core`.
+//! A thin layer: core types cross as UniFFI remote types where their shape suits Kotlin and
+//! Swift; records and enums of their own exist only where the shape must change at the boundary
+//! (text checked into a typed error, secrets wrapped on arrival, errors the shells throw, which
+//! need a conversion the orphan rule forbids on a core type), and each says why. Objects wrap
+//! core objects, async functions run on the library's tokio runtime, and foreign traits let the
+//! shells supply what only they own (the browser for sign-in, secure storage, Bluetooth,
+//! logging). All onboarding logic, error classification included, lives in `unbox-core`.
 //!
 //! - [`runtime`]: the tokio runtime and [`CancelHandle`](runtime::CancelHandle);
 //! - [`logging`]: forwards the core's `tracing` events to a foreign [`Logger`](logging::Logger);

@@ -14,8 +14,8 @@ use crate::ble::{
 };
 
 /// Opens the operating system's Bluetooth central (CoreBluetooth on iOS and macOS, BlueZ on
-/// Linux) for [`OnboardingClient`](crate::flow::OnboardingClient) and discovery. Fails with
-/// [`BleError::Unavailable`] when the system offers no Bluetooth adapter; a radio that is off
+/// Linux) for `OnboardingClient` and discovery. Fails with
+/// `BleError.Unavailable` when the system offers no Bluetooth adapter; a radio that is off
 /// or not permitted is reported when scanning starts.
 #[cfg(feature = "btleplug")]
 #[uniffi::export(async_runtime = "tokio")]

@@ -3,9 +3,14 @@
 use std::sync::Arc;
 
 use unbox_core::qr as core;
+use unbox_core::qr::PayloadKind;
+use unbox_core::transport::TransportKind;
+
+// The kinds of code and the transports cross as the core's own enums (UniFFI remote types: the
+// definitions below give UniFFI their shape, checked against the core's, and the core's docs).
 
 /// The kinds of onboarding code Unbox recognises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum PayloadKind {
     /// Espressif unified-provisioning JSON: a device Unbox can onboard.
     Espressif,
@@ -19,19 +24,16 @@ pub enum PayloadKind {
     Unbox,
 }
 
-impl From<core::PayloadKind> for PayloadKind {
-    fn from(kind: core::PayloadKind) -> Self {
-        match kind {
-            core::PayloadKind::Espressif => Self::Espressif,
-            core::PayloadKind::WifiNetwork => Self::WifiNetwork,
-            core::PayloadKind::Matter => Self::Matter,
-            core::PayloadKind::Dpp => Self::Dpp,
-            core::PayloadKind::Unbox => Self::Unbox,
-        }
-    }
+/// How the phone reaches a device in setup mode.
+#[uniffi::remote(Enum)]
+pub enum TransportKind {
+    /// HTTP on the device's own Wi-Fi access point; the device name is its SSID.
+    SoftAp,
+    /// Bluetooth Low Energy GATT; the device name is what it advertises.
+    Ble,
 }
 
-/// One labelled value of a [`PayloadSummary`].
+/// One labelled value of a `PayloadSummary`.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SummaryField {
     /// The field's label, e.g. `name` or `pop`.
@@ -61,24 +63,6 @@ impl From<core::PayloadSummary> for PayloadSummary {
     }
 }
 
-/// How a device in setup mode is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DeviceLink {
-    /// Bluetooth LE; the device name is what it advertises.
-    Ble,
-    /// The device's own access point; the device name is its SSID.
-    SoftAp,
-}
-
-impl From<core::EspTransport> for DeviceLink {
-    fn from(transport: core::EspTransport) -> Self {
-        match transport {
-            core::EspTransport::Ble => Self::Ble,
-            core::EspTransport::SoftAp => Self::SoftAp,
-        }
-    }
-}
-
 /// A recognised onboarding code. Its secrets (PoP, passphrases, claim token) stay inside the
 /// library; pass the code on to the onboarding flow.
 #[derive(Debug, uniffi::Object)]
@@ -98,7 +82,7 @@ pub fn parse_onboarding_code(text: String) -> Result<Arc<OnboardingCode>, QrErro
 impl OnboardingCode {
     /// Which format the code was in.
     pub fn kind(&self) -> PayloadKind {
-        self.payload.kind().into()
+        self.payload.kind()
     }
 
     /// The service name (BLE name or SoftAP SSID) of the device a setup code is for; null for
@@ -107,12 +91,10 @@ impl OnboardingCode {
         self.payload.device_name().map(str::to_owned)
     }
 
-    /// The link a device's setup code announces; null when it states none or is not a device's.
-    pub fn device_link(&self) -> Option<DeviceLink> {
-        match &self.payload {
-            core::OnboardingPayload::Espressif(code) => code.transport.map(Into::into),
-            _ => None,
-        }
+    /// The transport a device's setup code announces; null when it states none or is not a
+    /// device's.
+    pub fn transport(&self) -> Option<TransportKind> {
+        self.payload.transport()
     }
 
     /// The code's fields for display; secrets show as `[redacted]` unless `reveal_secrets`.
@@ -149,7 +131,7 @@ impl QrImage {
     }
 
     /// Row-major modules, `true` for dark, `width * width` of them; leave
-    /// [`quiet_zone_modules`] light modules around when drawing.
+    /// `quietZoneModules()` light modules around when drawing.
     pub fn modules(&self) -> Vec<bool> {
         self.image.modules()
     }

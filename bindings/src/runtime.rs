@@ -37,7 +37,7 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 /// Cancels a long operation (an onboarding run, a wait for the device) from another thread: the
-/// shell creates one, passes it to the operation, and calls [`CancelHandle::cancel`] when the
+/// shell creates one, passes it to the operation, and calls `cancel()` when the
 /// person gives up. The operation then ends with its area's `Cancelled` error.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancelHandle {
@@ -57,7 +57,7 @@ impl CancelHandle {
         self.token.cancel();
     }
 
-    /// Whether [`Self::cancel`] has been called.
+    /// Whether `cancel()` has been called.
     pub fn is_cancelled(&self) -> bool {
         self.token.is_cancelled()
     }

@@ -52,7 +52,7 @@ pub struct SimulatorInfo {
     pub devices: Vec<SimulatedDevice>,
 }
 
-/// A running simulated world; stops when dropped or on [`Simulator::stop`].
+/// A running simulated world; stops when dropped or on `stop()`.
 #[derive(uniffi::Object)]
 pub struct Simulator {
     world: Mutex<Option<SimWorld>>,
@@ -98,7 +98,7 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
             home_passphrase: HOME_PASSPHRASE.into(),
             device_password: DEVICE_PASSWORD.into(),
             device_ap_passphrase: DEVICE_AP_PASSPHRASE.into(),
-            ble_service: unbox_core::transport::ble::DEFAULT_SERVICE_UUID.to_string(),
+            ble_service: unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID.to_string(),
             devices: simulated,
         };
         let settings = world.settings().into();

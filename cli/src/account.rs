@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use unbox_core::auth::{AuthClient, ClientConfig, LoopbackAgent, Session};
+use unbox_core::auth::{AuthClient, AuthError, ClientConfig, LoopbackAgent, Session};
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::{FileSecretStore, KeyringSecretStore, SecretStore, SecretStoreError};
 
@@ -60,6 +60,11 @@ pub struct Account {
     pub backend: String,
 }
 
+/// A failure of `what` (signing in or out), with the exit status of the core's user action.
+fn auth_failure(what: &'static str) -> impl FnOnce(AuthError) -> Failure {
+    move |error| Failure::new(error.user_action().into(), format!("{what} failed: {error}"))
+}
+
 fn store_failure(error: SecretStoreError) -> Failure {
     Failure::new(Code::Unavailable, error.to_string())
 }
@@ -92,7 +97,7 @@ impl Account {
             ClientConfig::new(&self.client_id, agent.redirect_uri()).with_scopes(self.scopes.clone());
         let client = AuthClient::discover(config, &self.issuer)
             .await
-            .map_err(|e| Failure::new(Code::Retry, format!("cannot reach the identity provider: {e}")))?;
+            .map_err(|e| auth_failure("sign-in")(e.into()))?;
         Ok(Arc::new(Session::new(client, Arc::new(agent), store)))
     }
 }
@@ -123,10 +128,7 @@ pub async fn login(args: LoginArgs, store: Arc<dyn SecretStore>, json: bool) -> 
         scopes: args.scopes,
     };
     let session = account.session(store.clone()).await?;
-    let identity = session.login().await.map_err(|e| {
-        let code = if e.needs_login() { Code::SignIn } else { Code::Retry };
-        Failure::new(code, format!("sign-in failed: {e}"))
-    })?;
+    let identity = session.sign_in().await.map_err(auth_failure("sign-in"))?;
     account.save(store.as_ref()).await?;
     let who = identity.map(|i| i.email.or(i.name).unwrap_or(i.subject));
     if json {
@@ -141,7 +143,7 @@ pub async fn login(args: LoginArgs, store: Arc<dyn SecretStore>, json: bool) -> 
 pub async fn logout(store: Arc<dyn SecretStore>, json: bool) -> Result<(), Failure> {
     if let Ok(account) = Account::load(store.as_ref()).await {
         let session = account.session(store.clone()).await?;
-        session.logout().await.map_err(|e| Failure::new(Code::Retry, e.to_string()))?;
+        session.sign_out().await.map_err(auth_failure("signing out"))?;
     }
     store.delete(ACCOUNT_KEY).await.map_err(store_failure)?;
     if json {

@@ -3,8 +3,9 @@
 
 use std::process::ExitCode;
 
+use unbox_core::UserAction;
 use unbox_core::device::{DeviceError, PolicyRefusal};
-use unbox_core::flow::{FlowError, UserAction};
+use unbox_core::flow::FlowError;
 
 /// What a script can tell from the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -104,7 +104,7 @@ async fn resume(
         None,
         None,
         store,
-        unbox_core::flow::FlowSettings::default(),
+        unbox_core::flow::OnboardingSettings::default(),
     );
     let bars = indicatif::MultiProgress::new();
     let observer = progress::BarObserver::new(&bars, "pending", &onboarding.settings().timeouts, json);

@@ -12,14 +12,15 @@ use unbox_core::binding::BindingClient;
 use unbox_core::ble::BleCentral;
 use unbox_core::ble::btleplug::BtleplugCentral;
 use unbox_core::device::{SecurityPolicy, WifiCredentials};
+use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::discovery::{DiscoveryConfig, DiscoveryScanner};
-use unbox_core::flow::{BindingMode, DeviceTarget, FlowSettings, Onboarding, OnboardingRequest};
+use unbox_core::flow::{BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings};
 use unbox_core::phone_wifi::PhoneWifi;
-use unbox_core::qr::{EspTransport, EspressifQr};
+use unbox_core::qr::EspressifQr;
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::SecretStore;
 use unbox_core::security::{ClientCredentials, SecurityLevel};
-use unbox_core::transport::ble::DEFAULT_SERVICE_UUID;
+use unbox_core::transport::TransportKind;
 use unbox_core::transport::softap::DEFAULT_DEVICE_ADDRESS;
 
 use crate::account::Account;
@@ -125,7 +126,7 @@ impl ProvisionArgs {
 
     fn credentials(&self, qr: Option<&EspressifQr>) -> Result<ClientCredentials, Failure> {
         if let Some(qr) = qr {
-            return Ok(qr.client_credentials(0));
+            return Ok(qr.client_credentials());
         }
         let code = || {
             self.code
@@ -138,11 +139,9 @@ impl ProvisionArgs {
             SecurityArg::Sec1 => {
                 ClientCredentials::Sec1 { pop: self.code.clone().map(SecretString::new).unwrap_or_default() }
             }
-            SecurityArg::Sec2 => ClientCredentials::Sec2 {
-                username: self.username.clone(),
-                password: code()?,
-                patch_version: 0,
-            },
+            SecurityArg::Sec2 => {
+                ClientCredentials::Sec2 { username: self.username.clone(), password: code()? }
+            }
         })
     }
 
@@ -197,8 +196,8 @@ pub async fn run(
     let qr = args.qr.as_deref().map(EspressifQr::parse).transpose().map_err(|e| usage(e.to_string()))?;
     let transport = match (args.transport, qr.as_ref().and_then(|q| q.transport)) {
         (Some(transport), _) => transport,
-        (None, Some(EspTransport::SoftAp)) => TransportArg::Softap,
-        (None, Some(EspTransport::Ble)) => TransportArg::Ble,
+        (None, Some(TransportKind::SoftAp)) => TransportArg::Softap,
+        (None, Some(TransportKind::Ble)) => TransportArg::Ble,
         (None, None) => return Err(usage("choose --transport ble or --transport softap")),
     };
     let specs = args.specs(qr.as_ref())?;
@@ -245,7 +244,7 @@ pub async fn run(
                 };
                 targets.push((
                     spec.name.clone(),
-                    DeviceTarget::Ble { peripheral_id, service: DEFAULT_SERVICE_UUID },
+                    DeviceTarget::Ble { peripheral_id, service: ESP_IDF_DEFAULT_SERVICE_UUID },
                 ));
             }
             ble = Some(central);
@@ -292,13 +291,13 @@ pub async fn run(
         Some((session, binding))
     };
 
-    let settings = FlowSettings {
+    let settings = OnboardingSettings {
         policy: SecurityPolicy {
             allow_unencrypted: args.allow_unencrypted,
             allow_sec1_without_pop: args.allow_no_pop,
             allow_sec2_static_nonce: args.allow_sec2_static_nonce,
         },
-        ..FlowSettings::default()
+        ..OnboardingSettings::default()
     };
     let (onboarding, binding) = match account {
         Some((session, binding)) => {

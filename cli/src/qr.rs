@@ -1,7 +1,7 @@
 //! `unbox qr ...`: read any onboarding code, or show one for a camera-type device.
 
 use clap::{Args, Subcommand, ValueEnum};
-use unbox_core::qr::{QrImage, TerminalBackground, UnboxPayload, WifiNetwork, WifiSecurity};
+use unbox_core::qr::{QrImage, TerminalBackground, UnboxPayload, WifiNetworkCode, WifiSecurity};
 use unbox_core::secret::SecretString;
 
 use crate::exit::{Code, Failure};
@@ -102,7 +102,7 @@ pub fn run(command: QrCommand, json: bool) -> Result<(), Failure> {
                     } else {
                         (WifiSecurity::WpaPersonal, Some(passphrase))
                     };
-                    WifiNetwork::new(args.ssid.clone(), security, password).to_qr_text().map_err(usage)?
+                    WifiNetworkCode::new(args.ssid.clone(), security, password).to_qr_text().map_err(usage)?
                 }
                 ShowKind::Unbox => {
                     let claim_token = args

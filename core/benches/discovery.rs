@@ -80,25 +80,10 @@ fn advertisement(index: usize) -> Advertisement {
     let rssi = -40 - (device % 50) as i16 + jitter;
     let peripheral_id = format!("24:0A:C4:00:{:02X}:{:02X}", device / 256, device % 256);
     if round % 2 == 0 {
-        Advertisement {
-            peripheral_id,
-            local_name: None,
-            rssi,
-            service_uuids: vec![ESP_IDF_DEFAULT_SERVICE_UUID],
-            manufacturer_data: BTreeMap::new(),
-            service_data: BTreeMap::new(),
-            tx_power: Some(9),
-        }
+        Advertisement::esp_adv_ind(peripheral_id, ESP_IDF_DEFAULT_SERVICE_UUID, rssi)
     } else {
-        Advertisement {
-            peripheral_id,
-            local_name: Some(format!("PROV_{device:06X}")),
-            rssi,
-            service_uuids: Vec::new(),
-            manufacturer_data: BTreeMap::from([(0x02e5, vec![0x01, 0x02, 0x03, 0x04])]),
-            service_data: BTreeMap::new(),
-            tx_power: None,
-        }
+        let manufacturer_data = BTreeMap::from([(0x02e5, vec![0x01, 0x02, 0x03, 0x04])]);
+        Advertisement::esp_scan_response(peripheral_id, format!("PROV_{device:06X}"), rssi, manufacturer_data)
     }
 }
 

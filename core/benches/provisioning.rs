@@ -29,11 +29,8 @@ fn device() -> SimDevice {
 
 async fn provision(address: &str) -> u32 {
     let transport = Arc::new(SoftApTransport::new(address, Duration::from_secs(5)).expect("transport"));
-    let credentials = ClientCredentials::Sec2 {
-        username: "wifiprov".into(),
-        password: SecretString::new(PASSWORD),
-        patch_version: 1,
-    };
+    let credentials =
+        ClientCredentials::Sec2 { username: "wifiprov".into(), password: SecretString::new(PASSWORD) };
     let session =
         DeviceSession::open(transport, &credentials, &SecurityPolicy::default()).await.expect("session");
     session.set_wifi_config(&WifiCredentials::new("HomeNet", "correct horse battery")).await.expect("set");

@@ -9,7 +9,8 @@
 //! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
 //! - [`flow`]: the one-call onboarding flow tying them together;
 //! - [`qr`]: onboarding codes (Espressif, Wi-Fi, Matter, DPP, Unbox);
-//! - [`secret`]: zeroized, redacted secret values.
+//! - [`secret`]: zeroized, redacted secret values;
+//! - [`UserAction`]: what the person can do about any failure (`user_action()` on every error).
 
 #![warn(missing_docs)]
 
@@ -29,3 +30,6 @@ pub mod secret;
 pub mod secret_store;
 pub mod security;
 pub mod transport;
+mod user_action;
+
+pub use user_action::UserAction;

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::UserAction;
 use crate::discovery::WifiNetwork;
 use crate::secret::SecretString;
 
@@ -51,5 +52,13 @@ impl PhoneWifiError {
     /// Whether retrying can help without the person doing something first.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::JoinFailed { .. } | Self::Other(_))
+    }
+
+    /// What the app should offer.
+    pub fn user_action(&self) -> UserAction {
+        match self {
+            Self::Unavailable(_) | Self::Declined => UserAction::FixPhoneSettings,
+            Self::JoinFailed { .. } | Self::Other(_) => UserAction::MoveCloser,
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use crate::UserAction;
 use crate::secret::SecretString;
 
 /// Secure storage for named secrets. Keys are plain, stable names (for example
@@ -50,6 +51,11 @@ impl SecretStoreError {
     /// Whether trying again later may succeed (a locked or starting store).
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Unavailable { .. })
+    }
+
+    /// What the app should offer: try again (after unlocking the store, when it is locked).
+    pub fn user_action(&self) -> UserAction {
+        UserAction::Retry
     }
 }
 

@@ -17,8 +17,9 @@
 # toolchain is skipped with a loud message and exit 0, except under CI=true, where it fails.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/scripts/lib.sh"
 bindings=${1:-$repo/build/bindings/swift}
-library=${2:-${CARGO_TARGET_DIR:-$repo/target}/debug/libunbox_ffi.$([[ $(uname) == Darwin ]] && echo dylib || echo so)}
+library=${2:-$(target_dir "$repo")/debug/$(library_file_name)}
 
 echo "== ios: the Swift shell against the generated bindings"
 for input in "$bindings/Unbox.swift" "$bindings/unboxFFI.h" "$bindings/unboxFFI.modulemap" "$library"; do
@@ -82,14 +83,6 @@ status=0
 "$repo/bindings/scripts/swift-root.sh" --run "$dir" "bash staged-check.sh" || status=$?
 case $status in
     0) ;;
-    3)
-        echo "##########################################################################" >&2
-        echo "## SKIPPED: iOS shell check: no swiftc and no Debian 13 root could be made" >&2
-        echo "##########################################################################" >&2
-        if [[ ${CI:-} == true ]]; then
-            echo "CI=true: a missing toolchain is a failure" >&2
-            exit 1
-        fi
-        ;;
+    3) skip_loudly "iOS shell check: no swiftc and no Debian 13 root could be made" ;;
     *) exit "$status" ;;
 esac

@@ -16,8 +16,8 @@ use unbox_core::ble::{
     Advertisement, AdvertisementListener, BleCentral, BleConnection, BleError, GattCharacteristic,
     MAX_ATTRIBUTE_LEN, ScanFilter,
 };
+use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::security::SecurityLevel;
-use unbox_core::transport::ble::DEFAULT_SERVICE_UUID;
 use uuid::Uuid;
 
 use crate::device::{SessionKey, SimDevice};
@@ -52,7 +52,7 @@ impl SimPeripheral {
         Self {
             peripheral_id: peripheral_id.into(),
             device,
-            service: DEFAULT_SERVICE_UUID,
+            service: ESP_IDF_DEFAULT_SERVICE_UUID,
             mtu: 256,
             rssi: -60,
             manufacturer_data: BTreeMap::new(),
@@ -173,15 +173,11 @@ fn matches(filter: &ScanFilter, advertisement: &Advertisement) -> bool {
 /// The two packets a device sends per advertising event: ADV_IND (flags + service UUID) and the
 /// scan response (name + manufacturer data), as the stack reports them after merging.
 fn advertising_event(peripheral: &SimPeripheral, jitter: i16) -> [Advertisement; 2] {
-    let adv_ind = Advertisement {
-        peripheral_id: peripheral.peripheral_id.clone(),
-        local_name: None,
-        rssi: peripheral.rssi + jitter,
-        service_uuids: vec![peripheral.service],
-        manufacturer_data: BTreeMap::new(),
-        service_data: BTreeMap::new(),
-        tx_power: Some(9),
-    };
+    let adv_ind = Advertisement::esp_adv_ind(
+        peripheral.peripheral_id.clone(),
+        peripheral.service,
+        peripheral.rssi + jitter,
+    );
     let scan_response = Advertisement {
         local_name: Some(peripheral.device.config().name.clone()),
         manufacturer_data: peripheral.manufacturer_data.clone(),

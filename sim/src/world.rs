@@ -12,12 +12,13 @@ use std::net::{IpAddr, SocketAddr, TcpListener};
 use unbox_core::auth::{AuthClient, ClientConfig, Clock, Session, SystemClock};
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{StatusPolling, WifiCredentials};
-use unbox_core::flow::{BindingMode, DeviceTarget, FlowSettings, Onboarding, OnboardingRequest};
-use unbox_core::qr::{EspTransport, EspressifQr, QrError};
+use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
+use unbox_core::flow::{BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings};
+use unbox_core::qr::{EspressifQr, QrError};
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::{MemorySecretStore, SecretStore};
 use unbox_core::security::{ClientCredentials, SecurityLevel};
-use unbox_core::transport::ble::DEFAULT_SERVICE_UUID;
+use unbox_core::transport::TransportKind;
 use url::Url;
 
 use crate::backend::BackendConfig;
@@ -259,7 +260,7 @@ impl SimWorld {
         EspressifQr {
             name: self.devices[index].name.clone(),
             pop: SecretString::new(DEVICE_PASSWORD),
-            transport: Some(EspTransport::SoftAp),
+            transport: Some(TransportKind::SoftAp),
             security: Some(SecurityLevel::Sec2),
             username: Some("wifiprov".into()),
             softap_password: Some(SecretString::new(DEVICE_AP_PASSPHRASE)),
@@ -293,7 +294,7 @@ impl SimWorld {
             },
             Link::Ble => DeviceTarget::Ble {
                 peripheral_id: device.peripheral_id.clone(),
-                service: DEFAULT_SERVICE_UUID,
+                service: ESP_IDF_DEFAULT_SERVICE_UUID,
             },
         };
         OnboardingRequest {
@@ -302,7 +303,6 @@ impl SimWorld {
             credentials: ClientCredentials::Sec2 {
                 username: "wifiprov".into(),
                 password: SecretString::new(DEVICE_PASSWORD),
-                patch_version: 1,
             },
             wifi: WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE),
             scan_wifi: true,
@@ -324,15 +324,15 @@ impl SimWorld {
 
     /// Flow settings fit for the simulator: quick status polling, the simulated backend as the
     /// device's redeem URL.
-    pub fn settings(&self) -> FlowSettings {
-        FlowSettings {
+    pub fn settings(&self) -> OnboardingSettings {
+        OnboardingSettings {
             polling: StatusPolling {
                 initial_delay: Duration::from_millis(100),
                 max_delay: Duration::from_millis(500),
                 deadline: Duration::from_secs(30),
             },
             device_backend_url: self.loopback_cloud.clone(),
-            ..FlowSettings::default()
+            ..OnboardingSettings::default()
         }
     }
 
@@ -345,7 +345,7 @@ impl SimWorld {
     pub async fn onboarding_with(
         &self,
         store: Arc<dyn SecretStore>,
-        settings: FlowSettings,
+        settings: OnboardingSettings,
     ) -> Result<Onboarding, String> {
         let session = self.session(store.clone()).await?;
         let backend = Url::parse(self.cloud.base_url()).map_err(|e| e.to_string())?;

@@ -22,7 +22,8 @@ use crate::secret::SecretString;
 use super::callback::{self, ExpectedCallback};
 use super::clock::{Clock, SystemClock};
 use super::error::{
-    AuthError, ConfigError, DiscoveryError, IdTokenError, NeedsLoginReason, TokenError, provider_text,
+    AuthError, ConfigError, IdTokenError, NeedsSignInReason, ProviderDiscoveryError, TokenError,
+    provider_text,
 };
 use super::http_client::{HttpFailure, OAuthHttpClient, error_chain, provider_client};
 use super::id_token::{self, Identity};
@@ -150,7 +151,7 @@ impl std::fmt::Debug for AuthClient {
 
 impl AuthClient {
     /// A client for the provider at `issuer`, whose endpoints come from its discovery metadata.
-    pub async fn discover(config: ClientConfig, issuer: &str) -> Result<Self, DiscoveryError> {
+    pub async fn discover(config: ClientConfig, issuer: &str) -> Result<Self, ProviderDiscoveryError> {
         let http = provider_client()?;
         let metadata = ProviderMetadata::discover(&http, issuer, config.allow_insecure_http).await?;
         Ok(Self::with_http(config, metadata, http)?)
@@ -271,7 +272,7 @@ impl AuthClient {
     /// without a new one the old one is kept.
     pub async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
         let Some(refresh_token) = &current.refresh_token else {
-            return Err(AuthError::NeedsLogin { reason: NeedsLoginReason::Expired });
+            return Err(AuthError::NeedsSignIn { reason: NeedsSignInReason::Expired });
         };
         tracing::debug!(endpoint = %self.metadata.token_endpoint, "refreshing access token");
         let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::UserAction;
 use crate::secret_store::SecretStoreError;
 
 use super::agent::AgentError;
@@ -65,7 +66,7 @@ pub enum ConfigError {
 
 /// The identity provider's metadata could not be found or trusted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DiscoveryError {
+pub enum ProviderDiscoveryError {
     /// The issuer URL or an advertised endpoint is unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -120,7 +121,7 @@ pub enum DiscoveryError {
     PkceNotSupported,
 }
 
-impl DiscoveryError {
+impl ProviderDiscoveryError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -282,7 +283,7 @@ pub enum IdTokenError {
 
 /// Why the person has to sign in (again) before an access token can be had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NeedsLoginReason {
+pub enum NeedsSignInReason {
     /// Nobody has signed in on this device, or they signed out.
     NotSignedIn,
     /// The access token expired and there is no refresh token to renew it.
@@ -293,7 +294,7 @@ pub enum NeedsLoginReason {
     StoredTokensUnreadable,
 }
 
-impl fmt::Display for NeedsLoginReason {
+impl fmt::Display for NeedsSignInReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::NotSignedIn => "nobody is signed in",
@@ -312,7 +313,7 @@ pub enum AuthError {
     Config(#[from] ConfigError),
     /// The provider's metadata could not be found or trusted.
     #[error(transparent)]
-    Discovery(#[from] DiscoveryError),
+    Discovery(#[from] ProviderDiscoveryError),
     /// The browser step failed or was cancelled.
     #[error(transparent)]
     Agent(#[from] AgentError),
@@ -327,9 +328,9 @@ pub enum AuthError {
     IdToken(#[from] IdTokenError),
     /// The person must sign in (again).
     #[error("{reason}; sign in again")]
-    NeedsLogin {
+    NeedsSignIn {
         /// Why.
-        reason: NeedsLoginReason,
+        reason: NeedsSignInReason,
     },
     /// The secure storage failed.
     #[error(transparent)]
@@ -349,8 +350,24 @@ impl AuthError {
     }
 
     /// Whether the person has to sign in again to continue.
-    pub fn needs_login(&self) -> bool {
-        matches!(self, Self::NeedsLogin { .. } | Self::Token(TokenError::InvalidGrant { .. }))
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, Self::NeedsSignIn { .. } | Self::Token(TokenError::InvalidGrant { .. }))
+    }
+
+    /// What the app should offer: sign in again, nothing (cancelled), a browser (none opened),
+    /// another attempt (transient trouble, or a response that did not belong), or support (the
+    /// app's sign-in settings or the provider are wrong).
+    pub fn user_action(&self) -> UserAction {
+        match self {
+            error if error.needs_sign_in() => UserAction::SignIn,
+            Self::Agent(AgentError::Cancelled) => UserAction::None,
+            Self::Agent(AgentError::BrowserUnavailable { .. }) => UserAction::FixPhoneSettings,
+            Self::Store(error) => error.user_action(),
+            error if error.is_retryable() => UserAction::Retry,
+            Self::Callback(CallbackError::Provider { .. }) => UserAction::ContactSupport,
+            Self::Agent(_) | Self::Callback(_) => UserAction::Retry,
+            _ => UserAction::ContactSupport,
+        }
     }
 }
 
@@ -377,9 +394,9 @@ mod tests {
             CallbackError::Provider { error: "temporarily_unavailable".into(), description: None };
         assert!(unavailable.to_string().ends_with("retry in a moment"));
         assert!(unavailable.is_retryable());
-        let needs = AuthError::NeedsLogin { reason: NeedsLoginReason::RefreshRejected };
+        let needs = AuthError::NeedsSignIn { reason: NeedsSignInReason::RefreshRejected };
         assert_eq!(needs.to_string(), "the identity provider ended the sign-in; sign in again");
-        assert!(needs.needs_login());
+        assert!(needs.needs_sign_in());
     }
 
     #[test]
@@ -387,7 +404,11 @@ mod tests {
         assert!(AuthError::from(TokenError::ServerUnavailable { status: 503 }).is_retryable());
         assert!(AuthError::from(TokenError::Network { reason: "reset".into() }).is_retryable());
         assert!(!AuthError::from(TokenError::InvalidGrant { description: None }).is_retryable());
-        assert!(DiscoveryError::HttpStatus { url: "https://idp/".into(), status: 502 }.is_retryable());
-        assert!(!DiscoveryError::HttpStatus { url: "https://idp/".into(), status: 404 }.is_retryable());
+        assert!(
+            ProviderDiscoveryError::HttpStatus { url: "https://idp/".into(), status: 502 }.is_retryable()
+        );
+        assert!(
+            !ProviderDiscoveryError::HttpStatus { url: "https://idp/".into(), status: 404 }.is_retryable()
+        );
     }
 }

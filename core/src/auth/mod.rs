@@ -29,7 +29,8 @@ pub use callback::answers_authorization;
 pub use client::{AuthClient, AuthorizationRequest, ClientConfig, SignedIn};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{
-    AuthError, CallbackError, ConfigError, DiscoveryError, IdTokenError, NeedsLoginReason, TokenError,
+    AuthError, CallbackError, ConfigError, IdTokenError, NeedsSignInReason, ProviderDiscoveryError,
+    TokenError,
 };
 pub use id_token::Identity;
 pub use loopback::{LoopbackAgent, ShowUrl};

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use serde::Deserialize;
 use url::Url;
 
-use super::error::{ConfigError, DiscoveryError, provider_text};
+use super::error::{ConfigError, ProviderDiscoveryError, provider_text};
 use super::http_client::error_chain;
 
 /// Where a provider's endpoints are and which promises it makes.
@@ -71,7 +71,7 @@ impl ProviderMetadata {
         http: &reqwest::Client,
         issuer: &str,
         allow_insecure_http: bool,
-    ) -> Result<Self, DiscoveryError> {
+    ) -> Result<Self, ProviderDiscoveryError> {
         let issuer_url = checked_url("issuer", issuer, allow_insecure_http)?;
         if issuer_url.query().is_some() || issuer_url.fragment().is_some() {
             return Err(ConfigError::InvalidUrl {
@@ -85,9 +85,11 @@ impl ProviderMetadata {
             Fetched::Document(url, body) => (url, body),
             Fetched::Missing(_) => match fetch_document(http, &oauth_metadata_url(&issuer_url)).await? {
                 Fetched::Document(url, body) => (url, body),
-                Fetched::Missing(404) => return Err(DiscoveryError::NotFound { issuer: issuer.to_owned() }),
+                Fetched::Missing(404) => {
+                    return Err(ProviderDiscoveryError::NotFound { issuer: issuer.to_owned() });
+                }
                 Fetched::Missing(status) => {
-                    return Err(DiscoveryError::HttpStatus {
+                    return Err(ProviderDiscoveryError::HttpStatus {
                         url: oauth_metadata_url(&issuer_url).to_string(),
                         status,
                     });
@@ -95,12 +97,12 @@ impl ProviderMetadata {
             },
         };
         let document: MetadataDocument =
-            serde_json::from_slice(&document).map_err(|error| DiscoveryError::InvalidDocument {
+            serde_json::from_slice(&document).map_err(|error| ProviderDiscoveryError::InvalidDocument {
                 url: url.to_string(),
                 reason: provider_text(&error.to_string()),
             })?;
         if document.issuer != issuer {
-            return Err(DiscoveryError::IssuerMismatch {
+            return Err(ProviderDiscoveryError::IssuerMismatch {
                 expected: issuer.to_owned(),
                 found: provider_text(&document.issuer),
             });
@@ -108,7 +110,7 @@ impl ProviderMetadata {
         if let Some(methods) = &document.code_challenge_methods_supported
             && !methods.iter().any(|method| method == "S256")
         {
-            return Err(DiscoveryError::PkceNotSupported);
+            return Err(ProviderDiscoveryError::PkceNotSupported);
         }
         let mut metadata =
             Self::new(&document.authorization_endpoint, &document.token_endpoint, allow_insecure_http)?
@@ -139,9 +141,11 @@ enum Fetched {
     Missing(u16),
 }
 
-async fn fetch_document(http: &reqwest::Client, url: &Url) -> Result<Fetched, DiscoveryError> {
-    let network =
-        |error: reqwest::Error| DiscoveryError::Network { url: url.to_string(), reason: error_chain(&error) };
+async fn fetch_document(http: &reqwest::Client, url: &Url) -> Result<Fetched, ProviderDiscoveryError> {
+    let network = |error: reqwest::Error| ProviderDiscoveryError::Network {
+        url: url.to_string(),
+        reason: error_chain(&error),
+    };
     let response = http
         .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
@@ -153,11 +157,13 @@ async fn fetch_document(http: &reqwest::Client, url: &Url) -> Result<Fetched, Di
         return Ok(Fetched::Missing(status.as_u16()));
     }
     if !status.is_success() {
-        return Err(DiscoveryError::HttpStatus { url: url.to_string(), status: status.as_u16() });
+        return Err(ProviderDiscoveryError::HttpStatus { url: url.to_string(), status: status.as_u16() });
     }
     let body = read_capped(response, PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
         ReadError::Network(error) => network(error),
-        too_large => DiscoveryError::InvalidDocument { url: url.to_string(), reason: too_large.to_string() },
+        too_large => {
+            ProviderDiscoveryError::InvalidDocument { url: url.to_string(), reason: too_large.to_string() }
+        }
     })?;
     Ok(Fetched::Document(url.clone(), body))
 }

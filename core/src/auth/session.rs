@@ -13,7 +13,7 @@ use crate::secret_store::SecretStore;
 
 use super::agent::AuthorizationAgent;
 use super::client::AuthClient;
-use super::error::{AuthError, NeedsLoginReason, TokenError};
+use super::error::{AuthError, NeedsSignInReason, TokenError};
 use super::id_token::Identity;
 use super::tokens::TokenSet;
 
@@ -84,7 +84,7 @@ impl Session {
 
     /// Signs the person in through the agent and stores the tokens, replacing any earlier
     /// sign-in. Returns who signed in when the `openid` scope was requested.
-    pub async fn login(&self) -> Result<Option<Identity>, AuthError> {
+    pub async fn sign_in(&self) -> Result<Option<Identity>, AuthError> {
         let request = self.client.begin_authorization();
         tracing::info!("opening the sign-in page");
         let callback = SecretString::new(
@@ -99,7 +99,7 @@ impl Session {
     /// A valid access token: the stored one, or a renewed one when it has expired or expires
     /// within the skew. If renewal fails only transiently while the stored token is still
     /// valid, the stored token is returned. When the provider refuses renewal the stored
-    /// sign-in is dropped and [`AuthError::NeedsLogin`] returned.
+    /// sign-in is dropped and [`AuthError::NeedsSignIn`] returned.
     pub async fn access_token(&self) -> Result<SecretString, AuthError> {
         let mut unsaved = self.tokens_lock.lock().await;
         let tokens = self.load(&mut unsaved).await?;
@@ -148,9 +148,9 @@ impl Session {
                 tracing::info!("the identity provider refused to renew the sign-in");
                 *unsaved = None;
                 self.store.delete(&self.store_key).await?;
-                Err(AuthError::NeedsLogin { reason: NeedsLoginReason::RefreshRejected })
+                Err(AuthError::NeedsSignIn { reason: NeedsSignInReason::RefreshRejected })
             }
-            Err(error @ AuthError::NeedsLogin { .. }) => {
+            Err(error @ AuthError::NeedsSignIn { .. }) => {
                 *unsaved = None;
                 self.store.delete(&self.store_key).await?;
                 Err(error)
@@ -193,7 +193,7 @@ impl Session {
 
     /// Signs out: deletes the stored tokens, then asks the provider to revoke them if it has a
     /// revocation endpoint. Revocation is best effort; a failure is logged, not returned.
-    pub async fn logout(&self) -> Result<(), AuthError> {
+    pub async fn sign_out(&self) -> Result<(), AuthError> {
         let mut unsaved = self.tokens_lock.lock().await;
         let stored = self.store.get(&self.store_key).await?;
         self.store.delete(&self.store_key).await?;
@@ -222,13 +222,13 @@ impl Session {
             return Ok(tokens);
         }
         let Some(stored) = self.store.get(&self.store_key).await? else {
-            return Err(AuthError::NeedsLogin { reason: NeedsLoginReason::NotSignedIn });
+            return Err(AuthError::NeedsSignIn { reason: NeedsSignInReason::NotSignedIn });
         };
         match TokenSet::from_stored(&stored) {
             Some(tokens) => Ok(tokens),
             None => {
                 self.store.delete(&self.store_key).await?;
-                Err(AuthError::NeedsLogin { reason: NeedsLoginReason::StoredTokensUnreadable })
+                Err(AuthError::NeedsSignIn { reason: NeedsSignInReason::StoredTokensUnreadable })
             }
         }
     }
@@ -247,7 +247,7 @@ impl AccessTokenSource for Session {
 }
 
 fn access_token_error(error: AuthError) -> AccessTokenError {
-    if error.needs_login() {
+    if error.needs_sign_in() {
         AccessTokenError::LoginRequired(error.to_string())
     } else {
         AccessTokenError::Unavailable(error.to_string())

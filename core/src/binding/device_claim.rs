@@ -6,6 +6,7 @@ use prost::Message;
 use url::Url;
 
 use super::model::{DeviceId, InvalidValue, check_claim_token};
+use crate::UserAction;
 use crate::proto::{
     ClaimMsgType, ClaimPayload, ClaimRequest, ClaimResponse, DeviceClaimStatus, claim_payload,
 };
@@ -58,6 +59,11 @@ impl DeviceClaimError {
     /// Whether pushing the claim again (after reconnecting) can succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::DeviceInternal)
+    }
+
+    /// What the app should offer.
+    pub fn user_action(&self) -> UserAction {
+        if self.is_retryable() { UserAction::Retry } else { UserAction::ContactSupport }
     }
 }
 

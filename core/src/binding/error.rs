@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::problem::ProblemType;
 use super::wire::ProblemBody;
+use crate::UserAction;
 
 /// A failed binding call. Every message says what happened and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,7 +129,7 @@ impl BindingError {
     }
 
     /// Whether the app must send the user through login again.
-    pub fn requires_login(&self) -> bool {
+    pub fn requires_sign_in(&self) -> bool {
         matches!(self, Self::Unauthorized { .. })
     }
 
@@ -138,6 +139,19 @@ impl BindingError {
             self,
             Self::ClaimExpired | Self::ClaimAlreadyUsed | Self::DeviceMismatch | Self::ClaimNotFound
         )
+    }
+
+    /// What the app should offer.
+    pub fn user_action(&self) -> UserAction {
+        if self.requires_sign_in() {
+            UserAction::SignIn
+        } else if self.requires_new_claim() {
+            UserAction::StartOver
+        } else if self.is_retryable() {
+            UserAction::Retry
+        } else {
+            UserAction::ContactSupport
+        }
     }
 
     /// Maps a non-success answer to an error. `body` is whatever the backend sent.
@@ -203,7 +217,7 @@ mod tests {
         for (kind, expected) in cases {
             assert_eq!(BindingError::from_response(kind.status(), &problem(kind)), expected);
         }
-        assert!(BindingError::from_response(401, &problem(ProblemType::Unauthorized)).requires_login());
+        assert!(BindingError::from_response(401, &problem(ProblemType::Unauthorized)).requires_sign_in());
     }
 
     #[test]
@@ -222,7 +236,7 @@ mod tests {
             garbage,
             BindingError::Rejected { status: 418, code: "unknown".into(), detail: "no details".into() }
         );
-        assert!(BindingError::from_response(401, b"").requires_login());
+        assert!(BindingError::from_response(401, b"").requires_sign_in());
     }
 
     #[test]

@@ -69,7 +69,7 @@ mod tests {
         let token = source.access_token().await.expect("static token");
         assert_eq!(token.expose(), "t0k");
         let error: BindingError = source.refresh_access_token(&token).await.expect_err("no refresh").into();
-        assert!(error.requires_login());
+        assert!(error.requires_sign_in());
         assert!(!format!("{source:?}").contains("t0k"));
     }
 

@@ -39,6 +39,41 @@ pub struct Advertisement {
     pub tx_power: Option<i16>,
 }
 
+impl Advertisement {
+    /// The ADV_IND an ESP device sends in setup mode: its provisioning service UUID and TX power,
+    /// no name (ESP-IDF's `wifi_prov_scheme_ble` puts the name in the scan response).
+    pub fn esp_adv_ind(peripheral_id: impl Into<String>, service: Uuid, rssi: i16) -> Self {
+        Self {
+            peripheral_id: peripheral_id.into(),
+            local_name: None,
+            rssi,
+            service_uuids: vec![service],
+            manufacturer_data: BTreeMap::new(),
+            service_data: BTreeMap::new(),
+            tx_power: Some(9),
+        }
+    }
+
+    /// The scan response of an ESP device in setup mode: its name and manufacturer data, no
+    /// service UUID.
+    pub fn esp_scan_response(
+        peripheral_id: impl Into<String>,
+        name: impl Into<String>,
+        rssi: i16,
+        manufacturer_data: BTreeMap<u16, Vec<u8>>,
+    ) -> Self {
+        Self {
+            peripheral_id: peripheral_id.into(),
+            local_name: Some(name.into()),
+            rssi,
+            service_uuids: Vec::new(),
+            manufacturer_data,
+            service_data: BTreeMap::new(),
+            tx_power: None,
+        }
+    }
+}
+
 /// What to scan for. Devices matching any service UUID or any name prefix are reported;
 /// an empty filter reports everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

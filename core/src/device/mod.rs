@@ -20,6 +20,7 @@ pub use wifi::{
     WifiNetworkSeen, WifiStatus,
 };
 
+use crate::UserAction;
 use crate::security::{SecurityError, SecurityLevel};
 use crate::transport::TransportError;
 
@@ -125,6 +126,20 @@ impl DeviceError {
             | Self::Refused { .. }
             | Self::InvalidSsid { .. }
             | Self::InvalidPassphrase { .. } => false,
+        }
+    }
+
+    /// What the app should offer.
+    pub fn user_action(&self) -> UserAction {
+        match self {
+            Self::HandshakeRejected { .. }
+            | Self::Security(SecurityError::ProofMismatch)
+            | Self::CredentialsMismatch { .. } => UserAction::CheckDeviceCode,
+            Self::InvalidSsid { .. } => UserAction::CheckWifiNetwork,
+            Self::InvalidPassphrase { .. } => UserAction::EnterWifiPassword,
+            Self::Wifi(failure) => failure.user_action(),
+            error if error.is_retryable() => UserAction::MoveCloser,
+            _ => UserAction::ContactSupport,
         }
     }
 }

@@ -114,8 +114,8 @@ impl DeviceSession {
     ) -> Result<Self, DeviceError> {
         let info = Self::read_info(transport.as_ref()).await?;
         policy.check(&info, credentials)?;
-        let credentials = fit_credentials(&info, credentials);
-        Self::establish(transport, info, client_handshake(&credentials)).await
+        let handshake = client_handshake(credentials, info.security_patch);
+        Self::establish(transport, info, handshake).await
     }
 
     /// Runs a given handshake with a device whose info is already known (deterministic keys in
@@ -185,17 +185,5 @@ impl DeviceSession {
     pub async fn close(&self) {
         self.cipher.lock().await.take();
         self.transport.close().await;
-    }
-}
-
-/// Applies the device's security patch version to credentials already checked against it.
-fn fit_credentials(info: &DeviceInfo, credentials: &ClientCredentials) -> ClientCredentials {
-    match credentials {
-        ClientCredentials::Sec2 { username, password, .. } => ClientCredentials::Sec2 {
-            username: username.clone(),
-            password: password.clone(),
-            patch_version: info.security_patch,
-        },
-        other => other.clone(),
     }
 }

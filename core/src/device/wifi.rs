@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::{DeviceError, DeviceSession, check_status, decode, unexpected};
+use crate::UserAction;
 use crate::proto::{
     self, CmdApplyConfig, CmdGetStatus, CmdSetConfig, Status, WiFiConfigMsgType, WiFiConfigPayload,
     WifiConnectFailedReason, WifiStationState, wi_fi_config_payload,
@@ -198,6 +199,14 @@ impl WifiFailure {
     /// Whether retrying with the same credentials can help.
     pub fn is_retryable(&self) -> bool {
         !matches!(self, Self::AuthError)
+    }
+
+    /// What the app should offer.
+    pub fn user_action(&self) -> UserAction {
+        match self {
+            Self::AuthError => UserAction::EnterWifiPassword,
+            _ => UserAction::CheckWifiNetwork,
+        }
     }
 }
 

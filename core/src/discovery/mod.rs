@@ -18,6 +18,6 @@ pub use config::{
     ESP_SERVICE_NAME_PREFIX,
 };
 pub use merge::{BleEndpoint, DiscoveredDevice, SoftApEndpoint, discovered_devices};
-pub use scanner::{DiscoveryError, DiscoveryScanner};
+pub use scanner::{DeviceListListener, DiscoveryError, DiscoveryScanner};
 pub use softap::{WifiNetwork, setup_mode_networks};
 pub use table::{BleDevice, DiscoveryTable, Ingested};

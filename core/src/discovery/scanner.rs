@@ -56,6 +56,18 @@ impl DiscoveryScanner {
         self.devices.clone()
     }
 
+    /// Tells `listener` of every change of the device list, from a task of its own, until the
+    /// discovery stops (or is dropped).
+    pub fn notify(&self, listener: Arc<dyn DeviceListListener>) {
+        let mut changes = self.devices.clone();
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let list = changes.borrow_and_update().clone();
+                listener.on_devices_changed(list);
+            }
+        });
+    }
+
     /// The current device list, strongest signal first.
     pub fn devices(&self) -> Vec<DiscoveredDevice> {
         self.devices.borrow().clone()
@@ -77,6 +89,12 @@ impl DiscoveryScanner {
             Err(_cancelled) => Ok(()),
         }
     }
+}
+
+/// Told of every change of the device list (see [`DiscoveryScanner::notify`]); keep it quick.
+pub trait DeviceListListener: Send + Sync {
+    /// The whole list, strongest signal first.
+    fn on_devices_changed(&self, devices: Vec<DiscoveredDevice>);
 }
 
 /// Why discovery could not start or stop.

@@ -257,28 +257,12 @@ mod tests {
 
     /// The ADV_IND of an ESP device: service UUID, no name.
     fn adv(peripheral_id: &str, rssi: i16) -> Advertisement {
-        Advertisement {
-            peripheral_id: peripheral_id.to_owned(),
-            local_name: None,
-            rssi,
-            service_uuids: vec![ESP_IDF_DEFAULT_SERVICE_UUID],
-            manufacturer_data: BTreeMap::new(),
-            service_data: BTreeMap::new(),
-            tx_power: Some(9),
-        }
+        Advertisement::esp_adv_ind(peripheral_id, ESP_IDF_DEFAULT_SERVICE_UUID, rssi)
     }
 
     /// The scan response of an ESP device: name (and here manufacturer data), no service UUID.
     fn scan_response(peripheral_id: &str, name: &str, rssi: i16) -> Advertisement {
-        Advertisement {
-            peripheral_id: peripheral_id.to_owned(),
-            local_name: Some(name.to_owned()),
-            rssi,
-            service_uuids: Vec::new(),
-            manufacturer_data: BTreeMap::from([(0x02e5, vec![1, 2, 3])]),
-            service_data: BTreeMap::new(),
-            tx_power: None,
-        }
+        Advertisement::esp_scan_response(peripheral_id, name, rssi, BTreeMap::from([(0x02e5, vec![1, 2, 3])]))
     }
 
     fn other_device(peripheral_id: &str, name: Option<&str>) -> Advertisement {

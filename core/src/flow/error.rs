@@ -3,38 +3,13 @@
 use std::time::Duration;
 
 use super::events::FlowStep;
+use crate::UserAction;
 use crate::auth::AuthError;
-use crate::binding::BindingError;
 use crate::binding::device_claim::DeviceClaimError;
+use crate::binding::{BindingError, InvalidValue};
 use crate::device::{DeviceError, WifiFailure};
 use crate::phone_wifi::PhoneWifiError;
 use crate::secret_store::SecretStoreError;
-
-/// What the app should offer the person after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserAction {
-    /// Try again as is (transient trouble).
-    Retry,
-    /// Enter the Wi-Fi password again.
-    EnterWifiPassword,
-    /// Check the network name, or move the device closer to the router.
-    CheckWifiNetwork,
-    /// Move the phone closer to the device, check it is in setup mode, and retry.
-    MoveCloser,
-    /// Check the device's code (PoP) or QR code and retry.
-    CheckDeviceCode,
-    /// Sign in again.
-    SignIn,
-    /// Start over from the beginning (a new claim is needed).
-    StartOver,
-    /// Grant a permission or turn a radio on.
-    FixPhoneSettings,
-    /// Update the app or contact support.
-    ContactSupport,
-    /// Nothing: the person cancelled.
-    None,
-}
 
 /// Why onboarding failed.
 #[derive(Debug, thiserror::Error)]
@@ -90,13 +65,42 @@ pub enum FlowError {
     AccountNeeded,
     /// The app lacks a phone capability this path needs (Bluetooth or Wi-Fi joining).
     #[error("this phone cannot {0}; grant the permission or use the other connection type")]
-    MissingCapability(&'static str),
+    MissingCapability(PhoneCapability),
     /// The secure storage failed.
     #[error(transparent)]
     Store(#[from] SecretStoreError),
     /// Saved onboarding state could not be read.
     #[error("saved onboarding state is unreadable ({0}); it was discarded, start over")]
-    CorruptState(String),
+    CorruptState(StateCorruption),
+}
+
+/// A capability of the phone that a way of reaching the device needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneCapability {
+    /// A Bluetooth LE central (the app was given none).
+    Bluetooth,
+    /// Joining Wi-Fi networks (the app was given no phone Wi-Fi).
+    WifiJoining,
+}
+
+impl std::fmt::Display for PhoneCapability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Bluetooth => "use Bluetooth",
+            Self::WifiJoining => "join Wi-Fi networks",
+        })
+    }
+}
+
+/// What is wrong with saved onboarding state.
+#[derive(Debug, thiserror::Error)]
+pub enum StateCorruption {
+    /// The saved record is not the JSON this version reads and writes.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A saved claim id, device id or confirmation key is not valid.
+    #[error(transparent)]
+    Value(#[from] InvalidValue),
 }
 
 impl FlowError {
@@ -111,35 +115,21 @@ impl FlowError {
                 | FlowStep::PushWifi => UserAction::MoveCloser,
                 _ => UserAction::Retry,
             },
-            Self::SignIn(error) if error.needs_login() => UserAction::SignIn,
-            Self::SignIn(_) => UserAction::Retry,
-            Self::Binding(error) if error.requires_login() => UserAction::SignIn,
-            Self::Binding(error) if error.requires_new_claim() => UserAction::StartOver,
-            Self::Binding(error) if error.is_retryable() => UserAction::Retry,
-            Self::Binding(_) => UserAction::ContactSupport,
-            Self::Device(DeviceError::HandshakeRejected { .. }) => UserAction::CheckDeviceCode,
-            Self::Device(DeviceError::Security(crate::security::SecurityError::ProofMismatch)) => {
-                UserAction::CheckDeviceCode
-            }
-            Self::Device(DeviceError::InvalidSsid { .. }) => UserAction::CheckWifiNetwork,
-            Self::Device(DeviceError::InvalidPassphrase { .. }) => UserAction::EnterWifiPassword,
-            Self::Device(DeviceError::CredentialsMismatch { .. }) => UserAction::CheckDeviceCode,
-            Self::Device(DeviceError::Wifi(WifiFailure::AuthError)) => UserAction::EnterWifiPassword,
-            Self::Device(DeviceError::Wifi(_)) => UserAction::CheckWifiNetwork,
-            Self::Device(error) if error.is_retryable() => UserAction::MoveCloser,
-            Self::Device(_) => UserAction::ContactSupport,
-            Self::DeviceClaim(error) if error.is_retryable() => UserAction::Retry,
-            Self::DeviceClaim(_) | Self::DeviceCannotBind => UserAction::ContactSupport,
-            Self::PhoneWifi(PhoneWifiError::Unavailable(_) | PhoneWifiError::Declined) => {
-                UserAction::FixPhoneSettings
-            }
-            Self::PhoneWifi(_) => UserAction::MoveCloser,
-            Self::WifiRejected { failure: WifiFailure::AuthError, .. } => UserAction::EnterWifiPassword,
-            Self::WifiRejected { .. } => UserAction::CheckWifiNetwork,
+            // Within an onboarding, a sign-in that failed for any other reason is tried again.
+            Self::SignIn(error) => match error.user_action() {
+                UserAction::SignIn => UserAction::SignIn,
+                _ => UserAction::Retry,
+            },
+            Self::Binding(error) => error.user_action(),
+            Self::Device(error) => error.user_action(),
+            Self::DeviceClaim(error) => error.user_action(),
+            Self::DeviceCannotBind => UserAction::ContactSupport,
+            Self::PhoneWifi(error) => error.user_action(),
+            Self::WifiRejected { failure, .. } => failure.user_action(),
             Self::ClaimExpiredBeforePush | Self::CorruptState(_) => UserAction::StartOver,
             Self::MissingCapability(_) => UserAction::FixPhoneSettings,
             Self::AccountNeeded => UserAction::SignIn,
-            Self::Store(_) => UserAction::Retry,
+            Self::Store(error) => error.user_action(),
         }
     }
 }

@@ -1,8 +1,6 @@
 //! What the flow tells the app while it runs: the step, the overall progress and a sentence a
 //! person can read.
 
-use std::time::Duration;
-
 /// The steps of onboarding, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,56 +122,6 @@ pub struct FlowEvent {
 pub trait FlowObserver: Send + Sync {
     /// One event.
     fn on_event(&self, event: FlowEvent);
-}
-
-/// Limits for each step; a step that takes longer fails with a timeout error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepTimeouts {
-    /// Signing in (a person is typing in a browser).
-    pub sign_in: Duration,
-    /// Backend calls (create claim, confirm).
-    pub backend: Duration,
-    /// Joining the access point or connecting over Bluetooth.
-    pub connect: Duration,
-    /// One exchange-bound device step (session, scan, push).
-    pub device: Duration,
-    /// The device joining the home network.
-    pub device_online: Duration,
-    /// Leaving the device's network.
-    pub leave: Duration,
-    /// The device redeeming its claim.
-    pub redemption: Duration,
-}
-
-impl Default for StepTimeouts {
-    fn default() -> Self {
-        Self {
-            sign_in: Duration::from_secs(300),
-            backend: Duration::from_secs(60),
-            connect: Duration::from_secs(45),
-            device: Duration::from_secs(45),
-            device_online: Duration::from_secs(90),
-            leave: Duration::from_secs(20),
-            redemption: Duration::from_secs(180),
-        }
-    }
-}
-
-impl StepTimeouts {
-    /// The limit of `step`.
-    pub fn of(&self, step: FlowStep) -> Duration {
-        match step {
-            FlowStep::SignIn => self.sign_in,
-            FlowStep::CreateClaim | FlowStep::Confirm => self.backend,
-            FlowStep::ConnectDevice => self.connect,
-            FlowStep::SecureSession | FlowStep::ScanWifi | FlowStep::PushClaim | FlowStep::PushWifi => {
-                self.device
-            }
-            FlowStep::WaitDeviceOnline => self.device_online,
-            FlowStep::LeaveDevice => self.leave,
-            FlowStep::WaitRedemption => self.redemption,
-        }
-    }
 }
 
 #[cfg(test)]

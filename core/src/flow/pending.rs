@@ -45,7 +45,7 @@ impl PendingClaims {
             Ok(claims) => Ok(claims),
             Err(error) => {
                 self.store.delete(PENDING_CLAIMS_KEY).await?;
-                Err(FlowError::CorruptState(error.to_string()))
+                Err(FlowError::CorruptState(error.into()))
             }
         }
     }
@@ -54,7 +54,7 @@ impl PendingClaims {
         if claims.is_empty() {
             return Ok(self.store.delete(PENDING_CLAIMS_KEY).await?);
         }
-        let text = serde_json::to_string(claims).map_err(|e| FlowError::CorruptState(e.to_string()))?;
+        let text = serde_json::to_string(claims).map_err(|e| FlowError::CorruptState(e.into()))?;
         Ok(self.store.put(PENDING_CLAIMS_KEY, SecretString::new(text)).await?)
     }
 

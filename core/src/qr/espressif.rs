@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use super::{PayloadKind, QrError};
 use crate::secret::SecretString;
 use crate::security::{ClientCredentials, SecurityLevel};
+use crate::transport::TransportKind;
 
 const KIND: PayloadKind = PayloadKind::Espressif;
 const VERSION: &str = "v1";
@@ -24,15 +25,6 @@ pub const DEFAULT_SECURITY: SecurityLevel = SecurityLevel::Sec2;
 
 /// Security 2 username used when the code names none (ESP-IDF examples and RainMaker).
 pub const DEFAULT_SEC2_USERNAME: &str = "wifiprov";
-
-/// How the phone reaches the device in provisioning mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EspTransport {
-    /// Bluetooth LE GATT; `name` is the advertised name.
-    Ble,
-    /// The device's own access point and HTTP server; `name` is its SSID.
-    SoftAp,
-}
 
 /// The network the device will be provisioned onto.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +43,7 @@ pub struct EspressifQr {
     /// Security 1 proof of possession or security 2 password; empty when absent.
     pub pop: SecretString,
     /// The transport, when the code states it.
-    pub transport: Option<EspTransport>,
+    pub transport: Option<TransportKind>,
     /// The security scheme, when the code states it (see [`EspressifQr::security_level`]).
     pub security: Option<SecurityLevel>,
     /// Security 2 username, when the code states it.
@@ -84,8 +76,8 @@ impl EspressifQr {
         let pop = text_field(&object, "pop", "pop (proof of possession)")?.unwrap_or_default();
         let transport = match text_field(&object, "transport", "transport")? {
             None => None,
-            Some("ble") => Some(EspTransport::Ble),
-            Some("softap") => Some(EspTransport::SoftAp),
+            Some("ble") => Some(TransportKind::Ble),
+            Some("softap") => Some(TransportKind::SoftAp),
             Some(other) => {
                 return Err(invalid("transport", format!("\"{other}\" is neither \"ble\" nor \"softap\"")));
             }
@@ -133,8 +125,8 @@ impl EspressifQr {
         }
         if let Some(transport) = self.transport {
             let transport = match transport {
-                EspTransport::Ble => "ble",
-                EspTransport::SoftAp => "softap",
+                TransportKind::Ble => "ble",
+                TransportKind::SoftAp => "softap",
             };
             entries.push(("transport", json_text(transport)));
         }
@@ -182,14 +174,14 @@ impl EspressifQr {
     }
 
     /// Credentials for [`EspressifQr::security_level`]; see [`EspressifQr::credentials_for`].
-    pub fn client_credentials(&self, patch_version: u32) -> ClientCredentials {
-        self.credentials_for(self.security_level(), patch_version)
+    pub fn client_credentials(&self) -> ClientCredentials {
+        self.credentials_for(self.security_level())
     }
 
     /// Credentials for the scheme the device actually announced (its version info wins over
     /// the code): the PoP for security 1; for security 2 the username (else
-    /// [`DEFAULT_SEC2_USERNAME`]), the PoP as password and the device's `sec_patch_ver`.
-    pub fn credentials_for(&self, level: SecurityLevel, patch_version: u32) -> ClientCredentials {
+    /// [`DEFAULT_SEC2_USERNAME`]) and the PoP as password.
+    pub fn credentials_for(&self, level: SecurityLevel) -> ClientCredentials {
         match level {
             SecurityLevel::Sec0 => ClientCredentials::Sec0,
             SecurityLevel::Sec1 => ClientCredentials::Sec1 { pop: self.pop.clone() },
@@ -200,7 +192,6 @@ impl EspressifQr {
                     .filter(|name| !name.is_empty())
                     .unwrap_or_else(|| DEFAULT_SEC2_USERNAME.to_owned()),
                 password: self.pop.clone(),
-                patch_version,
             },
         }
     }
@@ -240,14 +231,13 @@ mod tests {
                 .unwrap();
         assert_eq!(qr.name, "PROV_1A2B3C");
         assert_eq!(qr.pop.expose(), "abcd1234");
-        assert_eq!(qr.transport, Some(EspTransport::Ble));
+        assert_eq!(qr.transport, Some(TransportKind::Ble));
         assert_eq!(qr.security, None);
         assert_eq!(qr.security_level(), SecurityLevel::Sec2);
-        match qr.client_credentials(1) {
-            ClientCredentials::Sec2 { username, password, patch_version } => {
+        match qr.client_credentials() {
+            ClientCredentials::Sec2 { username, password } => {
                 assert_eq!(username, "wifiprov");
                 assert_eq!(password.expose(), "abcd1234");
-                assert_eq!(patch_version, 1);
             }
             other => panic!("expected sec2 credentials, got {other:?}"),
         }
@@ -261,16 +251,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(qr.pop.expose(), "");
-        assert_eq!(qr.transport, Some(EspTransport::SoftAp));
+        assert_eq!(qr.transport, Some(TransportKind::SoftAp));
         assert_eq!(qr.security, Some(SecurityLevel::Sec1));
         assert_eq!(qr.username.as_deref(), Some("u"));
         assert_eq!(qr.softap_password.as_ref().map(|p| p.expose()), Some("apsecret"));
         assert_eq!(qr.network, Some(EspNetwork::Thread));
         assert!(matches!(
-            qr.client_credentials(0),
+            qr.client_credentials(),
             ClientCredentials::Sec1 { pop } if pop.is_empty()
         ));
-        assert!(matches!(qr.credentials_for(SecurityLevel::Sec0, 0), ClientCredentials::Sec0));
+        assert!(matches!(qr.credentials_for(SecurityLevel::Sec0), ClientCredentials::Sec0));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! [`parse`] recognises every format Unbox reads and returns one [`OnboardingPayload`]:
 //! - Espressif provisioning JSON (`{"ver":"v1",...}`), see [`EspressifQr`];
-//! - Wi-Fi network codes (`WIFI:...;;`, ZXing and WPA3 forms), see [`WifiNetwork`];
+//! - Wi-Fi network codes (`WIFI:...;;`, ZXing and WPA3 forms), see [`WifiNetworkCode`];
 //! - Matter codes (`MT:` QR codes and 11/21-digit manual pairing codes), see [`MatterCode`];
 //! - Wi-Fi Easy Connect URIs (`DPP:...;;`), see [`DppUri`];
 //! - Unbox's own code shown by the phone to camera-type devices (`UNBOX:1;...;;`), see
@@ -28,10 +28,11 @@ mod wifi;
 use std::fmt;
 
 use crate::security::ClientCredentials;
+use crate::transport::TransportKind;
 
 pub use dpp::DppUri;
 pub use error::QrError;
-pub use espressif::{DEFAULT_SEC2_USERNAME, DEFAULT_SECURITY, EspNetwork, EspTransport, EspressifQr};
+pub use espressif::{DEFAULT_SEC2_USERNAME, DEFAULT_SECURITY, EspNetwork, EspressifQr};
 pub use matter::{
     CommissioningFlow, DiscoveryCapabilities, ManualPairingCode, MatterCode, MatterSetupPayload,
     SetupPasscode,
@@ -39,18 +40,18 @@ pub use matter::{
 pub use render::{QUIET_ZONE_MODULES, QrImage, TerminalBackground};
 pub use summary::PayloadSummary;
 pub use unbox::UnboxPayload;
-pub use wifi::{WifiNetwork, WifiSecurity};
+pub use wifi::{WifiNetworkCode, WifiSecurity};
 
 /// The kinds of onboarding code Unbox recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PayloadKind {
-    /// Espressif unified-provisioning JSON.
+    /// Espressif unified-provisioning JSON: a device Unbox can onboard.
     Espressif,
-    /// A Wi-Fi network code.
+    /// A Wi-Fi network code (`WIFI:...;;`).
     WifiNetwork,
-    /// A Matter QR code or manual pairing code.
+    /// A Matter QR code or manual pairing code (Unbox cannot commission Matter devices).
     Matter,
-    /// A Wi-Fi Easy Connect (DPP) URI.
+    /// A Wi-Fi Easy Connect (DPP) URI, for the platform's Wi-Fi configurator.
     Dpp,
     /// Unbox's own phone-to-device code.
     Unbox,
@@ -74,7 +75,7 @@ pub enum OnboardingPayload {
     /// An ESP device in provisioning mode: Unbox can onboard it.
     Espressif(EspressifQr),
     /// Credentials of a Wi-Fi network (e.g. to offer as the network for the device).
-    WifiNetwork(WifiNetwork),
+    WifiNetwork(WifiNetworkCode),
     /// A Matter device: Unbox cannot commission it; see [`MatterCode::user_message`].
     Matter(MatterCode),
     /// A Wi-Fi Easy Connect device key: hand it to the platform's Wi-Fi configurator.
@@ -89,7 +90,7 @@ impl OnboardingPayload {
     /// session opens. Any other kind of code is [`QrError::NotADeviceCode`].
     pub fn device_credentials(&self) -> Result<ClientCredentials, QrError> {
         match self {
-            Self::Espressif(code) => Ok(code.client_credentials(0)),
+            Self::Espressif(code) => Ok(code.client_credentials()),
             other => Err(QrError::NotADeviceCode { kind: other.kind() }),
         }
     }
@@ -98,6 +99,15 @@ impl OnboardingPayload {
     pub fn device_name(&self) -> Option<&str> {
         match self {
             Self::Espressif(code) => Some(&code.name),
+            _ => None,
+        }
+    }
+
+    /// The transport a device's setup code announces (`None` when it states none or is not a
+    /// device's).
+    pub fn transport(&self) -> Option<TransportKind> {
+        match self {
+            Self::Espressif(code) => code.transport,
             _ => None,
         }
     }
@@ -125,7 +135,7 @@ pub fn parse(text: &str) -> Result<OnboardingPayload, QrError> {
         return EspressifQr::parse(text).map(OnboardingPayload::Espressif);
     }
     if has_prefix(text, wifi::PREFIX) {
-        return WifiNetwork::parse(text).map(OnboardingPayload::WifiNetwork);
+        return WifiNetworkCode::parse(text).map(OnboardingPayload::WifiNetwork);
     }
     if has_prefix(text, dpp::PREFIX) {
         return DppUri::parse(text).map(OnboardingPayload::Dpp);
@@ -161,8 +171,8 @@ mod tests {
         .unwrap();
         assert_eq!(device.device_name(), Some("PROV_1A2B3C"));
         match device.device_credentials().unwrap() {
-            ClientCredentials::Sec2 { username, password, patch_version } => {
-                assert_eq!((username.as_str(), password.expose(), patch_version), ("maker", "abcd1234", 0));
+            ClientCredentials::Sec2 { username, password } => {
+                assert_eq!((username.as_str(), password.expose()), ("maker", "abcd1234"));
             }
             other => panic!("expected security 2 credentials, got {other:?}"),
         }

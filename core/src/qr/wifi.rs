@@ -61,7 +61,7 @@ impl WifiSecurity {
 
 /// A decoded Wi-Fi network code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WifiNetwork {
+pub struct WifiNetworkCode {
     /// `S:` the network name.
     pub ssid: String,
     /// `T:` the security type. Absent `T:` reads as [`WifiSecurity::WpaPersonal`] when a
@@ -85,7 +85,7 @@ pub struct WifiNetwork {
     pub sae_public_key: Option<Vec<u8>>,
 }
 
-impl WifiNetwork {
+impl WifiNetworkCode {
     /// A network with just a name, security type and password; other fields empty.
     pub fn new(ssid: impl Into<String>, security: WifiSecurity, password: Option<SecretString>) -> Self {
         Self {
@@ -228,20 +228,23 @@ mod tests {
     /// The WPA3 specification's example SAE-PK key (compressed P-256 SubjectPublicKeyInfo).
     const SAE_PK: &str = "MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgADURzxmttZoIRIPWGoQMV00XHWCAQIhXruVWOz0NjlkIA=";
 
-    fn password(network: &WifiNetwork) -> Option<&str> {
+    fn password(network: &WifiNetworkCode) -> Option<&str> {
         network.password.as_ref().map(SecretString::expose)
     }
 
     #[test]
     fn reads_the_common_form() {
-        let network = WifiNetwork::parse("WIFI:T:WPA;S:mynetwork;P:mypass;;").unwrap();
-        assert_eq!(network, WifiNetwork::new("mynetwork", WifiSecurity::WpaPersonal, Some("mypass".into())));
+        let network = WifiNetworkCode::parse("WIFI:T:WPA;S:mynetwork;P:mypass;;").unwrap();
+        assert_eq!(
+            network,
+            WifiNetworkCode::new("mynetwork", WifiSecurity::WpaPersonal, Some("mypass".into()))
+        );
     }
 
     #[test]
     fn reads_fields_in_any_order_with_escapes_and_quotes() {
         let network =
-            WifiNetwork::parse(r#"WIFI:H:true;P:"ABCDEF0123";S:my\;net\\wo\,rk\:\";T:WEP;;"#).unwrap();
+            WifiNetworkCode::parse(r#"WIFI:H:true;P:"ABCDEF0123";S:my\;net\\wo\,rk\:\";T:WEP;;"#).unwrap();
         assert_eq!(network.ssid, r#"my;net\wo,rk:""#);
         assert_eq!(password(&network), Some("ABCDEF0123"));
         assert_eq!(network.security, WifiSecurity::Wep);
@@ -251,14 +254,15 @@ mod tests {
     #[test]
     fn reads_enterprise_fields_and_legacy_phase2() {
         let network =
-            WifiNetwork::parse("WIFI:T:WPA2-EAP;S:corp;E:PEAP;A:anon;I:alice;PH2:MSCHAPV2;P:pw;;").unwrap();
+            WifiNetworkCode::parse("WIFI:T:WPA2-EAP;S:corp;E:PEAP;A:anon;I:alice;PH2:MSCHAPV2;P:pw;;")
+                .unwrap();
         assert_eq!(network.security, WifiSecurity::WpaEnterprise);
         assert_eq!(network.eap_method.as_deref(), Some("PEAP"));
         assert_eq!(network.anonymous_identity.as_deref(), Some("anon"));
         assert_eq!(network.identity.as_deref(), Some("alice"));
         assert_eq!(network.phase2.as_deref(), Some("MSCHAPV2"));
 
-        let legacy = WifiNetwork::parse("WIFI:T:WPA2-EAP;S:corp;E:TTLS;H:PAP;I:bob;;").unwrap();
+        let legacy = WifiNetworkCode::parse("WIFI:T:WPA2-EAP;S:corp;E:TTLS;H:PAP;I:bob;;").unwrap();
         assert_eq!(legacy.phase2.as_deref(), Some("PAP"));
         assert!(!legacy.hidden);
     }
@@ -266,29 +270,29 @@ mod tests {
     #[test]
     fn reads_the_wpa3_uri_form() {
         let text = format!("WIFI:T:WPA;S:MyNet;P:MyPassword;R:1;K:{SAE_PK};;");
-        let network = WifiNetwork::parse(&text).unwrap();
+        let network = WifiNetworkCode::parse(&text).unwrap();
         assert_eq!(network.transition_disable, Some(1));
         let key = network.sae_public_key.as_deref().unwrap();
         assert_eq!((key.len(), key.first()), (59, Some(&0x30)));
 
-        let encoded = WifiNetwork::parse("WIFI:T:SAE;S:caf%C3%A9%3Bbar;P:p%25w;I:id;R:A;;").unwrap();
+        let encoded = WifiNetworkCode::parse("WIFI:T:SAE;S:caf%C3%A9%3Bbar;P:p%25w;I:id;R:A;;").unwrap();
         assert_eq!(encoded.ssid, "café;bar");
         assert_eq!(password(&encoded), Some("p%w"));
         assert_eq!(encoded.security, WifiSecurity::Sae);
         assert_eq!(encoded.transition_disable, Some(10));
 
         // Without R or K, '%' is literal text.
-        let literal = WifiNetwork::parse("WIFI:S:50%off;P:x%41;;").unwrap();
+        let literal = WifiNetworkCode::parse("WIFI:S:50%off;P:x%41;;").unwrap();
         assert_eq!((literal.ssid.as_str(), password(&literal)), ("50%off", Some("x%41")));
     }
 
     #[test]
     fn infers_security_when_t_is_absent() {
-        let with_password = WifiNetwork::parse("WIFI:S:n;P:secret;;").unwrap();
+        let with_password = WifiNetworkCode::parse("WIFI:S:n;P:secret;;").unwrap();
         assert_eq!(with_password.security, WifiSecurity::WpaPersonal);
-        let open = WifiNetwork::parse("WIFI:S:n").unwrap();
+        let open = WifiNetworkCode::parse("WIFI:S:n").unwrap();
         assert_eq!((open.security, open.password), (WifiSecurity::Open, None));
-        let other = WifiNetwork::parse("WIFI:T:OWE;S:n;;").unwrap();
+        let other = WifiNetworkCode::parse("WIFI:T:OWE;S:n;;").unwrap();
         assert_eq!(other.security, WifiSecurity::Other("OWE".into()));
     }
 
@@ -322,13 +326,13 @@ mod tests {
             ("DPP:K:abc;;", QrError::Unrecognized),
         ];
         for (text, expected) in cases {
-            assert_eq!(WifiNetwork::parse(text), Err(expected), "{text}");
+            assert_eq!(WifiNetworkCode::parse(text), Err(expected), "{text}");
         }
     }
 
     #[test]
     fn writes_the_backslash_form() {
-        let mut network = WifiNetwork::new(r#"my;net"#, WifiSecurity::WpaPersonal, Some("ABC123".into()));
+        let mut network = WifiNetworkCode::new(r#"my;net"#, WifiSecurity::WpaPersonal, Some("ABC123".into()));
         assert_eq!(network.to_qr_text().unwrap().expose(), r#"WIFI:T:WPA;S:my\;net;P:"ABC123";;"#);
         network.hidden = true;
         network.password = Some("5%:off".into());
@@ -338,15 +342,15 @@ mod tests {
             network.to_qr_text().unwrap().expose(),
             format!(r#"WIFI:T:WPA;S:my\;net;P:5%25\:off;H:true;R:1;K:{SAE_PK};;"#)
         );
-        let open = WifiNetwork::new("cafe", WifiSecurity::Open, None);
+        let open = WifiNetworkCode::new("cafe", WifiSecurity::Open, None);
         assert_eq!(open.to_qr_text().unwrap().expose(), r#"WIFI:T:nopass;S:"cafe";;"#);
-        let unnamed = WifiNetwork::new("", WifiSecurity::Open, None);
+        let unnamed = WifiNetworkCode::new("", WifiSecurity::Open, None);
         assert!(matches!(unnamed.to_qr_text(), Err(QrError::MissingField { .. })));
     }
 
     #[test]
     fn debug_redacts_the_password() {
-        let network = WifiNetwork::parse("WIFI:S:n;P:hunter2secret;;").unwrap();
+        let network = WifiNetworkCode::parse("WIFI:S:n;P:hunter2secret;;").unwrap();
         assert!(!format!("{network:?}").contains("hunter2secret"));
     }
 }

@@ -53,8 +53,6 @@ pub enum ClientCredentials {
         username: String,
         /// SRP password.
         password: SecretString,
-        /// The device's `sec_patch_ver` (0 when absent from its version info).
-        patch_version: u32,
     },
 }
 
@@ -71,7 +69,7 @@ impl ClientCredentials {
 
 /// What a (simulated) device is configured with to accept sessions.
 #[derive(Debug, Clone)]
-pub enum DeviceCredentials {
+pub enum DeviceSecrets {
     /// Security 0: anyone may connect.
     Sec0,
     /// Security 1 with a proof of possession (empty means `no_pop`).
@@ -88,24 +86,25 @@ pub enum DeviceCredentials {
     },
 }
 
-/// The client handshake for `creds`, drawing its secrets from the OS random generator.
-pub fn client_handshake(creds: &ClientCredentials) -> Box<dyn ClientHandshake> {
+/// The client handshake for `creds` with a device announcing `sec_patch_ver` (security 2 only;
+/// 0 when absent from its version info), drawing its secrets from the OS random generator.
+pub fn client_handshake(creds: &ClientCredentials, sec_patch_ver: u32) -> Box<dyn ClientHandshake> {
     match creds {
         ClientCredentials::Sec0 => Box::new(Sec0Client::new()),
         ClientCredentials::Sec1 { pop } => Box::new(Sec1Client::new(pop.clone())),
-        ClientCredentials::Sec2 { username, password, patch_version } => {
-            Box::new(Sec2Client::new(username.clone(), password.clone(), *patch_version))
+        ClientCredentials::Sec2 { username, password } => {
+            Box::new(Sec2Client::new(username.clone(), password.clone(), sec_patch_ver))
         }
     }
 }
 
 /// A fresh device-side security instance for one transport session, drawing its secrets
 /// from the OS random generator.
-pub fn device_security(creds: &DeviceCredentials) -> Box<dyn DeviceSecurity> {
+pub fn device_security(creds: &DeviceSecrets) -> Box<dyn DeviceSecurity> {
     match creds {
-        DeviceCredentials::Sec0 => Box::new(Sec0Device::new()),
-        DeviceCredentials::Sec1 { pop } => Box::new(Sec1Device::new(pop.clone())),
-        DeviceCredentials::Sec2 { verifier, patch } => Box::new(Sec2Device::new(verifier.clone(), *patch)),
+        DeviceSecrets::Sec0 => Box::new(Sec0Device::new()),
+        DeviceSecrets::Sec1 { pop } => Box::new(Sec1Device::new(pop.clone())),
+        DeviceSecrets::Sec2 { verifier, patch } => Box::new(Sec2Device::new(verifier.clone(), *patch)),
     }
 }
 
@@ -220,35 +219,28 @@ mod tests {
     fn every_level_and_patch_version_round_trips_through_the_constructors() {
         let password = SecretString::new("abcd1234");
         let verifier = Sec2Verifier::generate("wifiprov", &password).unwrap();
+        let sec2 = ClientCredentials::Sec2 { username: "wifiprov".into(), password: password.clone() };
         let pairs = [
-            (ClientCredentials::Sec0, DeviceCredentials::Sec0),
+            (ClientCredentials::Sec0, 0, DeviceSecrets::Sec0),
             (
                 ClientCredentials::Sec1 { pop: SecretString::new("") },
-                DeviceCredentials::Sec1 { pop: SecretString::new("") },
+                0,
+                DeviceSecrets::Sec1 { pop: SecretString::new("") },
             ),
             (
                 ClientCredentials::Sec1 { pop: password.clone() },
-                DeviceCredentials::Sec1 { pop: password.clone() },
+                0,
+                DeviceSecrets::Sec1 { pop: password.clone() },
             ),
             (
-                ClientCredentials::Sec2 {
-                    username: "wifiprov".into(),
-                    password: password.clone(),
-                    patch_version: 0,
-                },
-                DeviceCredentials::Sec2 { verifier: verifier.clone(), patch: Sec2PatchVersion::StaticNonce },
+                sec2.clone(),
+                0,
+                DeviceSecrets::Sec2 { verifier: verifier.clone(), patch: Sec2PatchVersion::StaticNonce },
             ),
-            (
-                ClientCredentials::Sec2 {
-                    username: "wifiprov".into(),
-                    password: password.clone(),
-                    patch_version: 1,
-                },
-                DeviceCredentials::Sec2 { verifier, patch: Sec2PatchVersion::NonceCounter },
-            ),
+            (sec2, 1, DeviceSecrets::Sec2 { verifier, patch: Sec2PatchVersion::NonceCounter }),
         ];
-        for (client_creds, device_creds) in pairs {
-            let mut client = client_handshake(&client_creds);
+        for (client_creds, sec_patch_ver, device_creds) in pairs {
+            let mut client = client_handshake(&client_creds, sec_patch_ver);
             let mut device = device_security(&device_creds);
             let mut cipher = connect(client.as_mut(), device.as_mut()).unwrap();
             for round in 0..3u8 {
@@ -266,17 +258,14 @@ mod tests {
     fn wrong_secrets_are_detected_at_levels_1_and_2() {
         let right = SecretString::new("abcd1234");
         let wrong = SecretString::new("abcd4321");
-        let mut client = client_handshake(&ClientCredentials::Sec1 { pop: wrong.clone() });
-        let mut device = device_security(&DeviceCredentials::Sec1 { pop: right.clone() });
+        let mut client = client_handshake(&ClientCredentials::Sec1 { pop: wrong.clone() }, 0);
+        let mut device = device_security(&DeviceSecrets::Sec1 { pop: right.clone() });
         assert!(matches!(connect(client.as_mut(), device.as_mut()), Err(SecurityError::ProofMismatch)));
         let verifier = Sec2Verifier::generate("wifiprov", &right).unwrap();
-        let mut client = client_handshake(&ClientCredentials::Sec2 {
-            username: "wifiprov".into(),
-            password: wrong,
-            patch_version: 1,
-        });
+        let mut client =
+            client_handshake(&ClientCredentials::Sec2 { username: "wifiprov".into(), password: wrong }, 1);
         let mut device =
-            device_security(&DeviceCredentials::Sec2 { verifier, patch: Sec2PatchVersion::NonceCounter });
+            device_security(&DeviceSecrets::Sec2 { verifier, patch: Sec2PatchVersion::NonceCounter });
         assert!(matches!(connect(client.as_mut(), device.as_mut()), Err(SecurityError::ProofMismatch)));
     }
 
@@ -293,8 +282,8 @@ mod tests {
     fn device_credentials_debug_is_redacted() {
         let password = SecretString::new("hunter22");
         let creds = [
-            DeviceCredentials::Sec1 { pop: password.clone() },
-            DeviceCredentials::Sec2 {
+            DeviceSecrets::Sec1 { pop: password.clone() },
+            DeviceSecrets::Sec2 {
                 verifier: Sec2Verifier::derive("wifiprov", &password, vec![1; 16]),
                 patch: Sec2PatchVersion::NonceCounter,
             },

@@ -12,9 +12,6 @@ use uuid::Uuid;
 use super::{Transport, TransportError, TransportKind, check_request};
 use crate::ble::{BleCentral, BleConnection, BleError, MAX_ATTRIBUTE_LEN};
 
-/// ESP-IDF's default provisioning service UUID.
-pub const DEFAULT_SERVICE_UUID: Uuid = Uuid::from_u128(0x1775244d_6b43_439b_877c_060f2d9bed07);
-
 /// Default time one exchange (write and read) may take.
 pub const DEFAULT_EXCHANGE_TIMEOUT: Duration = Duration::from_secs(10);
 

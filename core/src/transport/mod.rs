@@ -33,9 +33,9 @@ pub trait Transport: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportKind {
-    /// HTTP on the device's own Wi-Fi access point.
+    /// HTTP on the device's own Wi-Fi access point; the device name is its SSID.
     SoftAp,
-    /// Bluetooth Low Energy GATT.
+    /// Bluetooth Low Energy GATT; the device name is what it advertises.
     Ble,
 }
 

@@ -1,10 +1,8 @@
 //! Injected device faults: each surfaces as its own typed error, and a new session recovers.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::support::devices::*;
 use unbox_core::device::{DeviceError, DeviceSession, PolicyRefusal, SecurityPolicy, WifiCredentials};
 use unbox_core::security::SecurityError;
 use unbox_core::transport::TransportError;

@@ -1,10 +1,8 @@
 //! Finding the identity provider's endpoints: OpenID Connect discovery, the RFC 8414 fallback,
 //! and refusing metadata that names another issuer.
 
-mod auth_support;
-
-use auth_support::*;
-use unbox_core::auth::{AuthClient, DiscoveryError};
+use crate::support::auth::*;
+use unbox_core::auth::{AuthClient, ProviderDiscoveryError};
 use unbox_sim::hostile::HostileServer;
 use unbox_sim::idp::{IdpConfig, spawn};
 
@@ -41,7 +39,7 @@ async fn metadata_naming_another_issuer_is_refused() {
     let error = AuthClient::discover(app_config(REDIRECT_URI), idp.base_url()).await.unwrap_err();
     assert_eq!(
         error,
-        DiscoveryError::IssuerMismatch {
+        ProviderDiscoveryError::IssuerMismatch {
             expected: idp.base_url().to_owned(),
             found: "https://idp.example".into()
         }
@@ -54,7 +52,7 @@ async fn issuer_without_metadata_is_not_found() {
     let idp = spawn(IdpConfig::default()).await.unwrap();
     let issuer = format!("{}/tenant", idp.base_url());
     let error = AuthClient::discover(app_config(REDIRECT_URI), &issuer).await.unwrap_err();
-    assert_eq!(error, DiscoveryError::NotFound { issuer });
+    assert_eq!(error, ProviderDiscoveryError::NotFound { issuer });
 }
 
 #[tokio::test]
@@ -63,14 +61,14 @@ async fn unreachable_provider_is_a_retryable_network_error() {
     let issuer = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let error = AuthClient::discover(app_config(REDIRECT_URI), &issuer).await.unwrap_err();
-    assert!(matches!(error, DiscoveryError::Network { .. }), "{error:?}");
+    assert!(matches!(error, ProviderDiscoveryError::Network { .. }), "{error:?}");
     assert!(error.is_retryable());
 }
 
 #[tokio::test]
 async fn plain_http_issuer_off_loopback_is_refused_before_any_request() {
     let error = AuthClient::discover(app_config(REDIRECT_URI), "http://idp.example").await.unwrap_err();
-    assert!(matches!(error, DiscoveryError::Config(_)), "{error:?}");
+    assert!(matches!(error, ProviderDiscoveryError::Config(_)), "{error:?}");
 }
 
 /// A provider (or something posing as one) sending an endless discovery document: reading
@@ -82,7 +80,7 @@ async fn an_oversized_discovery_document_is_refused_at_the_bound() {
         let issuer = format!("http://{}", server.address());
         let error = AuthClient::discover(app_config(REDIRECT_URI), &issuer).await.unwrap_err();
         assert!(
-            matches!(&error, DiscoveryError::InvalidDocument { reason, .. } if reason.contains("larger than 262144")),
+            matches!(&error, ProviderDiscoveryError::InvalidDocument { reason, .. } if reason.contains("larger than 262144")),
             "declared {declared}: {error:?}"
         );
     }

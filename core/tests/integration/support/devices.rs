@@ -1,16 +1,15 @@
 //! Shared set-up for integration tests: simulated devices reached over loopback HTTP or the
 //! in-memory BLE world, through the core's real transports.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use unbox_core::device::{DeviceSession, SecurityPolicy, StatusPolling};
+use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
 use unbox_core::transport::Transport;
-use unbox_core::transport::ble::{BleTransport, DEFAULT_SERVICE_UUID};
+use unbox_core::transport::ble::BleTransport;
 use unbox_core::transport::softap::SoftApTransport;
 use unbox_sim::ble::{SimBleCentral, SimPeripheral};
 use unbox_sim::device::{DeviceConfig, SimDevice, SimNetwork, SimSecurity};
@@ -42,11 +41,9 @@ pub fn credentials_for(security: &SimSecurity) -> ClientCredentials {
     match security {
         SimSecurity::Sec0 => ClientCredentials::Sec0,
         SimSecurity::Sec1 { pop } => ClientCredentials::Sec1 { pop: pop.clone().unwrap_or_default() },
-        SimSecurity::Sec2 { username, password, patch_version } => ClientCredentials::Sec2 {
-            username: username.clone(),
-            password: password.clone(),
-            patch_version: *patch_version,
-        },
+        SimSecurity::Sec2 { username, password, .. } => {
+            ClientCredentials::Sec2 { username: username.clone(), password: password.clone() }
+        }
     }
 }
 
@@ -127,8 +124,13 @@ impl Rig {
             Link::Ble => {
                 let central = self.central.as_ref().expect("central");
                 Ok(Arc::new(
-                    BleTransport::connect(central.as_ref(), PERIPHERAL_ID, DEFAULT_SERVICE_UUID, timeout)
-                        .await?,
+                    BleTransport::connect(
+                        central.as_ref(),
+                        PERIPHERAL_ID,
+                        ESP_IDF_DEFAULT_SERVICE_UUID,
+                        timeout,
+                    )
+                    .await?,
                 ))
             }
         }

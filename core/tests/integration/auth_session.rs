@@ -1,13 +1,11 @@
 //! Keeping a sign-in alive against the simulated identity provider: refresh on expiry (with a
 //! shared manual clock), refresh-token rotation, provider outages, and signing out.
 
-mod auth_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_support::*;
-use unbox_core::auth::{AuthError, ManualClock, NeedsLoginReason, TokenError, TokenSet};
+use crate::support::auth::*;
+use unbox_core::auth::{AuthError, ManualClock, NeedsSignInReason, TokenError, TokenSet};
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::SecretStore;
 
@@ -17,7 +15,7 @@ async fn signed_in() -> (unbox_sim::idp::RunningIdp, Harness) {
     let clock = Arc::new(ManualClock::new(start_time()));
     let idp = idp_with_clock(clock.clone(), LIFETIME).await;
     let h = harness(&idp, clock, Script::Approve).await;
-    h.session.login().await.unwrap();
+    h.session.sign_in().await.unwrap();
     (idp, h)
 }
 
@@ -76,7 +74,7 @@ async fn rotated_refresh_token_is_rejected_and_its_reuse_ends_the_sign_in() {
     h.clock.advance(LIFETIME);
     assert_eq!(
         h.session.access_token().await,
-        Err(AuthError::NeedsLogin { reason: NeedsLoginReason::RefreshRejected })
+        Err(AuthError::NeedsSignIn { reason: NeedsSignInReason::RefreshRejected })
     );
     assert_eq!(stored_tokens(&h.store).await, None);
     assert!(!h.session.is_signed_in().await.unwrap());
@@ -105,15 +103,15 @@ async fn logout_clears_the_store_and_revokes_the_tokens() {
     let (idp, h) = signed_in().await;
     let token = h.session.access_token().await.unwrap();
 
-    h.session.logout().await.unwrap();
+    h.session.sign_out().await.unwrap();
 
     assert_eq!(stored_tokens(&h.store).await, None);
     assert_eq!(idp.provider().introspect(token.expose()), None);
     assert_eq!(
         h.session.access_token().await,
-        Err(AuthError::NeedsLogin { reason: NeedsLoginReason::NotSignedIn })
+        Err(AuthError::NeedsSignIn { reason: NeedsSignInReason::NotSignedIn })
     );
-    h.session.logout().await.unwrap();
+    h.session.sign_out().await.unwrap();
 }
 
 #[tokio::test]
@@ -128,7 +126,7 @@ async fn unreadable_stored_tokens_mean_signing_in_again() {
     .unwrap();
     assert_eq!(
         h.session.access_token().await,
-        Err(AuthError::NeedsLogin { reason: NeedsLoginReason::StoredTokensUnreadable })
+        Err(AuthError::NeedsSignIn { reason: NeedsSignInReason::StoredTokensUnreadable })
     );
     assert_eq!(stored_tokens(&h.store).await, None);
 }
@@ -153,7 +151,7 @@ async fn session_supplies_the_binding_client_with_tokens() {
     assert_eq!(source.refresh_access_token(&first).await.unwrap(), renewed);
     assert_eq!(stored_refresh_token(&stored_tokens(&h.store).await.unwrap()), refresh_after);
 
-    h.session.logout().await.unwrap();
+    h.session.sign_out().await.unwrap();
     assert!(matches!(source.access_token().await, Err(AccessTokenError::LoginRequired(_))));
 }
 
@@ -198,7 +196,7 @@ async fn a_failed_save_of_the_rotated_refresh_token_does_not_lose_the_sign_in() 
         .with_clock(clock.clone());
     let store = Arc::new(FlakyStore { inner: Default::default(), failures: 0.into() });
     let session = unbox_core::auth::Session::new(client, ScriptedAgent::new(Script::Approve), store.clone());
-    session.login().await.unwrap();
+    session.sign_in().await.unwrap();
 
     // One failed write is retried and absorbed.
     clock.advance(LIFETIME + Duration::from_secs(1));
@@ -212,7 +210,7 @@ async fn a_failed_save_of_the_rotated_refresh_token_does_not_lose_the_sign_in() 
     store.failures.store(3, std::sync::atomic::Ordering::SeqCst);
     let error = session.access_token().await.unwrap_err();
     assert!(matches!(error, AuthError::Store(_)), "{error:?}");
-    assert!(!error.needs_login(), "the sign-in is not lost");
+    assert!(!error.needs_sign_in(), "the sign-in is not lost");
     let kept = session.access_token().await.unwrap();
     assert_eq!(idp.provider().introspect(kept.expose()).unwrap().subject, "user-alice");
     let saved = store.inner.get(unbox_core::auth::DEFAULT_TOKEN_KEY).await.unwrap().unwrap();

@@ -1,11 +1,9 @@
 //! The desktop agent end to end: a loopback redirect listener and a "browser" started like the
 //! system browser, signing in against the simulated identity provider.
 
-mod auth_support;
-
 use std::sync::{Arc, Mutex};
 
-use auth_support::*;
+use crate::support::auth::*;
 use unbox_core::auth::{AuthClient, BrowserLauncher, LoopbackAgent, Session};
 use unbox_core::secret_store::{MemorySecretStore, SecretStore};
 use unbox_sim::idp::{IdpConfig, spawn};
@@ -34,7 +32,7 @@ async fn login_with(agent: LoopbackAgent, idp: &unbox_sim::idp::RunningIdp) -> S
     let client = AuthClient::discover(app_config(agent.redirect_uri()), idp.base_url()).await.unwrap();
     let session =
         Session::new(client, Arc::new(agent), Arc::new(MemorySecretStore::new()) as Arc<dyn SecretStore>);
-    let identity = session.login().await.unwrap();
+    let identity = session.sign_in().await.unwrap();
     assert_eq!(identity.map(|identity| identity.subject), Some("user-alice".into()));
     session
 }

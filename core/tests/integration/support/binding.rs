@@ -1,8 +1,6 @@
 //! Shared set-up of the binding integration tests: the simulated backend on a loopback port,
 //! token sources, and a sleeper that records backoff delays instead of waiting them out.
 
-#![allow(dead_code)] // Each test crate uses a different part of this module.
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,14 +1,12 @@
 //! Retries, token refresh and outages against the simulated backend over loopback HTTP. Backoff
 //! delays are recorded instead of slept, so the schedule is asserted exactly and tests are fast.
 
-mod binding_support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::binding::{ALICE_TOKEN, Harness, RotatingTokens, policy};
 use async_trait::async_trait;
-use binding_support::{ALICE_TOKEN, Harness, RotatingTokens, policy};
 use unbox_core::binding::{BindingError, ClaimRedeemer, ClaimStatus, IdempotencyKey, Sleeper};
 use unbox_core::secret::SecretString;
 use unbox_sim::backend::{Fault, LoopbackServer};
@@ -51,7 +49,7 @@ async fn a_refused_fresh_token_means_log_in_again() {
     let tokens = Arc::new(RotatingTokens::new("revoked-0000", "also-revoked-0001"));
     let error =
         harness.client_with(tokens.clone()).create_claim(&IdempotencyKey::generate()).await.expect_err("401");
-    assert!(error.requires_login(), "{error:?}");
+    assert!(error.requires_sign_in(), "{error:?}");
     assert!(!error.is_retryable());
     assert_eq!(tokens.refreshes(), 1, "refresh is asked once, not in a loop");
 }

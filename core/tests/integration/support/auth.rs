@@ -1,8 +1,6 @@
 //! Shared set-up for the sign-in tests: a simulated identity provider on loopback and a scripted
 //! authorization agent that does what a browser would (one GET, no redirect following).
 
-#![allow(dead_code)]
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 

@@ -2,46 +2,16 @@
 //! every tracing event at TRACE level captured (from Unbox, the simulator, reqwest, hyper and
 //! axum), and no token, code or refresh token may appear in it.
 
-mod auth_support;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use auth_support::*;
-use unbox_core::auth::{AuthError, ManualClock, NeedsLoginReason};
-
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
+use crate::support::auth::*;
+use crate::support::logs::capture_logs;
+use unbox_core::auth::{AuthError, ManualClock, NeedsSignInReason};
 
 #[tokio::test]
 async fn no_token_appears_in_trace_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .try_init()
-        .unwrap();
+    let captured = capture_logs();
 
     let lifetime = Duration::from_secs(600);
     let clock = Arc::new(ManualClock::new(start_time()));
@@ -49,7 +19,7 @@ async fn no_token_appears_in_trace_logs() {
     let h = harness(&idp, clock.clone(), Script::Approve).await;
     let mut secrets = Vec::new();
 
-    h.session.login().await.unwrap();
+    h.session.sign_in().await.unwrap();
     let callback = url::Url::parse(&h.agent.last_callback().unwrap()).unwrap();
     secrets
         .extend(callback.query_pairs().filter(|(name, _)| name == "code").map(|(_, code)| code.into_owned()));
@@ -65,10 +35,10 @@ async fn no_token_appears_in_trace_logs() {
     clock.advance(lifetime - Duration::from_secs(30));
     assert!(h.session.access_token().await.is_ok());
     idp.provider().set_token_endpoint_down(false);
-    h.session.logout().await.unwrap();
+    h.session.sign_out().await.unwrap();
     assert_eq!(
         h.session.access_token().await,
-        Err(AuthError::NeedsLogin { reason: NeedsLoginReason::NotSignedIn })
+        Err(AuthError::NeedsSignIn { reason: NeedsSignInReason::NotSignedIn })
     );
 
     let logs = captured.text();

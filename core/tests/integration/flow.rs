@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
+use unbox_core::UserAction;
 use unbox_core::auth::ManualClock;
 use unbox_core::binding::{BindingError, DeviceId};
 use unbox_core::flow::{
     BindingMode, DeviceTarget, FlowError, FlowEvent, FlowEventKind, FlowObserver, FlowStep, Onboarding,
-    UserAction, WifiPasswordPrompt,
+    WifiPasswordPrompt,
 };
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::MemorySecretStore;
@@ -228,7 +229,7 @@ async fn wifi_only_onboards_a_device_without_the_claim_endpoint_and_without_an_a
             },
             Link::Ble => DeviceTarget::Ble {
                 peripheral_id: "24:0A:C4:00:00:01".into(),
-                service: unbox_core::transport::ble::DEFAULT_SERVICE_UUID,
+                service: unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID,
             },
         };
         if link == Link::SoftAp {
@@ -366,7 +367,6 @@ async fn wrong_device_code_is_reported_as_such() {
     request.credentials = unbox_core::security::ClientCredentials::Sec2 {
         username: "wifiprov".into(),
         password: SecretString::new("not-the-code"),
-        patch_version: 1,
     };
     let error =
         onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await.unwrap_err();

@@ -13,8 +13,8 @@ use unbox_core::ble::{
     Advertisement, AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter,
 };
 use unbox_core::discovery::{
-    DiscoveredDevice, DiscoveryConfig, DiscoveryConfigError, DiscoveryError, DiscoveryScanner,
-    ESP_IDF_DEFAULT_SERVICE_UUID, WifiNetwork,
+    DeviceListListener, DiscoveredDevice, DiscoveryConfig, DiscoveryConfigError, DiscoveryError,
+    DiscoveryScanner, ESP_IDF_DEFAULT_SERVICE_UUID, WifiNetwork,
 };
 use uuid::Uuid;
 
@@ -105,28 +105,12 @@ impl BleCentral for ScriptedCentral {
 
 /// ESP ADV_IND: provisioning service UUID, no name.
 fn adv(peripheral_id: &str, rssi: i16) -> Advertisement {
-    Advertisement {
-        peripheral_id: peripheral_id.to_owned(),
-        local_name: None,
-        rssi,
-        service_uuids: vec![ESP_IDF_DEFAULT_SERVICE_UUID],
-        manufacturer_data: BTreeMap::new(),
-        service_data: BTreeMap::new(),
-        tx_power: Some(9),
-    }
+    Advertisement::esp_adv_ind(peripheral_id, ESP_IDF_DEFAULT_SERVICE_UUID, rssi)
 }
 
 /// ESP scan response: the name and manufacturer data.
 fn scan_response(peripheral_id: &str, name: &str, rssi: i16) -> Advertisement {
-    Advertisement {
-        peripheral_id: peripheral_id.to_owned(),
-        local_name: Some(name.to_owned()),
-        rssi,
-        service_uuids: Vec::new(),
-        manufacturer_data: BTreeMap::from([(0x02e5, vec![0xca, 0xfe])]),
-        service_data: BTreeMap::new(),
-        tx_power: None,
-    }
+    Advertisement::esp_scan_response(peripheral_id, name, rssi, BTreeMap::from([(0x02e5, vec![0xca, 0xfe])]))
 }
 
 fn heart_rate_monitor(rssi: i16) -> Advertisement {
@@ -197,6 +181,36 @@ async fn lists_each_esp_device_once_with_its_scan_response_name_and_ignores_othe
     assert_eq!(settled[0].ble.as_ref().and_then(|ble| ble.rssi), Some(-60), "smoothed over the jitter");
     scanner.stop().await.expect("stops");
     central.wait_for_stop_calls(1).await;
+}
+
+/// Keeps every list a listener was told of.
+#[derive(Default)]
+struct ToldLists(Mutex<Vec<Vec<DiscoveredDevice>>>);
+
+impl DeviceListListener for ToldLists {
+    fn on_devices_changed(&self, devices: Vec<DiscoveredDevice>) {
+        self.0.lock().unwrap().push(devices);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_listener_is_told_of_each_change_of_the_list_until_the_discovery_stops() {
+    let central = ScriptedCentral::new(vec![
+        at_once(adv(LAMP, -60)),
+        after_ms(2, scan_response(LAMP, "PROV_1A2B3C", -62)),
+    ]);
+    let scanner = DiscoveryScanner::start(DiscoveryConfig::default(), Some(central)).await.expect("starts");
+    let told = Arc::new(ToldLists::default());
+    scanner.notify(told.clone());
+    let mut devices = scanner.subscribe();
+    wait_for_list(&mut devices, |list| list.iter().any(|device| device.name.is_some())).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let last = told.0.lock().unwrap().last().cloned();
+    assert_eq!(last, Some(scanner.devices()), "the listener heard the latest list");
+    scanner.stop().await.expect("stops");
+    let heard = told.0.lock().unwrap().len();
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert_eq!(told.0.lock().unwrap().len(), heard, "nothing is told after the stop");
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,12 +1,10 @@
 //! The binding flow against the simulated backend over loopback HTTP: the happy path and every
 //! way a claim ends badly.
 
-mod binding_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use binding_support::Harness;
+use crate::support::binding::Harness;
 use unbox_core::binding::device_claim::{
     decode_claim_request, decode_claim_response, encode_claim_request, encode_claim_response,
 };

@@ -59,7 +59,7 @@ async fn sec0_session_as(
     let transport = ScriptedTransport::new(all);
     let info = DeviceInfo::parse(info).unwrap();
     let session =
-        DeviceSession::establish(transport.clone(), info, client_handshake(&ClientCredentials::Sec0))
+        DeviceSession::establish(transport.clone(), info, client_handshake(&ClientCredentials::Sec0, 0))
             .await
             .unwrap();
     (session, transport)

@@ -1,29 +1,17 @@
 //! Nothing secret reaches the logs at any level: the whole flow runs with a TRACE subscriber
 //! capturing every line, then the capture is searched for each secret involved.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+
+use crate::support::logs::capture_logs;
 use unbox_core::flow::{FlowEvent, FlowObserver};
 use unbox_core::secret_store::SecretStore;
 use unbox_sim::world::{
     DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, Link, SimWorld, WorldOptions,
 };
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 struct Quiet;
 
@@ -33,13 +21,7 @@ impl FlowObserver for Quiet {
 
 #[tokio::test]
 async fn no_secret_appears_in_trace_logs_of_a_whole_onboarding() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let capture = capture_logs();
 
     let options = WorldOptions {
         apply_delay: Duration::from_millis(100),
@@ -51,7 +33,7 @@ async fn no_secret_appears_in_trace_logs_of_a_whole_onboarding() {
     let onboarding = world.onboarding_with(store.clone(), world.settings()).await.unwrap();
     onboarding.run(&world.request(0, Link::SoftAp), &Quiet, None, &CancellationToken::new()).await.unwrap();
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("TRACE") || logs.contains("DEBUG"), "the capture works");
     assert!(logs.contains("exchange"), "device exchanges were logged");
     for secret in [HOME_PASSPHRASE, DEVICE_PASSWORD, DEVICE_AP_PASSPHRASE] {

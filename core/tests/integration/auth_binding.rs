@@ -1,12 +1,10 @@
 //! The sign-in feeding the binding client: the session supplies access tokens, the simulated
 //! backend checks them with the simulated identity provider, and expiry or sign-out behave.
 
-mod auth_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_support::*;
+use crate::support::auth::*;
 use unbox_core::auth::ManualClock;
 use unbox_core::binding::{AccessTokenSource, BindingClient, BindingError, IdempotencyKey};
 use unbox_sim::backend::{BackendConfig, BindingBackend};
@@ -19,7 +17,7 @@ async fn backend_accepts_the_sessions_tokens_until_sign_out() {
     let backend = BindingBackend::new(idp.provider().clone(), BackendConfig::default());
     let server = backend.serve().await.unwrap();
     let h = harness(&idp, clock.clone(), Script::Approve).await;
-    h.session.login().await.unwrap();
+    h.session.sign_in().await.unwrap();
     let base_url = url::Url::parse(&server.base_url()).unwrap();
     let client = BindingClient::new(&base_url, h.session.clone() as Arc<dyn AccessTokenSource>).unwrap();
 
@@ -29,7 +27,7 @@ async fn backend_accepts_the_sessions_tokens_until_sign_out() {
     clock.advance(lifetime);
     client.create_claim(&IdempotencyKey::generate()).await.unwrap();
 
-    h.session.logout().await.unwrap();
+    h.session.sign_out().await.unwrap();
     let refused = client.create_claim(&IdempotencyKey::generate()).await.unwrap_err();
     assert!(matches!(refused, BindingError::Unauthorized { .. }), "{refused:?}");
 }

@@ -3,12 +3,13 @@
 
 use proptest::prelude::*;
 use unbox_core::qr::{
-    self, CommissioningFlow, DiscoveryCapabilities, DppUri, EspNetwork, EspTransport, EspressifQr,
-    ManualPairingCode, MatterCode, MatterSetupPayload, OnboardingPayload, SetupPasscode, UnboxPayload,
-    WifiNetwork, WifiSecurity,
+    self, CommissioningFlow, DiscoveryCapabilities, DppUri, EspNetwork, EspressifQr, ManualPairingCode,
+    MatterCode, MatterSetupPayload, OnboardingPayload, SetupPasscode, UnboxPayload, WifiNetworkCode,
+    WifiSecurity,
 };
 use unbox_core::secret::SecretString;
 use unbox_core::security::SecurityLevel;
+use unbox_core::transport::TransportKind;
 use url::Url;
 
 /// Text biased towards the characters the formats treat specially.
@@ -89,7 +90,7 @@ fn wifi_security() -> impl Strategy<Value = WifiSecurity> {
     ]
 }
 
-fn wifi_network() -> impl Strategy<Value = WifiNetwork> {
+fn wifi_network() -> impl Strategy<Value = WifiNetworkCode> {
     (
         (non_empty_text(), wifi_security(), optional_text(), any::<bool>()),
         (optional_text(), optional_text(), optional_text(), optional_text()),
@@ -103,7 +104,7 @@ fn wifi_network() -> impl Strategy<Value = WifiNetwork> {
                 (ssid, security, password, hidden),
                 (eap_method, anonymous_identity, identity, phase2),
                 (transition_disable, sae_public_key),
-            )| WifiNetwork {
+            )| WifiNetworkCode {
                 ssid,
                 security,
                 password: password.map(SecretString::new),
@@ -139,7 +140,7 @@ fn unbox_payload() -> impl Strategy<Value = UnboxPayload> {
 }
 
 fn espressif_qr() -> impl Strategy<Value = EspressifQr> {
-    let transport = proptest::option::of(prop_oneof![Just(EspTransport::Ble), Just(EspTransport::SoftAp)]);
+    let transport = proptest::option::of(prop_oneof![Just(TransportKind::Ble), Just(TransportKind::SoftAp)]);
     let security = proptest::option::of(prop_oneof![
         Just(SecurityLevel::Sec0),
         Just(SecurityLevel::Sec1),
@@ -168,7 +169,7 @@ proptest! {
     fn no_input_makes_a_parser_panic(text in prefixed_junk()) {
         let _ = qr::parse(&text);
         let _ = EspressifQr::parse(&text);
-        let _ = WifiNetwork::parse(&text);
+        let _ = WifiNetworkCode::parse(&text);
         let _ = MatterCode::parse(&text);
         let _ = ManualPairingCode::parse(&text);
         let _ = DppUri::parse(&text);

@@ -1,10 +1,8 @@
 //! Many security 2 handshakes with fresh random keys against the simulated device over loopback
 //! HTTP: no key, padding or leading-zero case may ever fail. A few dozen run by default; the
-//! full 10,000 on demand: `cargo test --release --test handshakes -- --ignored`.
+//! full 10,000 on demand: `cargo test --release --test integration handshakes -- --ignored`.
 
-mod common;
-
-use common::*;
+use crate::support::devices::*;
 
 async fn handshakes(count: usize, patch_version: u32) {
     let rig = Rig::start(Link::SoftAp, device_config(sec2(patch_version))).await;
@@ -18,7 +16,7 @@ async fn handshakes(count: usize, patch_version: u32) {
             let session = unbox_core::device::DeviceSession::establish(
                 transport.clone(),
                 info,
-                unbox_core::security::client_handshake(&credentials),
+                unbox_core::security::client_handshake(&credentials, patch_version),
             )
             .await?;
             session.wifi_status().await

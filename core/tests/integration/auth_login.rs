@@ -1,12 +1,10 @@
 //! Signing in against the simulated identity provider over loopback HTTP: the happy path and
 //! every way the authorization response or the code exchange can be refused.
 
-mod auth_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_support::*;
+use crate::support::auth::*;
 use unbox_core::auth::{
     AgentError, AuthClient, AuthError, CallbackError, ClientConfig, Identity, ManualClock, ProviderMetadata,
     Session, TokenError,
@@ -25,7 +23,7 @@ async fn full_login_stores_tokens_the_provider_accepts() {
     let h = harness(&idp, clock, Script::Approve).await;
     assert!(!h.session.is_signed_in().await.unwrap());
 
-    let identity = h.session.login().await.unwrap();
+    let identity = h.session.sign_in().await.unwrap();
 
     assert_eq!(
         identity,
@@ -53,7 +51,10 @@ async fn login_through_the_consent_page() {
     let idp =
         spawn(IdpConfig { auto_consent: false, clock: clock.clone(), ..IdpConfig::default() }).await.unwrap();
     let h = harness(&idp, clock, Script::Approve).await;
-    assert_eq!(h.session.login().await.unwrap().map(|identity| identity.subject), Some("user-alice".into()));
+    assert_eq!(
+        h.session.sign_in().await.unwrap().map(|identity| identity.subject),
+        Some("user-alice".into())
+    );
 }
 
 #[tokio::test]
@@ -61,7 +62,7 @@ async fn state_mismatch_is_refused_and_nothing_is_stored() {
     let clock = clock();
     let idp = idp_with_clock(clock.clone(), Duration::from_secs(3600)).await;
     let h = harness(&idp, clock, Script::SwapState).await;
-    assert_eq!(h.session.login().await, Err(AuthError::Callback(CallbackError::StateMismatch)));
+    assert_eq!(h.session.sign_in().await, Err(AuthError::Callback(CallbackError::StateMismatch)));
     assert_eq!(stored_tokens(&h.store).await, None);
 }
 
@@ -71,7 +72,7 @@ async fn issuer_mismatch_in_the_redirect_is_refused() {
     let idp = idp_with_clock(clock.clone(), Duration::from_secs(3600)).await;
     let h = harness(&idp, clock, Script::SwapIssuer).await;
     assert_eq!(
-        h.session.login().await,
+        h.session.sign_in().await,
         Err(AuthError::Callback(CallbackError::IssuerMismatch {
             expected: idp.base_url().to_owned(),
             received: "https://evil.example".into()
@@ -84,7 +85,7 @@ async fn user_cancelling_stops_the_login() {
     let clock = clock();
     let idp = idp_with_clock(clock.clone(), Duration::from_secs(3600)).await;
     let h = harness(&idp, clock, Script::Cancel).await;
-    let error = h.session.login().await.unwrap_err();
+    let error = h.session.sign_in().await.unwrap_err();
     assert_eq!(error, AuthError::Agent(AgentError::Cancelled));
     assert_eq!(error.to_string(), "the sign-in was cancelled; start it again when you are ready");
     assert!(!h.session.is_signed_in().await.unwrap());
@@ -96,7 +97,7 @@ async fn access_denied_carries_the_providers_description() {
     let idp =
         spawn(IdpConfig { auto_consent: false, clock: clock.clone(), ..IdpConfig::default() }).await.unwrap();
     let h = harness(&idp, clock, Script::Deny).await;
-    let error = h.session.login().await.unwrap_err();
+    let error = h.session.sign_in().await.unwrap_err();
     assert_eq!(
         error,
         AuthError::Callback(CallbackError::Denied {
@@ -127,7 +128,7 @@ async fn replayed_code_is_refused_and_revokes_the_first_tokens() {
     let replay = client.complete_authorization(&request, &callback).await.unwrap_err();
 
     assert!(matches!(replay, AuthError::Token(TokenError::InvalidGrant { .. })), "{replay:?}");
-    assert!(replay.needs_login());
+    assert!(replay.needs_sign_in());
     assert_eq!(idp.provider().introspect(first.tokens.access_token.expose()), None);
 }
 
@@ -137,7 +138,7 @@ async fn swapped_pkce_challenge_makes_the_code_worthless() {
     let idp = idp_with_clock(clock.clone(), Duration::from_secs(3600)).await;
     let h = harness(&idp, clock, Script::SwapChallenge).await;
     assert_eq!(
-        h.session.login().await,
+        h.session.sign_in().await,
         Err(AuthError::Token(TokenError::InvalidGrant {
             description: Some("PKCE verification failed".into())
         }))
@@ -156,7 +157,7 @@ async fn unregistered_redirect_uri_gets_an_error_page_not_a_redirect() {
         ScriptedAgent::new(Script::Approve),
         Arc::new(MemorySecretStore::new()) as Arc<dyn SecretStore>,
     );
-    let Err(AuthError::Agent(AgentError::Failed { reason })) = session.login().await else {
+    let Err(AuthError::Agent(AgentError::Failed { reason })) = session.sign_in().await else {
         panic!("the provider must not redirect to an unregistered URI");
     };
     assert!(reason.starts_with("HTTP 400"), "{reason}");
@@ -178,7 +179,7 @@ async fn explicit_endpoints_work_without_discovery() {
         ScriptedAgent::new(Script::Approve),
         Arc::new(MemorySecretStore::new()) as Arc<dyn SecretStore>,
     );
-    assert_eq!(session.login().await, Ok(None));
+    assert_eq!(session.sign_in().await, Ok(None));
     let token = session.access_token().await.unwrap();
     assert_eq!(idp.provider().introspect(token.expose()).unwrap().scopes, ["devices"]);
 }

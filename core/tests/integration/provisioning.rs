@@ -2,9 +2,7 @@
 //! BLE world: every security level and patch version, the Wi-Fi flow, failure reasons, retry
 //! via prov-ctrl, and exchange counts.
 
-mod common;
-
-use common::*;
+use crate::support::devices::*;
 use unbox_core::device::{
     AuthMode, DeviceError, DeviceSession, PolicyRefusal, ScanOptions, SecurityPolicy, WifiCredentials,
     WifiFailure, WifiStatus,
@@ -149,16 +147,11 @@ async fn wrong_pop_or_password_is_rejected_at_the_proof_step() {
                 ClientCredentials::Sec2 {
                     username: "wifiprov".into(),
                     password: SecretString::new("wrong-pass"),
-                    patch_version: 1,
                 },
             ),
             (
                 sec2(0),
-                ClientCredentials::Sec2 {
-                    username: "someone".into(),
-                    password: SecretString::new(POP),
-                    patch_version: 0,
-                },
+                ClientCredentials::Sec2 { username: "someone".into(), password: SecretString::new(POP) },
             ),
         ];
         // Patch version 0 is refused by default; this test is about the proof step.

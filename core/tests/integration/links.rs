@@ -1,18 +1,17 @@
 //! Link-layer rules the real firmware enforces, checked through the core's transports:
 //! SoftAP cookies and sockets, BLE descriptors, MTU, value limits and one session per connection.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use unbox_core::transport::softap::SoftApTransport;
 use unbox_sim::hostile::{HostileBody, HostileServer};
 
-use common::*;
+use crate::support::devices::*;
 use unbox_core::ble::{BleCentral, BleError};
 use unbox_core::device::{DeviceError, DeviceSession, WifiCredentials};
-use unbox_core::transport::ble::{BleTransport, DEFAULT_SERVICE_UUID};
+use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
+use unbox_core::transport::ble::BleTransport;
 use unbox_core::transport::{Transport, TransportError};
 use unbox_sim::ble::{SimBleCentral, SimPeripheral};
 use unbox_sim::device::{CustomEndpoint, SimDevice};
@@ -111,10 +110,11 @@ async fn ble_endpoints_come_from_descriptors_not_uuid_offsets() {
     assert_eq!(names, ["echo", "proto-ver", "prov-config", "prov-ctrl", "prov-scan", "prov-session"]);
     transport.close().await;
     // Asking for the default service on this device finds nothing.
-    let error = BleTransport::connect(&central, PERIPHERAL_ID, DEFAULT_SERVICE_UUID, Duration::from_secs(5))
-        .await
-        .err()
-        .unwrap();
+    let error =
+        BleTransport::connect(&central, PERIPHERAL_ID, ESP_IDF_DEFAULT_SERVICE_UUID, Duration::from_secs(5))
+            .await
+            .err()
+            .unwrap();
     assert!(matches!(error, TransportError::Ble(BleError::ServiceNotFound(_))), "{error:?}");
 }
 

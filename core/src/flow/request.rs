@@ -1,0 +1,134 @@
+//! What the app asks of the flow (one device: how to reach it, how it proves itself, the home
+//! network, how to bind it) and what it gets back.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::binding::Binding;
+use crate::device::{ConnectedInfo, WifiCredentials};
+use crate::qr::{OnboardingPayload, QrError};
+use crate::secret::SecretString;
+use crate::security::ClientCredentials;
+use crate::transport::TransportKind;
+
+/// How to reach the device.
+#[derive(Debug, Clone)]
+pub enum DeviceTarget {
+    /// Over Bluetooth LE.
+    Ble {
+        /// The peripheral as the BLE stack names it.
+        peripheral_id: String,
+        /// The provisioning service UUID.
+        service: Uuid,
+    },
+    /// Over the device's own access point.
+    SoftAp {
+        /// The access point's SSID.
+        ssid: String,
+        /// Its passphrase (`None` for an open access point).
+        passphrase: Option<SecretString>,
+        /// The device's HTTP address on that network (`192.168.4.1:80` on ESP devices).
+        address: String,
+    },
+}
+
+impl DeviceTarget {
+    /// The access point named in a device's scanned setup code: its SSID is the device's name,
+    /// its passphrase the one printed in the code (if any), and `address` the device's HTTP
+    /// address there. A code stating the BLE transport is [`QrError::BluetoothOnly`]; any other
+    /// kind of code is [`QrError::NotADeviceCode`].
+    pub fn softap_from_code(code: &OnboardingPayload, address: impl Into<String>) -> Result<Self, QrError> {
+        match code {
+            OnboardingPayload::Espressif(device) if device.transport == Some(TransportKind::Ble) => {
+                Err(QrError::BluetoothOnly { name: device.name.clone() })
+            }
+            OnboardingPayload::Espressif(device) => Ok(Self::SoftAp {
+                ssid: device.name.clone(),
+                passphrase: device.softap_password.clone(),
+                address: address.into(),
+            }),
+            other => Err(QrError::NotADeviceCode { kind: other.kind() }),
+        }
+    }
+}
+
+/// How the flow ties the device to the customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BindingMode {
+    /// Unbox's claim: sign in, create a claim, push it to the device, wait for the device to
+    /// redeem it and confirm. Needs a device with the `unbox-claim` endpoint.
+    #[default]
+    Claim,
+    /// Wi-Fi only: no sign-in and no claim. The app binds the device its own way (for example
+    /// by the code on its label); works with stock ESP-IDF and Arduino-ESP32 firmware.
+    None,
+}
+
+/// One device to onboard.
+#[derive(Debug, Clone)]
+pub struct OnboardingRequest {
+    /// The device's service name (for messages and the pending-claim record).
+    pub device_name: String,
+    /// How to reach it.
+    pub target: DeviceTarget,
+    /// Its proof of possession or security 2 credentials.
+    pub credentials: ClientCredentials,
+    /// The home network it should join.
+    pub wifi: WifiCredentials,
+    /// Whether to let the device scan first (to check it can see the network).
+    pub scan_wifi: bool,
+    /// How to bind the device to the customer.
+    pub binding: BindingMode,
+}
+
+/// The outcome of a successful onboarding.
+#[derive(Debug, Clone)]
+pub struct Onboarded {
+    /// The active binding (`None` in [`BindingMode::None`]).
+    pub binding: Option<Binding>,
+    /// The device's connection, when the flow saw it join (absent when resumed).
+    pub network: Option<ConnectedInfo>,
+}
+
+/// Asks the person for the Wi-Fi password again after the device reported it wrong.
+#[async_trait]
+pub trait WifiPasswordPrompt: Send + Sync {
+    /// Returns the new password, or `None` when the person gives up.
+    async fn ask_again(&self, ssid: String, attempt: u32) -> Option<SecretString>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qr::{PayloadKind, parse};
+
+    #[test]
+    fn a_device_code_names_its_access_point() {
+        let code = parse(
+            r#"{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234","transport":"softap","password":"setup-1234"}"#,
+        )
+        .unwrap();
+        let DeviceTarget::SoftAp { ssid, passphrase, address } =
+            DeviceTarget::softap_from_code(&code, "192.168.4.1:80").unwrap()
+        else {
+            panic!("expected a SoftAP target");
+        };
+        assert_eq!((ssid.as_str(), address.as_str()), ("PROV_1A2B3C", "192.168.4.1:80"));
+        assert_eq!(passphrase.map(|p| p.expose().to_owned()).as_deref(), Some("setup-1234"));
+
+        let open = parse(r#"{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234"}"#).unwrap();
+        assert!(matches!(
+            DeviceTarget::softap_from_code(&open, "192.168.4.1:80"),
+            Ok(DeviceTarget::SoftAp { passphrase: None, .. })
+        ));
+        let ble = parse(r#"{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234","transport":"ble"}"#).unwrap();
+        let error = DeviceTarget::softap_from_code(&ble, "192.168.4.1:80").unwrap_err();
+        assert_eq!(error, QrError::BluetoothOnly { name: "PROV_1A2B3C".into() });
+        assert!(error.to_string().contains("connect to it over Bluetooth"), "{error}");
+        let network = parse("WIFI:T:WPA;S:home;P:secret12;;").unwrap();
+        assert_eq!(
+            DeviceTarget::softap_from_code(&network, "192.168.4.1:80").unwrap_err(),
+            QrError::NotADeviceCode { kind: PayloadKind::WifiNetwork }
+        );
+    }
+}

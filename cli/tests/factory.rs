@@ -17,7 +17,8 @@ use unbox_core::binding::{
     BindingClient, BindingError, ClaimRedeemer, ClaimStatus, DeviceCredential, DeviceId, IdempotencyKey,
     StaticAccessToken,
 };
-use unbox_core::qr::{EspTransport, OnboardingPayload};
+use unbox_core::qr::OnboardingPayload;
+use unbox_core::transport::TransportKind;
 use unbox_core::secret::{SecretBytes, SecretString};
 use unbox_core::security::{
     ClientHandshake, DeviceSecurity, HandshakeStep, Sec1Client, Sec1Device, Sec2Client, Sec2Device,
@@ -163,7 +164,7 @@ fn every_label_carries_a_payload_qr_parse_accepts_with_the_same_values() {
             assert_eq!(code.pop.expose(), row["setup_code"]);
             let level = if security == "2" { SecurityLevel::Sec2 } else { SecurityLevel::Sec1 };
             assert_eq!(code.security_level(), level);
-            let expected = if transport == "ble" { EspTransport::Ble } else { EspTransport::SoftAp };
+            let expected = if transport == "ble" { TransportKind::Ble } else { TransportKind::SoftAp };
             assert_eq!(code.transport, Some(expected));
             assert_eq!(code.username.as_deref().unwrap_or(""), row["username"]);
 

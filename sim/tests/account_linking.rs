@@ -85,7 +85,7 @@ async fn a_linked_skill_lists_its_customers_devices_and_nobody_elses() {
 
     // A unbinds in the app; the skill sees the device gone.
     let session = world.session(Arc::new(unbox_core::secret_store::MemorySecretStore::new())).await.unwrap();
-    session.login().await.unwrap();
+    session.sign_in().await.unwrap();
     let app = BindingClient::new(&backend, session).unwrap();
     app.unbind(&id).await.unwrap();
     assert!(skill_a.all_bindings(false).await.unwrap().is_empty());

@@ -125,7 +125,7 @@ async fn sign_in(args: &CheckArgs, customer: &str) -> Result<SecretString, Failu
     let failed = |e: unbox_core::auth::AuthError| {
         Failure::new(Code::SignIn, format!("signing {customer} in failed: {e}"))
     };
-    session.login().await.map_err(failed)?;
+    session.sign_in().await.map_err(failed)?;
     session.access_token().await.map_err(failed)
 }
 

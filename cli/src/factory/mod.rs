@@ -14,7 +14,7 @@ use clap::Args;
 use unbox_core::factory::{
     BatchSpec, DeviceRecord, FactorySecurity, backend_import, generate_batch, layout, line_csv,
 };
-use unbox_core::qr::EspTransport;
+use unbox_core::transport::TransportKind;
 
 use crate::args::{SecurityArg, TransportArg};
 use crate::exit::{Code, Failure};
@@ -76,8 +76,8 @@ impl FactoryArgs {
             SecurityArg::Sec2 => FactorySecurity::Sec2 { username: self.username.clone() },
         };
         let transport = match self.transport {
-            TransportArg::Ble => EspTransport::Ble,
-            TransportArg::Softap => EspTransport::SoftAp,
+            TransportArg::Ble => TransportKind::Ble,
+            TransportArg::Softap => TransportKind::SoftAp,
         };
         let spec = BatchSpec {
             id_prefix: self.id_prefix.clone(),

@@ -18,7 +18,8 @@ mod nvs;
 use std::collections::HashSet;
 
 use crate::binding::{DeviceCredential, DeviceId};
-use crate::qr::{EspTransport, EspressifQr};
+use crate::qr::EspressifQr;
+use crate::transport::TransportKind;
 use crate::secret::{SecretBytes, SecretString};
 use crate::security::{Sec2Verifier, SecurityLevel};
 
@@ -68,7 +69,7 @@ pub struct BatchSpec {
     /// The security scheme.
     pub security: FactorySecurity,
     /// How phones reach the device in setup mode (stated in the QR code).
-    pub transport: EspTransport,
+    pub transport: TransportKind,
     /// Symbols in each setup code.
     pub code_length: usize,
 }
@@ -147,7 +148,7 @@ struct Sec2Material {
 pub struct DeviceRecord {
     device_id: DeviceId,
     service_name: String,
-    transport: EspTransport,
+    transport: TransportKind,
     setup_code: SecretString,
     sec2: Option<Sec2Material>,
     device_secret: SecretBytes,
@@ -291,10 +292,7 @@ pub fn line_csv(records: &[DeviceRecord]) -> Result<SecretString, FactoryError> 
         let payload =
             record.setup_code().to_qr_text().map_err(|error| FactoryError::InvalidSpec(error.to_string()))?;
         let id = record.device_id.as_str();
-        let transport = match record.transport {
-            EspTransport::Ble => "ble",
-            EspTransport::SoftAp => "softap",
-        };
+        let transport = record.transport.to_string();
         let security = match record.security_level() {
             SecurityLevel::Sec2 => "2",
             _ => "1",
@@ -302,7 +300,7 @@ pub fn line_csv(records: &[DeviceRecord]) -> Result<SecretString, FactoryError> 
         let fields = [
             id,
             &record.service_name,
-            transport,
+            &transport,
             security,
             record.username().unwrap_or(""),
             record.setup_code.expose(),
@@ -344,7 +342,7 @@ pub(crate) mod tests {
             id_prefix: "acme-".into(),
             name_prefix: "PROV_".into(),
             security,
-            transport: EspTransport::Ble,
+            transport: TransportKind::Ble,
             code_length: 10,
         }
     }
@@ -463,7 +461,7 @@ pub(crate) mod tests {
     #[test]
     fn the_qr_payload_parses_back_to_the_same_values() {
         for security in [sec2(), FactorySecurity::Sec1] {
-            for transport in [EspTransport::Ble, EspTransport::SoftAp] {
+            for transport in [TransportKind::Ble, TransportKind::SoftAp] {
                 let record =
                     DeviceRecord::generate(&BatchSpec { transport, ..spec(security.clone()) }).unwrap();
                 let text = record.setup_code().to_qr_text().unwrap();

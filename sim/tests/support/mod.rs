@@ -31,7 +31,7 @@ pub async fn session(cloud: &SimCloud, login_hint: &str) -> Arc<Session> {
     let client = AuthClient::discover(config, cloud.base_url()).await.expect("discovery");
     let browser = AutoConsentBrowser::new().expect("browser").signing_in_as(login_hint);
     let session = Arc::new(Session::new(client, Arc::new(browser), Arc::new(MemorySecretStore::new())));
-    session.login().await.expect("sign-in");
+    session.sign_in().await.expect("sign-in");
     session
 }
 

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use unbox_core::auth::{AuthClient, ClientConfig, ProviderMetadata, answers_authorization};
-use unbox_fuzz::{ScriptedServer, frames, runtime};
+use unbox_fuzz::{ScriptedServer, frames, runtime, state_of};
 use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:49152/callback";
@@ -43,12 +43,7 @@ fuzz_target!(|data: &[u8]| {
         frames.get(2).copied().unwrap_or(br#"{"access_token":"a","token_type":"Bearer"}"#),
     );
     let request = client.begin_authorization();
-    let state = Url::parse(request.url())
-        .expect("the authorization URL")
-        .query_pairs()
-        .find(|(name, _)| name == "state")
-        .map(|(_, value)| value.into_owned())
-        .expect("a state");
+    let state = state_of(&request);
     let callback = match (form >> 1) % 4 {
         // The callback as it arrives.
         0 => text.to_owned(),

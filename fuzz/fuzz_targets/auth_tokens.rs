@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use unbox_core::auth::{AuthClient, ClientConfig, ProviderMetadata, TokenSet};
 use unbox_core::secret::SecretString;
-use unbox_fuzz::{ScriptedServer, frames, runtime};
+use unbox_fuzz::{ScriptedServer, frames, runtime, state_of};
 use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:49152/callback";
@@ -45,12 +45,7 @@ fuzz_target!(|data: &[u8]| {
         match call.first().copied().unwrap_or(0) % 4 {
             0 => {
                 let request = client.begin_authorization();
-                let state = Url::parse(request.url())
-                    .expect("the authorization URL")
-                    .query_pairs()
-                    .find(|(name, _)| name == "state")
-                    .map(|(_, value)| value.into_owned())
-                    .expect("a state");
+                let state = state_of(&request);
                 let base = server.base_url();
                 let callback = format!("{REDIRECT_URI}?code=fuzz&state={state}&iss={base}");
                 let _ = client.complete_authorization(&request, &callback).await;

@@ -313,3 +313,13 @@ async fn serve(mut stream: tokio::net::TcpStream, response: Vec<u8>) {
     let _ = stream.write_all(&response).await;
     let _ = stream.shutdown().await;
 }
+
+/// The `state` of a sign-in attempt, read from its authorization URL as the provider would.
+pub fn state_of(request: &unbox_core::auth::AuthorizationRequest) -> String {
+    url::Url::parse(request.url())
+        .expect("the authorization URL")
+        .query_pairs()
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned())
+        .expect("a state")
+}

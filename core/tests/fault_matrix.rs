@@ -101,14 +101,16 @@ fn expected(step: FlowStep, fault: Fault) -> &'static str {
         (_, Cancel) => "Cancelled",
         (_, Backend5xxThenRecovery) => "Ok",
         (SignIn, StateMismatch) => "SignIn(Callback(StateMismatch",
-        (SignIn, BackendDown) => "SignIn(Discovery",
+        (SignIn, BackendDown) => "SignIn(Agent(Failed",
         (CreateClaim | WaitRedemption | Confirm, BackendDown) => "TimedOut",
-        (ConnectDevice, AccessPointMissing) => "PhoneWifi(NotFound",
+        (ConnectDevice, AccessPointMissing) => "PhoneWifi(JoinFailed",
         (SecureSession, WrongCode) => "Device(HandshakeRejected",
         (PushClaim | WaitRedemption | Confirm, ClaimExpired) => "Binding(ClaimExpired",
         (WaitDeviceOnline, WrongWifiPassword) => "WifiRejected",
         (WaitDeviceOnline, UnknownNetwork) => "WifiRejected",
-        (_, Delay) => "TimedOut",
+        (SecureSession, Delay) => "TimedOut",
+        (SecureSession, Corrupt) => "Device(HandshakeRejected",
+        (_, Delay) => "Device(Transport(Timeout",
         (_, Drop | Reboot) => "Device(Transport(SessionLost",
         (_, Corrupt) => "Device(Security(Decrypt",
         _ => "?",
@@ -168,7 +170,7 @@ fn settings(world: &SimWorld) -> FlowSettings {
     FlowSettings {
         timeouts: StepTimeouts {
             backend: Duration::from_millis(800),
-            device: Duration::from_millis(300),
+            device: Duration::from_secs(2),
             ..StepTimeouts::default()
         },
         polling: StatusPolling {
@@ -244,6 +246,8 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
     };
     let world = Arc::new(SimWorld::start(options).await.map_err(|e| e.to_string())?);
     let mut request = world.request(0, Link::SoftAp);
+    // The retry goes to the world's own device, which saw none of the faulty run.
+    let retry_request = request.clone();
     // Device faults: a device of the same make whose firmware misbehaves at the step's exchange.
     let mut device_faults = Faults::default();
     let exchange = first_exchange(step);
@@ -251,7 +255,7 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
         Fault::Drop => device_faults.drop_at_exchange = exchange,
         Fault::Corrupt => device_faults.corrupt_reply_at = exchange,
         Fault::Reboot => device_faults.reboot_at_exchange = exchange,
-        Fault::Delay => device_faults.stall_at_exchange = exchange.map(|at| (at, Duration::from_millis(600))),
+        Fault::Delay => device_faults.stall_at_exchange = exchange.map(|at| (at, Duration::from_secs(3))),
         _ => {}
     }
     let _faulty_server = if first_exchange(step).is_some()
@@ -270,7 +274,6 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
     } else {
         None
     };
-    let retry_request = request.clone();
     match fault {
         Fault::WrongCode => {
             request.credentials = ClientCredentials::Sec2 {

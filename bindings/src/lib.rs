@@ -18,7 +18,8 @@
 //! - [`secret_store`] and [`auth`]: secure storage and signing in;
 //! - [`phone_wifi`]: joining and leaving a device's access point;
 //! - [`flow`]: the one-call onboarding, [`OnboardingClient`](flow::OnboardingClient);
-//! - `sim` (feature `sim`, tests only): the simulated device and cloud in-process.
+//! - `sim` (feature `sim`, tests only): the simulated device and cloud in-process;
+//! - `panic_probe` (feature `panic-probe`, tests only): exports that panic, for the shipped profile's panic test.
 //!
 //! Secrets arrive from the shells as `String` and are wrapped into
 //! [`SecretString`](unbox_core::secret::SecretString) at once; they never leave as text except
@@ -35,6 +36,8 @@ pub mod flow;
 pub mod logging;
 #[cfg(any(feature = "btleplug", feature = "sim"))]
 pub mod native_ble;
+#[cfg(feature = "panic-probe")]
+pub mod panic_probe;
 pub mod phone_wifi;
 pub mod qr;
 pub mod runtime;

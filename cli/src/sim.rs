@@ -166,6 +166,7 @@ impl DeviceArgs {
                 corrupt_reply_at: self.corrupt_at,
                 reboot_at_exchange: self.reboot_at,
                 reply_delay: Duration::from_millis(self.delay_ms),
+                stall_at_exchange: None,
                 never_connect: self.never_connect,
                 announced_patch_version: None,
             });

@@ -18,12 +18,12 @@ use unbox_core::binding::{
     StaticAccessToken,
 };
 use unbox_core::qr::OnboardingPayload;
-use unbox_core::transport::TransportKind;
 use unbox_core::secret::{SecretBytes, SecretString};
 use unbox_core::security::{
     ClientHandshake, DeviceSecurity, HandshakeStep, Sec1Client, Sec1Device, Sec2Client, Sec2Device,
     Sec2PatchVersion, Sec2Verifier, SecurityLevel,
 };
+use unbox_core::transport::TransportKind;
 use unbox_sim::backend::{BackendConfig, BindingBackend, StaticTokenValidator};
 use url::Url;
 

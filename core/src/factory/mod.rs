@@ -19,9 +19,9 @@ use std::collections::HashSet;
 
 use crate::binding::{DeviceCredential, DeviceId};
 use crate::qr::EspressifQr;
-use crate::transport::TransportKind;
 use crate::secret::{SecretBytes, SecretString};
 use crate::security::{Sec2Verifier, SecurityLevel};
+use crate::transport::TransportKind;
 
 pub use import::{IMPORT_FORMAT, IMPORT_VERSION, backend_import, parse_backend_import};
 pub use nvs::{NVS_KEYS, NVS_NAMESPACE};

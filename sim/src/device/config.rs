@@ -40,6 +40,10 @@ pub struct Faults {
     pub reboot_at_exchange: Option<u32>,
     /// Delay every reply by this much.
     pub reply_delay: Duration,
+    /// Hold this exchange's request for this long before handling it, once: the firmware's
+    /// handler is blocked (protocomm runs handlers on the httpd or NimBLE host task, which a
+    /// slow flash write or a busy Wi-Fi driver stalls), so the phone's step timeout fires first.
+    pub stall_at_exchange: Option<(u32, Duration)>,
     /// Joining never completes.
     pub never_connect: bool,
     /// Announce this `sec_patch_ver` whatever the security really runs (a lying device).

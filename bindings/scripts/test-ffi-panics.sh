@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A panic in the library as apps get it: builds the `release-ffi` profile with the flags of
+# ship-flags.sh (the same build as size-report.sh, whose dependencies it reuses) plus the
+# test-only `panic-probe` feature, generates bindings from it, and shows from Kotlin (JVM) and
+# Swift (Linux) that a panicking call raises an error and the library keeps working.
+# The shipped library (size-report.sh, the shells' build scripts) never has the feature.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+source bindings/scripts/ship-flags.sh
+RUSTFLAGS="${RUSTFLAGS:-} $UNBOX_RUSTFLAGS $UNBOX_ELF_LINKFLAGS -C link-arg=-Wl,-z,pack-relative-relocs" \
+    cargo build -p unbox-ffi --profile release-ffi --lib --features panic-probe
+out=build/ffi-panics
+rm -rf "$out"
+mkdir -p "$out/lib" "$out/swift-tests"
+cp "$target_dir/release-ffi/libunbox_ffi.so" "$out/lib/"
+cargo build -q -p unbox-ffi --bin uniffi-bindgen --features cli
+for language in kotlin swift; do
+    "$target_dir/debug/uniffi-bindgen" generate --library "$out/lib/libunbox_ffi.so" --language "$language" \
+        --config uniffi.toml --out-dir "$out/$language" --no-format >/dev/null
+done
+
+echo "== panics in release-ffi: Kotlin on the JVM"
+mvn -B -ntp -q -f bindings/kotlin-tests/pom.xml test -Dunbox.tests.dir="$PWD/bindings/panic-tests/kotlin" \
+    -Dunbox.library.dir="$PWD/$out/lib" -Dunbox.bindings.dir="$PWD/$out/kotlin" \
+    -Dunbox.build.dir="$PWD/$out/maven"
+echo "== panics in release-ffi: Swift"
+cp bindings/panic-tests/swift/*.swift bindings/swift-tests/Support.swift "$out/swift-tests/"
+bindings/scripts/swift-root.sh "$out/swift" "$out/lib/libunbox_ffi.so" "$out/swift-tests"

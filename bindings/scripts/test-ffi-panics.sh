@@ -6,18 +6,19 @@
 # The shipped library (size-report.sh, the shells' build scripts) never has the feature.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib.sh
 
-target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+target_dir=$(target_dir "$PWD")
 source bindings/scripts/ship-flags.sh
 RUSTFLAGS="${RUSTFLAGS:-} $UNBOX_RUSTFLAGS $UNBOX_ELF_LINKFLAGS -C link-arg=-Wl,-z,pack-relative-relocs" \
     cargo build -p unbox-ffi --profile release-ffi --lib --features panic-probe
 out=build/ffi-panics
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/swift-tests"
-cp "$target_dir/release-ffi/libunbox_ffi.so" "$out/lib/"
+cp "$target_dir/release-ffi/$(library_file_name)" "$out/lib/"
 cargo build -q -p unbox-ffi --bin uniffi-bindgen --features cli
 for language in kotlin swift; do
-    "$target_dir/debug/uniffi-bindgen" generate --library "$out/lib/libunbox_ffi.so" --language "$language" \
+    "$target_dir/debug/uniffi-bindgen" generate --library "$out/lib/$(library_file_name)" --language "$language" \
         --config uniffi.toml --out-dir "$out/$language" --no-format >/dev/null
 done
 
@@ -27,4 +28,4 @@ mvn -B -ntp -q -f bindings/kotlin-tests/pom.xml test -Dunbox.tests.dir="$PWD/bin
     -Dunbox.build.dir="$PWD/$out/maven"
 echo "== panics in release-ffi: Swift"
 cp bindings/panic-tests/swift/*.swift bindings/swift-tests/Support.swift "$out/swift-tests/"
-bindings/scripts/swift-root.sh "$out/swift" "$out/lib/libunbox_ffi.so" "$out/swift-tests"
+bindings/scripts/swift-root.sh "$out/swift" "$out/lib/$(library_file_name)" "$out/swift-tests"

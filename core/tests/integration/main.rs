@@ -17,7 +17,6 @@ mod binding_resilience;
 mod device_replies;
 mod discovery_scanner;
 mod discovery_table_props;
-mod fault_matrix;
 mod faults;
 mod flow;
 mod flow_logging;

@@ -159,13 +159,37 @@ impl DeviceInfo {
             prov["sec_patch_ver"] = self.security_patch.into();
         }
         root.insert("prov".into(), prov);
-        serde_json::to_string_pretty(&serde_json::Value::Object(root)).unwrap_or_default().replace("  ", "\t")
+        // Tab-indented as cJSON prints; indenting through the formatter leaves the values alone
+        // (replacing double spaces afterwards would also rewrite them inside strings).
+        let mut out = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        match serde::Serialize::serialize(&serde_json::Value::Object(root), &mut serializer) {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_info_reads_back_with_spaces_in_its_strings() {
+        // Found by the device_info fuzz target: double spaces inside a value were turned into
+        // raw tabs, which is not JSON, so the written info read back as legacy firmware.
+        let info = DeviceInfo {
+            prov_version: Some("v1.1  custom".into()),
+            security: SecurityLevel::Sec1,
+            security_patch: 0,
+            capabilities: vec!["wifi  scan".into()],
+            app_info: BTreeMap::new(),
+        };
+        let json = info.to_json();
+        assert!(json.contains("\n\t\"prov\": {"), "{json}");
+        assert_eq!(DeviceInfo::parse(json.as_bytes()).unwrap(), info);
+    }
 
     #[test]
     fn parses_a_current_reply_with_app_sections() {

@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${UNBOX_FUZZ_SECONDS:-10}
+# One fixed mutation seed, so that CI walks the same inputs on every run (a finding reproduces);
+# the longer runs of fuzz/README.md draw their own.
+seed=${UNBOX_FUZZ_SEED:-1}
 # cargo-fuzz passes nightly-only flags; stable accepts them with RUSTC_BOOTSTRAP where no
 # nightly toolchain is installed.
 export RUSTC_BOOTSTRAP=1 CARGO_INCREMENTAL=0
@@ -32,7 +35,7 @@ for target in "${targets[@]}"; do
     log=$work/$target.log
     status=0
     cargo fuzz run "${build_flags[@]}" "$target" "$work/$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -seed="$seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="artifacts/$target/" >"$log" 2>&1 || status=$?
     if ((status != 0)); then
         grep -m1 -A20 'panicked at' "$log" >&2 || tail -60 "$log" >&2

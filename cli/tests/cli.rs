@@ -2,25 +2,10 @@
 //! `unbox sim all` on loopback, with the exit code and message of each user-facing failure.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::cargo::CommandCargoExt;
-
-fn unbox() -> Command {
-    Command::cargo_bin("unbox").expect("the unbox binary is built")
-}
-
-/// A simulator process (`unbox sim ...`), killed on drop.
-struct Running {
-    child: Child,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod support;
+use support::{Running, run_unbox, unbox};
 
 /// Starts `unbox sim ARGS` and returns it with the first line it prints (where it listens).
 fn start_sim(args: &[&str]) -> (Running, String) {
@@ -58,20 +43,7 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let output = unbox()
-            .args(args)
-            .env("UNBOX_STATE_DIR", &self.state_dir)
-            // The "browser" performs the sign-in request and follows the redirect to the
-            // loopback callback, as a person's browser would after auto-consent.
-            .env("BROWSER", "curl -sSfL -o /dev/null %s")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run unbox");
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        run_unbox(&self.state_dir, args)
     }
 }
 

@@ -2,26 +2,16 @@
 //! `unbox sim cloud` on loopback.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::cargo::CommandCargoExt;
-
-fn unbox() -> Command {
-    Command::cargo_bin("unbox").expect("the unbox binary is built")
-}
+mod support;
+use support::{Running, run_unbox as run, unbox};
 
 /// `unbox sim cloud` with short claims and two test devices, killed on drop.
 struct Cloud {
-    child: Child,
+    _process: Running,
     url: String,
     devices: Vec<String>,
-}
-
-impl Drop for Cloud {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start_cloud() -> Cloud {
@@ -43,22 +33,7 @@ fn start_cloud() -> Cloud {
             devices.push(device.to_owned());
         }
     }
-    Cloud { child, url, devices }
-}
-
-fn run(state_dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let output = unbox()
-        .args(args)
-        .env("UNBOX_STATE_DIR", state_dir)
-        .env("BROWSER", "curl -sSfL -o /dev/null %s")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run unbox");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    Cloud { _process: Running { child }, url, devices }
 }
 
 #[test]

@@ -1,0 +1,42 @@
+//! What the tests that run `unbox` as a process share: the built binary, a background process
+//! killed on drop, and one run of a command with its state in a folder of its own.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+/// The built `unbox` binary.
+pub fn unbox() -> Command {
+    Command::cargo_bin("unbox").expect("the unbox binary is built")
+}
+
+/// A background `unbox` process (a simulator), killed on drop.
+pub struct Running {
+    pub child: Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `unbox ARGS` with its state under `state_dir`; returns the exit code, stdout and stderr.
+pub fn run_unbox(state_dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = unbox()
+        .args(args)
+        .env("UNBOX_STATE_DIR", state_dir)
+        // The "browser" performs the sign-in request and follows the redirect to the loopback
+        // callback, as a person's browser would after auto-consent.
+        .env("BROWSER", "curl -sSfL -o /dev/null %s")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run unbox");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

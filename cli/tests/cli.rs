@@ -1,25 +1,10 @@
 //! The `unbox` command run as a process: the demo, and login/provision/logout against
 //! `unbox sim all` on loopback, with the exit code and message of each user-facing failure.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 mod support;
-use support::{Running, run_unbox, unbox};
-
-/// Starts `unbox sim ARGS` and returns it with the first line it prints (where it listens).
-fn start_sim(args: &[&str]) -> (Running, String) {
-    let mut child = unbox()
-        .arg("sim")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start unbox sim");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the first line");
-    (Running { child }, line)
-}
+use support::{Running, run_unbox, start_sim, unbox};
 
 struct Simulator {
     _process: Running,

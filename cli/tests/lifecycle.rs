@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 mod support;
-use support::{Running, run_unbox as run, unbox};
+use support::{Running, run_unbox as run, start_sim, unbox};
 
 /// `unbox sim cloud` with short claims and two test devices, killed on drop.
 struct Cloud {
@@ -66,14 +66,7 @@ fn check_backend_passes_against_the_simulated_cloud() {
 
 #[test]
 fn devices_lists_and_unbind_removes() {
-    let mut sim = unbox()
-        .args(["sim", "all", "--json", "--devices", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start unbox sim all");
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().expect("stdout")).read_line(&mut line).expect("summary");
+    let (sim, line) = start_sim(&["all", "--json", "--devices", "1"]);
     let summary: serde_json::Value = serde_json::from_str(&line).expect("JSON summary");
     let issuer = summary["issuer"].as_str().unwrap().to_owned();
     let device = &summary["devices"][0];
@@ -122,6 +115,5 @@ fn devices_lists_and_unbind_removes() {
     let (code, _, stderr) = run(&state, &["unbind", "../etc"]);
     assert_eq!(code, 2, "{stderr}");
     let _ = std::fs::remove_dir_all(&state);
-    let _ = sim.kill();
-    let _ = sim.wait();
+    drop(sim);
 }

@@ -1,6 +1,7 @@
 //! What the tests that run `unbox` as a process share: the built binary, a background process
 //! killed on drop, and one run of a command with its state in a folder of its own.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -39,4 +40,18 @@ pub fn run_unbox(state_dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Starts `unbox sim ARGS` and returns it with the first line it prints (where it listens).
+pub fn start_sim(args: &[&str]) -> (Running, String) {
+    let mut child = unbox()
+        .arg("sim")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start unbox sim");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the first line");
+    (Running { child }, line)
 }

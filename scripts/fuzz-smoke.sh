@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets (fuzz/, cargo-fuzz and libFuzzer; debug assertions and overflow checks
-# on) and runs each from its checked-in seed corpus for UNBOX_FUZZ_SECONDS seconds (default 10: CI's
+# on) and runs each from its checked-in seed corpus for UNBOX_FUZZ_SECONDS seconds (default 5: CI's
 # budget, see fuzz/README.md),
 # printing each target's executions and coverage (libFuzzer's cov: edges, ft: features). A crash,
 # a hang past 10 s or more than 2 GB of memory fails the run, with the input left under
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${UNBOX_FUZZ_SECONDS:-10}
+seconds=${UNBOX_FUZZ_SECONDS:-5}
 # One fixed mutation seed, so that CI walks the same inputs on every run (a finding reproduces);
 # the longer runs of fuzz/README.md draw their own.
 seed=${UNBOX_FUZZ_SEED:-1}

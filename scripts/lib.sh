@@ -26,3 +26,15 @@ target_dir() {
 library_file_name() {
     if [[ $(uname) == Darwin ]]; then echo libunbox_ffi.dylib; else echo libunbox_ffi.so; fi
 }
+
+# Prints the path of UniFFI's generator (unbox-ffi's uniffi-bindgen): the one already built in
+# $UNBOX_FFI_PREBUILT when that is set (scripts/test-all builds it with the workspace tests),
+# otherwise built here.
+uniffi_bindgen() {
+    if [[ -n ${UNBOX_FFI_PREBUILT:-} ]]; then
+        echo "$UNBOX_FFI_PREBUILT/uniffi-bindgen"
+    else
+        cargo build -q -p unbox-ffi --bin uniffi-bindgen --features cli >&2
+        echo "$(target_dir "$1")/debug/uniffi-bindgen"
+    fi
+}

@@ -7,6 +7,8 @@
 #   --profile NAME   cargo profile to build with (default: dev; release-ffi is the shipped one)
 #   --features LIST  cargo features of unbox-ffi, e.g. `sim` for the binding tests
 #   --out DIR        where to generate (default: build/bindings)
+# Environment: UNBOX_FFI_PREBUILT=DIR takes the library and the generator already built in DIR
+# (scripts/test-all builds them with the workspace tests) instead of building them.
 # Prints the path of the library it generated from on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,15 +29,20 @@ done
 
 # One build for the library and the generator (feature `cli` only adds the generator's code,
 # which the cdylib does not export), so the two do not rebuild each other with different features.
-cargo build -p unbox-ffi --profile "$profile" --lib --bin uniffi-bindgen --features "cli${features:+,$features}" >&2
-
-target_dir=$(target_dir "$PWD")
-profile_dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
-library="$target_dir/$profile_dir/$(library_file_name)"
+if [[ -n ${UNBOX_FFI_PREBUILT:-} ]]; then
+    build_dir=$UNBOX_FFI_PREBUILT
+    for built in "$(library_file_name)" uniffi-bindgen; do
+        [[ -f $build_dir/$built ]] || { echo "generate.sh: UNBOX_FFI_PREBUILT=$build_dir has no $built" >&2; exit 1; }
+    done
+else
+    cargo build -p unbox-ffi --profile "$profile" --lib --bin uniffi-bindgen --features "cli${features:+,$features}" >&2
+    build_dir=$(target_dir "$PWD")/$([[ $profile == dev ]] && echo debug || echo "$profile")
+fi
+library="$build_dir/$(library_file_name)"
 
 rm -rf "$out/kotlin" "$out/swift"
 for language in kotlin swift; do
-    "$target_dir/$profile_dir/uniffi-bindgen" generate --library "$library" --language "$language" \
+    "$build_dir/uniffi-bindgen" generate --library "$library" --language "$language" \
         --config uniffi.toml --out-dir "$out/$language" --no-format >&2
 done
 echo "$library"

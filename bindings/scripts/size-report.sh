@@ -29,8 +29,8 @@ echo "  unstripped: $unstripped bytes ($(mb "$unstripped")) - generate bindings 
 echo "  stripped:   $stripped bytes ($(mb "$stripped")) - ship this one; budget $budget bytes"
 
 # The unstripped library still carries the metadata the generator reads.
-cargo build -q -p unbox-ffi --bin uniffi-bindgen --features cli
-"$target_dir/debug/uniffi-bindgen" generate --library "$out/libunbox_ffi.so" --language kotlin \
+bindgen=$(uniffi_bindgen "$PWD")
+"$bindgen" generate --library "$out/libunbox_ffi.so" --language kotlin \
     --config uniffi.toml --out-dir "$out/kotlin" --no-format >/dev/null
 echo "  bindings generate from the unstripped library: ok"
 

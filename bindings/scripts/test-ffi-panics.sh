@@ -16,9 +16,9 @@ out=build/ffi-panics
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/swift-tests"
 cp "$target_dir/release-ffi/$(library_file_name)" "$out/lib/"
-cargo build -q -p unbox-ffi --bin uniffi-bindgen --features cli
+bindgen=$(uniffi_bindgen "$PWD")
 for language in kotlin swift; do
-    "$target_dir/debug/uniffi-bindgen" generate --library "$out/lib/$(library_file_name)" --language "$language" \
+    "$bindgen" generate --library "$out/lib/$(library_file_name)" --language "$language" \
         --config uniffi.toml --out-dir "$out/$language" --no-format >/dev/null
 done
 

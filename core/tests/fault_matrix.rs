@@ -371,11 +371,17 @@ async fn every_step_under_every_fault_ends_typed_leaks_nothing_and_recovers() {
             ));
         }
     }
-    println!("{:<17} {:<23} {:<32} result (no leak, retry succeeds)", "step", "fault", "typed outcome");
+    let mut table =
+        format!("{:<17} {:<23} {:<32} result (no leak, retry succeeds)\n", "step", "fault", "typed outcome");
     for row in &rows {
-        println!("{row}");
+        table.push_str(row);
+        table.push('\n');
     }
-    println!("{} cells", rows.len());
+    table.push_str(&format!("{} cells\n", rows.len()));
+    print!("{table}");
+    // scripts/test-all prints the table from here after the workspace tests, which capture it.
+    let written = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fault-matrix.txt");
+    std::fs::write(&written, &table).expect("the fault matrix table is written");
     assert!(
         failures.is_empty(),
         "{} of {} cells failed:\n{}",

@@ -55,12 +55,14 @@ import org.robolectric.shadows.ShadowScanResult
  * test's thread is the system and the person: it creates the activities the shell starts, opens
  * the sign-in page over HTTP as the browser would, and brings the requested networks up.
  */
-@RunWith(ShellTestRunner::class)
-// API 24 only for now: at API 35 the run once ended in CI with the leave step's 20 s timeout
-// ("Reconnecting your phone to the internet took longer"), a race between the test thread that
-// plays the system and the shell's network callbacks that is not understood yet.
-@Config(sdk = [24], shadows = [RecordingConnectivityManager::class])
-class AndroidShellOnboardingTest {
+//
+// Each API level runs in a JVM of its own (the `onboarding` execution of the Robolectric pom): every
+// Robolectric SDK sandbox loads its own copy of the generated bindings, but the process has one
+// native library, whose callback tables point at the sandbox that registered last. Both copies
+// number their foreign objects from the same start, so a Rust object of the API 24 run freed late
+// removed the API 35 run's PhoneWifi from its handle map (leaveNetwork then failed with "Invalid
+// handle" and the leave step timed out). An app has one class loader; only the test shares a JVM.
+abstract class AndroidShellOnboarding {
     private val app = RuntimeEnvironment.getApplication()
     private val info = SimulatorWorld.info
     private val library = CoroutineScope(SupervisorJob() + Dispatchers.IO)
@@ -148,3 +150,13 @@ class AndroidShellOnboardingTest {
         callback.onAvailable(network)
     }
 }
+
+/** The legacy join (`WifiConfiguration`, Android 7-9). */
+@RunWith(ShellTestRunner::class)
+@Config(sdk = [24], shadows = [RecordingConnectivityManager::class])
+class AndroidShellOnboardingApi24Test : AndroidShellOnboarding()
+
+/** The join through `WifiNetworkSpecifier` (Android 10+), at the newest level. */
+@RunWith(ShellTestRunner::class)
+@Config(sdk = [35], shadows = [RecordingConnectivityManager::class])
+class AndroidShellOnboardingApi35Test : AndroidShellOnboarding()

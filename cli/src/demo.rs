@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 use tokio_util::sync::CancellationToken;
 use unbox_sim::world::{DeviceFirmware, Link, SimWorld, WorldOptions};
 
-use crate::args::TransportArg;
+use crate::args::{LatencyArgs, TransportArg};
 use crate::batch;
 use crate::exit::{Code, Failure};
 
@@ -22,6 +22,8 @@ pub struct DemoArgs {
     /// firmware component's C code (firmware/unbox-claim; needs a build with `--features c-firmware`).
     #[arg(long, value_enum, default_value = "rust")]
     device_firmware: FirmwareArg,
+    #[command(flatten)]
+    latency: LatencyArgs,
 }
 
 /// `--device-firmware` values.
@@ -44,7 +46,8 @@ pub async fn run(args: DemoArgs, json: bool, cancel: &CancellationToken) -> Resu
              `cargo build --release -p unbox-cli --features c-firmware` (needs libprotobuf-c-dev)",
         ));
     }
-    let options = WorldOptions { devices: args.devices.max(1), firmware, ..WorldOptions::default() };
+    let options =
+        args.latency.apply(WorldOptions { devices: args.devices.max(1), firmware, ..WorldOptions::default() });
     let world = SimWorld::start(options)
         .await
         .map_err(|e| Failure::new(Code::Internal, format!("cannot start the simulator: {e}")))?;

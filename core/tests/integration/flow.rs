@@ -23,7 +23,7 @@ fn quick() -> WorldOptions {
     WorldOptions {
         devices: 1,
         apply_delay: Duration::from_millis(100),
-        join_time: Duration::from_millis(200),
+        join_time: Duration::from_millis(200).into(),
         ..WorldOptions::default()
     }
 }
@@ -163,7 +163,7 @@ async fn a_wrong_wifi_password_is_asked_again_and_retried_on_the_same_session() 
 async fn a_failed_join_is_recovered_on_both_firmware_flavours_in_both_orders() {
     for flavour in [Flavour::Plain, Flavour::ExampleApp] {
         for link in [Link::SoftAp, Link::Ble] {
-            let options = WorldOptions { flavour, join_time: Duration::from_millis(20), ..quick() };
+            let options = WorldOptions { flavour, join_time: Duration::from_millis(20).into(), ..quick() };
             // In the same session: the person types the right password when asked again.
             let world = SimWorld::start(options.clone()).await.unwrap();
             let onboarding = world.onboarding().await.unwrap();

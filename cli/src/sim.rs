@@ -13,8 +13,8 @@ use unbox_sim::idp::{DEFAULT_CLIENT_ID, IdpConfig, SKILL_CLIENT_ID, SKILL_REDIRE
 use unbox_sim::world::{DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld, WorldOptions};
 
 use crate::args::{LatencyArgs, SecurityArg};
-use unbox_sim::latency::LatencyRange;
 use crate::exit::{Code, Failure};
+use unbox_sim::latency::LatencyRange;
 
 /// Simulator commands.
 #[derive(Subcommand)]

@@ -2,7 +2,7 @@
 //! the device's own floor (the firmware's apply delay, its join and, with backend latency, the
 //! round trip of its own redemption: time no client can save), for SoftAP and BLE, at loopback
 //! speed and at a phone's latencies; with the device exchanges and the app's backend calls each
-//! onboarding costs. Then 64 concurrent BLE onboardings at a phone's latencies: wall time and
+//! onboarding costs, and the timeline of each scenario's median run. Then 64 concurrent BLE onboardings at a phone's latencies: wall time and
 //! peak heap (a counting allocator). A plain repeated benchmark (each run is seconds of
 //! simulated radio time, not a microbenchmark): `cargo bench -p unbox-core --bench time_to_bound`;
 //! `UNBOX_BENCH_RUNS` sets the runs per scenario (default 12).
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use unbox_core::binding::wire::paths;
-use unbox_core::flow::{FlowEvent, FlowObserver, OnboardingSettings};
+use unbox_core::flow::{FlowEvent, FlowObserver, OnboardingSettings, Timeline};
 use unbox_core::secret_store::MemorySecretStore;
 use unbox_sim::latency::{LatencyRange, SimLatency};
 use unbox_sim::world::{Link, SimWorld, WorldOptions};
@@ -76,6 +76,7 @@ fn scenarios() -> [Scenario; 3] {
 
 /// What one onboarding took.
 struct Run {
+    timeline: String,
     total: Duration,
     floor: Duration,
     exchanges: u32,
@@ -84,15 +85,15 @@ struct Run {
 
 /// The flow's settings as an app ships them, with the simulated backend as the devices' own.
 fn shipped_settings(world: &SimWorld) -> OnboardingSettings {
-    OnboardingSettings { device_backend_url: world.settings().device_backend_url, ..OnboardingSettings::default() }
+    OnboardingSettings {
+        device_backend_url: world.settings().device_backend_url,
+        ..OnboardingSettings::default()
+    }
 }
 
 async fn one_run(scenario: &Scenario, link: Link) -> Run {
-    let options = WorldOptions {
-        join_time: scenario.join_time,
-        latency: scenario.latency,
-        ..WorldOptions::default()
-    };
+    let options =
+        WorldOptions { join_time: scenario.join_time, latency: scenario.latency, ..WorldOptions::default() };
     let world = SimWorld::start(options).await.expect("world");
     // Signed in already: the person's time in the browser is not the flow's.
     let store = Arc::new(MemorySecretStore::new());
@@ -100,8 +101,9 @@ async fn one_run(scenario: &Scenario, link: Link) -> Run {
     let onboarding = world.onboarding_with(store, shipped_settings(&world)).await.expect("onboarding");
     let request = world.request(0, link);
     let before = world.cloud.backend().requests().len();
+    let timeline = Timeline::new(None);
     let started = Instant::now();
-    onboarding.run(&request, &Quiet, None, &CancellationToken::new()).await.expect("bound");
+    onboarding.run(&request, &timeline, None, &CancellationToken::new()).await.expect("bound");
     let total = started.elapsed();
     let device = &world.devices[0].device;
     let config = device.config();
@@ -110,7 +112,7 @@ async fn one_run(scenario: &Scenario, link: Link) -> Run {
         .iter()
         .filter(|request| request.path.trim_start_matches('/') != paths::REDEEM)
         .count();
-    Run { total, floor, exchanges: device.stats().total(), backend_calls }
+    Run { timeline: timeline.render(), total, floor, exchanges: device.stats().total(), backend_calls }
 }
 
 fn percentile(sorted: &[Duration], share: f64) -> Duration {
@@ -129,9 +131,17 @@ fn main() {
         "{:<26} {:>4} {:>10} {:>10} {:>12} {:>12} {:>10} {:>14}",
         "time to bound", "runs", "median", "p95", "above floor", "above p95", "exchanges", "backend calls"
     );
+    let mut timelines = Vec::new();
     for scenario in scenarios() {
         for link in [Link::SoftAp, Link::Ble] {
-            let results: Vec<Run> = (0..runs).map(|_| runtime.block_on(one_run(&scenario, link))).collect();
+            let mut results: Vec<Run> =
+                (0..runs).map(|_| runtime.block_on(one_run(&scenario, link))).collect();
+            results.sort_by_key(|r| r.total.saturating_sub(r.floor));
+            let median = &results[results.len() / 2];
+            timelines.push((
+                format!("{link:?}, {}", scenario.name),
+                (millis(median.floor), median.timeline.clone()),
+            ));
             let mut totals: Vec<Duration> = results.iter().map(|r| r.total).collect();
             let mut above: Vec<Duration> = results.iter().map(|r| r.total.saturating_sub(r.floor)).collect();
             totals.sort();
@@ -150,6 +160,9 @@ fn main() {
                 calls,
             );
         }
+    }
+    for (name, timeline) in &timelines {
+        println!("\ntimeline of the median {name} run (floor {:.0} ms):\n{}", timeline.0, timeline.1);
     }
     runtime.block_on(batch(64));
 }
@@ -178,7 +191,8 @@ async fn batch(devices: usize) {
     });
     let results: Vec<_> = futures::stream::iter(runs).buffer_unordered(devices).collect().await;
     let wall = started.elapsed();
-    let failures: Vec<String> = results.iter().filter_map(|r| r.as_ref().err().map(|e| e.to_string())).collect();
+    let failures: Vec<String> =
+        results.iter().filter_map(|r| r.as_ref().err().map(|e| e.to_string())).collect();
     let bound = devices - failures.len();
     let slowest_floor = world
         .devices

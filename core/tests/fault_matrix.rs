@@ -184,6 +184,7 @@ fn settings(world: &SimWorld) -> OnboardingSettings {
         },
         polling: StatusPolling {
             initial_delay: Duration::from_millis(20),
+            interval: Duration::from_millis(20),
             max_delay: Duration::from_millis(50),
             deadline: Duration::from_secs(5),
         },

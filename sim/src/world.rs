@@ -165,6 +165,8 @@ pub struct SimWorld {
     /// The devices.
     pub devices: Vec<WorldDevice>,
     clock: Arc<dyn Clock>,
+    /// The soonest a device can report it joined after apply: the apply delay plus the shortest join.
+    earliest_join: Duration,
     public_host: Option<String>,
     /// The cloud as the devices (running here) reach it.
     loopback_cloud: Option<Url>,
@@ -255,6 +257,7 @@ impl SimWorld {
             ble,
             devices,
             clock: options.clock,
+            earliest_join: options.apply_delay + options.join_time.min,
             public_host: options.public_host,
             loopback_cloud,
         })
@@ -328,12 +331,13 @@ impl SimWorld {
         Ok(Arc::new(Session::new(client, Arc::new(browser), store)))
     }
 
-    /// Flow settings fit for the simulator: quick status polling, the simulated backend as the
-    /// device's redeem URL.
+    /// Flow settings fit for the simulator: status polling that starts when its devices can first
+    /// have joined and then polls quickly, the simulated backend as the device's redeem URL.
     pub fn settings(&self) -> OnboardingSettings {
         OnboardingSettings {
             polling: StatusPolling {
-                initial_delay: Duration::from_millis(100),
+                initial_delay: self.earliest_join,
+                interval: Duration::from_millis(50),
                 max_delay: Duration::from_millis(500),
                 deadline: Duration::from_secs(30),
             },

@@ -67,9 +67,10 @@ impl<'a> Reporter<'a> {
     /// Runs one backend call `what`, recording it with its duration.
     pub(super) async fn backend<T>(&self, what: &str, call: impl Future<Output = T>) -> T {
         let at = Instant::now();
+        let step = self.details.as_ref().map(|log| log.step());
         let outcome = call.await;
-        if let Some(log) = &self.details {
-            log.record(at, DetailKind::Backend, what.to_owned());
+        if let (Some(log), Some(step)) = (&self.details, step) {
+            log.record_in(step, at, DetailKind::Backend, what.to_owned());
         }
         outcome
     }

@@ -58,8 +58,18 @@ impl DetailLog {
         *lock(&self.step) = step;
     }
 
+    /// The step running now.
+    pub(super) fn step(&self) -> FlowStep {
+        *lock(&self.step)
+    }
+
+    /// Records a detail of the running step that began `at`.
     pub(super) fn record(&self, at: Instant, kind: DetailKind, what: String) {
-        let step = *lock(&self.step);
+        self.record_in(self.step(), at, kind, what);
+    }
+
+    /// Records a detail of `step` that began `at` (a call that outlasted its step).
+    pub(super) fn record_in(&self, step: FlowStep, at: Instant, kind: DetailKind, what: String) {
         lock(&self.pending).push(FlowDetail { at, took: at.elapsed(), step, kind, what });
     }
 

@@ -241,12 +241,14 @@ pub struct StepTimeouts {
     pub redemption: Duration,
 }
 
-/// How to follow the device while it joins: poll fast at first (devices join in 1–5 s), then
-/// back off, until a deadline.
+/// How to follow the device while it joins: the first poll once the firmware can have joined,
+/// then short waits growing by 30 % (devices join in 1–5 s), until a deadline.
 #[uniffi::remote(Record)]
 pub struct StatusPolling {
-    /// Wait before the first poll.
+    /// Wait after apply before the first poll (the firmware's 1 s apply delay plus a quick join).
     pub initial_delay: Duration,
+    /// Wait after the first poll; each later wait is 30 % longer.
+    pub interval: Duration,
     /// Upper bound of the wait between polls.
     pub max_delay: Duration,
     /// Give up after this long.

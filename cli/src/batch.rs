@@ -2,13 +2,16 @@
 //! summary table (or JSON).
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::StreamExt;
 use indicatif::MultiProgress;
 use tokio_util::sync::CancellationToken;
-use unbox_core::flow::{FlowError, Onboarded, Onboarding, OnboardingRequest, WifiPasswordPrompt};
+use unbox_core::flow::{
+    FlowError, FlowObserver, Onboarded, Onboarding, OnboardingRequest, Timeline, WifiPasswordPrompt,
+};
 use unbox_core::secret::SecretString;
 
 use crate::exit::{Code, Failure};
@@ -22,6 +25,15 @@ pub struct DeviceOutcome {
     pub result: Result<Onboarded, FlowError>,
     /// How long it took.
     pub elapsed: Duration,
+}
+
+/// Prints each device's timeline on stderr.
+fn print_timelines(outcomes: &[(DeviceOutcome, Option<String>)]) {
+    for (outcome, timeline) in outcomes {
+        if let Some(timeline) = timeline {
+            eprintln!("timeline of {} (offsets from its start):\n{timeline}", outcome.device);
+        }
+    }
 }
 
 /// Asks for the Wi-Fi password again on the terminal, without echo.
@@ -42,12 +54,14 @@ impl WifiPasswordPrompt for TerminalPrompt {
 }
 
 /// Runs every request, at most `parallel` at a time. Asks for a new Wi-Fi password only for a
-/// single device on an interactive terminal.
+/// single device on an interactive terminal. With `timeline`, prints each device's timeline
+/// (every step, exchange, wait and backend call) on stderr at the end.
 pub async fn run(
     onboarding: &Onboarding,
     requests: Vec<OnboardingRequest>,
     parallel: usize,
     quiet: bool,
+    timeline: bool,
     cancel: &CancellationToken,
 ) -> Vec<DeviceOutcome> {
     let bars = MultiProgress::new();
@@ -55,20 +69,30 @@ pub async fn run(
     let prompt = TerminalPrompt;
     let timeouts = &onboarding.settings().timeouts;
     let runs = requests.iter().map(|request| {
-        let observer = BarObserver::new(&bars, &request.device_name, timeouts, quiet);
+        let bar = Arc::new(BarObserver::new(&bars, &request.device_name, timeouts, quiet));
         let prompt: Option<&dyn WifiPasswordPrompt> = if interactive { Some(&prompt) } else { None };
         async move {
-            observer.begin();
+            bar.begin();
             let started = Instant::now();
-            let result = onboarding.run(request, &observer, prompt, cancel).await;
+            let recorded = timeline.then(|| Timeline::new(Some(bar.clone())));
+            let observer: &dyn FlowObserver = match &recorded {
+                Some(timeline) => timeline,
+                None => bar.as_ref(),
+            };
+            let result = onboarding.run(request, observer, prompt, cancel).await;
             match &result {
-                Ok(done) => observer.finish(outcome_summary(done)),
-                Err(error) => observer.finish(format!("failed: {error}")),
+                Ok(done) => bar.finish(outcome_summary(done)),
+                Err(error) => bar.finish(format!("failed: {error}")),
             }
-            DeviceOutcome { device: request.device_name.clone(), result, elapsed: started.elapsed() }
+            let outcome =
+                DeviceOutcome { device: request.device_name.clone(), result, elapsed: started.elapsed() };
+            (outcome, recorded.map(|timeline| timeline.render()))
         }
     });
-    futures::stream::iter(runs).buffer_unordered(parallel.max(1)).collect().await
+    let outcomes: Vec<(DeviceOutcome, Option<String>)> =
+        futures::stream::iter(runs).buffer_unordered(parallel.max(1)).collect().await;
+    print_timelines(&outcomes);
+    outcomes.into_iter().map(|(outcome, _)| outcome).collect()
 }
 
 /// What a finished bar says.

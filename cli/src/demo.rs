@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 use tokio_util::sync::CancellationToken;
 use unbox_sim::world::{DeviceFirmware, Link, SimWorld, WorldOptions};
 
-use crate::args::TransportArg;
+use crate::args::{LatencyArgs, TransportArg};
 use crate::batch;
 use crate::exit::{Code, Failure};
 
@@ -22,6 +22,8 @@ pub struct DemoArgs {
     /// firmware component's C code (firmware/unbox-claim; needs a build with `--features c-firmware`).
     #[arg(long, value_enum, default_value = "rust")]
     device_firmware: FirmwareArg,
+    #[command(flatten)]
+    latency: LatencyArgs,
 }
 
 /// `--device-firmware` values.
@@ -31,8 +33,13 @@ enum FirmwareArg {
     C,
 }
 
-/// Runs the demo.
-pub async fn run(args: DemoArgs, json: bool, cancel: &CancellationToken) -> Result<(), Failure> {
+/// Runs the demo; `timeline`: print each device's timeline (`-v`).
+pub async fn run(
+    args: DemoArgs,
+    json: bool,
+    timeline: bool,
+    cancel: &CancellationToken,
+) -> Result<(), Failure> {
     let firmware = match args.device_firmware {
         FirmwareArg::Rust => DeviceFirmware::Rust,
         FirmwareArg::C => DeviceFirmware::C,
@@ -44,7 +51,11 @@ pub async fn run(args: DemoArgs, json: bool, cancel: &CancellationToken) -> Resu
              `cargo build --release -p unbox-cli --features c-firmware` (needs libprotobuf-c-dev)",
         ));
     }
-    let options = WorldOptions { devices: args.devices.max(1), firmware, ..WorldOptions::default() };
+    let options = args.latency.apply(WorldOptions {
+        devices: args.devices.max(1),
+        firmware,
+        ..WorldOptions::default()
+    });
     let world = SimWorld::start(options)
         .await
         .map_err(|e| Failure::new(Code::Internal, format!("cannot start the simulator: {e}")))?;
@@ -63,6 +74,6 @@ pub async fn run(args: DemoArgs, json: bool, cancel: &CancellationToken) -> Resu
     }
     let onboarding = world.onboarding().await.map_err(|e| Failure::new(Code::Internal, e))?;
     let requests = (0..world.devices.len()).map(|index| world.request(index, link)).collect();
-    let outcomes = batch::run(&onboarding, requests, 16, json, cancel).await;
+    let outcomes = batch::run(&onboarding, requests, 16, json, timeline, cancel).await;
     batch::report(outcomes, json)
 }

@@ -143,12 +143,12 @@ fn main() -> std::process::ExitCode {
             }
         });
         match cli.command {
-            Command::Demo(args) => demo::run(args, cli.json, &cancel).await,
+            Command::Demo(args) => demo::run(args, cli.json, cli.verbose > 0, &cancel).await,
             Command::Scan(args) => scan::run(args, cli.json).await,
             Command::Login(args) => account::login(args, cli.store.open().await, cli.json).await,
             Command::Logout => account::logout(cli.store.open().await, cli.json).await,
             Command::Provision(args) => {
-                provision::run(*args, cli.store.open().await, cli.json, &cancel).await
+                provision::run(*args, cli.store.open().await, cli.json, cli.verbose > 0, &cancel).await
             }
             Command::Resume => resume(cli.store, cli.json, &cancel).await,
             Command::Devices(args) => devices::list(args, cli.store.open().await, cli.json).await,

@@ -186,11 +186,12 @@ async fn find_peripherals(
     Ok(found)
 }
 
-/// Runs `provision`.
+/// Runs `provision`; `timeline`: print each device's timeline (`-v`).
 pub async fn run(
     args: ProvisionArgs,
     store: Arc<dyn SecretStore>,
     json: bool,
+    timeline: bool,
     cancel: &CancellationToken,
 ) -> Result<(), Failure> {
     let qr = args.qr.as_deref().map(EspressifQr::parse).transpose().map_err(|e| usage(e.to_string()))?;
@@ -320,6 +321,6 @@ pub async fn run(
     for network in &join_by_hand {
         eprintln!("make sure this computer is on the device's network `{network}`");
     }
-    let outcomes = batch::run(&onboarding, requests, args.parallel, json, cancel).await;
+    let outcomes = batch::run(&onboarding, requests, args.parallel, json, timeline, cancel).await;
     batch::report(outcomes, json)
 }

@@ -12,8 +12,9 @@ use unbox_sim::cloud::SimCloud;
 use unbox_sim::idp::{DEFAULT_CLIENT_ID, IdpConfig, SKILL_CLIENT_ID, SKILL_REDIRECT_URI};
 use unbox_sim::world::{DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld, WorldOptions};
 
-use crate::args::SecurityArg;
+use crate::args::{LatencyArgs, SecurityArg};
 use crate::exit::{Code, Failure};
+use unbox_sim::latency::LatencyRange;
 
 /// Simulator commands.
 #[derive(Subcommand)]
@@ -54,6 +55,9 @@ pub struct CloudArgs {
     /// Register this many test devices and print their credentials (for `unbox check-backend`).
     #[arg(long, default_value_t = 0)]
     test_devices: usize,
+    /// Milliseconds each request's round trip takes (a phone's: 80).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    backend_latency_ms: u64,
 }
 
 /// Arguments of `sim all`.
@@ -66,6 +70,8 @@ pub struct AllArgs {
     /// for the Android emulator (its name for this computer).
     #[arg(long, value_name = "HOST")]
     public_host: Option<String>,
+    #[command(flatten)]
+    latency: LatencyArgs,
 }
 
 /// How to set up the simulated device.
@@ -96,9 +102,14 @@ pub struct DeviceArgs {
     /// network). Repeat for several.
     #[arg(long = "network", value_name = "SSID:PASSPHRASE")]
     networks: Vec<String>,
-    /// How long joining a network takes, in milliseconds (after the firmware's 1 s apply delay).
-    #[arg(long, default_value_t = 1500)]
-    join_ms: u64,
+    /// How long joining a network takes, in milliseconds (after the firmware's 1 s apply
+    /// delay): `MS`, or `MIN-MAX` drawn once at start.
+    #[arg(long, value_name = "MS[-MAX]", default_value = "1500")]
+    join_ms: LatencyRange,
+    /// How long each exchange takes on the air, in milliseconds: `MS` or `MIN-MAX`, drawn per
+    /// exchange (a phone on the device's access point: 5-15).
+    #[arg(long, value_name = "MS[-MAX]", default_value = "0")]
+    exchange_latency_ms: LatencyRange,
     /// Fault: drop the connection at exchange N.
     #[arg(long, value_name = "N")]
     drop_at: Option<u32>,
@@ -160,7 +171,8 @@ impl DeviceArgs {
         let mut config = DeviceConfig::new(&self.name)
             .with_security(security)
             .with_flavour(flavour)
-            .with_timing(Duration::from_secs(1), Duration::from_millis(self.join_ms))
+            .with_timing(Duration::from_secs(1), self.join_ms.sample())
+            .with_latency(LatencyRange::ZERO, self.exchange_latency_ms)
             .with_faults(Faults {
                 drop_at_exchange: self.drop_at,
                 corrupt_reply_at: self.corrupt_at,
@@ -182,7 +194,12 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
     match command {
         SimCommand::Cloud(args) => {
             let ttl = Duration::from_secs(args.claim_ttl);
-            let backend = BackendConfig { claim_ttl: ttl, confirm_ttl: ttl, ..BackendConfig::default() };
+            let backend = BackendConfig {
+                claim_ttl: ttl,
+                confirm_ttl: ttl,
+                round_trip: Duration::from_millis(args.backend_latency_ms),
+                ..BackendConfig::default()
+            };
             let cloud = SimCloud::start(args.listen, args.public_url, IdpConfig::default(), backend)
                 .await
                 .map_err(|e| Failure::new(Code::Usage, format!("cannot listen on {}: {e}", args.listen)))?;
@@ -208,11 +225,11 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             Ok(())
         }
         SimCommand::All(args) => {
-            let world = SimWorld::start(WorldOptions {
+            let world = SimWorld::start(args.latency.apply(WorldOptions {
                 devices: args.devices.max(1),
                 public_host: args.public_host,
                 ..WorldOptions::default()
-            })
+            }))
             .await
             .map_err(|e| Failure::new(Code::Internal, format!("cannot start the simulator: {e}")))?;
             let devices: Vec<serde_json::Value> = world

@@ -37,6 +37,7 @@ async fn provision(address: &str) -> u32 {
     session.apply_wifi_config().await.expect("apply");
     let polling = StatusPolling {
         initial_delay: Duration::from_micros(1),
+        interval: Duration::from_micros(1),
         max_delay: Duration::from_millis(1),
         deadline: Duration::from_secs(5),
     };

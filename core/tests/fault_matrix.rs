@@ -184,6 +184,7 @@ fn settings(world: &SimWorld) -> OnboardingSettings {
         },
         polling: StatusPolling {
             initial_delay: Duration::from_millis(20),
+            interval: Duration::from_millis(20),
             max_delay: Duration::from_millis(50),
             deadline: Duration::from_secs(5),
         },
@@ -256,7 +257,7 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
         // (a device that finished or half-finished provisioning is no longer in setup mode).
         devices: 2,
         apply_delay: Duration::from_millis(20),
-        join_time: Duration::from_millis(20),
+        join_time: Duration::from_millis(20).into(),
         ..WorldOptions::default()
     };
     let world = Arc::new(SimWorld::start(options).await.map_err(|e| e.to_string())?);

@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
             _ => {
                 let polling = StatusPolling {
                     initial_delay: Duration::ZERO,
+                    interval: Duration::ZERO,
                     max_delay: Duration::ZERO,
                     deadline: Duration::from_millis(50),
                 };

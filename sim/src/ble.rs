@@ -329,7 +329,7 @@ impl BleConnection for SimConnection {
             return Err(BleError::Att { operation: "write".into(), code: ATT_INVALID_LENGTH });
         }
         let device = &self.peripheral.config.device;
-        let delay = device.next_reply_delay();
+        let delay = device.next_reply_delay() + device.config().ble_latency.sample();
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }

@@ -211,7 +211,7 @@ async fn handle(
     };
     let body =
         Limited::new(request.into_body(), MAX_BODY).collect().await.map_err(|_| DropSocket)?.to_bytes();
-    let delay = device.next_reply_delay();
+    let delay = device.next_reply_delay() + device.config().softap_latency.sample();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

@@ -29,6 +29,7 @@ use crate::device::{
     ClaimEndpoint, ClaimFirmware, DeviceConfig, Flavour, SimDevice, SimNetwork, SimSecurity,
 };
 use crate::idp::{DEFAULT_CLIENT_ID, IdpConfig};
+use crate::latency::{LatencyRange, SimLatency};
 use crate::phone::SimPhoneWifi;
 use crate::softap::SoftApServer;
 
@@ -121,8 +122,11 @@ pub struct WorldOptions {
     pub devices: usize,
     /// Delay between apply and the join starting (the firmware's 1 s by default).
     pub apply_delay: Duration,
-    /// How long joining takes.
-    pub join_time: Duration,
+    /// How long joining takes, drawn for each device when the world starts (its floor is
+    /// `apply_delay` plus what it drew: see [`WorldDevice::device`]'s config).
+    pub join_time: LatencyRange,
+    /// How long each BLE and SoftAP exchange and each backend round trip take.
+    pub latency: SimLatency,
     /// The devices' firmware flavour (how they treat a failed join).
     pub flavour: Flavour,
     /// The identity provider's and the app's clock (a manual one lets tests expire tokens).
@@ -140,7 +144,8 @@ impl Default for WorldOptions {
         Self {
             devices: 1,
             apply_delay: Duration::from_secs(1),
-            join_time: Duration::from_millis(1500),
+            join_time: LatencyRange::fixed(Duration::from_millis(1500)),
+            latency: SimLatency::default(),
             flavour: Flavour::Plain,
             clock: Arc::new(SystemClock),
             public_host: None,
@@ -160,6 +165,8 @@ pub struct SimWorld {
     /// The devices.
     pub devices: Vec<WorldDevice>,
     clock: Arc<dyn Clock>,
+    /// The soonest a device can report it joined after apply: the apply delay plus the shortest join.
+    earliest_join: Duration,
     public_host: Option<String>,
     /// The cloud as the devices (running here) reach it.
     loopback_cloud: Option<Url>,
@@ -187,7 +194,7 @@ impl SimWorld {
             SocketAddr::new(listen_ip, cloud_url.as_ref().map_or(0, |(port, _)| *port)),
             cloud_url.as_ref().map(|(_, url)| url.clone()),
             idp,
-            BackendConfig::default(),
+            BackendConfig { round_trip: options.latency.backend_round_trip, ..BackendConfig::default() },
         )
         .await?;
         let loopback_cloud = match &cloud_url {
@@ -218,7 +225,8 @@ impl SimWorld {
                     password: SecretString::new(DEVICE_PASSWORD),
                     patch_version: 1,
                 })
-                .with_timing(options.apply_delay, options.join_time)
+                .with_timing(options.apply_delay, options.join_time.sample())
+                .with_latency(options.latency.ble_exchange, options.latency.softap_exchange)
                 .with_flavour(options.flavour)
                 .with_network(SimNetwork::new(HOME_SSID, HOME_PASSPHRASE))
                 .with_network(SimNetwork {
@@ -249,6 +257,7 @@ impl SimWorld {
             ble,
             devices,
             clock: options.clock,
+            earliest_join: options.apply_delay + options.join_time.min,
             public_host: options.public_host,
             loopback_cloud,
         })
@@ -322,12 +331,13 @@ impl SimWorld {
         Ok(Arc::new(Session::new(client, Arc::new(browser), store)))
     }
 
-    /// Flow settings fit for the simulator: quick status polling, the simulated backend as the
-    /// device's redeem URL.
+    /// Flow settings fit for the simulator: status polling that starts when its devices can first
+    /// have joined and then polls quickly, the simulated backend as the device's redeem URL.
     pub fn settings(&self) -> OnboardingSettings {
         OnboardingSettings {
             polling: StatusPolling {
-                initial_delay: Duration::from_millis(100),
+                initial_delay: self.earliest_join,
+                interval: Duration::from_millis(50),
                 max_delay: Duration::from_millis(500),
                 deadline: Duration::from_secs(30),
             },

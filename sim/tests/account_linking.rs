@@ -37,7 +37,7 @@ async fn a_linked_skill_lists_its_customers_devices_and_nobody_elses() {
     let options = WorldOptions {
         devices: 1,
         apply_delay: Duration::from_millis(100),
-        join_time: Duration::from_millis(200),
+        join_time: Duration::from_millis(200).into(),
         ..WorldOptions::default()
     };
     let world = SimWorld::start(options).await.unwrap();

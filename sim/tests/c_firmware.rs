@@ -25,7 +25,7 @@ fn c_world(devices: usize) -> WorldOptions {
     WorldOptions {
         devices,
         apply_delay: Duration::from_millis(100),
-        join_time: Duration::from_millis(200),
+        join_time: Duration::from_millis(200).into(),
         firmware: DeviceFirmware::C,
         ..WorldOptions::default()
     }

@@ -17,7 +17,7 @@ pub use scan::{SCAN_ENDPOINT, SCAN_RESULT_LIMIT};
 pub use session::{DeviceSession, PolicyRefusal, SESSION_ENDPOINT, SecurityPolicy};
 pub use wifi::{
     AuthMode, CONFIG_ENDPOINT, ConnectedInfo, ScanOptions, StatusPolling, WifiCredentials, WifiFailure,
-    WifiNetworkSeen, WifiStatus,
+    WifiNetworkSeen, WifiStatus, WifiWait,
 };
 
 use crate::UserAction;

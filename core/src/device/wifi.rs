@@ -210,12 +210,17 @@ impl WifiFailure {
     }
 }
 
-/// How to follow the device while it joins: poll fast at first (devices join in 1–5 s), then
-/// back off, until a deadline.
+/// How to follow the device while it joins. Nothing can change during the firmware's first
+/// second after apply (`wifi_prov_mgr_configure_sta` in ESP-IDF's manager.c connects on a 1 s
+/// timer, reporting Connecting meanwhile) and a join takes about a second more at least, so the
+/// first poll waits for both; from there the waits start short, where joins usually finish
+/// (devices join in 1–5 s), and grow by 30 % each time, until a deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusPolling {
-    /// Wait before the first poll.
+    /// Wait after apply before the first poll.
     pub initial_delay: Duration,
+    /// Wait after the first poll; each later wait is 30 % longer.
+    pub interval: Duration,
     /// Upper bound of the wait between polls.
     pub max_delay: Duration,
     /// Give up after this long.
@@ -225,7 +230,8 @@ pub struct StatusPolling {
 impl Default for StatusPolling {
     fn default() -> Self {
         Self {
-            initial_delay: Duration::from_millis(250),
+            initial_delay: Duration::from_secs(2),
+            interval: Duration::from_millis(250),
             max_delay: Duration::from_secs(2),
             deadline: Duration::from_secs(60),
         }
@@ -233,10 +239,24 @@ impl Default for StatusPolling {
 }
 
 impl StatusPolling {
-    /// The wait after `delay`: one and a half times longer, capped.
-    fn next_delay(&self, delay: Duration) -> Duration {
-        (delay * 3 / 2).min(self.max_delay)
+    /// The wait before each poll: `initial_delay`, then `interval` growing by 30 % each time,
+    /// capped at `max_delay`.
+    pub fn waits(&self) -> impl Iterator<Item = Duration> + use<> {
+        let max = self.max_delay;
+        std::iter::once(self.initial_delay)
+            .chain(std::iter::successors(Some(self.interval.min(max)), move |wait| {
+                Some((*wait * 13 / 10).min(max))
+            }))
     }
+}
+
+/// What following the device's join reports, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WifiWait<'a> {
+    /// About to wait this long before the next status read.
+    Sleeping(Duration),
+    /// A status read's answer.
+    Status(&'a WifiStatus),
 }
 
 pub(super) fn bssid(bytes: &[u8]) -> Option<[u8; 6]> {
@@ -368,27 +388,92 @@ impl DeviceSession {
     }
 
     /// Polls the status until the device is connected or has failed, reporting every status
-    /// read to `on_status`. Starts fast and backs off; stops at the polling deadline.
+    /// read to `on_status`, on the [`StatusPolling`] schedule; stops at its deadline.
     pub async fn wait_for_wifi(
         &self,
         polling: StatusPolling,
         mut on_status: impl FnMut(&WifiStatus) + Send,
     ) -> Result<ConnectedInfo, DeviceError> {
+        self.follow_wifi(polling, std::future::pending(), |event| {
+            if let WifiWait::Status(status) = event {
+                on_status(status);
+            }
+        })
+        .await
+    }
+
+    /// Like [`DeviceSession::wait_for_wifi`], reporting each wait too, and reading the status at
+    /// once when `sooner` completes (the backend saw the device redeem its claim, so it is
+    /// online): no exchange is cut short, none is added.
+    pub async fn follow_wifi(
+        &self,
+        polling: StatusPolling,
+        sooner: impl Future<Output = ()> + Send,
+        mut on_event: impl FnMut(WifiWait<'_>) + Send,
+    ) -> Result<ConnectedInfo, DeviceError> {
         let started = tokio::time::Instant::now();
-        let mut delay = polling.initial_delay;
-        loop {
-            tokio::time::sleep(delay).await;
+        let mut sooner = std::pin::pin!(sooner);
+        let mut woken = false;
+        for (polls, wait) in polling.waits().enumerate() {
+            if polls > 0 && started.elapsed() + wait > polling.deadline {
+                return Err(WifiFailure::TimedOut(polling.deadline).into());
+            }
+            on_event(WifiWait::Sleeping(wait));
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = &mut sooner, if !woken => woken = true,
+            }
             let status = self.wifi_status().await?;
-            on_status(&status);
+            on_event(WifiWait::Status(&status));
             match status {
                 WifiStatus::Connected(info) => return Ok(info),
                 WifiStatus::Failed(failure) => return Err(failure.into()),
                 WifiStatus::Connecting { .. } | WifiStatus::Disconnected => {}
             }
-            if started.elapsed() + delay > polling.deadline {
-                return Err(WifiFailure::TimedOut(polling.deadline).into());
-            }
-            delay = polling.next_delay(delay);
         }
+        Err(WifiFailure::TimedOut(polling.deadline).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_poll_waits_out_the_apply_delay_and_a_quick_join_then_waits_grow_by_30_percent() {
+        let waits: Vec<u128> = StatusPolling::default().waits().take(12).map(|w| w.as_millis()).collect();
+        assert_eq!(waits, [2000, 250, 325, 422, 549, 714, 928, 1206, 1568, 2000, 2000, 2000]);
+        let polling = StatusPolling { interval: Duration::from_secs(5), ..StatusPolling::default() };
+        assert_eq!(polling.waits().nth(1), Some(Duration::from_secs(2)), "capped at max_delay");
+    }
+
+    #[test]
+    fn polls_for_a_join_of_one_to_five_seconds_stay_at_or_below_the_old_backoffs() {
+        // The old schedule: 250 ms, then half as long again each time, capped at 2 s.
+        let old = std::iter::successors(Some(Duration::from_millis(250)), |w| {
+            Some((*w * 3 / 2).min(Duration::from_secs(2)))
+        });
+        let polls_until = |waits: &mut dyn Iterator<Item = Duration>, settled: Duration| {
+            let mut at = Duration::ZERO;
+            waits
+                .take_while(|wait| {
+                    let before = at;
+                    at += *wait;
+                    before < settled
+                })
+                .count()
+        };
+        let (mut old_total, mut new_total) = (0, 0);
+        // Settled 1 s (apply) plus joins of 1.0 to 5.0 s, in 100 ms steps.
+        for tenth in 20..=60 {
+            let settled = Duration::from_millis(tenth * 100);
+            old_total += polls_until(&mut old.clone(), settled);
+            new_total += polls_until(&mut StatusPolling::default().waits(), settled);
+        }
+        assert!(new_total <= old_total, "{new_total} polls against {old_total}");
+        // The simulator's 2.5 s device: three polls (2.0, 2.25, 2.575 s) against five.
+        let settled = Duration::from_millis(2500);
+        assert_eq!(polls_until(&mut StatusPolling::default().waits(), settled), 3);
+        assert_eq!(polls_until(&mut old.clone(), settled), 5);
     }
 }

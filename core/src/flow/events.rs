@@ -122,6 +122,15 @@ pub struct FlowEvent {
 pub trait FlowObserver: Send + Sync {
     /// One event.
     fn on_event(&self, event: FlowEvent);
+
+    /// Whether to receive the run's details too (each device exchange, each wait, each backend
+    /// call), for a timeline; no by default.
+    fn wants_details(&self) -> bool {
+        false
+    }
+
+    /// One detail of the run, when wanted; details arrive in order, before the next event.
+    fn on_detail(&self, _detail: super::FlowDetail) {}
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod reporter;
 mod request;
 mod run;
 mod settings;
+mod timeline;
 
 pub use error::{FlowError, PhoneCapability, StateCorruption};
 pub use events::{FlowEvent, FlowEventKind, FlowObserver, FlowStep};
@@ -22,3 +23,4 @@ pub use pending::{PENDING_CLAIMS_KEY, PendingClaim, PendingClaims};
 pub use request::{BindingMode, DeviceTarget, Onboarded, OnboardingRequest, WifiPasswordPrompt};
 pub use run::{CLAIM_APP_LABEL, CLAIM_CAPABILITY, Onboarding};
 pub use settings::{OnboardingSettings, StepTimeouts};
+pub use timeline::{DetailKind, FlowDetail, Timeline};

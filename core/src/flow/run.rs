@@ -5,11 +5,13 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use tokio::sync::Notify;
+
 use tokio_util::sync::CancellationToken;
 
 use super::reporter::Reporter;
 use super::{
-    BindingMode, DeviceTarget, FlowError, FlowObserver, FlowStep, Onboarded, OnboardingRequest,
+    BindingMode, DetailKind, DeviceTarget, FlowError, FlowObserver, FlowStep, Onboarded, OnboardingRequest,
     OnboardingSettings, PendingClaim, PendingClaims, PhoneCapability, WifiPasswordPrompt,
 };
 
@@ -19,12 +21,13 @@ use crate::binding::{Binding, BindingClient, BindingError, Claim, ClaimId, Devic
 use crate::ble::BleCentral;
 use crate::device::{
     ConnectedInfo, DeviceError, DeviceSession, ScanOptions, WifiCredentials, WifiFailure, WifiStatus,
+    WifiWait,
 };
 use crate::phone_wifi::PhoneWifi;
 use crate::secret_store::SecretStore;
-use crate::transport::Transport;
 use crate::transport::ble::BleTransport;
 use crate::transport::softap::SoftApTransport;
+use crate::transport::{Transport, TransportKind};
 
 /// The version-info section and capability a device announces when it supports Unbox claims.
 pub const CLAIM_APP_LABEL: &str = "unbox";
@@ -102,13 +105,14 @@ impl Onboarding {
         prompt: Option<&dyn WifiPasswordPrompt>,
         cancel: &CancellationToken,
     ) -> Result<Onboarded, FlowError> {
-        let report = Reporter { observer };
+        let report = Reporter::new(observer);
         let mut held = Held::default();
         let outcome = tokio::select! {
             outcome = self.steps(request, &report, prompt, &mut held) => outcome,
             () = cancel.cancelled() => Err(FlowError::Cancelled),
         };
         self.release(&mut held).await;
+        report.flush();
         if let Err(error) = &outcome {
             tracing::info!(device = %request.device_name, %error, "onboarding stopped");
         }
@@ -122,7 +126,7 @@ impl Onboarding {
         observer: &dyn FlowObserver,
         cancel: &CancellationToken,
     ) -> Result<Vec<Onboarded>, FlowError> {
-        let report = Reporter { observer };
+        let report = Reporter::new(observer);
         let mut done = Vec::new();
         for claim in self.pending.list().await? {
             let claim_id = ClaimId::new(&claim.claim_id).map_err(|e| FlowError::CorruptState(e.into()))?;
@@ -130,7 +134,7 @@ impl Onboarding {
             let key =
                 IdempotencyKey::new(&claim.confirm_key).map_err(|e| FlowError::CorruptState(e.into()))?;
             let finished = tokio::select! {
-                outcome = self.finish_binding(&report, &claim_id, &device_id, &key) => outcome,
+                outcome = self.finish_binding(&report, &claim_id, &device_id, &key, self.redemption(&claim_id)) => outcome,
                 () = cancel.cancelled() => Err(FlowError::Cancelled),
             };
             done.push(Onboarded { binding: Some(finished?), network: None });
@@ -177,6 +181,7 @@ impl Onboarding {
 
         report.started(FlowStep::ConnectDevice);
         let transport = self.timed(FlowStep::ConnectDevice, self.connect(&request.target, held)).await?;
+        let transport = report.traced(transport);
         report.finished(FlowStep::ConnectDevice, format!("Connected to {}", request.device_name));
 
         report.started(FlowStep::SecureSession);
@@ -226,8 +231,35 @@ impl Onboarding {
         self.timed(FlowStep::PushWifi, async { Ok(session.configure_wifi(&request.wifi).await?) }).await?;
         report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
 
+        // Over BLE the phone keeps its internet: the long-poll on the claim answers the moment
+        // the device redeems, which it does once online, so the status is read at once then.
+        // Over SoftAP the phone is on the device's network, which has no internet.
+        let redeemed = Notify::new();
+        let phone_online = session.transport().kind() == TransportKind::Ble;
+        let early_redemption = async {
+            match &pushed {
+                Some((claim_id, ..)) if phone_online => {
+                    let outcome =
+                        report.backend("long-poll: claim redeemed?", self.redemption(claim_id)).await;
+                    redeemed.notify_one();
+                    Some(outcome)
+                }
+                _ => None,
+            }
+        };
+        let mut early_redemption = std::pin::pin!(early_redemption);
+        let mut early_outcome = None;
         report.started(FlowStep::WaitDeviceOnline);
-        let network = self.wait_online(session, &request.wifi, report, prompt).await?;
+        let network = {
+            let mut online =
+                std::pin::pin!(self.wait_online(session, &request.wifi, report, prompt, &redeemed));
+            loop {
+                tokio::select! {
+                    network = &mut online => break network?,
+                    outcome = &mut early_redemption, if early_outcome.is_none() => early_outcome = Some(outcome),
+                }
+            }
+        };
         report.finished(FlowStep::WaitDeviceOnline, format!("The device joined {}", network.ssid));
 
         report.started(FlowStep::LeaveDevice);
@@ -238,9 +270,19 @@ impl Onboarding {
         .await?;
         report.finished(FlowStep::LeaveDevice, "Back on the internet");
 
-        let binding = match pushed {
+        let binding = match &pushed {
             Some((claim_id, device_id, confirm_key)) => {
-                Some(self.finish_binding(report, &claim_id, &device_id, &confirm_key).await?)
+                let redemption = async {
+                    let early = match early_outcome {
+                        Some(outcome) => outcome,
+                        None => early_redemption.await,
+                    };
+                    match early {
+                        Some(outcome) => outcome,
+                        None => report.backend("long-poll: claim redeemed?", self.redemption(claim_id)).await,
+                    }
+                };
+                Some(self.finish_binding(report, claim_id, device_id, confirm_key, redemption).await?)
             }
             None => {
                 report.skipped(FlowStep::WaitRedemption, "Wi-Fi only: nothing to redeem");
@@ -267,7 +309,9 @@ impl Onboarding {
         report.started(FlowStep::CreateClaim);
         let claim_key = IdempotencyKey::generate();
         let claim = self
-            .timed(FlowStep::CreateClaim, async { Ok(account.binding.create_claim(&claim_key).await?) })
+            .timed(FlowStep::CreateClaim, async {
+                Ok(report.backend("create claim", account.binding.create_claim(&claim_key)).await?)
+            })
             .await?;
         report.finished(FlowStep::CreateClaim, "Link code ready");
         Ok(claim)
@@ -331,14 +375,16 @@ impl Onboarding {
         }
     }
 
-    /// Waits until the device is online; on a wrong password asks again and retries on the same
-    /// session after a prov-ctrl reset.
+    /// Waits until the device is online, reading its status at once when `redeemed` is
+    /// notified; on a wrong password asks again and retries on the same session after a
+    /// prov-ctrl reset.
     async fn wait_online(
         &self,
         session: &DeviceSession,
         wifi: &WifiCredentials,
         report: &Reporter<'_>,
         prompt: Option<&dyn WifiPasswordPrompt>,
+        redeemed: &Notify,
     ) -> Result<ConnectedInfo, FlowError> {
         let mut credentials = wifi.clone();
         let mut attempt = 0;
@@ -347,12 +393,18 @@ impl Onboarding {
             let waited = self
                 .timed(FlowStep::WaitDeviceOnline, async {
                     Ok(session
-                        .wait_for_wifi(self.settings.polling, |status| {
-                            if let WifiStatus::Connecting { attempts_remaining: Some(left) } = status {
+                        .follow_wifi(self.settings.polling, redeemed.notified(), |event| match event {
+                            WifiWait::Status(WifiStatus::Connecting { attempts_remaining: Some(left) }) => {
                                 report.progress(
                                     FlowStep::WaitDeviceOnline,
                                     format!("The device is still trying ({left} attempts left)"),
                                 );
+                            }
+                            WifiWait::Sleeping(wait) => {
+                                report.detail(DetailKind::Wait, || format!("{wait:?}"))
+                            }
+                            WifiWait::Status(status) => {
+                                report.detail(DetailKind::Status, || status_name(status))
                             }
                         })
                         .await)
@@ -383,7 +435,15 @@ impl Onboarding {
         }
     }
 
-    /// Waits for the device's redemption and confirms; forgets the pending claim once it is
+    /// Waits until the backend says the device redeemed `claim_id` (a long-poll), within the
+    /// redemption time limit.
+    async fn redemption(&self, claim_id: &ClaimId) -> Result<(), FlowError> {
+        let binding = &self.account()?.binding;
+        binding.wait_for_redemption(claim_id, self.settings.timeouts.redemption).await?;
+        Ok(())
+    }
+
+    /// Waits for the device's `redemption` and confirms; forgets the pending claim once it is
     /// confirmed or can never be.
     async fn finish_binding(
         &self,
@@ -391,17 +451,17 @@ impl Onboarding {
         claim_id: &ClaimId,
         device_id: &DeviceId,
         confirm_key: &IdempotencyKey,
+        redemption: impl Future<Output = Result<(), FlowError>>,
     ) -> Result<Binding, FlowError> {
         let binding = &self.account()?.binding;
         let outcome = async {
             report.started(FlowStep::WaitRedemption);
-            let limit = self.settings.timeouts.redemption;
-            binding.wait_for_redemption(claim_id, limit).await?;
+            redemption.await?;
             report.finished(FlowStep::WaitRedemption, "The device checked in");
             report.started(FlowStep::Confirm);
             let binding = self
                 .timed(FlowStep::Confirm, async {
-                    Ok(binding.confirm(claim_id, device_id, confirm_key).await?)
+                    Ok(report.backend("confirm", binding.confirm(claim_id, device_id, confirm_key)).await?)
                 })
                 .await?;
             report.finished(FlowStep::Confirm, "The device is now yours");
@@ -422,4 +482,17 @@ impl Onboarding {
 
 fn is_dead(error: &BindingError) -> bool {
     matches!(error, BindingError::DeviceMismatch | BindingError::ClaimNotFound)
+}
+
+/// A status as the timeline shows it (no addresses).
+fn status_name(status: &WifiStatus) -> String {
+    match status {
+        WifiStatus::Connecting { attempts_remaining: None } => "connecting".to_owned(),
+        WifiStatus::Connecting { attempts_remaining: Some(left) } => {
+            format!("connecting, {left} attempts left")
+        }
+        WifiStatus::Connected(info) => format!("connected to {}", info.ssid),
+        WifiStatus::Failed(failure) => format!("failed: {failure}"),
+        WifiStatus::Disconnected => "disconnected".to_owned(),
+    }
 }

@@ -11,7 +11,7 @@ use unbox_core::auth::ManualClock;
 use unbox_core::binding::{BindingError, DeviceId};
 use unbox_core::flow::{
     BindingMode, DeviceTarget, FlowError, FlowEvent, FlowEventKind, FlowObserver, FlowStep, Onboarding,
-    WifiPasswordPrompt,
+    Timeline, WifiPasswordPrompt,
 };
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::MemorySecretStore;
@@ -23,7 +23,7 @@ fn quick() -> WorldOptions {
     WorldOptions {
         devices: 1,
         apply_delay: Duration::from_millis(100),
-        join_time: Duration::from_millis(200),
+        join_time: Duration::from_millis(200).into(),
         ..WorldOptions::default()
     }
 }
@@ -143,6 +143,88 @@ async fn the_claim_exists_before_joining_and_the_phone_leaves_before_waiting() {
     assert_eq!(*joined_at_wait.lock().unwrap(), Some(None), "off the device's network while waiting");
 }
 
+/// The claim reads a run makes at the backend (long-polls).
+fn claim_reads(world: &SimWorld) -> usize {
+    let requests = world.cloud.backend().requests();
+    requests.iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/claims/")).count()
+}
+
+#[tokio::test]
+async fn over_ble_the_long_poll_on_the_claim_ends_the_wait_for_the_device() {
+    // The first status read is a minute away and the device step's limit is 10 s: only the
+    // backend's answer that the device redeemed (so is online) lets the run finish, with one
+    // status read and the one long-poll the run makes anyway.
+    let world = SimWorld::start(quick()).await.unwrap();
+    let mut settings = world.settings();
+    settings.polling.initial_delay = Duration::from_secs(60);
+    settings.polling.deadline = Duration::from_secs(120);
+    settings.timeouts.device_online = Duration::from_secs(10);
+    let onboarding = world.onboarding_with(Arc::new(MemorySecretStore::new()), settings).await.unwrap();
+    let recorder = Recorder::default();
+    let done = onboarding.run(&world.request(0, Link::Ble), &recorder, None, &CancellationToken::new()).await;
+    assert_eq!(done.unwrap().binding.expect("bound").device_id.as_str(), "dev-1A2B3C");
+    assert_eq!(world.devices[0].device.stats().by_endpoint["prov-config"], 3, "set, apply, one status read");
+    assert_eq!(claim_reads(&world), 1);
+    assert_eq!(recorder.steps_started(), FlowStep::ALL.to_vec(), "the steps in the brief's order");
+}
+
+#[tokio::test]
+async fn over_softap_the_claim_is_read_only_off_the_devices_network() {
+    // The device's access point has no internet: the long-poll waits until the phone left it.
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let recorder = Recorder::default();
+    let backend = world.cloud.backend().clone();
+    let reads_before_leaving = Arc::new(Mutex::new(None));
+    let seen = reads_before_leaving.clone();
+    recorder.when_started(FlowStep::LeaveDevice, move || {
+        let reads = backend.requests().iter().filter(|r| r.method == "GET").count();
+        *seen.lock().unwrap() = Some(reads);
+    });
+    onboarding
+        .run(&world.request(0, Link::SoftAp), &recorder, None, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(*reads_before_leaving.lock().unwrap(), Some(0));
+    assert_eq!(claim_reads(&world), 1);
+}
+
+#[tokio::test]
+async fn the_timeline_shows_every_exchange_wait_and_backend_call_in_order() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let timeline = Timeline::new(Some(Arc::new(Recorder::default())));
+    onboarding
+        .run(&world.request(0, Link::SoftAp), &timeline, None, &CancellationToken::new())
+        .await
+        .unwrap();
+    let text = timeline.render();
+    let lines: Vec<&str> = text.lines().collect();
+    let position = |needle: &str| {
+        lines
+            .iter()
+            .position(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in\n{text}"))
+    };
+    let order = [
+        "backend create claim",
+        "exchange proto-ver",
+        "exchange prov-session",
+        "exchange unbox-claim",
+        "wait ",
+        "status connected to HomeNet",
+        "LeaveDevice",
+        "backend long-poll",
+        "backend confirm",
+    ]
+    .map(position);
+    assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "out of order: {order:?}\n{text}");
+    let exchanges = lines.iter().filter(|line| line.contains(" exchange ")).count() as u32;
+    assert_eq!(exchanges, world.devices[0].device.stats().total(), "one line per exchange\n{text}");
+    assert!(lines.iter().all(|line| line.trim_start().starts_with('+')), "offsets from the start\n{text}");
+    assert!(!text.contains(HOME_PASSPHRASE) && !text.contains("abcd1234"), "no secret\n{text}");
+}
+
 #[tokio::test]
 async fn a_wrong_wifi_password_is_asked_again_and_retried_on_the_same_session() {
     let world = SimWorld::start(quick()).await.unwrap();
@@ -163,7 +245,7 @@ async fn a_wrong_wifi_password_is_asked_again_and_retried_on_the_same_session() 
 async fn a_failed_join_is_recovered_on_both_firmware_flavours_in_both_orders() {
     for flavour in [Flavour::Plain, Flavour::ExampleApp] {
         for link in [Link::SoftAp, Link::Ble] {
-            let options = WorldOptions { flavour, join_time: Duration::from_millis(20), ..quick() };
+            let options = WorldOptions { flavour, join_time: Duration::from_millis(20).into(), ..quick() };
             // In the same session: the person types the right password when asked again.
             let world = SimWorld::start(options.clone()).await.unwrap();
             let onboarding = world.onboarding().await.unwrap();

@@ -25,7 +25,7 @@ async fn no_secret_appears_in_trace_logs_of_a_whole_onboarding() {
 
     let options = WorldOptions {
         apply_delay: Duration::from_millis(100),
-        join_time: Duration::from_millis(200),
+        join_time: Duration::from_millis(200).into(),
         ..Default::default()
     };
     let world = SimWorld::start(options).await.unwrap();

@@ -194,6 +194,7 @@ async fn a_thousand_softap_sessions_use_one_connection_each() {
     use unbox_core::device::StatusPolling;
     let polling = StatusPolling {
         initial_delay: Duration::ZERO,
+        interval: Duration::ZERO,
         max_delay: Duration::from_millis(1),
         deadline: Duration::from_secs(5),
     };

@@ -4,8 +4,8 @@
 
 use crate::support::devices::*;
 use unbox_core::device::{
-    AuthMode, DeviceError, DeviceSession, PolicyRefusal, ScanOptions, SecurityPolicy, WifiCredentials,
-    WifiFailure, WifiStatus,
+    AuthMode, DeviceError, DeviceSession, PolicyRefusal, ScanOptions, SecurityPolicy, StatusPolling,
+    WifiCredentials, WifiFailure, WifiStatus, WifiWait,
 };
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
@@ -246,4 +246,69 @@ async fn a_device_offering_weaker_security_than_its_code_is_refused_whatever_the
     // allow_unencrypted covers a code that itself says security 0.
     let rig = Rig::start(Link::SoftAp, device_config(SimSecurity::Sec0)).await;
     DeviceSession::open(rig.connect().await, &ClientCredentials::Sec0, &everything).await.unwrap();
+}
+
+/// Reads the status with the shipped polling schedule until the device joined; the paused clock
+/// makes the schedule exact. Returns the status reads and the waits announced.
+async fn follow_join(
+    rig: &Rig,
+    polling: StatusPolling,
+    sooner: impl Future<Output = ()> + Send,
+) -> (u32, Vec<String>) {
+    let session = rig.session().await;
+    session.set_wifi_config(&WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE)).await.unwrap();
+    session.apply_wifi_config().await.unwrap();
+    let mut events = Vec::new();
+    let joined = session
+        .follow_wifi(polling, sooner, |event| {
+            events.push(match event {
+                WifiWait::Sleeping(wait) => format!("wait {}", wait.as_millis()),
+                WifiWait::Status(status) => {
+                    format!("{status:?}").split_whitespace().next().unwrap_or("").to_owned()
+                }
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(joined.ssid, HOME_SSID);
+    // set-config and apply-config, then the status reads.
+    (rig.device.stats().by_endpoint["prov-config"] - 2, events)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_shipped_schedule_sees_a_two_and_a_half_second_join_at_the_third_read() {
+    // The firmware's 1 s apply delay plus a 1.5 s join: reads at 2.0, 2.25 and 2.575 s after
+    // apply, where the old backoff (250 ms, half again each time) needed five, the last at 3.3 s.
+    let config = device_config(sec2(1))
+        .with_timing(std::time::Duration::from_secs(1), std::time::Duration::from_millis(1500));
+    let rig = Rig::start(Link::Ble, config).await;
+    let (reads, events) = follow_join(&rig, StatusPolling::default(), std::future::pending()).await;
+    assert_eq!(reads, 3);
+    assert_eq!(
+        events,
+        ["wait 2000", "Connecting", "wait 250", "Connecting", "wait 325", "Connected(ConnectedInfo"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sooner_signal_reads_the_status_at_once_and_adds_no_exchange() {
+    // The first read is a minute away; the signal (in the flow: the backend saw the device
+    // redeem) comes once the device joined, and one read follows at once.
+    let rig = Rig::start(Link::Ble, device_config(sec2(1))).await;
+    let device = rig.device.clone();
+    let online = async move {
+        while !matches!(device.station_state(), StationState::Connected { .. }) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    let polling = StatusPolling {
+        initial_delay: std::time::Duration::from_secs(60),
+        deadline: std::time::Duration::from_secs(120),
+        ..StatusPolling::default()
+    };
+    let started = tokio::time::Instant::now();
+    let (reads, events) = follow_join(&rig, polling, online).await;
+    assert_eq!(reads, 1);
+    assert_eq!(events, ["wait 60000", "Connected(ConnectedInfo"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "the minute was not waited out");
 }

@@ -48,15 +48,19 @@ pub struct BackendConfig {
     pub confirm_ttl: Duration,
     /// Longest long-poll wait honoured.
     pub max_wait: Duration,
+    /// The network round trip of every request: half of it passes before the request is
+    /// handled, half after (a long-poll answers half a round trip after the redemption).
+    pub round_trip: Duration,
 }
 
 impl Default for BackendConfig {
-    /// 10 minutes to redeem, 10 minutes to confirm, long-polls up to 60 s.
+    /// 10 minutes to redeem, 10 minutes to confirm, long-polls up to 60 s, no added latency.
     fn default() -> Self {
         Self {
             claim_ttl: Duration::from_secs(600),
             confirm_ttl: Duration::from_secs(600),
             max_wait: Duration::from_secs(60),
+            round_trip: Duration::ZERO,
         }
     }
 }

@@ -48,6 +48,18 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn inject_faults(State(shared): AppState, request: Request, next: Next) -> Response {
+    let half_trip = shared.config.round_trip / 2;
+    if !half_trip.is_zero() {
+        tokio::time::sleep(half_trip).await;
+    }
+    let response = answer_or_fault(&shared, request, next).await;
+    if !half_trip.is_zero() {
+        tokio::time::sleep(half_trip).await;
+    }
+    response
+}
+
+async fn answer_or_fault(shared: &Shared, request: Request, next: Next) -> Response {
     let key = request.headers().get(IDEMPOTENCY_KEY_HEADER).and_then(|v| v.to_str().ok());
     let fault = lock(&shared.faults).admit(request.method().as_str(), request.uri().path(), key);
     let response = match fault {

@@ -7,6 +7,7 @@ use unbox_core::secret::SecretString;
 use unbox_core::security::SecurityLevel;
 
 use super::wifi::{Flavour, SimNetwork};
+use crate::latency::LatencyRange;
 
 /// The security a simulated device runs.
 #[derive(Debug, Clone)]
@@ -73,6 +74,10 @@ pub struct DeviceConfig {
     pub flavour: Flavour,
     /// Faults to inject.
     pub faults: Faults,
+    /// How long each BLE exchange takes on the air (drawn per exchange).
+    pub ble_latency: LatencyRange,
+    /// How long each SoftAP exchange takes on the air (drawn per exchange).
+    pub softap_latency: LatencyRange,
 }
 
 impl DeviceConfig {
@@ -93,6 +98,8 @@ impl DeviceConfig {
             stop_after_connected: Duration::from_secs(1),
             flavour: Flavour::Plain,
             faults: Faults::default(),
+            ble_latency: LatencyRange::ZERO,
+            softap_latency: LatencyRange::ZERO,
         }
     }
 
@@ -118,6 +125,13 @@ impl DeviceConfig {
     /// Sets the firmware flavour.
     pub fn with_flavour(mut self, flavour: Flavour) -> Self {
         self.flavour = flavour;
+        self
+    }
+
+    /// Sets the latency of each BLE and each SoftAP exchange.
+    pub fn with_latency(mut self, ble: LatencyRange, softap: LatencyRange) -> Self {
+        self.ble_latency = ble;
+        self.softap_latency = softap;
         self
     }
 

@@ -54,6 +54,7 @@ pub fn permissive() -> SecurityPolicy {
 pub fn fast_polling() -> StatusPolling {
     StatusPolling {
         initial_delay: Duration::from_millis(50),
+        interval: Duration::from_millis(50),
         max_delay: Duration::from_millis(200),
         deadline: Duration::from_secs(10),
     }

@@ -32,8 +32,7 @@ pub use device_auth::{
 pub use error::BindingError;
 pub use model::{
     Binding, Claim, ClaimId, ClaimState, ClaimStatus, DeviceId, IdempotencyKey, InvalidValue,
-    MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN, check_claim_token,
-    check_transfer_code,
+    MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN, check_claim_token, check_transfer_code,
 };
 pub use redeem::ClaimRedeemer;
 pub use retry::{EqualJitter, Jitter, NoJitter, RetryPolicy, Sleeper, TokioSleeper};

@@ -12,6 +12,7 @@ use unbox_core::binding::{
 use unbox_core::flow::FlowError;
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::SecretStore;
+use zeroize::Zeroizing;
 
 use crate::account::Account;
 use crate::exit::{Code, Failure};
@@ -87,8 +88,7 @@ fn json(binding: &DeviceBinding) -> serde_json::Value {
 
 /// Lists the customer's devices, every page.
 pub async fn list(args: DevicesArgs, store: Arc<dyn SecretStore>, json_output: bool) -> Result<(), Failure> {
-    let bindings =
-        client(store).await?.all_bindings(args.all).await.map_err(binding_failure)?;
+    let bindings = client(store).await?.all_bindings(args.all).await.map_err(binding_failure)?;
     if json_output {
         println!("{}", serde_json::Value::Array(bindings.iter().map(json).collect()));
         return Ok(());
@@ -152,8 +152,11 @@ pub async fn transfer(
 
 async fn offer(args: OfferArgs, store: Arc<dyn SecretStore>, json_output: bool) -> Result<(), Failure> {
     let id = BindingId::new(args.binding_id).map_err(|e| Failure::new(Code::Usage, e.to_string()))?;
-    let offer =
-        client(store).await?.offer_transfer(&id, &IdempotencyKey::generate()).await.map_err(binding_failure)?;
+    let offer = client(store)
+        .await?
+        .offer_transfer(&id, &IdempotencyKey::generate())
+        .await
+        .map_err(binding_failure)?;
     if json_output {
         println!(
             "{}",
@@ -182,12 +185,12 @@ async fn accept(args: AcceptArgs, store: Arc<dyn SecretStore>, json_output: bool
     let code = match args.code {
         Some(code) => SecretString::new(code),
         None => {
-            let mut line = String::new();
+            let mut line = Zeroizing::new(String::new());
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
                 .map_err(|e| Failure::new(Code::Usage, format!("could not read the transfer code: {e}")))?;
-            SecretString::new(line.trim().to_owned())
+            SecretString::new(line.trim())
         }
     };
     check_transfer_code(&code).map_err(|e| {

@@ -31,7 +31,12 @@ pub fn run_unbox(state_dir: &Path, args: &[&str]) -> (i32, String, String) {
 
 /// Runs `unbox ARGS` as [`run_unbox`] does; a sign-in asks for the test person `login_hint`
 /// names (the simulated provider's "sign in as"), and `stdin` is the command's input.
-pub fn run_unbox_as(state_dir: &Path, login_hint: Option<&str>, stdin: &str, args: &[&str]) -> (i32, String, String) {
+pub fn run_unbox_as(
+    state_dir: &Path,
+    login_hint: Option<&str>,
+    stdin: &str,
+    args: &[&str],
+) -> (i32, String, String) {
     // The "browser" performs the sign-in request and follows the redirect to the loopback
     // callback, as a person's browser would after auto-consent.
     let browser = match login_hint {

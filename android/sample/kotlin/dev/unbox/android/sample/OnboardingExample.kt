@@ -57,7 +57,7 @@ class OnboardingExample(private val activity: Activity, private val scope: Corou
             val device = client.devices(includeEnded = false).firstOrNull { it.deviceId == deviceId }
                 ?: return@launch show("$deviceId is not on this account")
             val offer = client.offerTransfer(device.bindingId) // client.unbind(device.bindingId) removes it instead
-            show("Give the new owner this code (valid until ${offer.expiresAt}): ${offer.code}") // their app: acceptTransfer(code)
+            show("Give the new owner this code: ${offer.code}") // their app calls acceptTransfer(code)
         } catch (error: DevicesException) { // the variant says what to offer: RefreshDevices, CheckTransferCode, Retry, ...
             show(error.message ?: "the device could not be offered")
         }

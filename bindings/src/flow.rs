@@ -393,10 +393,13 @@ pub struct PendingClaim {
     pub device_id: String,
 }
 
-/// The onboarding service of the app: one per signed-in account, shared by every run.
+/// The onboarding service of the app: one per signed-in account, shared by every run. It also
+/// manages the account's devices after setup (`devices`, `unbind`, transfers).
 #[derive(uniffi::Object)]
 pub struct OnboardingClient {
     onboarding: Arc<core::Onboarding>,
+    /// The account's binding backend, for the calls after setup (`crate::devices`).
+    pub(crate) binding: BindingClient,
 }
 
 impl std::fmt::Debug for OnboardingClient {
@@ -432,13 +435,13 @@ impl OnboardingClient {
             .map(|wifi| Arc::new(ForeignPhoneWifi(wifi)) as Arc<dyn unbox_core::phone_wifi::PhoneWifi>);
         let onboarding = core::Onboarding::new(
             session,
-            binding,
+            binding.clone(),
             ble,
             phone_wifi,
             Arc::new(ForeignSecretStore(store)),
             settings.try_into()?,
         );
-        Ok(Arc::new(Self { onboarding: Arc::new(onboarding) }))
+        Ok(Arc::new(Self { onboarding: Arc::new(onboarding), binding }))
     }
 
     /// Runs the whole onboarding of one device. `cancel` stops it at once (the device session is

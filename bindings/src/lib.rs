@@ -18,6 +18,7 @@
 //! - [`secret_store`] and [`auth`]: secure storage and signing in;
 //! - [`phone_wifi`]: joining and leaving a device's access point;
 //! - [`flow`]: the one-call onboarding, [`OnboardingClient`](flow::OnboardingClient);
+//! - [`devices`]: the account's devices after setup (list, unbind, transfer), methods of the same client;
 //! - `sim` (feature `sim`, tests only): the simulated device and cloud in-process;
 //! - `panic_probe` (feature `panic-probe`, tests only): exports that panic, for the shipped profile's panic test.
 //!
@@ -31,6 +32,7 @@ uniffi::setup_scaffolding!("unbox");
 
 pub mod auth;
 pub mod ble;
+pub mod devices;
 pub mod discovery;
 pub mod flow;
 pub mod logging;

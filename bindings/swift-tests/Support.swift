@@ -80,11 +80,16 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
 /// redirect the auto-consenting simulated provider answers with.
 final class ScriptedBrowser: AuthorizationAgent, @unchecked Sendable {
     let opened = Locked(0)
+    /// The test user to sign in as (the provider's "sign in as"); the default user when nil.
+    let loginHint: String?
     private let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+
+    init(loginHint: String? = nil) { self.loginHint = loginHint }
 
     func authorize(url: String, redirectUri: String) async throws -> String {
         opened.with { $0 += 1 }
-        guard let target = URL(string: url) else { throw AgentError.Failed(reason: "bad URL") }
+        let hint = loginHint?.addingPercentEncoding(withAllowedCharacters: .alphanumerics).map { "&login_hint=\($0)" }
+        guard let target = URL(string: url + (hint ?? "")) else { throw AgentError.Failed(reason: "bad URL") }
         let location: String = try await withCheckedThrowingContinuation { continuation in
             session.dataTask(with: URLRequest(url: target)) { _, response, error in
                 if let error {

@@ -8,7 +8,7 @@ struct BindingTests {
     static func main() async {
         let sim: Simulator
         do {
-            sim = try await startSimulator(devices: 3)
+            sim = try await startSimulator(devices: 4)
         } catch {
             print("cannot start the simulator: \(error)")
             exit(1)
@@ -25,6 +25,7 @@ struct BindingTests {
             ("log records reach the Swift logger at the chosen level", suite.logging),
             ("a whole onboarding over SoftAP", suite.softApOnboarding),
             ("a whole onboarding over BLE through a Swift central", suite.bleOnboarding),
+            ("the account's devices are listed, handed to another account and unbound", suite.accountDevices),
         ]
         await runChecks(tests, cleanUp: sim.stop)
     }
@@ -174,5 +175,53 @@ struct Suite: @unchecked Sendable {
         try check(done.network != nil, "no network")
         try check(central.writes.current > 5 && central.reads.current > 5,
                   "\(central.writes.current) writes, \(central.reads.current) reads")
+    }
+
+    func accountDevices() async throws {
+        let alice = try await client(store: SwiftSecretStore(), wifi: FakePhoneWifi(apPassphrase: info.deviceApPassphrase))
+        let request = try request(info.devices[3])
+        let done = try await withDeadline(60) {
+            try await alice.run(request: request, observer: RecordingObserver(), prompt: nil, cancel: CancelHandle())
+        }
+        guard let bound = done.binding else { throw Failure(description: "no binding") }
+        let listed = try await alice.devices(includeEnded: false).filter { $0.bindingId == bound.bindingId }
+        try check(listed.count == 1 && listed[0].deviceId == bound.deviceId && listed[0].endReason == nil, "\(listed)")
+        try check(listed[0].boundByClient == info.clientId, "bound by \(listed[0].boundByClient)")
+
+        let offer = try await alice.offerTransfer(bindingId: bound.bindingId)
+        try check(offer.deviceId == bound.deviceId, "offered \(offer.deviceId)")
+        let bobStore = SwiftSecretStore()
+        let bobAccount = try await discoverAuthSession(config: authConfig(), agent: ScriptedBrowser(loginHint: "bob@example.com"),
+                                                       store: bobStore)
+        let bob = try OnboardingClient(account: bobAccount, backendUrl: info.cloudUrl, ble: nil, phoneWifi: nil,
+                                       store: bobStore, settings: sim.settings())
+        do {
+            _ = try await bob.devices(includeEnded: false)
+            throw Failure(description: "listed devices before signing in")
+        } catch DevicesError.SignIn {}
+        try check(try await bobAccount.signIn()?.subject == "user-bob", "not signed in as bob")
+        let accepted = try await bob.acceptTransfer(code: offer.code)
+        try check(accepted.deviceId == bound.deviceId, "accepted \(accepted.deviceId)")
+        // Both see the outcome: the receiver has the device, the giver sees why it left.
+        try check(try await bob.devices(includeEnded: false).map { $0.bindingId } == [accepted.bindingId], "bob's list")
+        try check(try await alice.devices(includeEnded: false).allSatisfy { $0.deviceId != bound.deviceId }, "still alice's")
+        let ended = try await alice.devices(includeEnded: true).first { $0.bindingId == bound.bindingId }
+        try check(ended?.endReason == .transferred && ended?.endedAt != nil, "\(String(describing: ended))")
+        do {
+            _ = try await bob.acceptTransfer(code: offer.code)
+            throw Failure(description: "a transfer code was accepted twice")
+        } catch DevicesError.CheckTransferCode {}
+        do {
+            _ = try await alice.offerTransfer(bindingId: bound.bindingId)
+            throw Failure(description: "a device that left was offered")
+        } catch DevicesError.RefreshDevices {}
+        do {
+            try await bob.unbind(bindingId: "../x")
+            throw Failure(description: "a malformed binding id was sent")
+        } catch DevicesError.InvalidRequest {}
+
+        try await bob.unbind(bindingId: accepted.bindingId)
+        try check(try await bob.devices(includeEnded: false).isEmpty, "bob still has a device")
+        try check(try await bob.devices(includeEnded: true).map { $0.endReason } == [.unbound], "bob's ended list")
     }
 }

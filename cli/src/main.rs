@@ -66,6 +66,9 @@ enum Command {
     /// Remove a device from the account (it learns so at its next check).
     #[command(after_help = example("unbox unbind bnd_3kTf9QmZ0aXc"))]
     Unbind(devices::UnbindArgs),
+    /// Hand a device to another account without a factory reset: an offer and its acceptance.
+    #[command(subcommand, after_help = example("unbox transfer offer bnd_3kTf9QmZ0aXc"))]
+    Transfer(devices::TransferCommand),
     /// Finish onboardings interrupted after the device received its claim.
     #[command(after_help = example("unbox resume"))]
     Resume,
@@ -157,6 +160,7 @@ fn main() -> std::process::ExitCode {
             Command::Resume => resume(cli.store, cli.json, &cancel).await,
             Command::Devices(args) => devices::list(args, cli.store.open().await, cli.json).await,
             Command::Unbind(args) => devices::unbind(args, cli.store.open().await, cli.json).await,
+            Command::Transfer(command) => devices::transfer(command, cli.store.open().await, cli.json).await,
             Command::Qr(command) => qr::run(command, cli.json),
             Command::Factory(args) => factory::run(args, cli.json),
             Command::Sim(command) => sim::run(command, cli.json).await,

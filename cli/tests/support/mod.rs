@@ -1,7 +1,7 @@
 //! What the tests that run `unbox` as a process share: the built binary, a background process
 //! killed on drop, and one run of a command with its state in a folder of its own.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -26,15 +26,35 @@ impl Drop for Running {
 
 /// Runs `unbox ARGS` with its state under `state_dir`; returns the exit code, stdout and stderr.
 pub fn run_unbox(state_dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = unbox()
+    run_unbox_as(state_dir, None, "", args)
+}
+
+/// Runs `unbox ARGS` as [`run_unbox`] does; a sign-in asks for the test person `login_hint`
+/// names (the simulated provider's "sign in as"), and `stdin` is the command's input.
+pub fn run_unbox_as(
+    state_dir: &Path,
+    login_hint: Option<&str>,
+    stdin: &str,
+    args: &[&str],
+) -> (i32, String, String) {
+    // The "browser" performs the sign-in request and follows the redirect to the loopback
+    // callback, as a person's browser would after auto-consent.
+    let browser = match login_hint {
+        Some(hint) => format!("curl -sSfL -o /dev/null %s&login_hint={hint}"),
+        None => "curl -sSfL -o /dev/null %s".to_owned(),
+    };
+    let mut child = unbox()
         .args(args)
         .env("UNBOX_STATE_DIR", state_dir)
-        // The "browser" performs the sign-in request and follows the redirect to the loopback
-        // callback, as a person's browser would after auto-consent.
-        .env("BROWSER", "curl -sSfL -o /dev/null %s")
-        .stdin(Stdio::null())
-        .output()
+        .env("BROWSER", browser)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run unbox");
+    // A command that does not read its input may exit first: a refused write is no failure.
+    let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
+    let output = child.wait_with_output().expect("run unbox");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),

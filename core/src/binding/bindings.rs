@@ -21,7 +21,7 @@ use crate::secret::SecretString;
 /// Most bindings the backend returns on one page.
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// Longest binding id accepted (bytes).
-const MAX_BINDING_ID_LEN: usize = 128;
+pub const MAX_BINDING_ID_LEN: usize = 128;
 /// Most pages [`BindingClient::all_bindings`] follows, so a backend that keeps answering with a
 /// cursor cannot keep the app busy for ever.
 const MAX_PAGES: usize = 1000;

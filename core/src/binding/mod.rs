@@ -37,7 +37,7 @@ pub use device_auth::{
 pub use error::BindingError;
 pub use model::{
     Binding, Claim, ClaimId, ClaimState, ClaimStatus, DeviceId, IdempotencyKey, InvalidValue,
-    MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN, check_claim_token,
+    MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN, check_claim_token, check_transfer_code,
 };
 #[cfg(feature = "device-side")]
 pub use redeem::ClaimRedeemer;

@@ -155,10 +155,20 @@ pub const MAX_CLAIM_TOKEN_LEN: usize = 128;
 
 /// Checks the shape of a claim token (22–128 base64url characters) without revealing it.
 pub fn check_claim_token(token: &SecretString) -> Result<(), InvalidValue> {
-    let text = token.expose();
-    check_text("claim token", text, MAX_CLAIM_TOKEN_LEN, is_url_safe, "it is not base64url text")?;
+    check_single_use_code("claim token", token)
+}
+
+/// Checks the shape of a transfer code (a claim token's: 22–128 base64url characters) without
+/// revealing it, before it is sent to accept a transfer.
+pub fn check_transfer_code(code: &SecretString) -> Result<(), InvalidValue> {
+    check_single_use_code("transfer code", code)
+}
+
+fn check_single_use_code(what: &'static str, code: &SecretString) -> Result<(), InvalidValue> {
+    let text = code.expose();
+    check_text(what, text, MAX_CLAIM_TOKEN_LEN, is_url_safe, "it is not base64url text")?;
     if text.len() < MIN_CLAIM_TOKEN_LEN {
-        return Err(InvalidValue { what: "claim token", reason: "it is shorter than 128 bits" });
+        return Err(InvalidValue { what, reason: "it is shorter than 128 bits" });
     }
     Ok(())
 }
@@ -282,6 +292,8 @@ mod tests {
         assert!(check_claim_token(&SecretString::new("A".repeat(21))).is_err());
         assert!(check_claim_token(&SecretString::new("A".repeat(129))).is_err());
         assert!(check_claim_token(&SecretString::new(format!("{}+/", "A".repeat(30)))).is_err());
+        let short = check_transfer_code(&SecretString::new("trf")).expect_err("too short");
+        assert_eq!(short.to_string(), "invalid transfer code: it is shorter than 128 bits");
     }
 
     #[test]

@@ -285,4 +285,7 @@ fn value_limits_match_the_code() {
     assert_eq!(schemas["ClaimToken"]["minLength"], MIN_CLAIM_TOKEN_LEN);
     assert_eq!(schemas["ClaimToken"]["maxLength"], MAX_CLAIM_TOKEN_LEN);
     assert_eq!(schemas["DeviceId"]["maxLength"], MAX_DEVICE_ID_LEN);
+    let binding_id = &spec["components"]["parameters"]["BindingId"]["schema"];
+    assert_eq!(binding_id["maxLength"], unbox_core::binding::bindings::MAX_BINDING_ID_LEN);
+    assert_eq!(binding_id["pattern"], "^[A-Za-z0-9_-]+$", "what BindingId::new accepts");
 }

@@ -12,11 +12,12 @@ struct FlowChecks: @unchecked Sendable {
     static let steps: [FlowStep] = [.signIn, .createClaim, .connectDevice, .secureSession, .scanWifi, .pushClaim,
                                     .pushWifi, .waitDeviceOnline, .leaveDevice, .waitRedemption, .confirm]
 
-    func client(wifi: PhoneWifi) async throws -> OnboardingClient {
+    func client(wifi: PhoneWifi, signedIn: Bool = false) async throws -> OnboardingClient {
         let store = memorySecretStore()
         let config = AuthConfig(issuer: info.cloudUrl, clientId: info.clientId, redirectUri: info.redirectUri,
                                 scopes: ["openid", "profile"], allowInsecureHttp: false)
         let account = try await discoverAuthSession(config: config, agent: ScriptedBrowser(), store: store)
+        if signedIn { _ = try await account.signIn() }
         return try OnboardingClient(account: account, backendUrl: info.cloudUrl, ble: nil, phoneWifi: wifi,
                                     store: store, settings: sim.settings())
     }
@@ -124,8 +125,13 @@ struct FlowChecks: @unchecked Sendable {
                 deviceAddress: device.softapAddress, settings: sim.settings()
             ) { event in progress.with { $0.append(event) } }
         }
-        try check(onboarded.binding.map { !$0.deviceId.isEmpty } ?? false, "no device id")
+        guard let bound = onboarded.binding else { throw Failure(description: "no binding") }
         let started = progress.current.filter { $0.kind == .started }.map(\.step)
         try check(started == Self.steps, "steps \(started)")
+        // The same account, signed in on another client, offers the device it just set up.
+        let client = try await client(wifi: ManualJoinPhoneWifi(), signedIn: true)
+        let offer = try await offerDevice(deviceId: bound.deviceId, client: client)
+        try check(offer?.bindingId == bound.bindingId && offer?.code.isEmpty == false, "offer \(String(describing: offer?.bindingId))")
+        try check(try await offerDevice(deviceId: "dev-unknown", client: client) == nil, "offered an unknown device")
     }
 }

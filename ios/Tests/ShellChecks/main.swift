@@ -32,7 +32,7 @@ struct ShellChecks {
             ("a failing onboarding ends the stream with its typed error", flows.typedErrorEndsTheSequence),
             ("cancelling the consuming task cancels the onboarding", flows.cancellingTheConsumerCancelsTheRun),
             ("resuming with nothing pending streams an empty result", flows.resumeWithNothingPending),
-            ("the integration guide's example onboards a simulated device", flows.integrationExample),
+            ("the integration guide's example onboards a simulated device and offers it", flows.integrationExample),
         ]
         await runChecks(checks, cleanUp: sim.stop)
     }

@@ -1,6 +1,7 @@
 //! The simulated backend's bindings after setup: at most one active binding per device, the
 //! customer's list (paginated, oldest first), unbinding, transfer offers, and re-binding by
-//! another customer. Pure: the time is always passed in.
+//! another customer. Pure: the time is always passed in. Memory stays bounded like the claims':
+//! expired offers and bindings ended more than [`ENDED_RETENTION`] ago are forgotten.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
@@ -12,10 +13,13 @@ use unbox_core::binding::{DeviceId, EndReason};
 use unbox_core::secret::SecretString;
 
 use super::breaks::{Breaks, ContractBreak};
-use super::store::{Refusal, random_text, refuse};
+use super::store::{PRUNE_INTERVAL, Refusal, random_text, refuse};
 
 /// How long a transfer offer can be accepted.
 pub(crate) const TRANSFER_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long an ended binding stays in its former owner's list (`include_ended=true`, with its
+/// reason) and answers a repeated unbind; then it is forgotten (404).
+pub(crate) const ENDED_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// Page size when the request names none, and the largest honoured.
 pub(crate) const DEFAULT_PAGE: usize = 50;
 
@@ -77,6 +81,8 @@ pub(crate) struct BindingRegistry {
     active: HashMap<DeviceId, u64>,
     offers: HashMap<[u8; 32], Offer>,
     next_seq: u64,
+    /// When forgetting runs next; `None` before the first change.
+    next_prune: Option<SystemTime>,
     /// Rules deliberately broken (test doubles).
     pub breaks: Breaks,
 }
@@ -90,6 +96,30 @@ fn not_found(id: &str) -> Refusal {
 }
 
 impl BindingRegistry {
+    /// Forgets expired offers and bindings that ended more than [`ENDED_RETENTION`] ago; runs
+    /// at most every [`PRUNE_INTERVAL`], on each change.
+    fn prune(&mut self, now: SystemTime) {
+        if self.next_prune.is_some_and(|next| now < next) {
+            return;
+        }
+        self.next_prune = Some(now + PRUNE_INTERVAL);
+        self.offers.retain(|_, offer| now < offer.expires_at);
+        let by_id = &mut self.by_id;
+        self.records.retain(|_, record| match record.ended {
+            Some((at, _)) if at + ENDED_RETENTION <= now => {
+                by_id.remove(&record.id);
+                false
+            }
+            _ => true,
+        });
+    }
+
+    /// How many bindings and open offers are remembered.
+    #[cfg(test)]
+    fn len(&self) -> (usize, usize) {
+        (self.records.len(), self.offers.len())
+    }
+
     fn insert(&mut self, record: BindingRecord) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -120,6 +150,7 @@ impl BindingRegistry {
     /// id and `bound_at`; the redemption time and claim are updated); another customer's
     /// confirmation ends the current owner's binding with `rebound` and starts a new one.
     pub fn bind(&mut self, confirmation: Confirmation<'_>, now: SystemTime) -> BindingView {
+        self.prune(now);
         let Confirmation { owner, device, claim_id, client_id, name, redeemed_at } = confirmation;
         let duplicates = self.breaks.has(ContractBreak::SameCustomerDuplicates);
         if let Some(&seq) = self.active.get(device) {
@@ -193,6 +224,7 @@ impl BindingRegistry {
 
     /// Ends `owner`'s binding `id` (`unbound`); a binding that already ended is no error.
     pub fn unbind(&mut self, owner: &str, id: &str, now: SystemTime) -> Result<(), Refusal> {
+        self.prune(now);
         let seq = self.owned(owner, id)?;
         if !self.breaks.has(ContractBreak::UnbindIgnored) {
             self.end(seq, EndReason::Unbound, now);
@@ -202,6 +234,7 @@ impl BindingRegistry {
 
     /// Offers `owner`'s active binding `id` to another account.
     pub fn offer(&mut self, owner: &str, id: &str, now: SystemTime) -> Result<TransferOfferView, Refusal> {
+        self.prune(now);
         let seq = self.owned(owner, id)?;
         let record = self.records.get(&seq).filter(|r| r.ended.is_none()).ok_or_else(|| not_found(id))?;
         let code = SecretString::new(random_text(32));
@@ -227,6 +260,7 @@ impl BindingRegistry {
         code: &SecretString,
         now: SystemTime,
     ) -> Result<DeviceBindingView, Refusal> {
+        self.prune(now);
         let digest = code_digest(code);
         let gone = || refuse(ProblemType::TransferNotFound, "no open transfer offer has this code");
         let offer = self.offers.get(&digest).filter(|o| now < o.expires_at).ok_or_else(gone)?;
@@ -331,5 +365,41 @@ mod tests {
         assert!(!registry.is_bound(&d));
         assert_eq!(registry.unbind("bob", &taken.binding_id, t0()), Ok(()));
         assert!(registry.unbind("carol", &taken.binding_id, t0()).is_err());
+    }
+
+    #[test]
+    fn expired_offers_and_long_ended_bindings_are_forgotten() {
+        let mut registry = BindingRegistry::default();
+        let d = device("d1");
+        let first = registry.bind(confirm("alice", &d, "c1"), t0());
+        registry.unbind("alice", &first.binding_id, t0()).expect("unbound");
+        let second = registry.bind(confirm("alice", &d, "c2"), t0());
+        for _ in 0..10 {
+            registry.offer("alice", &second.binding_id, t0()).expect("offer");
+        }
+        assert_eq!(registry.len(), (2, 10));
+        // Offers go once expired; the ended binding stays listed within its retention.
+        let next_day = t0() + TRANSFER_TTL;
+        registry.offer("alice", &second.binding_id, next_day).expect("offer");
+        assert_eq!(registry.len(), (2, 1));
+        let listed = registry.list("alice", None, 10, true).expect("page");
+        assert_eq!(listed.bindings[0].end_reason.as_deref(), Some("unbound"));
+        assert_eq!(registry.unbind("alice", &first.binding_id, next_day), Ok(()), "repeated unbind");
+        // After the retention the ended binding is gone; the active one and its device stay.
+        let later = t0() + ENDED_RETENTION;
+        registry.offer("alice", &second.binding_id, later).expect("offer");
+        assert_eq!(registry.len(), (1, 1));
+        let listed = registry.list("alice", None, 10, true).expect("page");
+        assert_eq!(listed.bindings.len(), 1);
+        assert_eq!(listed.bindings[0].binding_id, second.binding_id);
+        let forgotten = registry.unbind("alice", &first.binding_id, later).map_err(|r| r.problem);
+        assert_eq!(forgotten, Err(ProblemType::BindingNotFound));
+        assert!(registry.is_bound(&d));
+        // A device's last binding, once ended, goes too after its retention.
+        let soon = later + Duration::from_secs(1);
+        registry.unbind("alice", &second.binding_id, soon).expect("unbound");
+        let after_retention = soon + ENDED_RETENTION;
+        registry.bind(confirm("bob", &device("d2"), "c3"), after_retention);
+        assert_eq!(registry.len(), (1, 0), "only bob's binding is left");
     }
 }

@@ -77,7 +77,7 @@ pub(crate) struct Lifetimes {
 /// forgotten, so a simulator running for days holds only recent claims.
 const RETENTION: Duration = Duration::from_secs(60 * 60);
 /// Forgetting runs at most this often.
-const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Every claim the backend knows, indexed by id and by the SHA-256 of its token (the token
 /// itself is never stored).

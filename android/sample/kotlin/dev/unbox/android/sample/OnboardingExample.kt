@@ -12,7 +12,8 @@ import dev.unbox.android.wifi.AndroidPhoneWifi
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.launch
 
-/** The integration guide's example: sign in, read a device's setup code, onboard it with progress. */
+/** The integration guide's example: sign in, read a device's setup code, onboard it with progress;
+ *  later, hand a device to another account. */
 class OnboardingExample(private val activity: Activity, private val scope: CoroutineScope) {
     private val store = KeystoreSecretStore.create(activity)
     private val auth = AuthConfig(
@@ -46,6 +47,19 @@ class OnboardingExample(private val activity: Activity, private val scope: Corou
             show(error.message ?: "this is not a device's setup code")
         } catch (error: AuthException) {
             show(error.message ?: "the sign-in failed")
+        }
+    }
+
+    /** Lists the account's devices and offers the one with [deviceId] to another account. */
+    fun handOver(client: OnboardingClient, deviceId: String, show: (String) -> Unit) = scope.launch {
+        try {
+            // Every page of the backend's list; includeEnded = true adds devices that left, with the reason.
+            val device = client.devices(includeEnded = false).firstOrNull { it.deviceId == deviceId }
+                ?: return@launch show("$deviceId is not on this account")
+            val offer = client.offerTransfer(device.bindingId) // client.unbind(device.bindingId) removes it instead
+            show("Give the new owner this code: ${offer.code}") // their app calls acceptTransfer(code)
+        } catch (error: DevicesException) { // the variant says what to offer: RefreshDevices, CheckTransferCode, Retry, ...
+            show(error.message ?: "the device could not be offered")
         }
     }
 }

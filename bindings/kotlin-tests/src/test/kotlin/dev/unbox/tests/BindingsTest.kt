@@ -27,7 +27,7 @@ class BindingsTest {
 
     @BeforeAll
     fun startSimulator() = runBlocking {
-        sim = startSimulator(3u)
+        sim = startSimulator(4u)
         info = sim.info()
     }
 
@@ -187,6 +187,41 @@ class BindingsTest {
             runBlocking { client.run(request(info.devices[0]), RecordingObserver(), null, CancelHandle()) }
         }
         assertTrue(error.message!!.contains("join Wi-Fi networks"), error.message)
+    }
+
+    @Test
+    fun `the account's devices are listed, handed to another account and unbound`() = runBlocking {
+        val alice = client(KotlinSecretStore(), FakePhoneWifi(info.deviceApPassphrase))
+        val done = withTimeout(60_000) { alice.run(request(info.devices[3]), RecordingObserver(), null, CancelHandle()) }
+        val bound = done.binding!!
+        val listed = alice.devices(false).single { it.bindingId == bound.bindingId }
+        assertEquals(bound.deviceId, listed.deviceId)
+        assertEquals(info.clientId, listed.boundByClient)
+        assertEquals(null, listed.endReason)
+
+        val offer = alice.offerTransfer(bound.bindingId)
+        assertEquals(bound.deviceId, offer.deviceId)
+        val bobStore = KotlinSecretStore()
+        val bobAccount = discoverAuthSession(authConfig(), ScriptedBrowser("bob@example.com"), bobStore)
+        val bob = OnboardingClient(bobAccount, info.cloudUrl, null, null, bobStore, sim.settings())
+        assertThrows(DevicesException.SignIn::class.java) { runBlocking { bob.devices(false) } }
+        assertEquals("user-bob", bobAccount.signIn()?.subject)
+        val accepted = bob.acceptTransfer(offer.code)
+        assertEquals(bound.deviceId, accepted.deviceId)
+        // Both see the outcome: the receiver has the device, the giver sees why it left.
+        assertEquals(listOf(accepted.bindingId), bob.devices(false).map { it.bindingId })
+        assertTrue(alice.devices(false).none { it.deviceId == bound.deviceId })
+        val ended = alice.devices(true).single { it.bindingId == bound.bindingId }
+        assertEquals(EndReason.TRANSFERRED, ended.endReason)
+        assertNotNull(ended.endedAt)
+        assertThrows(DevicesException.CheckTransferCode::class.java) { runBlocking { bob.acceptTransfer(offer.code) } }
+        assertThrows(DevicesException.CheckTransferCode::class.java) { runBlocking { bob.acceptTransfer("typo") } }
+        assertThrows(DevicesException.RefreshDevices::class.java) { runBlocking { alice.offerTransfer(bound.bindingId) } }
+        assertThrows(DevicesException.InvalidRequest::class.java) { runBlocking { bob.unbind("../x") } }
+
+        bob.unbind(accepted.bindingId)
+        assertTrue(bob.devices(false).isEmpty())
+        assertEquals(EndReason.UNBOUND, bob.devices(true).single().endReason)
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.unbox.tests
 
 import dev.unbox.*
 import java.net.URI
+import java.net.URLEncoder
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
@@ -13,14 +14,16 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
 /** The shell's browser step, scripted: opens the authorization URL over real HTTP and hands back
- *  the redirect the (auto-consenting) simulated provider answers with, without following it. */
-class ScriptedBrowser : AuthorizationAgent {
+ *  the redirect the (auto-consenting) simulated provider answers with, without following it.
+ *  With [loginHint] the person signs in as that test user (the provider's "sign in as"). */
+class ScriptedBrowser(private val loginHint: String? = null) : AuthorizationAgent {
     private val http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()
     val opened = AtomicInteger()
 
     override suspend fun authorize(url: String, redirectUri: String): String = withContext(Dispatchers.IO) {
         opened.incrementAndGet()
-        val response = http.send(HttpRequest.newBuilder(URI(url)).GET().build(), HttpResponse.BodyHandlers.discarding())
+        val target = loginHint?.let { "$url&login_hint=${URLEncoder.encode(it, Charsets.UTF_8)}" } ?: url
+        val response = http.send(HttpRequest.newBuilder(URI(target)).GET().build(), HttpResponse.BodyHandlers.discarding())
         val location = response.headers().firstValue("location").orElseThrow {
             AgentException.Failed("the provider answered ${response.statusCode()} without a redirect")
         }

@@ -217,7 +217,7 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             device_name: request.device_name,
             target,
             credentials,
-            wifi,
+            wifi: Some(wifi),
             scan_wifi: request.scan_wifi,
             binding,
         })
@@ -618,8 +618,9 @@ mod tests {
             panic!("expected security 2 credentials");
         };
         assert_eq!((username.as_str(), password.expose()), ("wifiprov", "abcd1234"));
-        assert_eq!(converted.wifi.passphrase.expose(), "correct horse battery");
-        assert!(!format!("{:?}", converted.wifi).contains("correct horse"));
+        let wifi = converted.wifi.as_ref().unwrap();
+        assert_eq!(wifi.passphrase.expose(), "correct horse battery");
+        assert!(!format!("{wifi:?}").contains("correct horse"));
     }
 
     #[test]

@@ -312,7 +312,7 @@ pub async fn run(
             device_name,
             target,
             credentials: credentials.clone(),
-            wifi: wifi.clone(),
+            wifi: Some(wifi.clone()),
             scan_wifi: !args.no_device_scan,
             binding,
         })

@@ -295,8 +295,10 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
                 password: SecretString::new("not-the-code"),
             }
         }
-        Fault::WrongWifiPassword => request.wifi.passphrase = SecretString::new("wrong password"),
-        Fault::UnknownNetwork => request.wifi.ssid = "NotHere".into(),
+        Fault::WrongWifiPassword => {
+            request.wifi.as_mut().unwrap().passphrase = SecretString::new("wrong password")
+        }
+        Fault::UnknownNetwork => request.wifi.as_mut().unwrap().ssid = "NotHere".into(),
         Fault::AccessPointMissing => {
             if let DeviceTarget::SoftAp { ssid, .. } = &mut request.target {
                 *ssid = "PROV_MISSING".into();

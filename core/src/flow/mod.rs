@@ -21,7 +21,8 @@ pub use error::{FlowError, PhoneCapability, StateCorruption};
 pub use events::{FlowEvent, FlowEventKind, FlowObserver, FlowStep};
 pub use pending::{PENDING_CLAIMS_KEY, PendingClaim, PendingClaims};
 pub use request::{
-    BindingMode, Confirmation, DeviceTarget, Onboarded, OnboardingRequest, WifiPasswordPrompt,
+    BindingMode, ChosenNetwork, Confirmation, DeviceTarget, NetworkChooser, Onboarded, OnboardingRequest,
+    WifiPasswordPrompt,
 };
 pub use run::Onboarding;
 pub use settings::{OnboardingSettings, StepTimeouts};

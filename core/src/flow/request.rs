@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::binding::Binding;
 use crate::device::{ConnectedInfo, WifiCredentials};
 pub use crate::onboarding::BindingMode;
-use crate::onboarding::DeviceDetails;
+use crate::onboarding::{DeviceDetails, NetworkList};
 use crate::qr::{OnboardingPayload, QrError};
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
@@ -63,8 +63,9 @@ pub struct OnboardingRequest {
     pub target: DeviceTarget,
     /// Its proof of possession or security 2 credentials.
     pub credentials: ClientCredentials,
-    /// The home network it should join.
-    pub wifi: WifiCredentials,
+    /// The home network it should join; `None`: the person chooses among the networks the
+    /// device sees (a `NetworkChooser` is needed).
+    pub wifi: Option<WifiCredentials>,
     /// Whether to let the device scan first (to check it can see the network).
     pub scan_wifi: bool,
     /// How to bind the device to the customer.
@@ -97,6 +98,23 @@ pub enum Confirmation {
     /// Neither: the link to the device dropped after the credentials were sent and it could not
     /// be reached again. It has probably joined; have the person check its light or its app.
     Unconfirmed,
+}
+
+/// The network the person chose in the picker, with its passphrase (empty for an open one).
+#[derive(Debug, Clone)]
+pub struct ChosenNetwork {
+    /// The network's name: one of the list, or typed for a hidden network.
+    pub ssid: String,
+    /// Its passphrase.
+    pub passphrase: SecretString,
+}
+
+/// Shows the networks the device sees and lets the person choose one (or enter a hidden
+/// network's name) and type its password.
+#[async_trait]
+pub trait NetworkChooser: Send + Sync {
+    /// The chosen network, or `None` when the person cancels.
+    async fn choose(&self, networks: NetworkList) -> Option<ChosenNetwork>;
 }
 
 /// Asks the person for the Wi-Fi password again after the device reported it wrong.

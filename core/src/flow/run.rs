@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::reporter::Reporter;
 use super::{
-    BindingMode, Confirmation, FlowError, FlowObserver, FlowStep, Onboarded, OnboardingRequest,
-    OnboardingSettings, PendingClaim, PendingClaims, WifiPasswordPrompt,
+    BindingMode, Confirmation, FlowError, FlowObserver, FlowStep, NetworkChooser, Onboarded,
+    OnboardingRequest, OnboardingSettings, PendingClaim, PendingClaims, WifiPasswordPrompt,
 };
 
 use crate::auth::Session;
@@ -18,7 +18,7 @@ use crate::binding::{Binding, BindingClient, BindingError, Claim, ClaimId, Devic
 use crate::ble::BleCentral;
 use crate::device::{ConnectedInfo, WifiCredentials};
 use crate::onboarding::{
-    Connector, DeviceHandle, JoinedAccessPoint, OpenRequest, ProvisionOutcome, ProvisionStatus,
+    Connector, DeviceHandle, JoinedAccessPoint, NetworkList, OpenRequest, ProvisionOutcome, ProvisionStatus,
 };
 use crate::phone_wifi::PhoneWifi;
 use crate::secret_store::SecretStore;
@@ -109,10 +109,23 @@ impl Onboarding {
         prompt: Option<&dyn WifiPasswordPrompt>,
         cancel: &CancellationToken,
     ) -> Result<Onboarded, FlowError> {
+        self.run_choosing(request, observer, prompt, None, cancel).await
+    }
+
+    /// Runs the whole flow as `run` does; when the request names no network, the device's scan
+    /// goes to `chooser` and the person's choice is used.
+    pub async fn run_choosing(
+        &self,
+        request: &OnboardingRequest,
+        observer: &dyn FlowObserver,
+        prompt: Option<&dyn WifiPasswordPrompt>,
+        chooser: Option<&dyn NetworkChooser>,
+        cancel: &CancellationToken,
+    ) -> Result<Onboarded, FlowError> {
         let report = Reporter { observer };
         let mut held = Held::default();
         let outcome = tokio::select! {
-            outcome = self.steps(request, &report, prompt, &mut held) => outcome,
+            outcome = self.steps(request, &report, prompt, chooser, &mut held) => outcome,
             () = cancel.cancelled() => Err(FlowError::Cancelled),
         };
         self.release(&mut held).await;
@@ -174,8 +187,12 @@ impl Onboarding {
         request: &OnboardingRequest,
         report: &Reporter<'_>,
         prompt: Option<&dyn WifiPasswordPrompt>,
+        chooser: Option<&dyn NetworkChooser>,
         held: &mut Held,
     ) -> Result<Onboarded, FlowError> {
+        if request.wifi.is_none() && chooser.is_none() {
+            return Err(FlowError::NetworkNeeded);
+        }
         let claim = match request.binding {
             BindingMode::Claim => Some(self.sign_in_and_claim(report).await?),
             BindingMode::None => {
@@ -208,18 +225,14 @@ impl Onboarding {
         }
         report.finished(FlowStep::SecureSession, "Secure connection open");
 
-        if request.scan_wifi && device.details().can_scan {
-            report.started(FlowStep::ScanWifi);
-            let networks = self.timed(FlowStep::ScanWifi, device.scan_networks()).await?;
-            let message = if networks.find(&request.wifi.ssid).is_some() {
-                format!("The device sees {}", request.wifi.ssid)
-            } else {
-                format!("The device does not see {} right now; trying anyway", request.wifi.ssid)
-            };
-            report.finished(FlowStep::ScanWifi, message);
-        } else {
-            report.skipped(FlowStep::ScanWifi, "Device scan not needed");
-        }
+        let wifi = match (&request.wifi, chooser) {
+            (Some(wifi), _) => {
+                self.check_network(device, wifi, request.scan_wifi, report).await?;
+                wifi.clone()
+            }
+            (None, Some(chooser)) => self.choose_network(device, chooser, report).await?,
+            (None, None) => return Err(FlowError::NetworkNeeded),
+        };
 
         let pushed = match &claim {
             Some(claim) => Some(self.push_claim(request, device, claim, report).await?),
@@ -230,11 +243,11 @@ impl Onboarding {
         };
 
         report.started(FlowStep::PushWifi);
-        self.timed(FlowStep::PushWifi, device.send_wifi(&request.wifi)).await?;
+        self.timed(FlowStep::PushWifi, device.send_wifi(&wifi)).await?;
         report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
 
         report.started(FlowStep::WaitDeviceOnline);
-        let network = self.wait_online(device, &request.wifi, report, prompt, pushed.is_some()).await?;
+        let network = self.wait_online(device, &wifi, report, prompt, pushed.is_some()).await?;
         match &network {
             Some(network) => {
                 report.finished(FlowStep::WaitDeviceOnline, format!("The device joined {}", network.ssid))
@@ -273,6 +286,48 @@ impl Onboarding {
             (None, None) => Confirmation::Unconfirmed,
         };
         Ok(Onboarded { binding, network, confirmation, device: Some(details) })
+    }
+
+    /// Lets the device scan, when asked and it can, to tell whether it sees the network.
+    async fn check_network(
+        &self,
+        device: &dyn DeviceHandle,
+        wifi: &WifiCredentials,
+        scan: bool,
+        report: &Reporter<'_>,
+    ) -> Result<(), FlowError> {
+        if !scan || !device.details().can_scan {
+            report.skipped(FlowStep::ScanWifi, "Device scan not needed");
+            return Ok(());
+        }
+        report.started(FlowStep::ScanWifi);
+        let networks = self.timed(FlowStep::ScanWifi, device.scan_networks()).await?;
+        let message = if networks.find(&wifi.ssid).is_some() {
+            format!("The device sees {}", wifi.ssid)
+        } else {
+            format!("The device does not see {} right now; trying anyway", wifi.ssid)
+        };
+        report.finished(FlowStep::ScanWifi, message);
+        Ok(())
+    }
+
+    /// Lists the networks the device sees (none when it cannot scan: the person enters a name)
+    /// and lets the person choose; cancelling the choice cancels the run.
+    async fn choose_network(
+        &self,
+        device: &dyn DeviceHandle,
+        chooser: &dyn NetworkChooser,
+        report: &Reporter<'_>,
+    ) -> Result<WifiCredentials, FlowError> {
+        report.started(FlowStep::ScanWifi);
+        let networks = if device.details().can_scan {
+            self.timed(FlowStep::ScanWifi, device.scan_networks()).await?
+        } else {
+            NetworkList::default()
+        };
+        report.finished(FlowStep::ScanWifi, format!("The device sees {} networks", networks.networks.len()));
+        let chosen = chooser.choose(networks).await.ok_or(FlowError::Cancelled)?;
+        Ok(WifiCredentials::new(chosen.ssid, chosen.passphrase))
     }
 
     /// Signs in if needed and creates the claim, while the phone still has internet.

@@ -33,6 +33,13 @@ pub struct JoinedAccessPoint {
 }
 
 impl JoinedAccessPoint {
+    /// Takes over `other`, a second join of the same access point: only one leave follows.
+    pub(super) async fn absorb(&self, other: &JoinedAccessPoint) {
+        if let Some(ssid) = other.ssid.lock().await.take() {
+            self.ssid.lock().await.get_or_insert(ssid);
+        }
+    }
+
     /// Leaves the access point (nothing when already left).
     pub async fn leave(&self) {
         if let Some(ssid) = self.ssid.lock().await.take() {

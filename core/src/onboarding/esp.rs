@@ -174,8 +174,12 @@ impl DeviceHandle for EspDevice {
             }
         };
         *session = reopened;
-        if let Some(access_point) = access_point {
-            *self.access_point.write().await = Some(access_point);
+        if let Some(rejoined) = access_point {
+            let mut held = self.access_point.write().await;
+            match held.as_ref() {
+                Some(joined) => joined.absorb(&rejoined).await,
+                None => *held = Some(rejoined),
+            }
         }
         let session = session.downgrade();
         self.outcome(session.wait_for_wifi(polling, |status| report_status(status, on_status)).await)

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{SecurityPolicy, StatusPolling, WifiCredentials as CoreWifiCredentials};
 use unbox_core::flow as core;
-use unbox_core::flow::{FlowEvent, FlowEventKind, FlowStep, StepTimeouts};
+use unbox_core::flow::{Confirmation, FlowEvent, FlowEventKind, FlowStep, StepTimeouts};
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
 use url::Url;
@@ -359,13 +359,28 @@ pub struct DeviceNetwork {
     pub channel: i32,
 }
 
+/// How the flow knows the device joined the home network.
+#[uniffi::remote(Enum)]
+pub enum Confirmation {
+    /// The device reported that it joined.
+    Reported,
+    /// The device redeemed its claim at the backend (the link to it dropped before it could
+    /// report, or the flow was resumed).
+    Redeemed,
+    /// Neither: the link to the device dropped after the credentials were sent and it could not
+    /// be reached again. It has probably joined; have the person check its light or its app.
+    Unconfirmed,
+}
+
 /// A successful onboarding.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Onboarded {
     /// The confirmed binding (null for a Wi-Fi-only onboarding).
     pub binding: Option<DeviceBinding>,
-    /// The device's network, when the run saw it join (null when resumed).
+    /// The device's network, when the run saw it join (null when resumed or unconfirmed).
     pub network: Option<DeviceNetwork>,
+    /// How the run knows the device is online.
+    pub confirmation: Confirmation,
 }
 
 impl From<core::Onboarded> for Onboarded {
@@ -383,6 +398,7 @@ impl From<core::Onboarded> for Onboarded {
                 bssid: network.bssid.map(Vec::from),
                 channel: network.channel,
             }),
+            confirmation: done.confirmation,
         }
     }
 }

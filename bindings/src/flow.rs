@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{SecurityPolicy, StatusPolling, WifiCredentials as CoreWifiCredentials};
 use unbox_core::flow as core;
-use unbox_core::flow::{FlowEvent, FlowEventKind, FlowStep, StepTimeouts};
+use unbox_core::flow::{Confirmation, FlowEvent, FlowEventKind, FlowStep, StepTimeouts};
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
 use url::Url;
@@ -59,6 +59,8 @@ pub enum FlowEventKind {
     Started,
     /// The step is still running; the message says what it is waiting for.
     Progress,
+    /// The step goes on, but the person should know something (a device without encryption).
+    Warning,
     /// The step completed.
     Finished,
     /// The step was skipped (e.g. already signed in, device scan not wanted).
@@ -215,7 +217,7 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             device_name: request.device_name,
             target,
             credentials,
-            wifi,
+            wifi: Some(wifi),
             scan_wifi: request.scan_wifi,
             binding,
         })
@@ -267,6 +269,9 @@ pub struct OnboardingSettings {
     /// Accept security 2 devices on patch version 0, whose firmware encrypts every message
     /// with one fixed nonce (anyone nearby can read the Wi-Fi password); off by default.
     pub allow_sec2_static_nonce: bool,
+    /// Accept devices whose protocol has no encryption at all (Improv, captive portals); on
+    /// by default, with a warning event.
+    pub allow_cleartext_protocols: bool,
     /// Time limit of each step.
     pub timeouts: StepTimeouts,
     /// How to follow the device while it joins.
@@ -289,6 +294,7 @@ impl From<core::OnboardingSettings> for OnboardingSettings {
             allow_unencrypted: settings.policy.allow_unencrypted,
             allow_sec1_without_pop: settings.policy.allow_sec1_without_pop,
             allow_sec2_static_nonce: settings.policy.allow_sec2_static_nonce,
+            allow_cleartext_protocols: settings.policy.allow_cleartext_protocols,
             timeouts: settings.timeouts,
             polling: settings.polling,
             device_backend_url: settings.device_backend_url.map(String::from),
@@ -316,6 +322,7 @@ impl TryFrom<OnboardingSettings> for core::OnboardingSettings {
                 allow_unencrypted: settings.allow_unencrypted,
                 allow_sec1_without_pop: settings.allow_sec1_without_pop,
                 allow_sec2_static_nonce: settings.allow_sec2_static_nonce,
+                allow_cleartext_protocols: settings.allow_cleartext_protocols,
             },
             timeouts: settings.timeouts,
             polling: settings.polling,
@@ -354,13 +361,28 @@ pub struct DeviceNetwork {
     pub channel: i32,
 }
 
+/// How the flow knows the device joined the home network.
+#[uniffi::remote(Enum)]
+pub enum Confirmation {
+    /// The device reported that it joined.
+    Reported,
+    /// The device redeemed its claim at the backend (the link to it dropped before it could
+    /// report, or the flow was resumed).
+    Redeemed,
+    /// Neither: the link to the device dropped after the credentials were sent and it could not
+    /// be reached again. It has probably joined; have the person check its light or its app.
+    Unconfirmed,
+}
+
 /// A successful onboarding.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Onboarded {
     /// The confirmed binding (null for a Wi-Fi-only onboarding).
     pub binding: Option<DeviceBinding>,
-    /// The device's network, when the run saw it join (null when resumed).
+    /// The device's network, when the run saw it join (null when resumed or unconfirmed).
     pub network: Option<DeviceNetwork>,
+    /// How the run knows the device is online.
+    pub confirmation: Confirmation,
 }
 
 impl From<core::Onboarded> for Onboarded {
@@ -378,6 +400,7 @@ impl From<core::Onboarded> for Onboarded {
                 bssid: network.bssid.map(Vec::from),
                 channel: network.channel,
             }),
+            confirmation: done.confirmation,
         }
     }
 }
@@ -616,8 +639,9 @@ mod tests {
             panic!("expected security 2 credentials");
         };
         assert_eq!((username.as_str(), password.expose()), ("wifiprov", "abcd1234"));
-        assert_eq!(converted.wifi.passphrase.expose(), "correct horse battery");
-        assert!(!format!("{:?}", converted.wifi).contains("correct horse"));
+        let wifi = converted.wifi.as_ref().unwrap();
+        assert_eq!(wifi.passphrase.expose(), "correct horse battery");
+        assert!(!format!("{wifi:?}").contains("correct horse"));
     }
 
     #[test]

@@ -156,6 +156,7 @@ struct Suite: @unchecked Sendable {
         }
         try check(done.binding.map { !$0.deviceId.isEmpty } ?? false, "no device id")
         try check(done.network?.ssid == info.homeSsid, "network \(String(describing: done.network))")
+        try check(done.confirmation == .reported, "confirmation \(done.confirmation)")
         try check(wifi.history.current == ["join \(device.name)", "leave \(device.name)"], "\(wifi.history.current)")
         let expected: [FlowStep] = [.signIn, .createClaim, .connectDevice, .secureSession, .scanWifi, .pushClaim,
                                     .pushWifi, .waitDeviceOnline, .leaveDevice, .waitRedemption, .confirm]

@@ -297,6 +297,7 @@ pub async fn run(
             allow_unencrypted: args.allow_unencrypted,
             allow_sec1_without_pop: args.allow_no_pop,
             allow_sec2_static_nonce: args.allow_sec2_static_nonce,
+            ..SecurityPolicy::default()
         },
         ..OnboardingSettings::default()
     };
@@ -312,7 +313,7 @@ pub async fn run(
             device_name,
             target,
             credentials: credentials.clone(),
-            wifi: wifi.clone(),
+            wifi: Some(wifi.clone()),
             scan_wifi: !args.no_device_scan,
             binding,
         })

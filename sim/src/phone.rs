@@ -34,6 +34,11 @@ impl SimPhoneWifi {
         lock(&self.access_points).insert(ssid.into(), AccessPoint { passphrase, rssi });
     }
 
+    /// Takes a device's access point out of range (it stopped, or moved beyond the phone's reach).
+    pub fn remove_access_point(&self, ssid: &str) {
+        lock(&self.access_points).remove(ssid);
+    }
+
     /// The network the phone is on, if it joined one.
     pub fn joined(&self) -> Option<String> {
         lock(&self.joined).clone()

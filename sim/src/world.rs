@@ -26,7 +26,7 @@ use crate::ble::{SimBleCentral, SimPeripheral};
 use crate::browser::AutoConsentBrowser;
 use crate::cloud::SimCloud;
 use crate::device::{
-    ClaimEndpoint, ClaimFirmware, DeviceConfig, Flavour, SimDevice, SimNetwork, SimSecurity,
+    ClaimEndpoint, ClaimFirmware, DeviceConfig, Faults, Flavour, SimDevice, SimNetwork, SimSecurity,
 };
 use crate::idp::{DEFAULT_CLIENT_ID, IdpConfig};
 use crate::latency::{LatencyRange, SimLatency};
@@ -137,6 +137,8 @@ pub struct WorldOptions {
     pub public_host: Option<String>,
     /// What runs the devices' claim endpoint and redemption.
     pub firmware: DeviceFirmware,
+    /// Faults every device injects.
+    pub faults: Faults,
 }
 
 impl Default for WorldOptions {
@@ -150,6 +152,7 @@ impl Default for WorldOptions {
             clock: Arc::new(SystemClock),
             public_host: None,
             firmware: DeviceFirmware::Rust,
+            faults: Faults::default(),
         }
     }
 }
@@ -228,6 +231,7 @@ impl SimWorld {
                 .with_timing(options.apply_delay, options.join_time.sample())
                 .with_latency(options.latency.ble_exchange, options.latency.softap_exchange)
                 .with_flavour(options.flavour)
+                .with_faults(options.faults.clone())
                 .with_network(SimNetwork::new(HOME_SSID, HOME_PASSPHRASE))
                 .with_network(SimNetwork {
                     rssi: -74,
@@ -313,7 +317,7 @@ impl SimWorld {
                 username: "wifiprov".into(),
                 password: SecretString::new(DEVICE_PASSWORD),
             },
-            wifi: WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE),
+            wifi: Some(WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE)),
             scan_wifi: true,
             binding: BindingMode::Claim,
         }

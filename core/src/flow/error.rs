@@ -63,6 +63,9 @@ pub enum FlowError {
          in Wi-Fi-only mode"
     )]
     AccountNeeded,
+    /// The request names no Wi-Fi network and no chooser was given to let the person pick one.
+    #[error("no Wi-Fi network was given; pass the network's name and password, or a network chooser")]
+    NetworkNeeded,
     /// The app lacks a phone capability this path needs (Bluetooth or Wi-Fi joining).
     #[error("this phone cannot {0}; grant the permission or use the other connection type")]
     MissingCapability(PhoneCapability),
@@ -123,7 +126,7 @@ impl FlowError {
             Self::Binding(error) => error.user_action(),
             Self::Device(error) => error.user_action(),
             Self::DeviceClaim(error) => error.user_action(),
-            Self::DeviceCannotBind => UserAction::ContactSupport,
+            Self::DeviceCannotBind | Self::NetworkNeeded => UserAction::ContactSupport,
             Self::PhoneWifi(error) => error.user_action(),
             Self::WifiRejected { failure, .. } => failure.user_action(),
             Self::ClaimExpiredBeforePush | Self::CorruptState(_) => UserAction::StartOver,

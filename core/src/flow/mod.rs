@@ -17,10 +17,14 @@ mod run;
 mod settings;
 mod timeline;
 
+pub use crate::onboarding::{CLAIM_APP_LABEL, CLAIM_CAPABILITY};
 pub use error::{FlowError, PhoneCapability, StateCorruption};
 pub use events::{FlowEvent, FlowEventKind, FlowObserver, FlowStep};
 pub use pending::{PENDING_CLAIMS_KEY, PendingClaim, PendingClaims};
-pub use request::{BindingMode, DeviceTarget, Onboarded, OnboardingRequest, WifiPasswordPrompt};
-pub use run::{CLAIM_APP_LABEL, CLAIM_CAPABILITY, Onboarding};
+pub use request::{
+    BindingMode, ChosenNetwork, Confirmation, DeviceTarget, NetworkChooser, Onboarded, OnboardingRequest,
+    WifiPasswordPrompt,
+};
+pub use run::Onboarding;
 pub use settings::{OnboardingSettings, StepTimeouts};
 pub use timeline::{DetailKind, FlowDetail, Timeline};

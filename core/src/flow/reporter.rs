@@ -23,7 +23,9 @@ impl<'a> Reporter<'a> {
     fn emit(&self, step: FlowStep, kind: FlowEventKind, message: String) {
         self.flush();
         let fraction = match kind {
-            FlowEventKind::Started | FlowEventKind::Progress => step.progress_at_start(),
+            FlowEventKind::Started | FlowEventKind::Progress | FlowEventKind::Warning => {
+                step.progress_at_start()
+            }
             FlowEventKind::Finished | FlowEventKind::Skipped => step.progress_at_end(),
         };
         self.observer.on_event(FlowEvent { step, kind, fraction, message });
@@ -47,6 +49,10 @@ impl<'a> Reporter<'a> {
 
     pub(super) fn progress(&self, step: FlowStep, message: impl Into<String>) {
         self.emit(step, FlowEventKind::Progress, message.into());
+    }
+
+    pub(super) fn warning(&self, step: FlowStep, message: impl Into<String>) {
+        self.emit(step, FlowEventKind::Warning, message.into());
     }
 
     pub(super) fn finished(&self, step: FlowStep, message: impl Into<String>) {

@@ -6,39 +6,28 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use tokio::sync::Notify;
-
 use tokio_util::sync::CancellationToken;
 
 use super::reporter::Reporter;
 use super::{
-    BindingMode, DetailKind, DeviceTarget, FlowError, FlowObserver, FlowStep, Onboarded, OnboardingRequest,
-    OnboardingSettings, PendingClaim, PendingClaims, PhoneCapability, WifiPasswordPrompt,
+    BindingMode, Confirmation, DetailKind, FlowError, FlowObserver, FlowStep, NetworkChooser, Onboarded,
+    OnboardingRequest, OnboardingSettings, PendingClaim, PendingClaims, WifiPasswordPrompt,
 };
 
 use crate::auth::Session;
-use crate::binding::device_claim::{CLAIM_ENDPOINT, decode_claim_response, encode_claim_request};
 use crate::binding::{Binding, BindingClient, BindingError, Claim, ClaimId, DeviceId, IdempotencyKey};
 use crate::ble::BleCentral;
-use crate::device::{
-    ConnectedInfo, DeviceError, DeviceSession, ScanOptions, WifiCredentials, WifiFailure, WifiStatus,
-    WifiWait,
+use crate::device::{ConnectedInfo, WifiCredentials};
+use crate::onboarding::{
+    Connector, DeviceHandle, JoinedAccessPoint, NetworkList, OpenRequest, ProvisionOutcome, ProvisionStatus,
 };
 use crate::phone_wifi::PhoneWifi;
 use crate::secret_store::SecretStore;
-use crate::transport::ble::BleTransport;
-use crate::transport::softap::SoftApTransport;
-use crate::transport::{Transport, TransportKind};
-
-/// The version-info section and capability a device announces when it supports Unbox claims.
-pub const CLAIM_APP_LABEL: &str = "unbox";
-/// See [`CLAIM_APP_LABEL`].
-pub const CLAIM_CAPABILITY: &str = "claim";
 
 /// The onboarding service: what the flow needs from the app, shared by every run.
 pub struct Onboarding {
     account: Option<Account>,
-    ble: Option<Arc<dyn BleCentral>>,
-    phone_wifi: Option<Arc<dyn PhoneWifi>>,
+    connector: Connector,
     pending: PendingClaims,
     settings: OnboardingSettings,
 }
@@ -52,8 +41,8 @@ struct Account {
 /// What a run holds that must be released however it ends.
 #[derive(Default)]
 struct Held {
-    session: Option<DeviceSession>,
-    joined_ssid: Option<String>,
+    device: Option<Box<dyn DeviceHandle>>,
+    access_point: Option<Arc<JoinedAccessPoint>>,
 }
 
 impl Onboarding {
@@ -68,7 +57,7 @@ impl Onboarding {
         settings: OnboardingSettings,
     ) -> Self {
         let account = Some(Account { session: account, binding });
-        Self { account, ble, phone_wifi, pending: PendingClaims::new(store), settings }
+        Self::with(account, ble, phone_wifi, store, settings)
     }
 
     /// An onboarding service without an account: it runs [`BindingMode::None`] requests only
@@ -79,7 +68,23 @@ impl Onboarding {
         store: Arc<dyn SecretStore>,
         settings: OnboardingSettings,
     ) -> Self {
-        Self { account: None, ble, phone_wifi, pending: PendingClaims::new(store), settings }
+        Self::with(None, ble, phone_wifi, store, settings)
+    }
+
+    fn with(
+        account: Option<Account>,
+        ble: Option<Arc<dyn BleCentral>>,
+        phone_wifi: Option<Arc<dyn PhoneWifi>>,
+        store: Arc<dyn SecretStore>,
+        settings: OnboardingSettings,
+    ) -> Self {
+        let connector = Connector::new(ble, phone_wifi, settings.timeouts.device);
+        Self { account, connector, pending: PendingClaims::new(store), settings }
+    }
+
+    /// What reaches devices for this service, for apps that run the steps themselves.
+    pub fn connector(&self) -> &Connector {
+        &self.connector
     }
 
     fn account(&self) -> Result<&Account, FlowError> {
@@ -105,10 +110,23 @@ impl Onboarding {
         prompt: Option<&dyn WifiPasswordPrompt>,
         cancel: &CancellationToken,
     ) -> Result<Onboarded, FlowError> {
+        self.run_choosing(request, observer, prompt, None, cancel).await
+    }
+
+    /// Runs the whole flow as `run` does; when the request names no network, the device's scan
+    /// goes to `chooser` and the person's choice is used.
+    pub async fn run_choosing(
+        &self,
+        request: &OnboardingRequest,
+        observer: &dyn FlowObserver,
+        prompt: Option<&dyn WifiPasswordPrompt>,
+        chooser: Option<&dyn NetworkChooser>,
+        cancel: &CancellationToken,
+    ) -> Result<Onboarded, FlowError> {
         let report = Reporter::new(observer);
         let mut held = Held::default();
         let outcome = tokio::select! {
-            outcome = self.steps(request, &report, prompt, &mut held) => outcome,
+            outcome = self.steps(request, &report, prompt, chooser, &mut held) => outcome,
             () = cancel.cancelled() => Err(FlowError::Cancelled),
         };
         self.release(&mut held).await;
@@ -137,19 +155,22 @@ impl Onboarding {
                 outcome = self.finish_binding(&report, &claim_id, &device_id, &key, self.redemption(&claim_id)) => outcome,
                 () = cancel.cancelled() => Err(FlowError::Cancelled),
             };
-            done.push(Onboarded { binding: Some(finished?), network: None });
+            done.push(Onboarded {
+                binding: Some(finished?),
+                network: None,
+                confirmation: Confirmation::Redeemed,
+                device: None,
+            });
         }
         Ok(done)
     }
 
     async fn release(&self, held: &mut Held) {
-        if let Some(session) = held.session.take() {
-            session.close().await;
+        if let Some(device) = held.device.take() {
+            device.close().await;
         }
-        if let (Some(ssid), Some(wifi)) = (held.joined_ssid.take(), &self.phone_wifi) {
-            if let Err(error) = wifi.leave_network(ssid).await {
-                tracing::warn!(%error, "could not leave the device's network");
-            }
+        if let Some(access_point) = held.access_point.take() {
+            access_point.leave().await;
         }
     }
 
@@ -168,8 +189,12 @@ impl Onboarding {
         request: &OnboardingRequest,
         report: &Reporter<'_>,
         prompt: Option<&dyn WifiPasswordPrompt>,
+        chooser: Option<&dyn NetworkChooser>,
         held: &mut Held,
     ) -> Result<Onboarded, FlowError> {
+        if request.wifi.is_none() && chooser.is_none() {
+            return Err(FlowError::NetworkNeeded);
+        }
         let claim = match request.binding {
             BindingMode::Claim => Some(self.sign_in_and_claim(report).await?),
             BindingMode::None => {
@@ -180,47 +205,41 @@ impl Onboarding {
         };
 
         report.started(FlowStep::ConnectDevice);
-        let transport = self.timed(FlowStep::ConnectDevice, self.connect(&request.target, held)).await?;
-        let transport = report.traced(transport);
+        let link = self.timed(FlowStep::ConnectDevice, self.connector.link(&request.target)).await?;
+        let link = link.wrap_transport(|transport| report.traced(transport));
+        let phone_online = link.is_ble();
+        held.access_point = link.access_point();
         report.finished(FlowStep::ConnectDevice, format!("Connected to {}", request.device_name));
 
         report.started(FlowStep::SecureSession);
-        let session = self
-            .timed(FlowStep::SecureSession, async {
-                Ok(DeviceSession::open(transport, &request.credentials, &self.settings.policy).await?)
-            })
-            .await?;
-        let supports_claims = session
-            .info()
-            .app_info
-            .get(CLAIM_APP_LABEL)
-            .is_some_and(|info| info.cap.iter().any(|c| c == CLAIM_CAPABILITY));
-        let session = held.session.insert(session);
-        if claim.is_some() && !supports_claims {
+        let open = OpenRequest {
+            device_name: request.device_name.clone(),
+            target: request.target.clone(),
+            credentials: request.credentials.clone(),
+            policy: self.settings.policy,
+        };
+        let device = self.timed(FlowStep::SecureSession, self.connector.open(link, &open)).await?;
+        let device = &**held.device.insert(device);
+        let details = device.details().clone();
+        if claim.is_some() && !device.details().supports(BindingMode::Claim) {
             return Err(FlowError::DeviceCannotBind);
+        }
+        if let Some(warning) = self.settings.policy.check_channel(device.details())? {
+            report.warning(FlowStep::SecureSession, warning);
         }
         report.finished(FlowStep::SecureSession, "Secure connection open");
 
-        if request.scan_wifi && session.info().can_scan_wifi() {
-            report.started(FlowStep::ScanWifi);
-            let seen = self
-                .timed(FlowStep::ScanWifi, async {
-                    Ok(session.scan_wifi(ScanOptions::for_transport(session.transport().kind())).await?)
-                })
-                .await?;
-            let visible = seen.iter().any(|network| network.ssid == request.wifi.ssid);
-            let message = if visible {
-                format!("The device sees {}", request.wifi.ssid)
-            } else {
-                format!("The device does not see {} right now; trying anyway", request.wifi.ssid)
-            };
-            report.finished(FlowStep::ScanWifi, message);
-        } else {
-            report.skipped(FlowStep::ScanWifi, "Device scan not needed");
-        }
+        let wifi = match (&request.wifi, chooser) {
+            (Some(wifi), _) => {
+                self.check_network(device, wifi, request.scan_wifi, report).await?;
+                wifi.clone()
+            }
+            (None, Some(chooser)) => self.choose_network(device, chooser, report).await?,
+            (None, None) => return Err(FlowError::NetworkNeeded),
+        };
 
         let pushed = match &claim {
-            Some(claim) => Some(self.push_claim(request, session, claim, report).await?),
+            Some(claim) => Some(self.push_claim(request, device, claim, report).await?),
             None => {
                 report.skipped(FlowStep::PushClaim, "Wi-Fi only: no link code to send");
                 None
@@ -228,14 +247,13 @@ impl Onboarding {
         };
 
         report.started(FlowStep::PushWifi);
-        self.timed(FlowStep::PushWifi, async { Ok(session.configure_wifi(&request.wifi).await?) }).await?;
+        self.timed(FlowStep::PushWifi, device.send_wifi(&wifi)).await?;
         report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
 
         // Over BLE the phone keeps its internet: the long-poll on the claim answers the moment
         // the device redeems, which it does once online, so the status is read at once then.
         // Over SoftAP the phone is on the device's network, which has no internet.
         let redeemed = Notify::new();
-        let phone_online = session.transport().kind() == TransportKind::Ble;
         let early_redemption = async {
             match &pushed {
                 Some((claim_id, ..)) if phone_online => {
@@ -252,7 +270,7 @@ impl Onboarding {
         report.started(FlowStep::WaitDeviceOnline);
         let network = {
             let mut online =
-                std::pin::pin!(self.wait_online(session, &request.wifi, report, prompt, &redeemed));
+                std::pin::pin!(self.wait_online(device, &wifi, report, prompt, pushed.is_some(), &redeemed));
             loop {
                 tokio::select! {
                     network = &mut online => break network?,
@@ -260,7 +278,19 @@ impl Onboarding {
                 }
             }
         };
-        report.finished(FlowStep::WaitDeviceOnline, format!("The device joined {}", network.ssid));
+        match &network {
+            Some(network) => {
+                report.finished(FlowStep::WaitDeviceOnline, format!("The device joined {}", network.ssid))
+            }
+            None if pushed.is_some() => report.finished(
+                FlowStep::WaitDeviceOnline,
+                "The connection to the device dropped before it reported; its check-in at your account will tell",
+            ),
+            None => report.finished(
+                FlowStep::WaitDeviceOnline,
+                "The device could not be reached again to confirm; check its light or its app",
+            ),
+        }
 
         report.started(FlowStep::LeaveDevice);
         self.timed(FlowStep::LeaveDevice, async {
@@ -290,7 +320,54 @@ impl Onboarding {
                 None
             }
         };
-        Ok(Onboarded { binding, network: Some(network) })
+        let confirmation = match (&network, &binding) {
+            (Some(_), _) => Confirmation::Reported,
+            (None, Some(_)) => Confirmation::Redeemed,
+            (None, None) => Confirmation::Unconfirmed,
+        };
+        Ok(Onboarded { binding, network, confirmation, device: Some(details) })
+    }
+
+    /// Lets the device scan, when asked and it can, to tell whether it sees the network.
+    async fn check_network(
+        &self,
+        device: &dyn DeviceHandle,
+        wifi: &WifiCredentials,
+        scan: bool,
+        report: &Reporter<'_>,
+    ) -> Result<(), FlowError> {
+        if !scan || !device.details().can_scan {
+            report.skipped(FlowStep::ScanWifi, "Device scan not needed");
+            return Ok(());
+        }
+        report.started(FlowStep::ScanWifi);
+        let networks = self.timed(FlowStep::ScanWifi, device.scan_networks()).await?;
+        let message = if networks.find(&wifi.ssid).is_some() {
+            format!("The device sees {}", wifi.ssid)
+        } else {
+            format!("The device does not see {} right now; trying anyway", wifi.ssid)
+        };
+        report.finished(FlowStep::ScanWifi, message);
+        Ok(())
+    }
+
+    /// Lists the networks the device sees (none when it cannot scan: the person enters a name)
+    /// and lets the person choose; cancelling the choice cancels the run.
+    async fn choose_network(
+        &self,
+        device: &dyn DeviceHandle,
+        chooser: &dyn NetworkChooser,
+        report: &Reporter<'_>,
+    ) -> Result<WifiCredentials, FlowError> {
+        report.started(FlowStep::ScanWifi);
+        let networks = if device.details().can_scan {
+            self.timed(FlowStep::ScanWifi, device.scan_networks()).await?
+        } else {
+            NetworkList::default()
+        };
+        report.finished(FlowStep::ScanWifi, format!("The device sees {} networks", networks.networks.len()));
+        let chosen = chooser.choose(networks).await.ok_or(FlowError::Cancelled)?;
+        Ok(WifiCredentials::new(chosen.ssid, chosen.passphrase))
     }
 
     /// Signs in if needed and creates the claim, while the phone still has internet.
@@ -322,7 +399,7 @@ impl Onboarding {
     async fn push_claim(
         &self,
         request: &OnboardingRequest,
-        session: &DeviceSession,
+        device: &dyn DeviceHandle,
         claim: &Claim,
         report: &Reporter<'_>,
     ) -> Result<(ClaimId, DeviceId, IdempotencyKey), FlowError> {
@@ -330,13 +407,9 @@ impl Onboarding {
         if claim.expires_at <= SystemTime::now() {
             return Err(FlowError::ClaimExpiredBeforePush);
         }
-        let device_id = self
-            .timed(FlowStep::PushClaim, async {
-                let message = encode_claim_request(&claim.token, self.settings.device_backend_url.as_ref())?;
-                let reply = session.request(CLAIM_ENDPOINT, message.expose()).await?;
-                Ok(decode_claim_response(&reply)?)
-            })
-            .await?;
+        let backend_url = self.settings.device_backend_url.as_ref();
+        let device_id =
+            self.timed(FlowStep::PushClaim, device.hand_over_claim(&claim.token, backend_url)).await?;
         let confirm_key = IdempotencyKey::generate();
         self.pending
             .add(PendingClaim {
@@ -350,73 +423,54 @@ impl Onboarding {
         Ok((claim.id.clone(), device_id, confirm_key))
     }
 
-    async fn connect(&self, target: &DeviceTarget, held: &mut Held) -> Result<Arc<dyn Transport>, FlowError> {
-        let exchange_timeout = self.settings.timeouts.device;
-        match target {
-            DeviceTarget::Ble { peripheral_id, service } => {
-                let ble =
-                    self.ble.as_ref().ok_or(FlowError::MissingCapability(PhoneCapability::Bluetooth))?;
-                let transport =
-                    BleTransport::connect(ble.as_ref(), peripheral_id, *service, exchange_timeout)
-                        .await
-                        .map_err(DeviceError::from)?;
-                Ok(Arc::new(transport))
-            }
-            DeviceTarget::SoftAp { ssid, passphrase, address } => {
-                let wifi = self
-                    .phone_wifi
-                    .as_ref()
-                    .ok_or(FlowError::MissingCapability(PhoneCapability::WifiJoining))?;
-                wifi.join_network(ssid.clone(), passphrase.clone()).await?;
-                held.joined_ssid = Some(ssid.clone());
-                let transport = SoftApTransport::new(address, exchange_timeout).map_err(DeviceError::from)?;
-                Ok(Arc::new(transport))
-            }
-        }
-    }
-
-    /// Waits until the device is online, reading its status at once when `redeemed` is
-    /// notified; on a wrong password asks again and retries on the same session after a
-    /// prov-ctrl reset.
+    /// Waits until the device is online; on a wrong password asks again and retries on the same
+    /// session after a prov-ctrl reset. When the link drops before the device reports, the
+    /// outcome is unconfirmed (`None`): with a claim the redemption decides, without one the
+    /// device is reached again to read its status.
     async fn wait_online(
         &self,
-        session: &DeviceSession,
+        device: &dyn DeviceHandle,
         wifi: &WifiCredentials,
         report: &Reporter<'_>,
         prompt: Option<&dyn WifiPasswordPrompt>,
+        claimed: bool,
         redeemed: &Notify,
-    ) -> Result<ConnectedInfo, FlowError> {
+    ) -> Result<Option<ConnectedInfo>, FlowError> {
+        let on_status = |status: ProvisionStatus| {
+            report.detail(DetailKind::Status, || format!("{status:?}"));
+            let ProvisionStatus::Connecting { attempts_remaining: Some(left) } = status else { return };
+            report.progress(
+                FlowStep::WaitDeviceOnline,
+                format!("The device is still trying ({left} attempts left)"),
+            );
+        };
+        let polling = self.settings.polling;
         let mut credentials = wifi.clone();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let waited = self
-                .timed(FlowStep::WaitDeviceOnline, async {
-                    Ok(session
-                        .follow_wifi(self.settings.polling, redeemed.notified(), |event| match event {
-                            WifiWait::Status(WifiStatus::Connecting { attempts_remaining: Some(left) }) => {
-                                report.progress(
-                                    FlowStep::WaitDeviceOnline,
-                                    format!("The device is still trying ({left} attempts left)"),
-                                );
-                            }
-                            WifiWait::Sleeping(wait) => {
-                                report.detail(DetailKind::Wait, || format!("{wait:?}"))
-                            }
-                            WifiWait::Status(status) => {
-                                report.detail(DetailKind::Status, || status_name(status))
-                            }
-                        })
-                        .await)
-                })
+            let mut outcome = self
+                .timed(
+                    FlowStep::WaitDeviceOnline,
+                    device.wait_wifi(polling, Box::pin(redeemed.notified()), &on_status),
+                )
                 .await?;
-            let failure = match waited {
-                Ok(network) => return Ok(network),
-                Err(DeviceError::Wifi(failure)) => failure,
-                Err(other) => return Err(other.into()),
+            if outcome == ProvisionOutcome::Unconfirmed && !claimed {
+                report.progress(
+                    FlowStep::WaitDeviceOnline,
+                    "The connection to the device dropped; reaching it again",
+                );
+                outcome = self.timed(FlowStep::WaitDeviceOnline, device.recheck(polling, &on_status)).await?;
+            }
+            let failure = match outcome {
+                ProvisionOutcome::Connected(network) => return Ok(Some(network)),
+                ProvisionOutcome::Unconfirmed => return Ok(None),
+                ProvisionOutcome::Failed(failure) => failure,
             };
             let retry = match (&failure, prompt) {
-                (WifiFailure::AuthError, Some(prompt)) if attempt <= self.settings.max_password_retries => {
+                (crate::device::WifiFailure::AuthError, Some(prompt))
+                    if attempt <= self.settings.max_password_retries =>
+                {
                     report.progress(FlowStep::WaitDeviceOnline, "The Wi-Fi password was not accepted");
                     prompt.ask_again(credentials.ssid.clone(), attempt).await
                 }
@@ -426,11 +480,7 @@ impl Onboarding {
                 return Err(FlowError::WifiRejected { ssid: credentials.ssid.clone(), failure });
             };
             credentials.passphrase = passphrase;
-            self.timed(FlowStep::PushWifi, async {
-                session.clear_failed_attempt().await?;
-                Ok(session.configure_wifi(&credentials).await?)
-            })
-            .await?;
+            self.timed(FlowStep::PushWifi, device.send_wifi(&credentials)).await?;
             report.progress(FlowStep::WaitDeviceOnline, "Trying the new password");
         }
     }
@@ -482,17 +532,4 @@ impl Onboarding {
 
 fn is_dead(error: &BindingError) -> bool {
     matches!(error, BindingError::DeviceMismatch | BindingError::ClaimNotFound)
-}
-
-/// A status as the timeline shows it (no addresses).
-fn status_name(status: &WifiStatus) -> String {
-    match status {
-        WifiStatus::Connecting { attempts_remaining: None } => "connecting".to_owned(),
-        WifiStatus::Connecting { attempts_remaining: Some(left) } => {
-            format!("connecting, {left} attempts left")
-        }
-        WifiStatus::Connected(info) => format!("connected to {}", info.ssid),
-        WifiStatus::Failed(failure) => format!("failed: {failure}"),
-        WifiStatus::Disconnected => "disconnected".to_owned(),
-    }
 }

@@ -163,6 +163,7 @@ impl FlowObserver for Timeline {
             FlowEventKind::Progress => "progress",
             FlowEventKind::Finished => "finished",
             FlowEventKind::Skipped => "skipped",
+            FlowEventKind::Warning => "warning",
         };
         let what = format!("{kind}: {}", event.message);
         lock(&self.lines).push(Line { at: Instant::now(), took: Duration::ZERO, step: event.step, what });

@@ -10,9 +10,10 @@ use unbox_core::UserAction;
 use unbox_core::auth::ManualClock;
 use unbox_core::binding::{BindingError, DeviceId};
 use unbox_core::flow::{
-    BindingMode, DeviceTarget, FlowError, FlowEvent, FlowEventKind, FlowObserver, FlowStep, Onboarding,
-    Timeline, WifiPasswordPrompt,
+    BindingMode, ChosenNetwork, Confirmation, DeviceTarget, FlowError, FlowEvent, FlowEventKind,
+    FlowObserver, FlowStep, NetworkChooser, Onboarding, Timeline, WifiPasswordPrompt,
 };
+use unbox_core::onboarding::DeviceProtocol;
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::MemorySecretStore;
 use unbox_sim::device::{ClaimEndpoint, Flavour, Redemption, SimDevice, StationState};
@@ -230,7 +231,7 @@ async fn a_wrong_wifi_password_is_asked_again_and_retried_on_the_same_session() 
     let world = SimWorld::start(quick()).await.unwrap();
     let onboarding = world.onboarding().await.unwrap();
     let mut request = world.request(0, Link::Ble);
-    request.wifi.passphrase = SecretString::new("wrong password");
+    request.wifi.as_mut().unwrap().passphrase = SecretString::new("wrong password");
     let prompt = Answers(Mutex::new(vec![HOME_PASSPHRASE, "still wrong"]));
     let recorder = Recorder::default();
     onboarding.run(&request, &recorder, Some(&prompt), &CancellationToken::new()).await.unwrap();
@@ -250,7 +251,7 @@ async fn a_failed_join_is_recovered_on_both_firmware_flavours_in_both_orders() {
             let world = SimWorld::start(options.clone()).await.unwrap();
             let onboarding = world.onboarding().await.unwrap();
             let mut request = world.request(0, link);
-            request.wifi.passphrase = SecretString::new("wrong password");
+            request.wifi.as_mut().unwrap().passphrase = SecretString::new("wrong password");
             let prompt = Answers(Mutex::new(vec![HOME_PASSPHRASE]));
             onboarding
                 .run(&request, &Recorder::default(), Some(&prompt), &CancellationToken::new())
@@ -262,7 +263,7 @@ async fn a_failed_join_is_recovered_on_both_firmware_flavours_in_both_orders() {
             let world = SimWorld::start(options).await.unwrap();
             let onboarding = world.onboarding().await.unwrap();
             let mut request = world.request(0, link);
-            request.wifi.passphrase = SecretString::new("wrong password");
+            request.wifi.as_mut().unwrap().passphrase = SecretString::new("wrong password");
             let error = onboarding
                 .run(&request, &Recorder::default(), None, &CancellationToken::new())
                 .await
@@ -356,7 +357,7 @@ async fn a_wrong_wifi_password_without_a_prompt_is_an_actionable_error() {
     let world = SimWorld::start(quick()).await.unwrap();
     let onboarding = world.onboarding().await.unwrap();
     let mut request = world.request(0, Link::SoftAp);
-    request.wifi.passphrase = SecretString::new("wrong password");
+    request.wifi.as_mut().unwrap().passphrase = SecretString::new("wrong password");
     let error =
         onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await.unwrap_err();
     assert!(matches!(error, FlowError::WifiRejected { .. }), "{error:?}");
@@ -489,4 +490,178 @@ async fn an_access_token_expiring_mid_flow_is_refreshed() {
         .await
         .unwrap();
     assert_eq!(done.binding.as_ref().expect("bound").device_id.as_str(), "dev-1A2B3C");
+}
+
+/// A Wi-Fi-only onboarding of a stock device (no claim endpoint) over its access point, whose
+/// config `adjust` changes; with `ap_gone_when_waiting` its access point is out of the phone's
+/// reach for good once the credentials are applied.
+async fn stock_device_run(
+    adjust: impl FnOnce(&mut unbox_sim::device::DeviceConfig),
+    ap_gone_when_waiting: bool,
+) -> (SimWorld, SimDevice, Recorder, Result<unbox_core::flow::Onboarded, FlowError>) {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let mut config = world.devices[0].device.config().clone();
+    config.name = "PROV_STOCK".into();
+    adjust(&mut config);
+    let stock = SimDevice::new(config, Vec::new());
+    let server = SoftApServer::bind(stock.clone(), "127.0.0.1:0").await.unwrap();
+    world.phone_wifi.add_access_point("PROV_STOCK", None, -50);
+    let recorder = Recorder::default();
+    if ap_gone_when_waiting {
+        let phone = world.phone_wifi.clone();
+        recorder.when_started(FlowStep::WaitDeviceOnline, move || phone.remove_access_point("PROV_STOCK"));
+    }
+    let onboarding = Onboarding::without_account(
+        None,
+        Some(world.phone_wifi.clone()),
+        Arc::new(MemorySecretStore::new()),
+        world.settings(),
+    );
+    let mut request = world.request(0, Link::SoftAp);
+    request.device_name = "PROV_STOCK".into();
+    request.binding = BindingMode::None;
+    request.target = DeviceTarget::SoftAp {
+        ssid: "PROV_STOCK".into(),
+        passphrase: None,
+        address: server.address().to_string(),
+    };
+    let outcome = onboarding.run(&request, &recorder, None, &CancellationToken::new()).await;
+    drop(server);
+    (world, stock, recorder, outcome)
+}
+
+fn progress_messages(recorder: &Recorder) -> Vec<String> {
+    recorder.events().into_iter().filter(|e| e.kind == FlowEventKind::Progress).map(|e| e.message).collect()
+}
+
+#[tokio::test]
+async fn wifi_only_after_the_channel_switch_reaches_the_device_again_to_read_its_status() {
+    // The access point follows the router's channel at apply: the first status read finds the
+    // link gone; rejoining the access point reads the status on a new session.
+    let (world, stock, recorder, outcome) = stock_device_run(
+        |config| {
+            config.faults.channel_switch_after_apply = Some(Duration::ZERO);
+            config.stop_after_connected = Duration::from_secs(30);
+        },
+        false,
+    )
+    .await;
+    let done = outcome.unwrap();
+    assert_eq!(done.confirmation, Confirmation::Reported);
+    assert_eq!(done.network.as_ref().map(|n| n.ssid.as_str()), Some(unbox_sim::world::HOME_SSID));
+    assert_eq!(stock.stats().sessions, 2, "a new session after rejoining");
+    assert!(progress_messages(&recorder).iter().any(|m| m.contains("reaching it again")));
+    assert_eq!(
+        world.phone_wifi.history(),
+        ["join PROV_STOCK", "join PROV_STOCK", "leave PROV_STOCK"],
+        "rejoined once, left once"
+    );
+    let details = done.device.expect("the device's details");
+    assert_eq!(details.protocol, DeviceProtocol::EspUnified);
+    assert_eq!(details.binding_modes, [BindingMode::None]);
+    assert!(details.info_json.unwrap().contains("\"prov\""));
+}
+
+#[tokio::test]
+async fn wifi_only_ends_unconfirmed_when_the_device_cannot_be_reached_again() {
+    // The access point follows the router's channel at apply and the phone cannot find it
+    // again: the old link is gone and no new one opens, while the device joins all the same.
+    let (world, stock, recorder, outcome) =
+        stock_device_run(|config| config.faults.channel_switch_after_apply = Some(Duration::ZERO), true)
+            .await;
+    let done = outcome.unwrap();
+    assert_eq!(done.confirmation, Confirmation::Unconfirmed, "{:?}", world.phone_wifi.history());
+    assert!(done.network.is_none() && done.binding.is_none());
+    assert!(progress_messages(&recorder).iter().any(|m| m.contains("reaching it again")));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(matches!(stock.station_state(), StationState::Connected { .. }), "it joined all the same");
+    let finished = recorder
+        .events()
+        .into_iter()
+        .find(|e| e.step == FlowStep::WaitDeviceOnline && e.kind == FlowEventKind::Finished)
+        .unwrap();
+    assert!(finished.message.contains("check its light"), "{}", finished.message);
+    assert_eq!(world.phone_wifi.joined(), None, "the phone left the device's network");
+}
+
+#[tokio::test]
+async fn with_a_claim_the_redemption_decides_after_the_channel_switch() {
+    let faults =
+        unbox_sim::device::Faults { channel_switch_after_apply: Some(Duration::ZERO), ..Default::default() };
+    let world = SimWorld::start(WorldOptions { faults, ..quick() }).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let recorder = Recorder::default();
+    let done = onboarding
+        .run(&world.request(0, Link::SoftAp), &recorder, None, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(done.confirmation, Confirmation::Redeemed);
+    assert!(done.network.is_none());
+    assert_eq!(done.binding.expect("bound").device_id.as_str(), "dev-1A2B3C");
+    assert_eq!(world.devices[0].device.stats().sessions, 1, "no second session: the backend decided");
+    assert_eq!(recorder.steps_started(), FlowStep::ALL.to_vec());
+}
+
+/// Chooses the strongest network the device sees with a wrong password, and records the list.
+#[derive(Default)]
+struct FirstNetwork(Mutex<Option<unbox_core::onboarding::NetworkList>>);
+
+#[async_trait]
+impl NetworkChooser for FirstNetwork {
+    async fn choose(&self, networks: unbox_core::onboarding::NetworkList) -> Option<ChosenNetwork> {
+        let ssid = networks.networks.first()?.ssid.clone();
+        *self.0.lock().unwrap() = Some(networks);
+        Some(ChosenNetwork { ssid, passphrase: SecretString::new("wrong password") })
+    }
+}
+
+struct Cancels;
+
+#[async_trait]
+impl NetworkChooser for Cancels {
+    async fn choose(&self, _networks: unbox_core::onboarding::NetworkList) -> Option<ChosenNetwork> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn without_a_network_the_person_chooses_from_the_devices_list_and_a_wrong_password_is_asked_again() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let mut request = world.request(0, Link::SoftAp);
+    request.wifi = None;
+    request.scan_wifi = false;
+    let error =
+        onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(error, FlowError::NetworkNeeded), "{error:?}");
+
+    let chooser = FirstNetwork::default();
+    let prompt = Answers(Mutex::new(vec![HOME_PASSPHRASE]));
+    let done = onboarding
+        .run_choosing(
+            &request,
+            &Recorder::default(),
+            Some(&prompt),
+            Some(&chooser),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.network.unwrap().ssid, unbox_sim::world::HOME_SSID);
+    assert_eq!(done.confirmation, Confirmation::Reported);
+    let list = chooser.0.lock().unwrap().clone().expect("the chooser saw the list");
+    let names: Vec<_> = list.networks.iter().map(|n| n.ssid.as_str()).collect();
+    assert_eq!(names, [unbox_sim::world::HOME_SSID, "Neighbour"], "strongest first");
+    assert_eq!(list.networks[1].bars, 2);
+
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let mut request = world.request(0, Link::Ble);
+    request.wifi = None;
+    let error = onboarding
+        .run_choosing(&request, &Recorder::default(), None, Some(&Cancels), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, FlowError::Cancelled), "{error:?}");
+    assert!(matches!(world.devices[0].device.station_state(), StationState::Idle));
 }

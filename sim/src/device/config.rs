@@ -47,6 +47,11 @@ pub struct Faults {
     pub stall_at_exchange: Option<(u32, Duration)>,
     /// Joining never completes.
     pub never_connect: bool,
+    /// The access point follows the router's channel this long after an accepted apply: the
+    /// station connected then (the phone) drops off and its session is lost; a station that
+    /// joins again gets a new session. ESP devices run AP and station on one radio, so the
+    /// AP moves to the home network's channel when the station joins (esp_wifi, softAP+STA).
+    pub channel_switch_after_apply: Option<Duration>,
     /// Announce this `sec_patch_ver` whatever the security really runs (a lying device).
     pub announced_patch_version: Option<u32>,
 }

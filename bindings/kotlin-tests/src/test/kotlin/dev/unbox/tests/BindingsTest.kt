@@ -155,6 +155,7 @@ class BindingsTest {
         val done = withTimeout(60_000) { client.run(request(device), observer, null, CancelHandle()) }
         assertTrue(done.binding!!.deviceId.isNotEmpty())
         assertEquals(info.homeSsid, done.network?.ssid)
+        assertEquals(Confirmation.REPORTED, done.confirmation)
         assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)
         assertEquals(
             listOf(

@@ -34,6 +34,16 @@ impl SimPhoneWifi {
         lock(&self.access_points).insert(ssid.into(), AccessPoint { passphrase, rssi });
     }
 
+    /// Takes a device's access point out of range (the device shut it down); a phone on it is
+    /// dropped from it.
+    pub fn remove_access_point(&self, ssid: &str) {
+        lock(&self.access_points).remove(ssid);
+        let mut joined = lock(&self.joined);
+        if joined.as_deref() == Some(ssid) {
+            *joined = None;
+        }
+    }
+
     /// The network the phone is on, if it joined one.
     pub fn joined(&self) -> Option<String> {
         lock(&self.joined).clone()

@@ -11,6 +11,7 @@
 mod error;
 mod events;
 mod pending;
+mod portal;
 mod reporter;
 mod request;
 mod run;
@@ -19,6 +20,8 @@ mod settings;
 pub use error::{FlowError, PhoneCapability, StateCorruption};
 pub use events::{FlowEvent, FlowEventKind, FlowObserver, FlowStep};
 pub use pending::{PENDING_CLAIMS_KEY, PendingClaim, PendingClaims};
-pub use request::{BindingMode, DeviceTarget, Onboarded, OnboardingRequest, WifiPasswordPrompt};
+pub use request::{
+    BindingMode, DeviceTarget, Onboarded, OnboardingRequest, PortalTarget, WifiPasswordPrompt,
+};
 pub use run::{CLAIM_APP_LABEL, CLAIM_CAPABILITY, Onboarding};
 pub use settings::{OnboardingSettings, StepTimeouts};

@@ -22,6 +22,7 @@ use crate::device::{
 };
 use crate::phone_wifi::PhoneWifi;
 use crate::secret_store::SecretStore;
+use crate::service_browser::ServiceBrowser;
 use crate::transport::Transport;
 use crate::transport::ble::BleTransport;
 use crate::transport::softap::SoftApTransport;
@@ -35,22 +36,23 @@ pub const CLAIM_CAPABILITY: &str = "claim";
 pub struct Onboarding {
     account: Option<Account>,
     ble: Option<Arc<dyn BleCentral>>,
-    phone_wifi: Option<Arc<dyn PhoneWifi>>,
+    pub(super) phone_wifi: Option<Arc<dyn PhoneWifi>>,
+    pub(super) service_browser: Option<Arc<dyn ServiceBrowser>>,
     pending: PendingClaims,
-    settings: OnboardingSettings,
+    pub(super) settings: OnboardingSettings,
 }
 
 /// The customer's account: the sign-in session and the binding backend it authorises.
-struct Account {
+pub(super) struct Account {
     session: Arc<Session>,
-    binding: BindingClient,
+    pub(super) binding: BindingClient,
 }
 
 /// What a run holds that must be released however it ends.
 #[derive(Default)]
-struct Held {
+pub(super) struct Held {
     session: Option<DeviceSession>,
-    joined_ssid: Option<String>,
+    pub(super) joined_ssid: Option<String>,
 }
 
 impl Onboarding {
@@ -65,7 +67,7 @@ impl Onboarding {
         settings: OnboardingSettings,
     ) -> Self {
         let account = Some(Account { session: account, binding });
-        Self { account, ble, phone_wifi, pending: PendingClaims::new(store), settings }
+        Self { account, ble, phone_wifi, service_browser: None, pending: PendingClaims::new(store), settings }
     }
 
     /// An onboarding service without an account: it runs [`BindingMode::None`] requests only
@@ -76,10 +78,24 @@ impl Onboarding {
         store: Arc<dyn SecretStore>,
         settings: OnboardingSettings,
     ) -> Self {
-        Self { account: None, ble, phone_wifi, pending: PendingClaims::new(store), settings }
+        Self {
+            account: None,
+            ble,
+            phone_wifi,
+            service_browser: None,
+            pending: PendingClaims::new(store),
+            settings,
+        }
     }
 
-    fn account(&self) -> Result<&Account, FlowError> {
+    /// The same service, able to look for devices that do not report their join (captive-portal
+    /// devices) on the home network with `browser`.
+    pub fn with_service_browser(mut self, browser: Arc<dyn ServiceBrowser>) -> Self {
+        self.service_browser = Some(browser);
+        self
+    }
+
+    pub(super) fn account(&self) -> Result<&Account, FlowError> {
         self.account.as_ref().ok_or(FlowError::AccountNeeded)
     }
 
@@ -138,7 +154,7 @@ impl Onboarding {
         Ok(done)
     }
 
-    async fn release(&self, held: &mut Held) {
+    pub(super) async fn release(&self, held: &mut Held) {
         if let Some(session) = held.session.take() {
             session.close().await;
         }
@@ -150,7 +166,7 @@ impl Onboarding {
     }
 
     /// Runs `work` as `step` within its time limit.
-    async fn timed<T>(
+    pub(super) async fn timed<T>(
         &self,
         step: FlowStep,
         work: impl Future<Output = Result<T, FlowError>>,
@@ -174,6 +190,10 @@ impl Onboarding {
                 None
             }
         };
+
+        if let DeviceTarget::Portal(portal) = &request.target {
+            return self.portal_steps(request, portal, claim, report, held).await;
+        }
 
         report.started(FlowStep::ConnectDevice);
         let transport = self.timed(FlowStep::ConnectDevice, self.connect(&request.target, held)).await?;
@@ -328,6 +348,8 @@ impl Onboarding {
                 let transport = SoftApTransport::new(address, exchange_timeout).map_err(DeviceError::from)?;
                 Ok(Arc::new(transport))
             }
+            // Taken by `portal_steps` before connecting: a portal has no protocomm transport.
+            DeviceTarget::Portal(_) => Err(FlowError::MissingCapability(PhoneCapability::WifiJoining)),
         }
     }
 

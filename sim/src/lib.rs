@@ -12,6 +12,7 @@ pub mod cloud;
 pub mod device;
 pub mod hostile;
 pub mod idp;
+pub mod mdns;
 pub mod phone;
 pub mod softap;
 pub mod world;

@@ -86,15 +86,21 @@ impl Onboarding {
         fields.extend(target.parameters.iter().map(|parameter| (parameter.id.as_str(), &parameter.value)));
         check_form(page.as_ref(), &fields)?;
 
-        report.started(FlowStep::PushWifi);
-        self.timed(FlowStep::PushWifi, async { Ok(client.save(&fields).await?) }).await?;
-        report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
-        match claim_field {
-            Some(field) => {
-                report.finished(FlowStep::PushClaim, format!("Link code sent in the `{field}` field"))
+        // One form carries both: the claim step reports the post when there is a claim.
+        let first = match claim_field {
+            Some(_) => FlowStep::PushClaim,
+            None => {
+                report.skipped(FlowStep::PushClaim, "Wi-Fi only: no link code to send");
+                FlowStep::PushWifi
             }
-            None => report.skipped(FlowStep::PushClaim, "Wi-Fi only: no link code to send"),
+        };
+        report.started(first);
+        self.timed(first, async { Ok(client.save(&fields).await?) }).await?;
+        if let Some(field) = claim_field {
+            report.finished(FlowStep::PushClaim, format!("Link code sent in the `{field}` field"));
+            report.started(FlowStep::PushWifi);
         }
+        report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
         report.skipped(FlowStep::WaitDeviceOnline, "The portal does not report whether the device joined");
 
         report.started(FlowStep::LeaveDevice);

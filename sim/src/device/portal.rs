@@ -85,7 +85,9 @@ pub struct PortalConfig {
     pub params: Vec<PortalParam>,
     /// Its claim support, if any (the claim field is then one of the parameters).
     pub claim: Option<PortalClaim>,
-    /// How long joining takes once it tries (after [`CLOSE_DELAY`]).
+    /// The wait between the "saved" answer and trying the network ([`CLOSE_DELAY`]).
+    pub close_delay: Duration,
+    /// How long joining takes once it tries.
     pub join_time: Duration,
     /// Faults to inject.
     pub faults: PortalFaults,
@@ -99,6 +101,7 @@ impl PortalConfig {
             networks,
             params: Vec::new(),
             claim: None,
+            close_delay: CLOSE_DELAY,
             join_time: Duration::from_millis(500),
             faults: PortalFaults::default(),
         }
@@ -117,7 +120,7 @@ impl PortalConfig {
 pub enum PortalState {
     /// The portal is open, waiting for the form.
     Open,
-    /// The form arrived; the device waits [`CLOSE_DELAY`] and tries the network.
+    /// The form arrived; the device waits its close delay and tries the network.
     Joining,
     /// Joined: the portal and the access point are down.
     Online {
@@ -480,7 +483,7 @@ async fn save(portal: SimPortal, request: Request<Incoming>) -> Reply {
 /// `processConfigPortal` after a save: wait, try the network, shut the portal on success.
 async fn try_network(portal: SimPortal, ssid: String, pass: SecretString) {
     let config = &portal.inner.config;
-    tokio::time::sleep(CLOSE_DELAY + config.join_time).await;
+    tokio::time::sleep(config.close_delay + config.join_time).await;
     let joined = !config.faults.never_connect
         && config.networks.iter().any(|n| n.ssid == ssid && n.passphrase.expose() == pass.expose());
     if !joined {

@@ -93,7 +93,8 @@ pub fn parse_page(html: &str) -> Result<PortalPage, PageError> {
             }
             "/form" => in_form = false,
             "input" if in_form => {
-                let Some(name) = tag.attr("name").or_else(|| tag.attr("id")) else { continue };
+                // A browser posts only named fields.
+                let Some(name) = tag.attr("name") else { continue };
                 if page.fields.len() == MAX_FIELDS {
                     return Err(PageError::TooMany(MAX_FIELDS));
                 }

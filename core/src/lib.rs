@@ -8,7 +8,9 @@
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
 //! - [`portal`]: captive-portal (WiFiManager-style) devices; [`service_browser`] finds them online;
 //! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
-//! - [`flow`]: the one-call onboarding flow tying them together;
+//! - [`onboarding`]: the staged, protocol-neutral device API (connect, details, networks,
+//!   provision, claim hand-over, close) every device protocol implements;
+//! - [`flow`]: the one-call onboarding flow tying them together over [`onboarding`];
 //! - [`qr`]: onboarding codes (Espressif, Wi-Fi, Matter, DPP, Unbox);
 //! - [`secret`]: zeroized, redacted secret values;
 //! - [`UserAction`]: what the person can do about any failure (`user_action()` on every error).
@@ -24,6 +26,7 @@ pub mod discovery;
 pub mod factory;
 pub mod flow;
 pub mod http;
+pub mod onboarding;
 pub mod phone_wifi;
 pub mod portal;
 pub mod proto;

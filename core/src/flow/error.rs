@@ -59,10 +59,12 @@ pub enum FlowError {
     /// The claim expired before the device could take it; a new one is needed.
     #[error("the link code expired before the device received it; start over to get a new one")]
     ClaimExpiredBeforePush,
-    /// The device does not implement Unbox's claim endpoint.
+    /// The device does not implement Unbox's claim endpoint (a setup portal: its form has no
+    /// claim field, or the app gave no device id).
     #[error(
-        "this device's firmware cannot be linked to an account (no `unbox-claim` endpoint): update its \
-         firmware, or onboard it in Wi-Fi-only mode (BindingMode::None) and bind it your own way"
+        "this device's firmware cannot be linked to an account (no `unbox-claim` endpoint, or for a \
+         setup portal no claim field in its form or no device id given): update its firmware, or \
+         onboard it in Wi-Fi-only mode (BindingMode::None) and bind it your own way"
     )]
     DeviceCannotBind,
     /// A claim onboarding was asked of a service set up without an account.

@@ -64,11 +64,12 @@ impl PortalClient {
         // password never reallocates and leaves no copy behind.
         let room: usize = fields.iter().map(|(name, value)| name.len() + 3 * value.expose().len() + 2).sum();
         let mut body = Zeroizing::new(String::with_capacity(room));
-        let mut form = url::form_urlencoded::Serializer::new(&mut *body);
-        for (name, value) in fields {
-            form.append_pair(name, value.expose());
+        {
+            let mut form = url::form_urlencoded::Serializer::new(&mut *body);
+            for (name, value) in fields {
+                form.append_pair(name, value.expose());
+            }
         }
-        form.finish();
         let head = format!(
             "POST {SAVE_PATH} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n",

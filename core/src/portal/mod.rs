@@ -128,25 +128,6 @@ pub enum PortalError {
         "`{0}` is one of WiFiManager's own fields (s, p, ip, gw, sn, dns); give the parameter another id"
     )]
     ReservedParameter(String),
-    /// The app's policy refuses cleartext, unauthenticated devices.
-    #[error(
-        "this device takes the Wi-Fi password over unencrypted HTTP without authentication, and the \
-         app's policy refuses such devices"
-    )]
-    CleartextRefused,
-    /// The device was looked for on the home network and did not appear.
-    #[error(
-        "the device did not appear on the home network as `{instance}` ({service}) within {waited:?}; \
-         the Wi-Fi password may be wrong: if its setup access point is back, join it and try again"
-    )]
-    NotSeenOnNetwork {
-        /// The service type looked for.
-        service: String,
-        /// The instance name looked for.
-        instance: String,
-        /// How long.
-        waited: Duration,
-    },
 }
 
 impl PortalError {
@@ -166,7 +147,6 @@ impl PortalError {
             Self::Unreachable { .. } | Self::Timeout { .. } | Self::Broken { .. } => UserAction::MoveCloser,
             Self::Page { error: PageError::Truncated, .. } => UserAction::Retry,
             Self::HttpStatus { status, .. } if *status >= 500 => UserAction::Retry,
-            Self::NotSeenOnNetwork { .. } => UserAction::EnterWifiPassword,
             _ => UserAction::ContactSupport,
         }
     }
@@ -236,7 +216,7 @@ mod tests {
         let timeout = PortalError::Timeout { path: "/wifi".into(), after: Duration::from_secs(1) };
         assert!(timeout.is_retryable());
         assert_eq!(timeout.user_action(), UserAction::MoveCloser);
-        assert!(!PortalError::CleartextRefused.is_retryable());
+        assert!(!PortalError::ClaimDetailsNeeded.is_retryable());
         let page = PortalError::Page { path: "/wifi".into(), error: PageError::NoWifiForm };
         assert_eq!(page.user_action(), UserAction::ContactSupport);
         assert!(page.to_string().contains("not a WiFiManager-style setup portal"), "{page}");

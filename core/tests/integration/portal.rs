@@ -1,18 +1,19 @@
 //! Captive-portal devices through the flow, against the simulated WiFiManager portal (real HTTP
 //! on loopback, `sim/src/device/portal.rs`, after tzapu/WiFiManager's `WiFiManager.cpp`): the
 //! claim in the firmware's claim field, Wi-Fi only confirmed on the home network's DNS-SD or
-//! unconfirmed, the portal's quirks and faults.
+//! unconfirmed, the portal's quirks and faults, all through the device handle.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
-use unbox_core::UserAction;
 use unbox_core::binding::BindingError;
 use unbox_core::flow::{
-    BindingMode, DeviceTarget, FlowError, FlowEvent, FlowEventKind, FlowObserver, FlowStep, OnboardingRequest,
+    BindingMode, Confirmation, DeviceTarget, FlowError, FlowEvent, FlowEventKind, FlowObserver, FlowStep,
+    OnboardingRequest,
 };
+use unbox_core::onboarding::DeviceProtocol;
 use unbox_core::phone_wifi::PhoneWifi;
 use unbox_core::portal::{PageError, PortalError, PortalParameter};
 use unbox_core::secret_store::MemorySecretStore;
@@ -67,7 +68,7 @@ async fn a_portal_device_is_claimed_through_its_claim_field() {
     let request = world.portal_request(0, BindingMode::Claim);
     let done = onboarding.run(&request, &events, None, &CancellationToken::new()).await.unwrap();
 
-    assert_eq!(done.binding.expect("bound").device_id.as_str(), "portal-C0FFEE");
+    assert_eq!(done.binding.as_ref().expect("bound").device_id.as_str(), "portal-C0FFEE");
     let portal = &world.portals[0].portal;
     assert_eq!(portal.saved("s").as_deref(), Some(HOME_SSID));
     assert_eq!(portal.saved("p").as_deref(), Some(HOME_PASSPHRASE));
@@ -79,8 +80,14 @@ async fn a_portal_device_is_claimed_through_its_claim_field() {
     assert!(matches!(*portal.state().borrow(), PortalState::Online { .. }));
     assert!(world.phone_wifi.scan_networks().await.unwrap().is_empty());
 
-    assert_eq!(events.of(FlowStep::SecureSession)[0].0, FlowEventKind::Skipped);
-    assert!(events.of(FlowStep::SecureSession)[0].1.contains("unencrypted HTTP without authentication"));
+    let session = events.of(FlowStep::SecureSession);
+    assert!(
+        session.iter().any(|(kind, message)| *kind == FlowEventKind::Warning
+            && message.contains("anyone nearby can read the Wi-Fi password")),
+        "{session:?}"
+    );
+    assert_eq!(done.confirmation, Confirmation::Redeemed);
+    assert_eq!(done.device.expect("details").protocol, DeviceProtocol::CaptivePortal);
     assert_eq!(events.of(FlowStep::ScanWifi).last().unwrap().1, "The device sees HomeNet");
     assert_eq!(events.of(FlowStep::Confirm).last().unwrap().0, FlowEventKind::Finished);
     let fractions: Vec<f32> = events.0.lock().unwrap().iter().map(|e| e.fraction).collect();
@@ -97,32 +104,29 @@ async fn wifi_only_is_confirmed_on_the_home_network_or_reported_unconfirmed() {
     let done = onboarding.run(&request, &events, None, &CancellationToken::new()).await.unwrap();
     assert!(done.binding.is_none());
     assert!(world.portals[0].portal.saved("claim").is_some_and(|token| token.is_empty()), "no token sent");
-    let confirm = events.of(FlowStep::Confirm);
-    assert_eq!(confirm.last().unwrap().0, FlowEventKind::Finished);
-    assert!(confirm.last().unwrap().1.starts_with("Found esp32-c0ffee on HomeNet"), "{confirm:?}");
+    assert_eq!(done.confirmation, Confirmation::Reported);
+    assert_eq!(done.network.expect("found").ssid, HOME_SSID);
+    let online = events.of(FlowStep::WaitDeviceOnline);
+    assert_eq!(online.last().unwrap(), &(FlowEventKind::Finished, "The device joined HomeNet".to_owned()));
     assert!(world.service_browser.browses() >= 1);
 
-    let events = Events::default();
     let mut request = world.portal_request(1, BindingMode::None);
     target(&mut request).announce = None;
-    onboarding.run(&request, &events, None, &CancellationToken::new()).await.unwrap();
-    let confirm = events.of(FlowStep::Confirm);
-    assert_eq!(confirm, [(FlowEventKind::Skipped, confirm[0].1.clone())]);
-    assert!(confirm[0].1.starts_with("Unconfirmed"), "{confirm:?}");
+    let done = onboarding.run(&request, &Events::default(), None, &CancellationToken::new()).await.unwrap();
+    assert_eq!(done.confirmation, Confirmation::Unconfirmed);
+    assert!(done.network.is_none());
 }
 
 #[tokio::test]
 async fn a_wrong_password_leaves_the_portal_open_and_the_device_unseen() {
     let world = SimWorld::start(quick()).await.unwrap();
     let mut settings = world.settings();
-    settings.timeouts.device_online = Duration::from_millis(600);
+    settings.polling.deadline = Duration::from_millis(600);
     let onboarding = world.onboarding_with(Arc::new(MemorySecretStore::new()), settings).await.unwrap();
     let mut request = world.portal_request(0, BindingMode::None);
     request.wifi.passphrase = "wrong-password".into();
-    let error =
-        onboarding.run(&request, &Events::default(), None, &CancellationToken::new()).await.unwrap_err();
-    assert!(matches!(&error, FlowError::Portal(PortalError::NotSeenOnNetwork { .. })), "{error:?}");
-    assert_eq!(error.user_action(), UserAction::EnterWifiPassword);
+    let done = onboarding.run(&request, &Events::default(), None, &CancellationToken::new()).await.unwrap();
+    assert_eq!(done.confirmation, Confirmation::Unconfirmed, "never announced on the home network");
     // WiFiManager keeps its portal open after a failed join, with the SSID and password cleared.
     let portal = &world.portals[0].portal;
     let mut state = portal.state();
@@ -184,7 +188,7 @@ async fn portal_faults_are_typed_and_the_phone_always_leaves() {
             "ESP_NOPAGE",
             PortalFaults { no_wifi_page: true, ..PortalFaults::default() },
             BindingMode::Claim,
-            |e| matches!(e, FlowError::Portal(PortalError::NoClaimField(field)) if field == "claim"),
+            |e| matches!(e, FlowError::DeviceCannotBind),
         ),
         (
             "ESP_SLOW",
@@ -236,7 +240,7 @@ async fn the_form_is_checked_before_anything_is_sent() {
     target(&mut claim).device_id = None;
     let error =
         onboarding.run(&claim, &Events::default(), None, &CancellationToken::new()).await.unwrap_err();
-    assert!(matches!(&error, FlowError::Portal(PortalError::ClaimDetailsNeeded)), "{error:?}");
+    assert!(matches!(&error, FlowError::DeviceCannotBind), "{error:?}");
     assert_eq!(portal.saves(), 0, "nothing was posted");
 
     target(&mut request).parameters =

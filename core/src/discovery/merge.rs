@@ -190,15 +190,23 @@ mod tests {
 
     #[test]
     fn portal_access_points_join_the_list_saying_their_protocol() {
-        let config = DiscoveryConfig { portal_ssid_prefixes: vec!["ESP32_".into()], ..DiscoveryConfig::default() };
+        let config =
+            DiscoveryConfig { portal_ssid_prefixes: vec!["ESP32_".into()], ..DiscoveryConfig::default() };
         let table = DiscoveryTable::new(config).expect("valid");
-        let scan = [network("PROV_1A2B3C", -60, true), network("ESP32_C0FFEE", -50, false), network("HomeNet", -40, true)];
+        let scan = [
+            network("PROV_1A2B3C", -60, true),
+            network("ESP32_C0FFEE", -50, false),
+            network("HomeNet", -40, true),
+        ];
         let devices = discovered_devices(&table, &scan);
         let listed: Vec<(Option<&str>, DeviceProtocol)> =
             devices.iter().map(|device| (device.name.as_deref(), device.protocol)).collect();
         assert_eq!(
             listed,
-            [(Some("ESP32_C0FFEE"), DeviceProtocol::CaptivePortal), (Some("PROV_1A2B3C"), DeviceProtocol::EspUnified)]
+            [
+                (Some("ESP32_C0FFEE"), DeviceProtocol::CaptivePortal),
+                (Some("PROV_1A2B3C"), DeviceProtocol::EspUnified)
+            ]
         );
         // Without portal prefixes no portal is listed.
         let plain = DiscoveryTable::new(DiscoveryConfig::default()).expect("valid");

@@ -48,7 +48,7 @@ impl Events {
             .unwrap()
             .iter()
             .filter(|e| e.step == step)
-            .map(|e| (e.kind, e.message.clone()))
+            .map(|e| (e.kind.clone(), e.message.clone()))
             .collect()
     }
 }

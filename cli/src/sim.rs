@@ -355,8 +355,11 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             let mut state = portal.state();
             tokio::select! {
                 () = wait_for_ctrl_c() => println!("stopped"),
-                _ = state.wait_for(|s| matches!(s, PortalState::Online { .. } | PortalState::Closed)) => {
-                    println!("portal closed: {:?}", *state.borrow());
+                ended = state.wait_for(|s| matches!(s, PortalState::Online { .. } | PortalState::Closed)) => {
+                    match ended.map(|s| s.clone()) {
+                        Ok(PortalState::Online { ssid }) => println!("joined {ssid}; portal and access point shut down"),
+                        _ => println!("portal closed"),
+                    }
                 }
             }
             Ok(())

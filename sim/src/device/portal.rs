@@ -374,7 +374,7 @@ fn wifi_page(config: &PortalConfig, scan: bool) -> String {
     let mut body = String::new();
     if scan {
         let mut networks = config.networks.clone();
-        networks.sort_by(|a, b| b.rssi.cmp(&a.rssi));
+        networks.sort_by_key(|network| std::cmp::Reverse(network.rssi));
         let mut seen = Vec::new();
         for network in networks.iter().filter(|n| !n.ssid.is_empty()) {
             if seen.contains(&&network.ssid) {

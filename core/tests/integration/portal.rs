@@ -165,13 +165,16 @@ fn request_for(
     request
 }
 
+/// A portal's SSID, its faults, the binding asked and the error expected.
+type FaultCase = (&'static str, PortalFaults, BindingMode, fn(&FlowError) -> bool);
+
 #[tokio::test]
 async fn portal_faults_are_typed_and_the_phone_always_leaves() {
     let world = SimWorld::start(quick()).await.unwrap();
     let mut settings = world.settings();
     settings.timeouts.device = Duration::from_millis(500);
     let onboarding = world.onboarding_with(Arc::new(MemorySecretStore::new()), settings).await.unwrap();
-    let cases: [(&str, PortalFaults, BindingMode, fn(&FlowError) -> bool); 4] = [
+    let cases: [FaultCase; 4] = [
         (
             "ESP_GARBAGE",
             PortalFaults { garbage_page: true, ..PortalFaults::default() },

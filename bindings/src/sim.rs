@@ -74,7 +74,7 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
         let options = WorldOptions {
             devices: devices as usize,
             apply_delay: Duration::from_millis(100),
-            join_time: Duration::from_millis(200),
+            join_time: Duration::from_millis(200).into(),
             ..WorldOptions::default()
         };
         let world =

@@ -3,6 +3,7 @@
 
 use clap::{Args, ValueEnum};
 use tokio_util::sync::CancellationToken;
+use unbox_core::flow::BindingMode;
 use unbox_sim::world::{DeviceFirmware, Link, SimWorld, WorldOptions};
 
 use crate::args::{LatencyArgs, TransportArg};
@@ -15,6 +16,10 @@ pub struct DemoArgs {
     /// How the phone reaches the simulated devices.
     #[arg(long, value_enum, default_value = "ble")]
     transport: TransportArg,
+    /// The device protocol: ESP unified provisioning, or WiFiManager-style captive-portal
+    /// devices (claimed through their claim field; `--transport` does not apply).
+    #[arg(long, value_enum, default_value = "esp")]
+    protocol: ProtocolArg,
     /// How many simulated devices to onboard at once.
     #[arg(long, default_value_t = 1)]
     devices: usize,
@@ -24,6 +29,15 @@ pub struct DemoArgs {
     device_firmware: FirmwareArg,
     #[command(flatten)]
     latency: LatencyArgs,
+}
+
+/// `--protocol` values.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProtocolArg {
+    /// ESP-IDF unified provisioning over BLE or SoftAP.
+    Esp,
+    /// A captive portal (WiFiManager-style firmware).
+    Portal,
 }
 
 /// `--device-firmware` values.
@@ -51,11 +65,10 @@ pub async fn run(
              `cargo build --release -p unbox-cli --features c-firmware` (needs libprotobuf-c-dev)",
         ));
     }
-    let options = args.latency.apply(WorldOptions {
-        devices: args.devices.max(1),
-        firmware,
-        ..WorldOptions::default()
-    });
+    let count = args.devices.max(1);
+    let portal = args.protocol == ProtocolArg::Portal;
+    let (devices, portals) = if portal { (0, count) } else { (count, 0) };
+    let options = args.latency.apply(WorldOptions { devices, portals, firmware, ..WorldOptions::default() });
     let world = SimWorld::start(options)
         .await
         .map_err(|e| Failure::new(Code::Internal, format!("cannot start the simulator: {e}")))?;
@@ -65,6 +78,12 @@ pub async fn run(
     };
     if !json {
         println!("simulated cloud (identity provider + binding backend) at {}", world.cloud.base_url());
+        for device in &world.portals {
+            println!(
+                "simulated portal device {} (WiFiManager-style, open access point, claim field)",
+                device.name
+            );
+        }
         for device in &world.devices {
             println!(
                 "simulated device {} (security 2, {firmware:?} claim firmware) over {link:?}",
@@ -73,7 +92,11 @@ pub async fn run(
         }
     }
     let onboarding = world.onboarding().await.map_err(|e| Failure::new(Code::Internal, e))?;
-    let requests = (0..world.devices.len()).map(|index| world.request(index, link)).collect();
+    let requests = if portal {
+        (0..world.portals.len()).map(|index| world.portal_request(index, BindingMode::Claim)).collect()
+    } else {
+        (0..world.devices.len()).map(|index| world.request(index, link)).collect()
+    };
     let outcomes = batch::run(&onboarding, requests, 16, json, timeline, cancel).await;
     batch::report(outcomes, json)
 }

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use unbox_core::secret::SecretString;
-use unbox_sim::device::{DeviceConfig, Faults, Flavour, SimDevice, SimNetwork, SimSecurity};
+use unbox_sim::device::{
+    DeviceConfig, Faults, Flavour, PortalConfig, PortalFaults, PortalParam, PortalServer, PortalState,
+    SimDevice, SimNetwork, SimPortal, SimSecurity,
+};
 use unbox_sim::softap::SoftApServer;
 
 use unbox_sim::backend::BackendConfig;
@@ -24,6 +27,12 @@ pub enum SimCommand {
         "unbox sim device --listen 127.0.0.1:8080 --password abcd1234 --network 'HomeNet:correct horse battery'"
     ))]
     Device(DeviceArgs),
+    /// Run a simulated captive-portal device (WiFiManager-style firmware): its web form on
+    /// `--listen`, as the firmware serves it at 192.168.4.1 on its open access point.
+    #[command(after_help = crate::example(
+        "unbox sim portal --listen 127.0.0.1:8080 --network 'HomeNet:correct horse battery' --param mqtt_server:40"
+    ))]
+    Portal(PortalArgs),
     /// Run the simulated cloud: identity provider (auto-consent test user) and binding backend.
     #[command(after_help = crate::example(
         "unbox sim cloud --listen 0.0.0.0:8081 --public-url http://10.0.2.2:8081 --import-devices batch-0001/backend-import.json"
@@ -132,6 +141,62 @@ pub struct DeviceArgs {
     flavour: FlavourArg,
 }
 
+/// How to set up the simulated portal device.
+#[derive(Args)]
+pub struct PortalArgs {
+    /// Address to serve on, e.g. 127.0.0.1:8080 (0.0.0.0:8080 to reach it from an emulator).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Its access point's SSID (WiFiManager's default: ESP32_ + the chip id).
+    #[arg(long, default_value = "ESP32_C0FFEE")]
+    name: String,
+    /// A network the device sees, as `SSID:passphrase`. Repeat for several.
+    #[arg(long = "network", value_name = "SSID:PASSPHRASE")]
+    networks: Vec<String>,
+    /// A custom parameter of the form, as `ID:LENGTH`. Repeat for several.
+    #[arg(long = "param", value_name = "ID:LENGTH")]
+    params: Vec<String>,
+    /// Fault: serve a page without the Wi-Fi form (another captive portal).
+    #[arg(long)]
+    garbage_page: bool,
+    /// Fault: serve no Wi-Fi page (`/wifi` and `/0wifi` are 404).
+    #[arg(long)]
+    no_wifi_page: bool,
+    /// Fault: close the connection on `/wifisave` without answering.
+    #[arg(long)]
+    drop_save: bool,
+    /// Fault: delay every reply by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
+    /// Fault: never manage to join, whatever the password.
+    #[arg(long)]
+    never_connect: bool,
+}
+
+impl PortalArgs {
+    fn config(&self) -> Result<PortalConfig, Failure> {
+        let networks = self.networks.iter().map(|spec| parse_network(spec)).collect::<Result<Vec<_>, _>>()?;
+        let mut config = PortalConfig::new(&self.name, networks);
+        for spec in &self.params {
+            let (id, len) = spec.split_once(':').ok_or_else(|| {
+                Failure::new(Code::Usage, format!("--param wants ID:LENGTH, got `{spec}` (no colon)"))
+            })?;
+            let max_len = len
+                .parse()
+                .map_err(|_| Failure::new(Code::Usage, format!("--param {spec}: `{len}` is not a length")))?;
+            config.params.push(PortalParam { id: id.to_owned(), label: id.to_owned(), max_len });
+        }
+        config.faults = PortalFaults {
+            garbage_page: self.garbage_page,
+            no_wifi_page: self.no_wifi_page,
+            drop_save: self.drop_save,
+            reply_delay: Duration::from_millis(self.delay_ms),
+            never_connect: self.never_connect,
+        };
+        Ok(config)
+    }
+}
+
 /// The firmware a simulated device imitates.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum FlavourArg {
@@ -181,6 +246,7 @@ impl DeviceArgs {
                 stall_at_exchange: None,
                 never_connect: self.never_connect,
                 announced_patch_version: None,
+                channel_switch_after_apply: None,
             });
         for spec in &self.networks {
             config = config.with_network(parse_network(spec)?);
@@ -296,6 +362,24 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
                 }
             }
             wait_for_ctrl_c().await;
+            Ok(())
+        }
+        SimCommand::Portal(args) => {
+            let portal = SimPortal::new(args.config()?);
+            let server = PortalServer::bind(portal.clone(), &args.listen)
+                .await
+                .map_err(|e| Failure::new(Code::Usage, format!("cannot listen on {}: {e}", args.listen)))?;
+            println!("simulated portal device {} listening on {}", args.name, server.address());
+            let mut state = portal.state();
+            tokio::select! {
+                () = wait_for_ctrl_c() => println!("stopped"),
+                ended = state.wait_for(|s| matches!(s, PortalState::Online { .. } | PortalState::Closed)) => {
+                    match ended.map(|s| s.clone()) {
+                        Ok(PortalState::Online { ssid }) => println!("joined {ssid}; portal and access point shut down"),
+                        _ => println!("portal closed"),
+                    }
+                }
+            }
             Ok(())
         }
         SimCommand::Device(args) => {

@@ -6,6 +6,7 @@
 //! - [`ble`] and [`transport`]: the links to a device in setup mode;
 //! - [`security`]: protocomm session security 0/1/2;
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
+//! - [`portal`]: captive-portal (WiFiManager-style) devices; [`service_browser`] finds them online;
 //! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
 //! - [`onboarding`]: the staged, protocol-neutral device API (connect, details, networks,
 //!   provision, claim hand-over, close) every device protocol implements;
@@ -27,11 +28,13 @@ pub mod flow;
 pub mod http;
 pub mod onboarding;
 pub mod phone_wifi;
+pub mod portal;
 pub mod proto;
 pub mod qr;
 pub mod secret;
 pub mod secret_store;
 pub mod security;
+pub mod service_browser;
 pub mod transport;
 mod user_action;
 

@@ -13,6 +13,7 @@ pub mod device;
 pub mod hostile;
 pub mod idp;
 pub mod latency;
+pub mod mdns;
 pub mod phone;
 pub mod softap;
 pub mod world;

@@ -3,12 +3,14 @@
 //! phone's connectivity manager does.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use unbox_core::discovery::WifiNetwork;
 use unbox_core::phone_wifi::{PhoneWifi, PhoneWifiError};
 use unbox_core::secret::SecretString;
+
+use crate::device::{PortalState, SimPortal};
 
 struct AccessPoint {
     passphrase: Option<SecretString>,
@@ -34,9 +36,30 @@ impl SimPhoneWifi {
         lock(&self.access_points).insert(ssid.into(), AccessPoint { passphrase, rssi });
     }
 
-    /// Takes a device's access point out of range (it stopped, or moved beyond the phone's reach).
+    /// Takes a device's access point out of range (the device shut it down); a phone on it is
+    /// dropped from it.
     pub fn remove_access_point(&self, ssid: &str) {
         lock(&self.access_points).remove(ssid);
+        let mut joined = lock(&self.joined);
+        if joined.as_deref() == Some(ssid) {
+            *joined = None;
+        }
+    }
+
+    /// Keeps a portal device's access point in range while its portal is open, as the device
+    /// shuts both down once it joined a network or left portal mode.
+    pub fn follow_portal(self: &Arc<Self>, portal: &SimPortal) {
+        let phone = Arc::downgrade(self);
+        let ssid = portal.ap_ssid().to_owned();
+        let mut state = portal.state();
+        tokio::spawn(async move {
+            if state.wait_for(|s| matches!(s, PortalState::Online { .. } | PortalState::Closed)).await.is_ok()
+            {
+                if let Some(phone) = phone.upgrade() {
+                    phone.remove_access_point(&ssid);
+                }
+            }
+        });
     }
 
     /// The network the phone is on, if it joined one.

@@ -13,11 +13,14 @@ use unbox_core::auth::{AuthClient, ClientConfig, Clock, Session, SystemClock};
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{StatusPolling, WifiCredentials};
 use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
-use unbox_core::flow::{BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings};
+use unbox_core::flow::{
+    BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings, PortalTarget,
+};
 use unbox_core::qr::{EspressifQr, QrError};
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::{MemorySecretStore, SecretStore};
 use unbox_core::security::{ClientCredentials, SecurityLevel};
+use unbox_core::service_browser::ServiceQuery;
 use unbox_core::transport::TransportKind;
 use url::Url;
 
@@ -26,10 +29,12 @@ use crate::ble::{SimBleCentral, SimPeripheral};
 use crate::browser::AutoConsentBrowser;
 use crate::cloud::SimCloud;
 use crate::device::{
-    ClaimEndpoint, ClaimFirmware, DeviceConfig, Faults, Flavour, SimDevice, SimNetwork, SimSecurity,
+    ClaimEndpoint, ClaimFirmware, DeviceConfig, Faults, Flavour, PortalConfig, PortalServer, SimDevice,
+    SimNetwork, SimPortal, SimSecurity,
 };
 use crate::idp::{DEFAULT_CLIENT_ID, IdpConfig};
 use crate::latency::{LatencyRange, SimLatency};
+use crate::mdns::SimServiceBrowser;
 use crate::phone::SimPhoneWifi;
 use crate::softap::SoftApServer;
 
@@ -98,6 +103,28 @@ pub struct WorldDevice {
     pub peripheral_id: String,
 }
 
+/// The SSID prefix of the world's portal devices (WiFiManager's default AP name on an ESP32:
+/// `ESP32_` + the chip id, `getDefaultAPName`).
+pub const PORTAL_SSID_PREFIX: &str = "ESP32_";
+/// The form field the world's portal firmware takes the claim token in.
+pub const PORTAL_CLAIM_FIELD: &str = "claim";
+/// The DNS-SD service type the world's portal devices announce once online.
+pub const PORTAL_SERVICE_TYPE: &str = "_http._tcp";
+
+/// One captive-portal device of the world.
+pub struct WorldPortal {
+    /// Its access point's SSID, `ESP32_xxxxxx`.
+    pub name: String,
+    /// Its device id at the backend (printed on its label).
+    pub device_id: String,
+    /// The DNS-SD instance name it announces once online.
+    pub instance: String,
+    /// The device.
+    pub portal: SimPortal,
+    /// Its web server.
+    pub server: PortalServer,
+}
+
 /// What runs the devices' `unbox-claim` endpoint and redemption.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum DeviceFirmware {
@@ -139,6 +166,8 @@ pub struct WorldOptions {
     pub firmware: DeviceFirmware,
     /// Faults every device injects.
     pub faults: Faults,
+    /// Number of captive-portal devices (WiFiManager-style firmware with a claim field).
+    pub portals: usize,
 }
 
 impl Default for WorldOptions {
@@ -153,6 +182,7 @@ impl Default for WorldOptions {
             public_host: None,
             firmware: DeviceFirmware::Rust,
             faults: Faults::default(),
+            portals: 0,
         }
     }
 }
@@ -167,6 +197,10 @@ pub struct SimWorld {
     pub ble: Arc<SimBleCentral>,
     /// The devices.
     pub devices: Vec<WorldDevice>,
+    /// The captive-portal devices.
+    pub portals: Vec<WorldPortal>,
+    /// The home network's DNS-SD, where portal devices announce themselves once online.
+    pub service_browser: Arc<SimServiceBrowser>,
     clock: Arc<dyn Clock>,
     /// The soonest a device can report it joined after apply: the apply delay plus the shortest join.
     earliest_join: Duration,
@@ -255,11 +289,40 @@ impl SimWorld {
             });
         }
         let ble = Arc::new(SimBleCentral::new(peripherals));
+        let service_browser = Arc::new(SimServiceBrowser::default());
+        let mut portals = Vec::with_capacity(options.portals);
+        for index in 0..options.portals {
+            let suffix = format!("{:06X}", 0xC0FFEE + index);
+            let name = format!("{PORTAL_SSID_PREFIX}{suffix}");
+            let device_id = format!("portal-{suffix}");
+            let backend =
+                loopback_cloud.clone().ok_or_else(|| std::io::Error::other("the cloud has no URL"))?;
+            let mut config = PortalConfig::new(
+                &name,
+                vec![
+                    SimNetwork::new(HOME_SSID, HOME_PASSPHRASE),
+                    SimNetwork { rssi: -74, channel: 1, ..SimNetwork::new("Neighbour", "not-yours-1") },
+                ],
+            )
+            .with_claim(PORTAL_CLAIM_FIELD, cloud.manufacture_device(&device_id), backend);
+            config.close_delay = options.apply_delay;
+            config.join_time = options.join_time.sample();
+            let portal = SimPortal::new(config);
+            let server =
+                PortalServer::bind(portal.clone(), &SocketAddr::new(listen_ip, 0).to_string()).await?;
+            phone_wifi.add_access_point(&name, None, -50);
+            phone_wifi.follow_portal(&portal);
+            let instance = name.to_ascii_lowercase().replace('_', "-");
+            service_browser.add(portal.clone(), PORTAL_SERVICE_TYPE, &instance);
+            portals.push(WorldPortal { name, device_id, instance, portal, server });
+        }
         Ok(Self {
             cloud,
             phone_wifi,
             ble,
             devices,
+            portals,
+            service_browser,
             clock: options.clock,
             earliest_join: options.apply_delay + options.join_time.min,
             public_host: options.public_host,
@@ -323,6 +386,41 @@ impl SimWorld {
         }
     }
 
+    /// Where clients reach portal `index`'s web server (`host:port`).
+    pub fn portal_address(&self, index: usize) -> String {
+        let address = self.portals[index].server.address();
+        match &self.public_host {
+            Some(host) => format!("{}:{}", url_host(host), address.port()),
+            None => address.to_string(),
+        }
+    }
+
+    /// The request to onboard portal device `index` onto the home network with `binding`: the
+    /// claim in its claim field with its labelled device id, or Wi-Fi only, confirmed by its
+    /// announcement on the home network.
+    pub fn portal_request(&self, index: usize, binding: BindingMode) -> OnboardingRequest {
+        let portal = &self.portals[index];
+        OnboardingRequest {
+            device_name: portal.name.clone(),
+            target: DeviceTarget::Portal(PortalTarget {
+                ssid: portal.name.clone(),
+                passphrase: None,
+                address: self.portal_address(index),
+                parameters: Vec::new(),
+                claim_parameter: Some(PORTAL_CLAIM_FIELD.into()),
+                device_id: Some(portal.device_id.clone()),
+                announce: Some(ServiceQuery {
+                    service_type: PORTAL_SERVICE_TYPE.into(),
+                    instance: portal.instance.clone(),
+                }),
+            }),
+            credentials: ClientCredentials::Sec0,
+            wifi: Some(WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE)),
+            scan_wifi: true,
+            binding,
+        }
+    }
+
     /// The app's sign-in session against the simulated provider, keeping tokens in `store`.
     pub async fn session(&self, store: Arc<dyn SecretStore>) -> Result<Arc<Session>, String> {
         let config =
@@ -371,6 +469,7 @@ impl SimWorld {
             Some(self.phone_wifi.clone()),
             store,
             settings,
-        ))
+        )
+        .with_service_browser(self.service_browser.clone()))
     }
 }

@@ -28,6 +28,9 @@ pub struct DiscoveryConfig {
     pub name_prefixes: Vec<String>,
     /// SoftAP SSID prefixes that mark a device in setup mode.
     pub ssid_prefixes: Vec<String>,
+    /// SSID prefixes of captive-portal devices' access points (WiFiManager's default names
+    /// start `ESP32_` or `ESP_`); none by default, since any network could match.
+    pub portal_ssid_prefixes: Vec<String>,
     /// A BLE device not heard for longer than this leaves the list.
     pub expiry: Duration,
     /// Weight of the newest sample in the smoothed RSSI (exponentially weighted moving
@@ -48,6 +51,7 @@ impl Default for DiscoveryConfig {
             service_uuids: vec![ESP_IDF_DEFAULT_SERVICE_UUID, ESP_IDF_EXAMPLE_SERVICE_UUID],
             name_prefixes: vec![ESP_SERVICE_NAME_PREFIX.to_owned()],
             ssid_prefixes: vec![ESP_SERVICE_NAME_PREFIX.to_owned()],
+            portal_ssid_prefixes: Vec::new(),
             expiry: Duration::from_secs(10),
             rssi_smoothing: 0.3,
             max_devices: 2048,

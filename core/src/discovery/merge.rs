@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::softap::{WifiNetwork, setup_mode_networks};
 use super::table::{BleDevice, DiscoveryTable};
+use crate::onboarding::DeviceProtocol;
 
 /// How to reach a discovered device over BLE.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,17 +58,30 @@ pub struct DiscoveredDevice {
     pub manufacturer_data: BTreeMap<u16, Vec<u8>>,
     /// BLE service data by service UUID.
     pub service_data: BTreeMap<Uuid, Vec<u8>>,
+    /// The provisioning protocol it speaks: ESP unified provisioning, or a captive portal for
+    /// an access point named by one of the configured portal prefixes.
+    pub protocol: DeviceProtocol,
 }
 
 /// The devices of `table` merged with the setup-mode networks among `wifi_networks` (per the
-/// table's SSID prefixes): one entry per device, strongest signal first, ties by name.
+/// table's SSID prefixes), plus the captive-portal access points (per its portal prefixes): one
+/// entry per device, each saying its protocol, strongest signal first, ties by name.
 ///
 /// When several BLE devices or access points share a name, the strongest of each are paired
 /// first and the rest stay separate entries.
 pub fn discovered_devices(table: &DiscoveryTable, wifi_networks: &[WifiNetwork]) -> Vec<DiscoveredDevice> {
     let mut ble_devices: Vec<&BleDevice> = table.devices().collect();
     ble_devices.sort_by(|a, b| b.rssi.cmp(&a.rssi).then_with(|| a.peripheral_id.cmp(&b.peripheral_id)));
-    let mut networks = setup_mode_networks(wifi_networks, &table.config().ssid_prefixes);
+    let config = table.config();
+    let mut networks = setup_mode_networks(wifi_networks, &config.ssid_prefixes);
+    // Portal access points (a name an ESP prefix already claimed stays an ESP device).
+    let portals: Vec<WifiNetwork> = match config.portal_ssid_prefixes.as_slice() {
+        [] => Vec::new(),
+        prefixes => setup_mode_networks(wifi_networks, prefixes)
+            .into_iter()
+            .filter(|portal| !networks.iter().any(|esp| esp.ssid == portal.ssid && esp.bssid == portal.bssid))
+            .collect(),
+    };
     networks
         .sort_by(|a, b| b.rssi.cmp(&a.rssi).then_with(|| a.ssid.cmp(&b.ssid)).then(a.bssid.cmp(&b.bssid)));
 
@@ -92,6 +106,10 @@ pub fn discovered_devices(table: &DiscoveryTable, wifi_networks: &[WifiNetwork])
         })
         .collect();
     devices.extend(networks_by_name.into_values().flatten().map(softap_device));
+    devices.extend(portals.into_iter().map(|portal| DiscoveredDevice {
+        protocol: DeviceProtocol::CaptivePortal,
+        ..softap_device(softap_endpoint(portal))
+    }));
     devices.sort_by(signal_then_name);
     devices
 }
@@ -123,6 +141,7 @@ fn ble_device(ble: &BleDevice, softap: Option<SoftApEndpoint>) -> DiscoveredDevi
         rssi,
         manufacturer_data: ble.manufacturer_data.clone(),
         service_data: ble.service_data.clone(),
+        protocol: DeviceProtocol::EspUnified,
     }
 }
 
@@ -134,6 +153,7 @@ fn softap_device(softap: SoftApEndpoint) -> DiscoveredDevice {
         softap: Some(softap),
         manufacturer_data: BTreeMap::new(),
         service_data: BTreeMap::new(),
+        protocol: DeviceProtocol::EspUnified,
     }
 }
 
@@ -167,6 +187,31 @@ fn signal_then_name(a: &DiscoveredDevice, b: &DiscoveredDevice) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn portal_access_points_join_the_list_saying_their_protocol() {
+        let config =
+            DiscoveryConfig { portal_ssid_prefixes: vec!["ESP32_".into()], ..DiscoveryConfig::default() };
+        let table = DiscoveryTable::new(config).expect("valid");
+        let scan = [
+            network("PROV_1A2B3C", -60, true),
+            network("ESP32_C0FFEE", -50, false),
+            network("HomeNet", -40, true),
+        ];
+        let devices = discovered_devices(&table, &scan);
+        let listed: Vec<(Option<&str>, DeviceProtocol)> =
+            devices.iter().map(|device| (device.name.as_deref(), device.protocol)).collect();
+        assert_eq!(
+            listed,
+            [
+                (Some("ESP32_C0FFEE"), DeviceProtocol::CaptivePortal),
+                (Some("PROV_1A2B3C"), DeviceProtocol::EspUnified)
+            ]
+        );
+        // Without portal prefixes no portal is listed.
+        let plain = DiscoveryTable::new(DiscoveryConfig::default()).expect("valid");
+        assert_eq!(discovered_devices(&plain, &scan).len(), 1);
+    }
     use crate::ble::Advertisement;
     use crate::discovery::config::{DiscoveryConfig, ESP_IDF_DEFAULT_SERVICE_UUID};
 

@@ -9,7 +9,9 @@ use crate::binding::device_claim::DeviceClaimError;
 use crate::binding::{BindingError, InvalidValue};
 use crate::device::{DeviceError, WifiFailure};
 use crate::phone_wifi::PhoneWifiError;
+use crate::portal::PortalError;
 use crate::secret_store::SecretStoreError;
+use crate::service_browser::BrowseError;
 
 /// Why onboarding failed.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,12 @@ pub enum FlowError {
     /// The phone could not join or leave the device's network.
     #[error(transparent)]
     PhoneWifi(#[from] PhoneWifiError),
+    /// A captive-portal device failed or refused a step.
+    #[error(transparent)]
+    Portal(#[from] PortalError),
+    /// The home network could not be browsed for the device.
+    #[error(transparent)]
+    Browse(#[from] BrowseError),
     /// The device could not join the home Wi-Fi and no new password was given.
     #[error("the device could not join `{ssid}`: {failure}")]
     WifiRejected {
@@ -51,10 +59,12 @@ pub enum FlowError {
     /// The claim expired before the device could take it; a new one is needed.
     #[error("the link code expired before the device received it; start over to get a new one")]
     ClaimExpiredBeforePush,
-    /// The device does not implement Unbox's claim endpoint.
+    /// The device does not implement Unbox's claim endpoint (a setup portal: its form has no
+    /// claim field, or the app gave no device id).
     #[error(
-        "this device's firmware cannot be linked to an account (no `unbox-claim` endpoint): update its \
-         firmware, or onboard it in Wi-Fi-only mode (BindingMode::None) and bind it your own way"
+        "this device's firmware cannot be linked to an account (no `unbox-claim` endpoint, or for a \
+         setup portal no claim field in its form or no device id given): update its firmware, or \
+         onboard it in Wi-Fi-only mode (BindingMode::None) and bind it your own way"
     )]
     DeviceCannotBind,
     /// A claim onboarding was asked of a service set up without an account.
@@ -128,6 +138,8 @@ impl FlowError {
             Self::DeviceClaim(error) => error.user_action(),
             Self::DeviceCannotBind | Self::NetworkNeeded => UserAction::ContactSupport,
             Self::PhoneWifi(error) => error.user_action(),
+            Self::Portal(error) => error.user_action(),
+            Self::Browse(_) => UserAction::FixPhoneSettings,
             Self::WifiRejected { failure, .. } => failure.user_action(),
             Self::ClaimExpiredBeforePush | Self::CorruptState(_) => UserAction::StartOver,
             Self::MissingCapability(_) => UserAction::FixPhoneSettings,

@@ -23,7 +23,7 @@ pub use events::{FlowEvent, FlowEventKind, FlowObserver, FlowStep};
 pub use pending::{PENDING_CLAIMS_KEY, PendingClaim, PendingClaims};
 pub use request::{
     BindingMode, ChosenNetwork, Confirmation, DeviceTarget, NetworkChooser, Onboarded, OnboardingRequest,
-    WifiPasswordPrompt,
+    PortalTarget, WifiPasswordPrompt,
 };
 pub use run::Onboarding;
 pub use settings::{OnboardingSettings, StepTimeouts};

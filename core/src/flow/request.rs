@@ -8,9 +8,11 @@ use crate::binding::Binding;
 use crate::device::{ConnectedInfo, WifiCredentials};
 pub use crate::onboarding::BindingMode;
 use crate::onboarding::{DeviceDetails, NetworkList};
+use crate::portal::PortalParameter;
 use crate::qr::{OnboardingPayload, QrError};
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
+use crate::service_browser::ServiceQuery;
 use crate::transport::TransportKind;
 
 /// How to reach the device.
@@ -32,6 +34,33 @@ pub enum DeviceTarget {
         /// The device's HTTP address on that network (`192.168.4.1:80` on ESP devices).
         address: String,
     },
+    /// A captive-portal device (WiFiManager-style firmware) through its access point.
+    Portal(PortalTarget),
+}
+
+/// A captive-portal device: its access point, its portal and what to put in its form.
+#[derive(Debug, Clone)]
+pub struct PortalTarget {
+    /// The access point's SSID (WiFiManager's default is `ESP32_` or `ESP_` + the chip id).
+    pub ssid: String,
+    /// Its passphrase (`None` for an open access point, WiFiManager's default).
+    pub passphrase: Option<SecretString>,
+    /// The portal's address on that network (`192.168.4.1:80`).
+    pub address: String,
+    /// Custom parameters to fill in the form, by the firmware's parameter ids.
+    pub parameters: Vec<PortalParameter>,
+    /// The form field that carries the claim token, for the claim binding (the firmware must
+    /// declare it and redeem the token once online).
+    pub claim_parameter: Option<String>,
+    /// The device's id, for the claim binding: the portal cannot report it, so the app gives
+    /// the one on the device's label or code. The backend confirms the claim only if this device
+    /// redeemed it, so a listener who read the token off the open access point and redeemed it
+    /// with another device gets nothing.
+    pub device_id: Option<String>,
+    /// How the device announces itself on the home network once online (DNS-SD), to confirm
+    /// its join in Wi-Fi-only mode; without it (or without a service browser) the outcome is
+    /// unconfirmed, as the portal never reports the join.
+    pub announce: Option<ServiceQuery>,
 }
 
 impl DeviceTarget {

@@ -19,10 +19,12 @@ use crate::binding::{Binding, BindingClient, BindingError, Claim, ClaimId, Devic
 use crate::ble::BleCentral;
 use crate::device::{ConnectedInfo, WifiCredentials};
 use crate::onboarding::{
-    Connector, DeviceHandle, JoinedAccessPoint, NetworkList, OpenRequest, ProvisionOutcome, ProvisionStatus,
+    ChannelProtection, Connector, DeviceHandle, JoinedAccessPoint, NetworkList, OpenRequest,
+    ProvisionOutcome, ProvisionStatus,
 };
 use crate::phone_wifi::PhoneWifi;
 use crate::secret_store::SecretStore;
+use crate::service_browser::ServiceBrowser;
 
 /// The onboarding service: what the flow needs from the app, shared by every run.
 pub struct Onboarding {
@@ -80,6 +82,13 @@ impl Onboarding {
     ) -> Self {
         let connector = Connector::new(ble, phone_wifi, settings.timeouts.device);
         Self { account, connector, pending: PendingClaims::new(store), settings }
+    }
+
+    /// The same service, able to look for devices that do not report their join (captive-portal
+    /// devices) on the home network with `browser`.
+    pub fn with_service_browser(mut self, browser: Arc<dyn ServiceBrowser>) -> Self {
+        self.connector = self.connector.with_service_browser(browser);
+        self
     }
 
     /// What reaches devices for this service, for apps that run the steps themselves.
@@ -227,7 +236,11 @@ impl Onboarding {
         if let Some(warning) = self.settings.policy.check_channel(device.details())? {
             report.warning(FlowStep::SecureSession, warning);
         }
-        report.finished(FlowStep::SecureSession, "Secure connection open");
+        let opened = match details.protection {
+            ChannelProtection::Encrypted => "Secure connection open",
+            ChannelProtection::Cleartext => "Connected (the connection is not encrypted)",
+        };
+        report.finished(FlowStep::SecureSession, opened);
 
         let wifi = match (&request.wifi, chooser) {
             (Some(wifi), _) => {

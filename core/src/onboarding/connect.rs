@@ -8,12 +8,14 @@ use tokio::sync::Mutex;
 
 use super::device::DeviceHandle;
 use super::esp::EspDevice;
+use super::portal::PortalDevice;
 use crate::ble::BleCentral;
 use crate::device::{DeviceError, DeviceSession, SecurityPolicy};
 use crate::flow::{DeviceTarget, FlowError, PhoneCapability};
 use crate::phone_wifi::PhoneWifi;
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
+use crate::service_browser::ServiceBrowser;
 use crate::transport::Transport;
 use crate::transport::ble::BleTransport;
 use crate::transport::softap::SoftApTransport;
@@ -23,6 +25,7 @@ use crate::transport::softap::SoftApTransport;
 pub struct Connector {
     ble: Option<Arc<dyn BleCentral>>,
     phone_wifi: Option<Arc<dyn PhoneWifi>>,
+    service_browser: Option<Arc<dyn ServiceBrowser>>,
     exchange_timeout: Duration,
 }
 
@@ -52,7 +55,8 @@ impl JoinedAccessPoint {
 
 /// An open link to a device, before its protocol's session.
 pub struct Link {
-    transport: Arc<dyn Transport>,
+    /// The protocomm transport; `None` on a captive portal's access point (an HTTP form).
+    transport: Option<Arc<dyn Transport>>,
     access_point: Option<Arc<JoinedAccessPoint>>,
 }
 
@@ -62,14 +66,17 @@ impl Link {
         self.access_point.clone()
     }
 
-    /// The link with its transport wrapped by `wrap` (the flow's timeline records exchanges).
+    /// The link with its transport, if it has one, wrapped by `wrap` (the flow's timeline records
+    /// exchanges).
     pub fn wrap_transport(self, wrap: impl FnOnce(Arc<dyn Transport>) -> Arc<dyn Transport>) -> Self {
-        Self { transport: wrap(self.transport), ..self }
+        Self { transport: self.transport.map(wrap), ..self }
     }
 
     /// Whether the link is over BLE, where the phone keeps its internet.
     pub fn is_ble(&self) -> bool {
-        self.transport.kind() == crate::transport::TransportKind::Ble
+        self.transport
+            .as_ref()
+            .is_some_and(|transport| transport.kind() == crate::transport::TransportKind::Ble)
     }
 }
 
@@ -93,7 +100,23 @@ impl Connector {
         phone_wifi: Option<Arc<dyn PhoneWifi>>,
         exchange_timeout: Duration,
     ) -> Self {
-        Self { ble, phone_wifi, exchange_timeout }
+        Self { ble, phone_wifi, service_browser: None, exchange_timeout }
+    }
+
+    /// The same connector, able to find devices on the home network (DNS-SD) with `browser`.
+    pub fn with_service_browser(mut self, browser: Arc<dyn ServiceBrowser>) -> Self {
+        self.service_browser = Some(browser);
+        self
+    }
+
+    /// The home network's DNS-SD browser, if the app gave one.
+    pub(super) fn service_browser(&self) -> Option<Arc<dyn ServiceBrowser>> {
+        self.service_browser.clone()
+    }
+
+    /// How long one device exchange may take.
+    pub(super) fn exchange_timeout(&self) -> Duration {
+        self.exchange_timeout
     }
 
     /// Opens the link to `target`: joins the device's access point or connects over BLE.
@@ -106,7 +129,7 @@ impl Connector {
                     BleTransport::connect(ble.as_ref(), peripheral_id, *service, self.exchange_timeout)
                         .await
                         .map_err(DeviceError::from)?;
-                Ok(Link { transport: Arc::new(transport), access_point: None })
+                Ok(Link { transport: Some(Arc::new(transport)), access_point: None })
             }
             DeviceTarget::SoftAp { ssid, passphrase, address } => {
                 let access_point = self.join(ssid, passphrase.clone()).await?;
@@ -114,13 +137,17 @@ impl Connector {
                     SoftApTransport::new(address, self.exchange_timeout).map_err(DeviceError::from);
                 match transport {
                     Ok(transport) => {
-                        Ok(Link { transport: Arc::new(transport), access_point: Some(access_point) })
+                        Ok(Link { transport: Some(Arc::new(transport)), access_point: Some(access_point) })
                     }
                     Err(error) => {
                         access_point.leave().await;
                         Err(error.into())
                     }
                 }
+            }
+            DeviceTarget::Portal(portal) => {
+                let access_point = self.join(&portal.ssid, portal.passphrase.clone()).await?;
+                Ok(Link { transport: None, access_point: Some(access_point) })
             }
         }
     }
@@ -138,17 +165,28 @@ impl Connector {
 
     /// Opens the device's session on `link` and returns its handle. A failure closes the link.
     pub async fn open(&self, link: Link, request: &OpenRequest) -> Result<Box<dyn DeviceHandle>, FlowError> {
-        match EspDevice::open(self.clone(), link.transport.clone(), link.access_point.clone(), request).await
-        {
-            Ok(device) => Ok(Box::new(device)),
-            Err(error) => {
-                link.transport.close().await;
-                if let Some(access_point) = &link.access_point {
-                    access_point.leave().await;
-                }
-                Err(error)
+        let opened: Result<Box<dyn DeviceHandle>, FlowError> = match (&request.target, &link.transport) {
+            (DeviceTarget::Portal(target), _) => {
+                PortalDevice::open(self, target, link.access_point.clone(), request)
+                    .await
+                    .map(|d| Box::new(d) as _)
+            }
+            (_, Some(transport)) => {
+                EspDevice::open(self.clone(), transport.clone(), link.access_point.clone(), request)
+                    .await
+                    .map(|d| Box::new(d) as _)
+            }
+            (_, None) => Err(FlowError::MissingCapability(PhoneCapability::WifiJoining)),
+        };
+        if opened.is_err() {
+            if let Some(transport) = &link.transport {
+                transport.close().await;
+            }
+            if let Some(access_point) = &link.access_point {
+                access_point.leave().await;
             }
         }
+        opened
     }
 
     /// Opens a protocomm session on a new link to `request.target` (after the old one dropped).
@@ -157,10 +195,17 @@ impl Connector {
         request: &OpenRequest,
     ) -> Result<(DeviceSession, Option<Arc<JoinedAccessPoint>>), FlowError> {
         let link = self.link(&request.target).await?;
-        match DeviceSession::open(link.transport.clone(), &request.credentials, &request.policy).await {
+        let Some(transport) = link.transport.clone() else {
+            // Only ESP devices reopen sessions; a portal's link has no protocomm transport.
+            if let Some(access_point) = &link.access_point {
+                access_point.leave().await;
+            }
+            return Err(FlowError::MissingCapability(PhoneCapability::WifiJoining));
+        };
+        match DeviceSession::open(transport.clone(), &request.credentials, &request.policy).await {
             Ok(session) => Ok((session, link.access_point)),
             Err(error) => {
-                link.transport.close().await;
+                transport.close().await;
                 if let Some(access_point) = &link.access_point {
                     access_point.leave().await;
                 }

@@ -11,6 +11,7 @@ mod connect;
 mod device;
 mod esp;
 mod networks;
+mod portal;
 
 pub use connect::{Connector, JoinedAccessPoint, Link, OpenRequest};
 pub use device::{
@@ -19,3 +20,4 @@ pub use device::{
 };
 pub use esp::{CLAIM_APP_LABEL, CLAIM_CAPABILITY, EspDevice};
 pub use networks::{NetworkList, NetworkSecurity, PickerNetwork, WifiBand, signal_bars};
+pub use portal::PortalDevice;

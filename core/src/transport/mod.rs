@@ -4,6 +4,7 @@
 //! [`ble::BleTransport`] (GATT over any [`crate::ble::BleCentral`]).
 
 pub mod ble;
+pub(crate) mod http1;
 pub mod softap;
 
 use std::time::Duration;

@@ -22,5 +22,6 @@ mod flow;
 mod flow_logging;
 mod handshakes;
 mod links;
+mod portal;
 mod provisioning;
 mod qr_properties;

@@ -12,6 +12,10 @@ use crate::exit::{Code, Failure};
 /// Arguments of `demo`.
 #[derive(Args)]
 pub struct DemoArgs {
+    /// The simulated devices' protocol (`improv`: an Improv BLE device whose button the demo
+    /// presses, and an Improv serial device on a pseudo-terminal; Wi-Fi only).
+    #[arg(long, value_enum, default_value = "esp")]
+    protocol: crate::improv::ProtocolArg,
     /// How the phone reaches the simulated devices.
     #[arg(long, value_enum, default_value = "ble")]
     transport: TransportArg,
@@ -33,6 +37,9 @@ enum FirmwareArg {
 
 /// Runs the demo.
 pub async fn run(args: DemoArgs, json: bool, cancel: &CancellationToken) -> Result<(), Failure> {
+    if args.protocol != crate::improv::ProtocolArg::Esp {
+        return crate::improv::demo(json).await;
+    }
     let firmware = match args.device_firmware {
         FirmwareArg::Rust => DeviceFirmware::Rust,
         FirmwareArg::C => DeviceFirmware::C,

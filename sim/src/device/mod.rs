@@ -8,6 +8,7 @@ mod c_firmware;
 mod claim;
 mod config;
 mod custom_data;
+pub mod improv;
 mod protocomm;
 mod wifi;
 

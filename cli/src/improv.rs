@@ -34,7 +34,11 @@ pub fn failure(error: ImprovError) -> Failure {
 }
 
 /// Opens Improv on a serial port.
-pub async fn open_serial(port: &str, baud_rate: u32, timeouts: ImprovTimeouts) -> Result<ImprovClient, ImprovError> {
+pub async fn open_serial(
+    port: &str,
+    baud_rate: u32,
+    timeouts: ImprovTimeouts,
+) -> Result<ImprovClient, ImprovError> {
     let (reader, writer) = serial::open_port(port, baud_rate)?;
     serial::open(reader, writer, timeouts).await
 }
@@ -122,7 +126,8 @@ pub async fn demo(json: bool) -> Result<(), Failure> {
     let networks = vec![SimNetwork::new("HomeWifi", "demo-passphrase")];
     let passphrase = SecretString::new("demo-passphrase");
     let device = SimImprovDevice::new(ImprovDeviceConfig::esphome("Kitchen Light", networks.clone()));
-    let central = SimBleCentral::new(Vec::new()).with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, device.clone())]);
+    let central = SimBleCentral::new(Vec::new())
+        .with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, device.clone())]);
     let button = device.clone();
     let presser = tokio::spawn(async move {
         // The person reads the prompt, walks over, presses.
@@ -142,8 +147,10 @@ pub async fn demo(json: bool) -> Result<(), Failure> {
         let line = unbox_sim::device::improv::pty::ImprovPty::open(SimImprovDevice::new(config))
             .map_err(|e| Failure::new(Code::Internal, format!("cannot open a pseudo-terminal: {e}")))?;
         let port = line.path().display().to_string();
-        let client = open_serial(&port, DEFAULT_BAUD_RATE, ImprovTimeouts::default()).await.map_err(failure)?;
-        provision(client, &format!("Desk Lamp (Improv serial on {port})"), "HomeWifi", &passphrase, json).await?;
+        let client =
+            open_serial(&port, DEFAULT_BAUD_RATE, ImprovTimeouts::default()).await.map_err(failure)?;
+        provision(client, &format!("Desk Lamp (Improv serial on {port})"), "HomeWifi", &passphrase, json)
+            .await?;
     }
     Ok(())
 }

@@ -348,7 +348,10 @@ async fn provision_improv(args: &ProvisionArgs, json: bool) -> Result<(), Failur
         improv::provision(client, port, &args.ssid, &passphrase, json).await?;
         return Ok(());
     }
-    let [spec] = args.specs(None)?.try_into().map_err(|_| usage("Improv onboards one device at a time: give one --device"))?;
+    let [spec] = args
+        .specs(None)?
+        .try_into()
+        .map_err(|_| usage("Improv onboards one device at a time: give one --device"))?;
     let central: Arc<dyn BleCentral> =
         Arc::new(BtleplugCentral::new().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?);
     let peripheral_id = match spec.location {
@@ -358,10 +361,14 @@ async fn provision_improv(args: &ProvisionArgs, json: bool) -> Result<(), Failur
             .pop()
             .map(|(_, id)| id)
             .ok_or_else(|| {
-                Failure::new(Code::DeviceUnreachable, format!("{} was not heard over Bluetooth; is it near?", spec.name))
+                Failure::new(
+                    Code::DeviceUnreachable,
+                    format!("{} was not heard over Bluetooth; is it near?", spec.name),
+                )
             })?,
     };
-    let client = improv::open_ble(central.as_ref(), &peripheral_id, timeouts).await.map_err(improv::failure)?;
+    let client =
+        improv::open_ble(central.as_ref(), &peripheral_id, timeouts).await.map_err(improv::failure)?;
     improv::provision(client, &spec.name, &args.ssid, &passphrase, json).await?;
     Ok(())
 }

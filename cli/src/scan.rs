@@ -27,7 +27,11 @@ fn protocol(device: &DiscoveredDevice) -> &'static str {
     if device.speaks_improv() { "improv" } else { "esp" }
 }
 
-fn print_devices(devices: &[DiscoveredDevice], serial: &[(String, State)], json: bool) -> Result<(), Failure> {
+fn print_devices(
+    devices: &[DiscoveredDevice],
+    serial: &[(String, State)],
+    json: bool,
+) -> Result<(), Failure> {
     if json {
         let mut rows: Vec<_> = devices
             .iter()

@@ -391,11 +391,18 @@ impl BleConnection for SimConnection {
         Ok(value)
     }
 
-    async fn subscribe(&self, characteristic: Uuid, _: Arc<dyn NotificationListener>) -> Result<(), BleError> {
+    async fn subscribe(
+        &self,
+        characteristic: Uuid,
+        _: Arc<dyn NotificationListener>,
+    ) -> Result<(), BleError> {
         self.check_link()?;
         // Protocomm endpoints are read/write only (ESP-IDF `protocomm_ble.c` gives them no CCCD).
-        let code =
-            if self.peripheral.endpoints.contains_key(&characteristic) { ATT_REQUEST_NOT_SUPPORTED } else { ATT_INVALID_HANDLE };
+        let code = if self.peripheral.endpoints.contains_key(&characteristic) {
+            ATT_REQUEST_NOT_SUPPORTED
+        } else {
+            ATT_INVALID_HANDLE
+        };
         Err(BleError::Att { operation: "write".into(), code })
     }
 

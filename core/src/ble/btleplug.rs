@@ -298,15 +298,22 @@ impl BleConnection for BtleplugConnection {
         self.gatt(Operation::Read, self.peripheral.read(&characteristic)).await
     }
 
-    async fn subscribe(&self, characteristic: Uuid, listener: Arc<dyn NotificationListener>) -> Result<(), BleError> {
+    async fn subscribe(
+        &self,
+        characteristic: Uuid,
+        listener: Arc<dyn NotificationListener>,
+    ) -> Result<(), BleError> {
         let found = self.characteristic(characteristic)?;
         if self.notifications.lock().unwrap_or_else(PoisonError::into_inner).is_none() {
             let mut values = self.gatt(Operation::Subscribe, self.peripheral.notifications()).await?;
             let listeners = Arc::clone(&self.listeners);
             let task = tokio::spawn(async move {
                 while let Some(notification) = values.next().await {
-                    let listener =
-                        listeners.lock().unwrap_or_else(PoisonError::into_inner).get(&notification.uuid).cloned();
+                    let listener = listeners
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(&notification.uuid)
+                        .cloned();
                     if let Some(listener) = listener {
                         listener.on_notification(notification.uuid, notification.value);
                     }

@@ -134,7 +134,11 @@ pub trait BleConnection: Send + Sync {
     /// Subscribes to `characteristic` (writes its Client Characteristic Configuration descriptor:
     /// indications when the characteristic offers only those, otherwise notifications) and
     /// hands every value to `listener` until the link ends.
-    async fn subscribe(&self, characteristic: Uuid, listener: Arc<dyn NotificationListener>) -> Result<(), BleError>;
+    async fn subscribe(
+        &self,
+        characteristic: Uuid,
+        listener: Arc<dyn NotificationListener>,
+    ) -> Result<(), BleError>;
     /// Disconnects; the device ends the protocomm session.
     async fn disconnect(&self);
 }

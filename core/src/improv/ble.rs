@@ -75,7 +75,10 @@ pub async fn open(
         Err(error) => return Err(error.into()),
     };
     let offered = |uuid| characteristics.iter().any(|c| c.uuid == uuid);
-    if ![STATE_UUID, ERROR_UUID, RPC_COMMAND_UUID, RPC_RESULT_UUID, CAPABILITIES_UUID].into_iter().all(offered) {
+    if ![STATE_UUID, ERROR_UUID, RPC_COMMAND_UUID, RPC_RESULT_UUID, CAPABILITIES_UUID]
+        .into_iter()
+        .all(offered)
+    {
         return Err(ImprovError::NotImprov);
     }
     let (sender, events) = mpsc::unbounded_channel();

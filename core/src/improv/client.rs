@@ -203,7 +203,11 @@ impl ImprovClient {
 
     async fn name_command(&mut self, command: Command) -> Result<String, ImprovError> {
         let result = self.call(&command).await?;
-        result.strings.into_iter().next().ok_or_else(|| super::FrameError::FieldCount { expected: 1, found: 0 }.into())
+        result
+            .strings
+            .into_iter()
+            .next()
+            .ok_or_else(|| super::FrameError::FieldCount { expected: 1, found: 0 }.into())
     }
 
     /// Asks a serial device for its state (serial's 0x02); it also answers the redirect URL once
@@ -247,16 +251,21 @@ impl ImprovClient {
             State::Authorized | State::Provisioning => {}
         }
         self.link.send(&command).await?;
-        let limit = self.timeouts.provisioning;
         let mut provisioned = false;
         loop {
+            // Once provisioned, the result (the redirect URL) follows at once or not at all.
+            let limit = if provisioned { self.timeouts.command } else { self.timeouts.provisioning };
             let event = match self.next_event(limit, "the end of provisioning").await {
                 Ok(event) => event,
                 // BLE devices stop Improv once provisioned; the link may go before the result.
-                Err(ImprovError::Ble(_) | ImprovError::Serial(_) | ImprovError::LinkClosed) if provisioned => {
+                Err(ImprovError::Ble(_) | ImprovError::Serial(_) | ImprovError::LinkClosed)
+                    if provisioned =>
+                {
                     return Ok(Provisioned { redirect_url: None });
                 }
-                Err(ImprovError::TimedOut { .. }) if provisioned => return Ok(Provisioned { redirect_url: None }),
+                Err(ImprovError::TimedOut { .. }) if provisioned => {
+                    return Ok(Provisioned { redirect_url: None });
+                }
                 Err(error) => return Err(error),
             };
             match event {

@@ -67,7 +67,9 @@ pub enum DeviceFault {
     #[error("the device's firmware does not support this command (Improv error 0x02)")]
     UnknownCommand,
     /// 0x03: the device could not join the network with the credentials.
-    #[error("the device could not join the Wi-Fi network; check the network name and password (Improv error 0x03)")]
+    #[error(
+        "the device could not join the Wi-Fi network; check the network name and password (Improv error 0x03)"
+    )]
     UnableToConnect,
     /// 0x04: credentials or a setting were sent before the device was authorized.
     #[error("the device is not authorized; press the button on the device and try again (Improv error 0x04)")]
@@ -492,7 +494,10 @@ mod tests {
         assert_eq!(frame[..2], [0x05, 9]);
         assert_eq!(&frame[2..], b"kitchen-1");
         let frame = Command::DeviceName(Some("Kitchen".into())).encode_ble().unwrap();
-        assert_eq!(Command::decode(strip_checksum(&frame).unwrap(), false).unwrap(), Command::DeviceName(Some("Kitchen".into())));
+        assert_eq!(
+            Command::decode(strip_checksum(&frame).unwrap(), false).unwrap(),
+            Command::DeviceName(Some("Kitchen".into()))
+        );
     }
 
     #[test]
@@ -506,7 +511,12 @@ mod tests {
         // ESPHome, 2021.11.0, ESP32-C3, Temperature Monitor (improv-wifi.com ble.md).
         let result = RpcResult {
             command: 0x03,
-            strings: vec!["ESPHome".into(), "2021.11.0".into(), "ESP32-C3".into(), "Temperature Monitor".into()],
+            strings: vec![
+                "ESPHome".into(),
+                "2021.11.0".into(),
+                "ESP32-C3".into(),
+                "Temperature Monitor".into(),
+            ],
         };
         let value = result.encode_ble().unwrap();
         // 4 length bytes + 7 + 9 + 8 + 19 string bytes.
@@ -519,7 +529,10 @@ mod tests {
     #[test]
     fn malformed_frames_are_typed() {
         assert_eq!(RpcResult::decode_ble(&[]), Err(FrameError::TooShort { len: 0 }));
-        assert_eq!(RpcResult::decode_ble(&[0x01, 0x00, 0x02]), Err(FrameError::Checksum { expected: 1, found: 2 }));
+        assert_eq!(
+            RpcResult::decode_ble(&[0x01, 0x00, 0x02]),
+            Err(FrameError::Checksum { expected: 1, found: 2 })
+        );
         assert_eq!(RpcResult::decode(&[0x01]), Err(FrameError::TooShort { len: 1 }));
         assert_eq!(
             RpcResult::decode(&[0x01, 0x02, 0x05]),
@@ -549,7 +562,9 @@ mod tests {
 
     #[test]
     fn every_state_and_error_byte_is_typed() {
-        for state in [State::AuthorizationRequired, State::Authorized, State::Provisioning, State::Provisioned] {
+        for state in
+            [State::AuthorizationRequired, State::Authorized, State::Provisioning, State::Provisioned]
+        {
             assert_eq!(State::from_byte(state.byte()), Ok(state));
         }
         assert_eq!(State::from_byte(0), Err(FrameError::UnknownState(0)));

@@ -71,9 +71,9 @@ impl ImprovError {
             Self::Device(DeviceFault::NotAuthorized | DeviceFault::Unknown)
             | Self::AuthorizationTimedOut(_)
             | Self::Serial(_) => UserAction::Retry,
-            Self::Frame(FrameError::EmptySsid | FrameError::FieldTooLong { field: frame::Field::Ssid, .. }) => {
-                UserAction::CheckWifiNetwork
-            }
+            Self::Frame(
+                FrameError::EmptySsid | FrameError::FieldTooLong { field: frame::Field::Ssid, .. },
+            ) => UserAction::CheckWifiNetwork,
             Self::Frame(FrameError::FieldTooLong { field: frame::Field::Password, .. }) => {
                 UserAction::EnterWifiPassword
             }
@@ -81,7 +81,9 @@ impl ImprovError {
             Self::Ble(error) if error.is_retryable() => UserAction::MoveCloser,
             Self::NotImprov | Self::TimedOut { .. } | Self::LinkClosed => UserAction::MoveCloser,
             Self::AlreadyProvisioned => UserAction::StartOver,
-            Self::Device(_) | Self::Frame(_) | Self::Ble(_) | Self::Unsupported(_) => UserAction::ContactSupport,
+            Self::Device(_) | Self::Frame(_) | Self::Ble(_) | Self::Unsupported(_) => {
+                UserAction::ContactSupport
+            }
         }
     }
 }

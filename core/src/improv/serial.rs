@@ -117,10 +117,8 @@ impl PacketReader {
         loop {
             let Some(start) = find_header(&self.buffer) else {
                 // Keep a tail that may be the start of a header.
-                let keep = (1..HEADER.len())
-                    .rev()
-                    .find(|n| self.buffer.ends_with(&HEADER[..*n]))
-                    .unwrap_or(0);
+                let keep =
+                    (1..HEADER.len()).rev().find(|n| self.buffer.ends_with(&HEADER[..*n])).unwrap_or(0);
                 self.buffer.drain(..self.buffer.len() - keep);
                 return packets;
             };
@@ -164,7 +162,10 @@ where
     Ok(client)
 }
 
-async fn read_packets<R: AsyncRead + Unpin>(mut reader: R, events: mpsc::UnboundedSender<Result<Event, ImprovError>>) {
+async fn read_packets<R: AsyncRead + Unpin>(
+    mut reader: R,
+    events: mpsc::UnboundedSender<Result<Event, ImprovError>>,
+) {
     let mut packets = PacketReader::default();
     let mut buffer = [0u8; 256];
     loop {
@@ -229,7 +230,10 @@ pub fn available_ports() -> Result<Vec<String>, ImprovError> {
 
 /// Opens a serial port at `baud_rate` as a byte stream for [`open`]. Two threads carry the
 /// bytes between the port's blocking calls and the stream; they end when the stream is dropped.
-pub fn open_port(path: &str, baud_rate: u32) -> Result<(ReadHalf<DuplexStream>, WriteHalf<DuplexStream>), ImprovError> {
+pub fn open_port(
+    path: &str,
+    baud_rate: u32,
+) -> Result<(ReadHalf<DuplexStream>, WriteHalf<DuplexStream>), ImprovError> {
     let failed = |error: serialport::Error| ImprovError::Serial(format!("{path}: {error}"));
     let port = serialport::new(path, baud_rate).timeout(PORT_POLL).open().map_err(failed)?;
     let mut from_port = port.try_clone().map_err(failed)?;
@@ -290,7 +294,8 @@ mod tests {
 
     #[test]
     fn wifi_settings_packet_carries_the_inner_frame_without_checksum() {
-        let command = Command::WifiSettings { ssid: "MyWirelessAP".into(), password: "mysecurepassword".into() };
+        let command =
+            Command::WifiSettings { ssid: "MyWirelessAP".into(), password: "mysecurepassword".into() };
         let packet = Packet::Command(command.clone()).encode().unwrap();
         assert_eq!(&packet[..9], b"IMPROV\x01\x03\x20");
         assert_eq!(&packet[9..packet.len() - 1], command.encode().unwrap().as_slice());
@@ -334,14 +339,14 @@ mod tests {
 
     fn packets() -> impl Strategy<Value = Packet> {
         prop_oneof![
-            prop::sample::select(vec![State::Authorized, State::Provisioning, State::Provisioned]).prop_map(Packet::State),
+            prop::sample::select(vec![State::Authorized, State::Provisioning, State::Provisioned])
+                .prop_map(Packet::State),
             (0..=255u8).prop_map(|b| Packet::Error(DeviceFault::from_byte(b))),
             (any::<u8>(), prop::collection::vec("[a-z0-9:/.]{0,24}", 0..5))
                 .prop_map(|(command, strings)| Packet::Result(RpcResult { command, strings })),
-            ("[a-zA-Z]{1,32}", "[ -~]{0,64}").prop_map(|(ssid, password)| Packet::Command(Command::WifiSettings {
-                ssid,
-                password: password.as_str().into()
-            })),
+            ("[a-zA-Z]{1,32}", "[ -~]{0,64}").prop_map(|(ssid, password)| Packet::Command(
+                Command::WifiSettings { ssid, password: password.as_str().into() }
+            )),
         ]
     }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use unbox_core::ble::BleCentral;
 use unbox_core::improv::{
-    self, Capabilities, DeviceFault, FrameError, ImprovClient, ImprovError, ImprovProgress, ImprovTimeouts, State,
+    self, Capabilities, DeviceFault, FrameError, ImprovClient, ImprovError, ImprovProgress, ImprovTimeouts,
+    State,
 };
 use unbox_core::secret::SecretString;
 use unbox_sim::ble::SimBleCentral;
@@ -78,7 +79,8 @@ async fn ble_provisioning_waits_for_the_button_then_returns_the_redirect_url() {
 #[tokio::test(start_paused = true)]
 async fn nobody_pressing_the_button_times_out_without_sending_credentials() {
     let (device, mut client) = open_ble(ImprovDeviceConfig::esphome("Plug", home())).await;
-    let error = client.provision("HomeWifi", &SecretString::new("correct horse"), &mut |_| {}).await.unwrap_err();
+    let error =
+        client.provision("HomeWifi", &SecretString::new("correct horse"), &mut |_| {}).await.unwrap_err();
     assert_eq!(error, ImprovError::AuthorizationTimedOut(Duration::from_secs(5)));
     assert_eq!(error.user_action(), unbox_core::UserAction::Retry);
     assert_eq!(device.joined_network(), None);
@@ -93,9 +95,15 @@ async fn every_command_up_to_2_4_over_ble() {
 
     client.identify().await.unwrap();
     let info = client.device_info().await.unwrap();
-    assert_eq!((info.firmware.as_str(), info.chip.as_str(), info.device_name.as_str()), ("ESPHome", "ESP32-C3", "Sensor"));
+    assert_eq!(
+        (info.firmware.as_str(), info.chip.as_str(), info.device_name.as_str()),
+        ("ESPHome", "ESP32-C3", "Sensor")
+    );
     let networks = client.scan_networks().await.unwrap();
-    assert_eq!(networks.iter().map(|n| (n.ssid.as_str(), n.secured())).collect::<Vec<_>>(), [("HomeWifi", true), ("Cafe", false)]);
+    assert_eq!(
+        networks.iter().map(|n| (n.ssid.as_str(), n.secured())).collect::<Vec<_>>(),
+        [("HomeWifi", true), ("Cafe", false)]
+    );
     assert_eq!(client.hostname(None).await.unwrap(), "sensor");
     assert_eq!(client.hostname(Some("porch-sensor")).await.unwrap(), "porch-sensor");
     assert_eq!(client.hostname(Some("bad_name")).await, Err(ImprovError::Device(DeviceFault::BadHostname)));
@@ -131,7 +139,7 @@ async fn a_wrong_password_is_the_device_s_unable_to_connect() {
     client.provision("HomeWifi", &SecretString::new("correct horse"), &mut |_| {}).await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn faults_become_typed_errors() {
     let mut config = ImprovDeviceConfig::esphome("Noisy", home());
     config.requires_authorization = false;
@@ -170,7 +178,8 @@ async fn serial_provisioning_over_a_pseudo_terminal() {
     config.requires_authorization = false;
     let device = SimImprovDevice::new(config);
     let line = ImprovPty::open(device.clone()).unwrap();
-    let (reader, writer) = serial::open_port(line.path().to_str().unwrap(), serial::DEFAULT_BAUD_RATE).unwrap();
+    let (reader, writer) =
+        serial::open_port(line.path().to_str().unwrap(), serial::DEFAULT_BAUD_RATE).unwrap();
     let mut client = serial::open(reader, writer, timeouts()).await.unwrap();
     assert_eq!(client.state(), State::Authorized);
     assert_eq!(client.capabilities(), None);
@@ -180,7 +189,10 @@ async fn serial_provisioning_over_a_pseudo_terminal() {
 
     let done = client.provision("HomeWifi", &SecretString::new("correct horse"), &mut |_| {}).await.unwrap();
     assert_eq!(done.redirect_url.as_deref(), Some("http://desk-lamp.local"));
-    assert_eq!(client.request_state().await.unwrap(), (State::Provisioned, Some("http://desk-lamp.local".into())));
+    assert_eq!(
+        client.request_state().await.unwrap(),
+        (State::Provisioned, Some("http://desk-lamp.local".into()))
+    );
     client.close().await;
 }
 
@@ -190,10 +202,12 @@ async fn discovery_lists_improv_and_esp_devices_together_with_the_advertised_sta
     use unbox_sim::ble::SimPeripheral;
     use unbox_sim::device::{DeviceConfig, SimDevice};
 
-    let esp = SimPeripheral::new("24:0A:C4:00:00:01", SimDevice::new(DeviceConfig::new("PROV_AAAAAA"), Vec::new()));
+    let esp =
+        SimPeripheral::new("24:0A:C4:00:00:01", SimDevice::new(DeviceConfig::new("PROV_AAAAAA"), Vec::new()));
     let improv_device = SimImprovDevice::new(ImprovDeviceConfig::esphome("Kitchen Light", home()));
     let central: Arc<dyn BleCentral> = Arc::new(
-        SimBleCentral::new(vec![esp]).with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, improv_device.clone())]),
+        SimBleCentral::new(vec![esp])
+            .with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, improv_device.clone())]),
     );
     let scanner = DiscoveryScanner::start(DiscoveryConfig::default(), Some(central)).await.unwrap();
     let mut updates = scanner.subscribe();

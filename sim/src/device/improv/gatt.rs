@@ -11,7 +11,8 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use unbox_core::ble::{Advertisement, BleConnection, BleError, GattCharacteristic, NotificationListener};
 use unbox_core::improv::ble::{
-    CAPABILITIES_UUID, ERROR_UUID, RPC_COMMAND_UUID, RPC_RESULT_UUID, SERVICE_DATA_UUID, SERVICE_UUID, STATE_UUID,
+    CAPABILITIES_UUID, ERROR_UUID, RPC_COMMAND_UUID, RPC_RESULT_UUID, SERVICE_DATA_UUID, SERVICE_UUID,
+    STATE_UUID,
 };
 use unbox_core::improv::{DeviceFault, RpcResult};
 use uuid::Uuid;
@@ -197,7 +198,11 @@ impl BleConnection for ImprovGattConnection {
         })
     }
 
-    async fn subscribe(&self, characteristic: Uuid, listener: Arc<dyn NotificationListener>) -> Result<(), BleError> {
+    async fn subscribe(
+        &self,
+        characteristic: Uuid,
+        listener: Arc<dyn NotificationListener>,
+    ) -> Result<(), BleError> {
         self.check_link()?;
         if ![STATE_UUID, ERROR_UUID, RPC_RESULT_UUID].contains(&characteristic) {
             // Only these three have a CCCD.

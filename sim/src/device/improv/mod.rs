@@ -67,8 +67,10 @@ impl ImprovDeviceConfig {
     /// requiring the button, seeing `networks`.
     pub fn esphome(name: impl Into<String>, networks: Vec<SimNetwork>) -> Self {
         let name = name.into();
-        let hostname: String =
-            name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+        let hostname: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
         Self {
             redirect_url: Some(format!("http://{hostname}.local")),
             name,
@@ -76,7 +78,9 @@ impl ImprovDeviceConfig {
             version: "2025.11.0".into(),
             chip: "ESP32-C3".into(),
             hostname,
-            capabilities: Capabilities(Capabilities::IDENTIFY | Capabilities::DEVICE_INFO | Capabilities::SCAN),
+            capabilities: Capabilities(
+                Capabilities::IDENTIFY | Capabilities::DEVICE_INFO | Capabilities::SCAN,
+            ),
             requires_authorization: true,
             authorization_lapse: Duration::from_secs(60),
             max_command: command_id::DEVICE_NAME,
@@ -123,7 +127,10 @@ pub struct SimImprovDevice(Arc<Inner>);
 
 impl std::fmt::Debug for SimImprovDevice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimImprovDevice").field("name", &self.0.config.name).field("state", &self.state()).finish()
+        f.debug_struct("SimImprovDevice")
+            .field("name", &self.0.config.name)
+            .field("state", &self.state())
+            .finish()
     }
 }
 
@@ -134,7 +141,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SimImprovDevice {
     /// A device in setup mode; `serial` devices start ready (serial has no authorization).
     pub fn new(config: ImprovDeviceConfig) -> Self {
-        let state = if config.requires_authorization { State::AuthorizationRequired } else { State::Authorized };
+        let state =
+            if config.requires_authorization { State::AuthorizationRequired } else { State::Authorized };
         let status = Status {
             state,
             error: None,
@@ -301,7 +309,10 @@ impl SimImprovDevice {
             Command::ScanNetworks => {
                 for network in &self.0.config.networks {
                     let auth = if network.passphrase.is_empty() { "NO" } else { "WPA2" };
-                    self.answer(command_id::SCAN, vec![network.ssid.clone(), network.rssi.to_string(), auth.into()]);
+                    self.answer(
+                        command_id::SCAN,
+                        vec![network.ssid.clone(), network.rssi.to_string(), auth.into()],
+                    );
                 }
                 self.answer(command_id::SCAN, Vec::new());
             }

@@ -81,7 +81,10 @@ impl Drop for ImprovPty {
 async fn serve(master: AsyncFd<OwnedFd>, device: SimImprovDevice) {
     let mut outputs = device.outputs();
     let mut packets = PacketReader::default();
-    let banner = format!("[I][app:029]: Running through setup()...\r\n[C][improv_serial:032]: Improv Serial ({})\r\n", device.name());
+    let banner = format!(
+        "[I][app:029]: Running through setup()...\r\n[C][improv_serial:032]: Improv Serial ({})\r\n",
+        device.name()
+    );
     if write_all(&master, banner.as_bytes()).await.is_err() {
         return;
     }

@@ -59,6 +59,8 @@ pub enum FlowEventKind {
     Started,
     /// The step is still running; the message says what it is waiting for.
     Progress,
+    /// The step goes on, but the person should know something (a device without encryption).
+    Warning,
     /// The step completed.
     Finished,
     /// The step was skipped (e.g. already signed in, device scan not wanted).
@@ -265,6 +267,9 @@ pub struct OnboardingSettings {
     /// Accept security 2 devices on patch version 0, whose firmware encrypts every message
     /// with one fixed nonce (anyone nearby can read the Wi-Fi password); off by default.
     pub allow_sec2_static_nonce: bool,
+    /// Accept devices whose protocol has no encryption at all (Improv, captive portals); on
+    /// by default, with a warning event.
+    pub allow_cleartext_protocols: bool,
     /// Time limit of each step.
     pub timeouts: StepTimeouts,
     /// How to follow the device while it joins.
@@ -287,6 +292,7 @@ impl From<core::OnboardingSettings> for OnboardingSettings {
             allow_unencrypted: settings.policy.allow_unencrypted,
             allow_sec1_without_pop: settings.policy.allow_sec1_without_pop,
             allow_sec2_static_nonce: settings.policy.allow_sec2_static_nonce,
+            allow_cleartext_protocols: settings.policy.allow_cleartext_protocols,
             timeouts: settings.timeouts,
             polling: settings.polling,
             device_backend_url: settings.device_backend_url.map(String::from),
@@ -314,6 +320,7 @@ impl TryFrom<OnboardingSettings> for core::OnboardingSettings {
                 allow_unencrypted: settings.allow_unencrypted,
                 allow_sec1_without_pop: settings.allow_sec1_without_pop,
                 allow_sec2_static_nonce: settings.allow_sec2_static_nonce,
+                allow_cleartext_protocols: settings.allow_cleartext_protocols,
             },
             timeouts: settings.timeouts,
             polling: settings.polling,

@@ -105,11 +105,15 @@ impl From<&FlowError> for Failure {
         // A weak device channel is the person's call on a desktop: name the flag that accepts it.
         if let FlowError::Device(DeviceError::RefusedByPolicy(refusal)) = error {
             let flag = match refusal {
-                PolicyRefusal::Unencrypted => "--allow-unencrypted",
-                PolicyRefusal::Sec1WithoutPop => "--allow-no-pop",
-                PolicyRefusal::Sec2StaticNonce => "--allow-sec2-static-nonce",
+                PolicyRefusal::Unencrypted => Some("--allow-unencrypted"),
+                PolicyRefusal::Sec1WithoutPop => Some("--allow-no-pop"),
+                PolicyRefusal::Sec2StaticNonce => Some("--allow-sec2-static-nonce"),
+                // The CLI accepts protocols without encryption (with a warning), as they are.
+                PolicyRefusal::CleartextProtocol => None,
             };
-            return Self::new(Code::Usage, format!("{error}; to accept it anyway, add {flag}"));
+            if let Some(flag) = flag {
+                return Self::new(Code::Usage, format!("{error}; to accept it anyway, add {flag}"));
+            }
         }
         Self::new(error.user_action().into(), error.to_string())
     }

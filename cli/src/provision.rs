@@ -309,6 +309,7 @@ pub async fn run(
             allow_unencrypted: args.allow_unencrypted,
             allow_sec1_without_pop: args.allow_no_pop,
             allow_sec2_static_nonce: args.allow_sec2_static_nonce,
+            ..SecurityPolicy::default()
         },
         ..OnboardingSettings::default()
     };

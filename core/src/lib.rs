@@ -7,8 +7,10 @@
 //! - [`security`]: protocomm session security 0/1/2;
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
 //! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
-//! - [`flow`]: the one-call onboarding flow tying them together;
 //! - [`improv`]: the Improv Wi-Fi client (BLE; serial with feature `improv-serial`);
+//! - [`onboarding`]: the staged, protocol-neutral device API (connect, details, networks,
+//!   provision, claim hand-over, close) every device protocol implements;
+//! - [`flow`]: the one-call onboarding flow tying them together over [`onboarding`];
 //! - [`qr`]: onboarding codes (Espressif, Wi-Fi, Matter, DPP, Unbox);
 //! - [`secret`]: zeroized, redacted secret values;
 //! - [`UserAction`]: what the person can do about any failure (`user_action()` on every error).
@@ -25,6 +27,7 @@ pub mod factory;
 pub mod flow;
 pub mod http;
 pub mod improv;
+pub mod onboarding;
 pub mod phone_wifi;
 pub mod proto;
 pub mod qr;

@@ -25,14 +25,30 @@ pub const SESSION_ENDPOINT: &str = "prov-session";
 /// for: credentials for security 1 or 2 (from a QR code or typed) against a device answering a
 /// lower level is a credentials mismatch. `allow_unencrypted` covers only codes that themselves
 /// say security 0.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// Protocols without any encryption (Improv, captive portals) are accepted by default, since
+/// that is how they work, with a warning; `allow_cleartext_protocols` lets an app refuse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecurityPolicy {
-    /// Accept devices running security 0 (no encryption at all).
+    /// Accept ESP devices running security 0 (no encryption at all).
     pub allow_unencrypted: bool,
     /// Accept security 1 devices that have no proof of possession.
     pub allow_sec1_without_pop: bool,
     /// Accept security 2 devices on patch version 0 (one static nonce for every message).
     pub allow_sec2_static_nonce: bool,
+    /// Accept devices whose protocol has no encryption at all (Improv, captive portals).
+    pub allow_cleartext_protocols: bool,
+}
+
+impl Default for SecurityPolicy {
+    fn default() -> Self {
+        Self {
+            allow_unencrypted: false,
+            allow_sec1_without_pop: false,
+            allow_sec2_static_nonce: false,
+            allow_cleartext_protocols: true,
+        }
+    }
 }
 
 /// A weak device-channel mode the [`SecurityPolicy`] refused.
@@ -57,6 +73,12 @@ pub enum PolicyRefusal {
          patch version 1, in current ESP-IDF releases), or allow this older firmware explicitly"
     )]
     Sec2StaticNonce,
+    /// The device's protocol has no encryption and the app refuses such protocols.
+    #[error(
+        "the device's setup protocol sends your Wi-Fi password unencrypted, and this app does not \
+         allow such devices"
+    )]
+    CleartextProtocol,
 }
 
 impl SecurityPolicy {
@@ -67,7 +89,7 @@ impl SecurityPolicy {
             return Err(DeviceError::CredentialsMismatch { device: info.security, given });
         }
         let refusal = match info.security {
-            SecurityLevel::Sec0 if !self.allow_unencrypted => Some(PolicyRefusal::Unencrypted),
+            SecurityLevel::Sec0 => self.cleartext_refusal(crate::onboarding::DeviceProtocol::EspUnified),
             SecurityLevel::Sec1 if !self.allow_sec1_without_pop => {
                 let empty_pop = matches!(credentials, ClientCredentials::Sec1 { pop } if pop.is_empty());
                 (info.lacks_pop() || empty_pop).then_some(PolicyRefusal::Sec1WithoutPop)

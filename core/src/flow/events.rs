@@ -99,6 +99,8 @@ pub enum FlowEventKind {
     Started,
     /// The step is still running; the message says what it is waiting for.
     Progress,
+    /// The step goes on, but the person should know something (a device without encryption).
+    Warning,
     /// The step completed.
     Finished,
     /// The step was skipped (e.g. already signed in, device scan not wanted).

@@ -16,9 +16,12 @@ mod request;
 mod run;
 mod settings;
 
+pub use crate::onboarding::{CLAIM_APP_LABEL, CLAIM_CAPABILITY};
 pub use error::{FlowError, PhoneCapability, StateCorruption};
 pub use events::{FlowEvent, FlowEventKind, FlowObserver, FlowStep};
 pub use pending::{PENDING_CLAIMS_KEY, PendingClaim, PendingClaims};
-pub use request::{BindingMode, DeviceTarget, Onboarded, OnboardingRequest, WifiPasswordPrompt};
-pub use run::{CLAIM_APP_LABEL, CLAIM_CAPABILITY, Onboarding};
+pub use request::{
+    BindingMode, Confirmation, DeviceTarget, Onboarded, OnboardingRequest, WifiPasswordPrompt,
+};
+pub use run::Onboarding;
 pub use settings::{OnboardingSettings, StepTimeouts};

@@ -10,7 +10,9 @@ pub(super) struct Reporter<'a> {
 impl Reporter<'_> {
     fn emit(&self, step: FlowStep, kind: FlowEventKind, message: String) {
         let fraction = match kind {
-            FlowEventKind::Started | FlowEventKind::Progress => step.progress_at_start(),
+            FlowEventKind::Started | FlowEventKind::Progress | FlowEventKind::Warning => {
+                step.progress_at_start()
+            }
             FlowEventKind::Finished | FlowEventKind::Skipped => step.progress_at_end(),
         };
         self.observer.on_event(FlowEvent { step, kind, fraction, message });
@@ -22,6 +24,10 @@ impl Reporter<'_> {
 
     pub(super) fn progress(&self, step: FlowStep, message: impl Into<String>) {
         self.emit(step, FlowEventKind::Progress, message.into());
+    }
+
+    pub(super) fn warning(&self, step: FlowStep, message: impl Into<String>) {
+        self.emit(step, FlowEventKind::Warning, message.into());
     }
 
     pub(super) fn finished(&self, step: FlowStep, message: impl Into<String>) {

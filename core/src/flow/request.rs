@@ -6,6 +6,8 @@ use uuid::Uuid;
 
 use crate::binding::Binding;
 use crate::device::{ConnectedInfo, WifiCredentials};
+pub use crate::onboarding::BindingMode;
+use crate::onboarding::DeviceDetails;
 use crate::qr::{OnboardingPayload, QrError};
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
@@ -52,18 +54,6 @@ impl DeviceTarget {
     }
 }
 
-/// How the flow ties the device to the customer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum BindingMode {
-    /// Unbox's claim: sign in, create a claim, push it to the device, wait for the device to
-    /// redeem it and confirm. Needs a device with the `unbox-claim` endpoint.
-    #[default]
-    Claim,
-    /// Wi-Fi only: no sign-in and no claim. The app binds the device its own way (for example
-    /// by the code on its label); works with stock ESP-IDF and Arduino-ESP32 firmware.
-    None,
-}
-
 /// One device to onboard.
 #[derive(Debug, Clone)]
 pub struct OnboardingRequest {
@@ -86,8 +76,27 @@ pub struct OnboardingRequest {
 pub struct Onboarded {
     /// The active binding (`None` in [`BindingMode::None`]).
     pub binding: Option<Binding>,
-    /// The device's connection, when the flow saw it join (absent when resumed).
+    /// The device's connection, when the flow saw it join (absent when resumed or unconfirmed).
     pub network: Option<ConnectedInfo>,
+    /// How the flow knows the device is online.
+    pub confirmation: Confirmation,
+    /// What the device said about itself (absent when resumed): what an app that binds the
+    /// device itself needs, with the address in `network`.
+    pub device: Option<DeviceDetails>,
+}
+
+/// How the flow knows the device joined the home network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confirmation {
+    /// The device reported that it joined.
+    Reported,
+    /// The device redeemed its claim at the backend (the link to it dropped before it could
+    /// report, or the flow was resumed).
+    Redeemed,
+    /// Neither: the link to the device dropped after the credentials were sent and it could not
+    /// be reached again. It has probably joined; have the person check its light or its app.
+    Unconfirmed,
 }
 
 /// Asks the person for the Wi-Fi password again after the device reported it wrong.

@@ -120,7 +120,14 @@ impl TransportError {
         }
     }
 
-    /// Whether the device's security session ended with this error.
+    /// Whether the link itself is gone (the device closed it, left radio range or its access
+    /// point went away), rather than the device answering badly or slowly.
+    pub fn is_link_lost(&self) -> bool {
+        matches!(self, Self::SessionLost { .. } | Self::Unreachable { .. })
+            || matches!(self, Self::Ble(BleError::Disconnected | BleError::NotFound(_)))
+    }
+
+    /// Whether the failure ended the device's security session.
     pub fn ends_session(&self) -> bool {
         matches!(self, Self::SessionLost { .. } | Self::Timeout { .. })
             || matches!(self, Self::Ble(error) if error.ends_session())

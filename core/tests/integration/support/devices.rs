@@ -48,7 +48,12 @@ pub fn credentials_for(security: &SimSecurity) -> ClientCredentials {
 }
 
 pub fn permissive() -> SecurityPolicy {
-    SecurityPolicy { allow_unencrypted: true, allow_sec1_without_pop: true, allow_sec2_static_nonce: true }
+    SecurityPolicy {
+        allow_unencrypted: true,
+        allow_sec1_without_pop: true,
+        allow_sec2_static_nonce: true,
+        allow_cleartext_protocols: true,
+    }
 }
 
 pub fn fast_polling() -> StatusPolling {

@@ -1,0 +1,154 @@
+//! Reaching a device: the link to it (joining its access point or connecting over BLE), then
+//! the protocol's device handle on that link. The one place a protocol is chosen by target.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+use super::device::DeviceHandle;
+use super::esp::EspDevice;
+use crate::ble::BleCentral;
+use crate::device::{DeviceError, DeviceSession, SecurityPolicy};
+use crate::flow::{DeviceTarget, FlowError, PhoneCapability};
+use crate::phone_wifi::PhoneWifi;
+use crate::secret::SecretString;
+use crate::security::ClientCredentials;
+use crate::transport::Transport;
+use crate::transport::ble::BleTransport;
+use crate::transport::softap::SoftApTransport;
+
+/// What the phone can do to reach devices, shared by every connection.
+#[derive(Clone)]
+pub struct Connector {
+    ble: Option<Arc<dyn BleCentral>>,
+    phone_wifi: Option<Arc<dyn PhoneWifi>>,
+    exchange_timeout: Duration,
+}
+
+/// The device's access point while the phone is on it; left once, by whoever gets there first.
+pub struct JoinedAccessPoint {
+    wifi: Arc<dyn PhoneWifi>,
+    ssid: Mutex<Option<String>>,
+}
+
+impl JoinedAccessPoint {
+    /// Leaves the access point (nothing when already left).
+    pub async fn leave(&self) {
+        if let Some(ssid) = self.ssid.lock().await.take() {
+            if let Err(error) = self.wifi.leave_network(ssid).await {
+                tracing::warn!(%error, "could not leave the device's network");
+            }
+        }
+    }
+}
+
+/// An open link to a device, before its protocol's session.
+pub struct Link {
+    transport: Arc<dyn Transport>,
+    access_point: Option<Arc<JoinedAccessPoint>>,
+}
+
+impl Link {
+    /// The device's access point the phone joined for this link, if any.
+    pub fn access_point(&self) -> Option<Arc<JoinedAccessPoint>> {
+        self.access_point.clone()
+    }
+}
+
+/// What opening a device's session needs besides the link.
+#[derive(Debug, Clone)]
+pub struct OpenRequest {
+    /// The device's name, for messages and its details.
+    pub device_name: String,
+    /// How to reach it (again, after an unconfirmed outcome).
+    pub target: DeviceTarget,
+    /// Its proof of possession or security 2 credentials.
+    pub credentials: ClientCredentials,
+    /// Which weak security to accept.
+    pub policy: SecurityPolicy,
+}
+
+impl Connector {
+    /// A connector over what this phone can do; `exchange_timeout` bounds each device exchange.
+    pub fn new(
+        ble: Option<Arc<dyn BleCentral>>,
+        phone_wifi: Option<Arc<dyn PhoneWifi>>,
+        exchange_timeout: Duration,
+    ) -> Self {
+        Self { ble, phone_wifi, exchange_timeout }
+    }
+
+    /// Opens the link to `target`: joins the device's access point or connects over BLE.
+    pub async fn link(&self, target: &DeviceTarget) -> Result<Link, FlowError> {
+        match target {
+            DeviceTarget::Ble { peripheral_id, service } => {
+                let ble =
+                    self.ble.as_ref().ok_or(FlowError::MissingCapability(PhoneCapability::Bluetooth))?;
+                let transport =
+                    BleTransport::connect(ble.as_ref(), peripheral_id, *service, self.exchange_timeout)
+                        .await
+                        .map_err(DeviceError::from)?;
+                Ok(Link { transport: Arc::new(transport), access_point: None })
+            }
+            DeviceTarget::SoftAp { ssid, passphrase, address } => {
+                let access_point = self.join(ssid, passphrase.clone()).await?;
+                let transport =
+                    SoftApTransport::new(address, self.exchange_timeout).map_err(DeviceError::from);
+                match transport {
+                    Ok(transport) => {
+                        Ok(Link { transport: Arc::new(transport), access_point: Some(access_point) })
+                    }
+                    Err(error) => {
+                        access_point.leave().await;
+                        Err(error.into())
+                    }
+                }
+            }
+        }
+    }
+
+    async fn join(
+        &self,
+        ssid: &str,
+        passphrase: Option<SecretString>,
+    ) -> Result<Arc<JoinedAccessPoint>, FlowError> {
+        let wifi =
+            self.phone_wifi.as_ref().ok_or(FlowError::MissingCapability(PhoneCapability::WifiJoining))?;
+        wifi.join_network(ssid.to_owned(), passphrase).await?;
+        Ok(Arc::new(JoinedAccessPoint { wifi: wifi.clone(), ssid: Mutex::new(Some(ssid.to_owned())) }))
+    }
+
+    /// Opens the device's session on `link` and returns its handle. A failure closes the link.
+    pub async fn open(&self, link: Link, request: &OpenRequest) -> Result<Box<dyn DeviceHandle>, FlowError> {
+        match EspDevice::open(self.clone(), link.transport.clone(), link.access_point.clone(), request).await
+        {
+            Ok(device) => Ok(Box::new(device)),
+            Err(error) => {
+                link.transport.close().await;
+                if let Some(access_point) = &link.access_point {
+                    access_point.leave().await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Opens a protocomm session on a new link to `request.target` (after the old one dropped).
+    pub(super) async fn reopen_session(
+        &self,
+        request: &OpenRequest,
+    ) -> Result<(DeviceSession, Option<Arc<JoinedAccessPoint>>), FlowError> {
+        let link = self.link(&request.target).await?;
+        match DeviceSession::open(link.transport.clone(), &request.credentials, &request.policy).await {
+            Ok(session) => Ok((session, link.access_point)),
+            Err(error) => {
+                link.transport.close().await;
+                if let Some(access_point) = &link.access_point {
+                    access_point.leave().await;
+                }
+                Err(error.into())
+            }
+        }
+    }
+}

@@ -7,10 +7,13 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use super::device::DeviceHandle;
+use super::device::DeviceProtocol;
 use super::esp::EspDevice;
-use crate::ble::BleCentral;
+use super::improv::ImprovDevice;
+use crate::ble::{BleCentral, BleConnection};
 use crate::device::{DeviceError, DeviceSession, SecurityPolicy};
 use crate::flow::{DeviceTarget, FlowError, PhoneCapability};
+use crate::improv::{ImprovError, ImprovTimeouts};
 use crate::phone_wifi::PhoneWifi;
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
@@ -24,6 +27,7 @@ pub struct Connector {
     ble: Option<Arc<dyn BleCentral>>,
     phone_wifi: Option<Arc<dyn PhoneWifi>>,
     exchange_timeout: Duration,
+    improv_timeouts: ImprovTimeouts,
 }
 
 /// The device's access point while the phone is on it; left once, by whoever gets there first.
@@ -45,8 +49,14 @@ impl JoinedAccessPoint {
 
 /// An open link to a device, before its protocol's session.
 pub struct Link {
-    transport: Arc<dyn Transport>,
+    channel: Channel,
     access_point: Option<Arc<JoinedAccessPoint>>,
+}
+
+/// What the link carries: protocomm (ESP unified provisioning) or an Improv GATT connection.
+enum Channel {
+    Protocomm(Arc<dyn Transport>),
+    Improv(Box<dyn BleConnection>),
 }
 
 impl Link {
@@ -76,7 +86,7 @@ impl Connector {
         phone_wifi: Option<Arc<dyn PhoneWifi>>,
         exchange_timeout: Duration,
     ) -> Self {
-        Self { ble, phone_wifi, exchange_timeout }
+        Self { ble, phone_wifi, exchange_timeout, improv_timeouts: ImprovTimeouts::default() }
     }
 
     /// Opens the link to `target`: joins the device's access point or connects over BLE.
@@ -85,20 +95,26 @@ impl Connector {
             DeviceTarget::Ble { peripheral_id, service } => {
                 let ble =
                     self.ble.as_ref().ok_or(FlowError::MissingCapability(PhoneCapability::Bluetooth))?;
+                // A BLE target with Improv's service is an Improv device (as discovery lists it).
+                if *service == crate::improv::ble::SERVICE_UUID {
+                    let connection = ble.connect(peripheral_id).await.map_err(ImprovError::from)?;
+                    return Ok(Link { channel: Channel::Improv(connection), access_point: None });
+                }
                 let transport =
                     BleTransport::connect(ble.as_ref(), peripheral_id, *service, self.exchange_timeout)
                         .await
                         .map_err(DeviceError::from)?;
-                Ok(Link { transport: Arc::new(transport), access_point: None })
+                Ok(Link { channel: Channel::Protocomm(Arc::new(transport)), access_point: None })
             }
             DeviceTarget::SoftAp { ssid, passphrase, address } => {
                 let access_point = self.join(ssid, passphrase.clone()).await?;
                 let transport =
                     SoftApTransport::new(address, self.exchange_timeout).map_err(DeviceError::from);
                 match transport {
-                    Ok(transport) => {
-                        Ok(Link { transport: Arc::new(transport), access_point: Some(access_point) })
-                    }
+                    Ok(transport) => Ok(Link {
+                        channel: Channel::Protocomm(Arc::new(transport)),
+                        access_point: Some(access_point),
+                    }),
                     Err(error) => {
                         access_point.leave().await;
                         Err(error.into())
@@ -121,11 +137,20 @@ impl Connector {
 
     /// Opens the device's session on `link` and returns its handle. A failure closes the link.
     pub async fn open(&self, link: Link, request: &OpenRequest) -> Result<Box<dyn DeviceHandle>, FlowError> {
-        match EspDevice::open(self.clone(), link.transport.clone(), link.access_point.clone(), request).await
-        {
+        let transport = match link.channel {
+            Channel::Protocomm(transport) => transport,
+            Channel::Improv(connection) => {
+                // Improv has no session security; the flow checks its cleartext channel.
+                let client = crate::improv::ble::open(connection, self.improv_timeouts).await?;
+                let device =
+                    ImprovDevice::open(client, &request.device_name, DeviceProtocol::ImprovBle).await?;
+                return Ok(Box::new(device));
+            }
+        };
+        match EspDevice::open(self.clone(), transport.clone(), link.access_point.clone(), request).await {
             Ok(device) => Ok(Box::new(device)),
             Err(error) => {
-                link.transport.close().await;
+                transport.close().await;
                 if let Some(access_point) = &link.access_point {
                     access_point.leave().await;
                 }
@@ -140,10 +165,13 @@ impl Connector {
         request: &OpenRequest,
     ) -> Result<(DeviceSession, Option<Arc<JoinedAccessPoint>>), FlowError> {
         let link = self.link(&request.target).await?;
-        match DeviceSession::open(link.transport.clone(), &request.credentials, &request.policy).await {
+        let Channel::Protocomm(transport) = link.channel else {
+            return Err(FlowError::Improv(ImprovError::NotImprov));
+        };
+        match DeviceSession::open(transport.clone(), &request.credentials, &request.policy).await {
             Ok(session) => Ok((session, link.access_point)),
             Err(error) => {
-                link.transport.close().await;
+                transport.close().await;
                 if let Some(access_point) = &link.access_point {
                     access_point.leave().await;
                 }

@@ -10,6 +10,7 @@ mod cleartext;
 mod connect;
 mod device;
 mod esp;
+mod improv;
 mod networks;
 
 pub use connect::{Connector, JoinedAccessPoint, Link, OpenRequest};
@@ -18,4 +19,5 @@ pub use device::{
     ProvisionStatus, StatusSink,
 };
 pub use esp::{CLAIM_APP_LABEL, CLAIM_CAPABILITY, EspDevice};
+pub use improv::ImprovDevice;
 pub use networks::{NetworkList, NetworkSecurity, PickerNetwork, WifiBand, signal_bars};

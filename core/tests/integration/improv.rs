@@ -232,3 +232,83 @@ async fn discovery_lists_improv_and_esp_devices_together_with_the_advertised_sta
     assert_eq!(esp.improv(), None);
     scanner.stop().await.unwrap();
 }
+
+/// Keeps every flow event.
+#[derive(Default)]
+struct Events(Mutex<Vec<unbox_core::flow::FlowEvent>>);
+
+impl unbox_core::flow::FlowObserver for Events {
+    fn on_event(&self, event: unbox_core::flow::FlowEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+#[tokio::test]
+async fn the_one_call_flow_onboards_an_improv_device_wifi_only_through_the_seam() {
+    use tokio_util::sync::CancellationToken;
+    use unbox_core::device::{SecurityPolicy, WifiCredentials};
+    use unbox_core::flow::{
+        BindingMode, DeviceTarget, FlowError, Onboarding, OnboardingRequest, OnboardingSettings,
+    };
+    use unbox_core::onboarding::DeviceProtocol;
+    use unbox_core::secret_store::MemorySecretStore;
+    use unbox_core::security::ClientCredentials;
+
+    let device = SimImprovDevice::new(ImprovDeviceConfig::esphome("Kitchen Light", home()));
+    let central: Arc<dyn BleCentral> = Arc::new(
+        SimBleCentral::new(Vec::new())
+            .with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, device.clone())]),
+    );
+    let request = OnboardingRequest {
+        device_name: "Kitchen Light".into(),
+        target: DeviceTarget::Ble { peripheral_id: PERIPHERAL.into(), service: improv::ble::SERVICE_UUID },
+        credentials: ClientCredentials::Sec0,
+        wifi: WifiCredentials::new("HomeWifi", "correct horse"),
+        scan_wifi: true,
+        binding: BindingMode::None,
+    };
+    let settings = OnboardingSettings::default();
+
+    // An app that refuses cleartext protocols never sends the password.
+    let strict = OnboardingSettings {
+        policy: SecurityPolicy { allow_cleartext_protocols: false, ..settings.policy },
+        ..settings.clone()
+    };
+    let refusing =
+        Onboarding::without_account(Some(central.clone()), None, Arc::new(MemorySecretStore::new()), strict);
+    let error =
+        refusing.run(&request, &Events::default(), None, &CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(error, FlowError::Device(_)), "{error:?}");
+    assert_eq!(device.joined_network(), None);
+
+    let onboarding =
+        Onboarding::without_account(Some(central), None, Arc::new(MemorySecretStore::new()), settings);
+    let button = device.clone();
+    let press = tokio::spawn(async move {
+        while button.state() == State::AuthorizationRequired {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            button.press_button();
+        }
+    });
+    let events = Events::default();
+    let done = onboarding.run(&request, &events, None, &CancellationToken::new()).await.unwrap();
+    press.await.unwrap();
+
+    assert!(done.binding.is_none(), "Improv onboards Wi-Fi only");
+    let details = done.device.expect("the device's details");
+    assert_eq!(details.protocol, DeviceProtocol::ImprovBle);
+    assert_eq!(details.binding_modes, vec![BindingMode::None]);
+    let network = done.network.expect("joined");
+    assert_eq!(network.ssid, "HomeWifi");
+    assert_eq!(network.redirect_url.as_deref(), Some("http://kitchen-light.local"));
+    assert_eq!(device.joined_network().as_deref(), Some("HomeWifi"));
+    let messages: Vec<String> = events.0.lock().unwrap().iter().map(|e| e.message.clone()).collect();
+    assert!(messages.iter().any(|m| m.contains("Press the button on the device")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("anyone nearby can read the Wi-Fi password")), "{messages:?}");
+
+    // A claim is refused: Improv cannot carry one.
+    let claim = OnboardingRequest { binding: BindingMode::Claim, ..request };
+    let error =
+        onboarding.run(&claim, &Events::default(), None, &CancellationToken::new()).await.unwrap_err();
+    assert!(matches!(error, FlowError::AccountNeeded | FlowError::DeviceCannotBind), "{error:?}");
+}

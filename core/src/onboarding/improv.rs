@@ -158,3 +158,29 @@ impl DeviceHandle for ImprovDevice {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::onboarding::NetworkSecurity;
+
+    #[test]
+    fn improv_security_names_map_onto_the_picker() {
+        let cases = [
+            ("NO", NetworkSecurity::Open),
+            ("WEP", NetworkSecurity::Wep),
+            ("WPA", NetworkSecurity::Wpa),
+            ("WPA2", NetworkSecurity::Wpa2),
+            ("WPA/WPA2", NetworkSecurity::Wpa2),
+            ("WPA2/WPA3", NetworkSecurity::Wpa2Wpa3),
+            ("WPA3", NetworkSecurity::Wpa3),
+            ("WPA2 EAP", NetworkSecurity::Enterprise),
+            ("YES", NetworkSecurity::Wpa2),
+        ];
+        for (auth, security) in cases {
+            let network = ImprovNetwork { ssid: "Home".into(), rssi: -60, auth: auth.into() };
+            let list = NetworkList::from_seen(&[seen(&network)]);
+            assert_eq!(list.networks[0].security, security, "{auth}");
+        }
+    }
+}

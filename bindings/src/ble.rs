@@ -64,6 +64,9 @@ pub trait BleConnection: Send + Sync {
     async fn write(&self, characteristic: String, value: Vec<u8>) -> Result<(), BleError>;
     /// Reads the whole value (the stack does a long read when needed).
     async fn read(&self, characteristic: String) -> Result<Vec<u8>, BleError>;
+    /// Enables notifications on `characteristic` (indications when it offers only those) by
+    /// writing its 0x2902 descriptor, then reports every value to `sink` until disconnect.
+    async fn subscribe(&self, characteristic: String, sink: Arc<NotificationSink>) -> Result<(), BleError>;
     /// Disconnects.
     async fn disconnect(&self);
 }
@@ -181,6 +184,36 @@ impl AdvertisementSink {
     /// Reports one advertisement or scan response. Returns at once.
     pub fn on_advertisement(&self, advertisement: Advertisement) {
         self.listener.on_advertisement(advertisement.into());
+    }
+}
+
+/// Receives the notified or indicated values of subscribed characteristics; the shell calls it
+/// from any thread, in the order the device sent them.
+#[derive(uniffi::Object)]
+pub struct NotificationSink {
+    pub(crate) listener: Arc<dyn core::NotificationListener>,
+}
+
+impl NotificationSink {
+    /// A sink handing values to a core listener.
+    pub(crate) fn new(listener: Arc<dyn core::NotificationListener>) -> Arc<Self> {
+        Arc::new(Self { listener })
+    }
+}
+
+impl fmt::Debug for NotificationSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationSink").finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl NotificationSink {
+    /// Reports one value of `characteristic`. Returns at once.
+    pub fn on_notification(&self, characteristic: String, value: Vec<u8>) {
+        if let Some(uuid) = uuid_or_skip(&characteristic) {
+            self.listener.on_notification(uuid, value);
+        }
     }
 }
 
@@ -353,6 +386,14 @@ impl core::BleConnection for ForeignBleConnection {
         Ok(self.0.read(characteristic.to_string()).await?)
     }
 
+    async fn subscribe(
+        &self,
+        characteristic: Uuid,
+        listener: Arc<dyn core::NotificationListener>,
+    ) -> Result<(), core::BleError> {
+        Ok(self.0.subscribe(characteristic.to_string(), NotificationSink::new(listener)).await?)
+    }
+
     async fn disconnect(&self) {
         self.0.disconnect().await;
     }
@@ -421,6 +462,24 @@ mod tests {
         }
         let odd = core::BleError::from(BleError::ServiceNotFound { service: "nope".into() });
         assert!(matches!(odd, core::BleError::Other(_)));
+    }
+
+    #[derive(Default)]
+    struct Notified(Mutex<Vec<(Uuid, Vec<u8>)>>);
+
+    impl core::NotificationListener for Notified {
+        fn on_notification(&self, characteristic: Uuid, value: Vec<u8>) {
+            self.0.lock().unwrap().push((characteristic, value));
+        }
+    }
+
+    #[test]
+    fn notifications_convert_and_skip_malformed_uuids() {
+        let notified = Arc::new(Notified::default());
+        let sink = NotificationSink::new(notified.clone());
+        sink.on_notification(SERVICE.into(), vec![1]);
+        sink.on_notification("bad".into(), vec![2]);
+        assert_eq!(*notified.0.lock().unwrap(), vec![(Uuid::parse_str(SERVICE).unwrap(), vec![1])]);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use unbox_core::ble as core;
 use uuid::Uuid;
 
 use crate::ble::{
-    AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, GattCharacteristic, ScanFilter,
+    AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, GattCharacteristic, NotificationSink,
+    ScanFilter,
 };
 
 /// Opens the operating system's Bluetooth central (CoreBluetooth on iOS and macOS, BlueZ on
@@ -86,6 +87,10 @@ impl BleConnection for NativeBleConnection {
 
     async fn read(&self, characteristic: String) -> Result<Vec<u8>, BleError> {
         Ok(self.0.read(uuid(&characteristic)?).await?)
+    }
+
+    async fn subscribe(&self, characteristic: String, sink: Arc<NotificationSink>) -> Result<(), BleError> {
+        Ok(self.0.subscribe(uuid(&characteristic)?, Arc::clone(&sink.listener)).await?)
     }
 
     async fn disconnect(&self) {

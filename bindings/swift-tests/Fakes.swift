@@ -113,5 +113,9 @@ final class SwiftConnection: BleConnection, @unchecked Sendable {
         return try await inner.read(characteristic: characteristic)
     }
 
+    func subscribe(characteristic: String, sink: NotificationSink) async throws {
+        try await inner.subscribe(characteristic: characteristic, sink: sink)
+    }
+
     func disconnect() async { await inner.disconnect() }
 }

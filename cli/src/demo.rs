@@ -16,8 +16,10 @@ pub struct DemoArgs {
     /// How the phone reaches the simulated devices.
     #[arg(long, value_enum, default_value = "ble")]
     transport: TransportArg,
-    /// The device protocol: ESP unified provisioning, or WiFiManager-style captive-portal
-    /// devices (claimed through their claim field; `--transport` does not apply).
+    /// The simulated devices' protocol: ESP unified provisioning; `improv`: an Improv BLE device
+    /// whose button the demo presses and an Improv serial device on a pseudo-terminal (Wi-Fi
+    /// only); `portal`: WiFiManager-style captive-portal devices (claimed through their claim
+    /// field). `--transport` applies to ESP devices only.
     #[arg(long, value_enum, default_value = "esp")]
     protocol: ProtocolArg,
     /// How many simulated devices to onboard at once.
@@ -36,6 +38,8 @@ pub struct DemoArgs {
 enum ProtocolArg {
     /// ESP-IDF unified provisioning over BLE or SoftAP.
     Esp,
+    /// Improv Wi-Fi over BLE and serial (ESPHome-style firmware).
+    Improv,
     /// A captive portal (WiFiManager-style firmware).
     Portal,
 }
@@ -54,6 +58,9 @@ pub async fn run(
     timeline: bool,
     cancel: &CancellationToken,
 ) -> Result<(), Failure> {
+    if args.protocol == ProtocolArg::Improv {
+        return crate::improv::demo(json).await;
+    }
     let firmware = match args.device_firmware {
         FirmwareArg::Rust => DeviceFirmware::Rust,
         FirmwareArg::C => DeviceFirmware::C,

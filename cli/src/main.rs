@@ -9,6 +9,7 @@ mod desktop_wifi;
 mod devices;
 mod exit;
 mod factory;
+mod improv;
 mod logging;
 mod progress;
 mod provision;
@@ -56,9 +57,9 @@ enum Command {
     #[command(alias = "logout", after_help = example("unbox sign-out"))]
     SignOut,
     /// Onboard one or more devices: claim, Wi-Fi credentials, binding.
-    #[command(after_help = example(
+    #[command(after_help = format!("{}\n  unbox provision --protocol improv-serial --port /dev/ttyUSB0 --ssid HomeNet", example(
         "unbox provision --transport ble --device PROV_1A2B3C --code abcd1234 --ssid HomeNet"
-    ))]
+    )))]
     Provision(Box<provision::ProvisionArgs>),
     /// List the signed-in account's devices as the backend knows them.
     #[command(after_help = example("unbox devices --all"))]

@@ -28,10 +28,20 @@ use crate::args::{SecurityArg, TransportArg};
 use crate::batch;
 use crate::desktop_wifi::{DesktopWifi, nmcli_available};
 use crate::exit::{Code, Failure};
+use crate::improv::{self, ProtocolArg};
 
 /// Arguments of `provision`.
 #[derive(Args)]
 pub struct ProvisionArgs {
+    /// The devices' protocol: ESP unified provisioning, or Improv Wi-Fi over BLE or a serial port.
+    #[arg(long, value_enum, default_value = "esp")]
+    protocol: ProtocolArg,
+    /// The serial port of an Improv serial device (`/dev/ttyUSB0`, `COM3`).
+    #[arg(long, required_if_eq("protocol", "improv-serial"))]
+    port: Option<String>,
+    /// The serial port's rate (the firmware's console rate).
+    #[arg(long, default_value_t = unbox_core::improv::serial::DEFAULT_BAUD_RATE)]
+    baud: u32,
     /// How to reach the devices.
     #[arg(long, value_enum)]
     transport: Option<TransportArg>,
@@ -194,6 +204,9 @@ pub async fn run(
     timeline: bool,
     cancel: &CancellationToken,
 ) -> Result<(), Failure> {
+    if args.protocol != ProtocolArg::Esp {
+        return provision_improv(&args, json).await;
+    }
     let qr = args.qr.as_deref().map(EspressifQr::parse).transpose().map_err(|e| usage(e.to_string()))?;
     let transport = match (args.transport, qr.as_ref().and_then(|q| q.transport)) {
         (Some(transport), _) => transport,
@@ -324,4 +337,40 @@ pub async fn run(
     }
     let outcomes = batch::run(&onboarding, requests, args.parallel, json, timeline, cancel).await;
     batch::report(outcomes, json)
+}
+
+/// `--protocol improv` (one BLE device by name or peripheral id) or `--protocol improv-serial`
+/// (the device on `--port`): Wi-Fi only, no account.
+async fn provision_improv(args: &ProvisionArgs, json: bool) -> Result<(), Failure> {
+    let passphrase = args.passphrase()?;
+    let timeouts = unbox_core::improv::ImprovTimeouts::default();
+    if args.protocol == ProtocolArg::ImprovSerial {
+        let port = args.port.as_deref().ok_or_else(|| usage("give the device's serial port with --port"))?;
+        let client = improv::open_serial(port, args.baud, timeouts).await.map_err(improv::failure)?;
+        improv::provision(client, port, &args.ssid, &passphrase, json).await?;
+        return Ok(());
+    }
+    let [spec] = args
+        .specs(None)?
+        .try_into()
+        .map_err(|_| usage("Improv onboards one device at a time: give one --device"))?;
+    let central: Arc<dyn BleCentral> =
+        Arc::new(BtleplugCentral::new().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?);
+    let peripheral_id = match spec.location {
+        Some(id) => id,
+        None => find_peripherals(central.clone(), std::slice::from_ref(&spec.name))
+            .await?
+            .pop()
+            .map(|(_, id)| id)
+            .ok_or_else(|| {
+                Failure::new(
+                    Code::DeviceUnreachable,
+                    format!("{} was not heard over Bluetooth; is it near?", spec.name),
+                )
+            })?,
+    };
+    let client =
+        improv::open_ble(central.as_ref(), &peripheral_id, timeouts).await.map_err(improv::failure)?;
+    improv::provision(client, &spec.name, &args.ssid, &passphrase, json).await?;
+    Ok(())
 }

@@ -8,6 +8,7 @@ use clap::Args;
 use unbox_core::ble::BleCentral;
 use unbox_core::ble::btleplug::BtleplugCentral;
 use unbox_core::discovery::{DiscoveredDevice, DiscoveryConfig, DiscoveryScanner};
+use unbox_core::improv::State;
 
 use crate::exit::{Code, Failure};
 
@@ -22,27 +23,43 @@ pub struct ScanArgs {
     prefix: String,
 }
 
-fn print_devices(devices: &[DiscoveredDevice], json: bool) -> Result<(), Failure> {
+fn protocol(device: &DiscoveredDevice) -> &'static str {
+    if device.speaks_improv() { "improv" } else { "esp" }
+}
+
+fn print_devices(
+    devices: &[DiscoveredDevice],
+    serial: &[(String, State)],
+    json: bool,
+) -> Result<(), Failure> {
     if json {
-        let rows: Vec<_> = devices
+        let mut rows: Vec<_> = devices
             .iter()
             .map(|d| {
                 serde_json::json!({
                     "name": d.name,
+                    "protocol": protocol(d),
+                    "improv_state": d.improv().map(|i| format!("{:?}", i.state)),
                     "rssi": d.rssi,
                     "ble": d.ble.as_ref().map(|b| b.peripheral_id.clone()),
                     "softap": d.softap.as_ref().map(|s| s.ssid.clone()),
                 })
             })
             .collect();
+        rows.extend(serial.iter().map(|(port, state)| {
+            serde_json::json!({ "name": null, "protocol": "improv-serial", "improv_state": format!("{state:?}"), "serial": port })
+        }));
         println!(
             "{}",
             serde_json::to_string_pretty(&rows).map_err(|e| Failure::new(Code::Internal, e.to_string()))?
         );
         return Ok(());
     }
-    if devices.is_empty() {
+    if devices.is_empty() && serial.is_empty() {
         println!("no device in setup mode found; put the device in setup mode and scan again");
+    }
+    for (port, state) in serial {
+        println!("{port:<20} {:>9}  {:<11} improv-serial ({state:?})", "", "serial");
     }
     for device in devices {
         let transports: Vec<&str> =
@@ -51,10 +68,11 @@ fn print_devices(devices: &[DiscoveredDevice], json: bool) -> Result<(), Failure
                 .flatten()
                 .collect();
         println!(
-            "{:<20} {:>5} dBm  {:<11} {}",
+            "{:<20} {:>5} dBm  {:<11} {:<6} {}",
             device.name.as_deref().unwrap_or("(no name)"),
             device.rssi.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
             transports.join("+"),
+            protocol(device),
             device.ble.as_ref().map(|b| b.peripheral_id.as_str()).unwrap_or(""),
         );
     }
@@ -94,5 +112,6 @@ pub async fn run(args: ScanArgs, json: bool) -> Result<(), Failure> {
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let devices = scanner.devices();
     scanner.stop().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?;
-    print_devices(&devices, json)
+    let serial = crate::improv::answering_serial_ports().await;
+    print_devices(&devices, &serial, json)
 }

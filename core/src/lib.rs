@@ -8,6 +8,7 @@
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
 //! - [`portal`]: captive-portal (WiFiManager-style) devices; [`service_browser`] finds them online;
 //! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
+//! - [`improv`]: the Improv Wi-Fi client (BLE; serial with feature `improv-serial`);
 //! - [`onboarding`]: the staged, protocol-neutral device API (connect, details, networks,
 //!   provision, claim hand-over, close) every device protocol implements;
 //! - [`flow`]: the one-call onboarding flow tying them together over [`onboarding`];
@@ -26,6 +27,7 @@ pub mod discovery;
 pub mod factory;
 pub mod flow;
 pub mod http;
+pub mod improv;
 pub mod onboarding;
 pub mod phone_wifi;
 pub mod portal;

@@ -14,12 +14,13 @@ use async_trait::async_trait;
 use tokio::task::JoinHandle;
 use unbox_core::ble::{
     Advertisement, AdvertisementListener, AttOperation, BleCentral, BleConnection, BleError,
-    GattCharacteristic, MAX_ATTRIBUTE_LEN, ScanFilter,
+    GattCharacteristic, MAX_ATTRIBUTE_LEN, NotificationListener, ScanFilter,
 };
 use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::security::SecurityLevel;
 use uuid::Uuid;
 
+use crate::device::improv::gatt::SimImprovPeripheral;
 use crate::device::{SessionKey, SimDevice};
 
 /// First 16-bit characteristic id of the provisioning service (prov-ctrl).
@@ -28,6 +29,8 @@ const FIRST_ENDPOINT_ID: u16 = 0xff4f;
 const ATT_INVALID_LENGTH: u8 = 0x0d;
 /// ATT error: Invalid Handle.
 const ATT_INVALID_HANDLE: u8 = 0x01;
+/// ATT error: Request Not Supported (a characteristic without notify or indicate).
+const ATT_REQUEST_NOT_SUPPORTED: u8 = 0x06;
 
 /// How a simulated device appears over BLE.
 #[derive(Debug, Clone)]
@@ -111,6 +114,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The in-memory BLE world: a central that sees the simulated peripherals.
 pub struct SimBleCentral {
     peripherals: Vec<Arc<PeripheralState>>,
+    improv: Vec<SimImprovPeripheral>,
     advertising_interval: Duration,
     scan: Mutex<Option<JoinHandle<()>>>,
     next_handle: AtomicU64,
@@ -136,10 +140,17 @@ impl SimBleCentral {
             .collect();
         Self {
             peripherals,
+            improv: Vec::new(),
             advertising_interval: Duration::from_millis(100),
             scan: Mutex::new(None),
             next_handle: AtomicU64::new(1),
         }
+    }
+
+    /// Adds Improv Wi-Fi devices to the world, heard in the same scans.
+    pub fn with_improv(mut self, peripherals: Vec<SimImprovPeripheral>) -> Self {
+        self.improv.extend(peripherals);
+        self
     }
 
     /// ATT PDUs exchanged with a peripheral so far.
@@ -194,6 +205,7 @@ impl BleCentral for SimBleCentral {
         listener: Arc<dyn AdvertisementListener>,
     ) -> Result<(), BleError> {
         let peripherals = self.peripherals.clone();
+        let improv = self.improv.clone();
         let interval = self.advertising_interval;
         let task = tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
@@ -213,6 +225,16 @@ impl BleCentral for SimBleCentral {
                         }
                     }
                 }
+                for (index, peripheral) in improv.iter().enumerate().filter(|(_, p)| p.advertising()) {
+                    let jitter = ((round as usize * 5 + index * 3) % 7) as i16 - 3;
+                    // The stack matches a service filter on the ADV_IND and reports the scan
+                    // response of a peripheral it matched.
+                    let [adv_ind, scan_response] = peripheral.advertising_event(jitter);
+                    if matches(&filter, &adv_ind) {
+                        listener.on_advertisement(adv_ind);
+                        listener.on_advertisement(scan_response);
+                    }
+                }
             }
         });
         if let Some(previous) = lock(&self.scan).replace(task) {
@@ -229,6 +251,9 @@ impl BleCentral for SimBleCentral {
     }
 
     async fn connect(&self, peripheral_id: &str) -> Result<Box<dyn BleConnection>, BleError> {
+        if let Some(improv) = self.improv.iter().find(|p| p.peripheral_id == peripheral_id) {
+            return improv.connect();
+        }
         let peripheral =
             self.find(peripheral_id).ok_or_else(|| BleError::NotFound(peripheral_id.to_owned()))?;
         if peripheral.config.device.provisioning_stopped() {
@@ -364,6 +389,21 @@ impl BleConnection for SimConnection {
         att.reads += 1;
         att.read_blobs += value.len().saturating_sub(1).checked_div(per_pdu).unwrap_or(0) as u32;
         Ok(value)
+    }
+
+    async fn subscribe(
+        &self,
+        characteristic: Uuid,
+        _: Arc<dyn NotificationListener>,
+    ) -> Result<(), BleError> {
+        self.check_link()?;
+        // Protocomm endpoints are read/write only (ESP-IDF `protocomm_ble.c` gives them no CCCD).
+        let code = if self.peripheral.endpoints.contains_key(&characteristic) {
+            ATT_REQUEST_NOT_SUPPORTED
+        } else {
+            ATT_INVALID_HANDLE
+        };
+        Err(BleError::Att { operation: AttOperation::Write, code })
     }
 
     async fn disconnect(&self) {

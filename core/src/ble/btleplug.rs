@@ -51,7 +51,7 @@ use uuid::Uuid;
 
 use super::{
     Advertisement, AdvertisementListener, AttOperation, BleCentral, BleConnection, BleError, DEFAULT_ATT_MTU,
-    GattCharacteristic, MAX_ATTRIBUTE_LEN, ScanFilter,
+    GattCharacteristic, MAX_ATTRIBUTE_LEN, NotificationListener, ScanFilter,
 };
 
 /// The Characteristic User Description descriptor (0x2901) in 128-bit form.
@@ -196,6 +196,8 @@ impl BleCentral for BtleplugCentral {
             peripheral_id: peripheral_id.to_owned(),
             link_dropped,
             closed: AtomicBool::new(false),
+            listeners: Arc::default(),
+            notifications: Mutex::new(None),
             _watcher: watcher,
         }))
     }
@@ -208,6 +210,9 @@ pub struct BtleplugConnection {
     peripheral_id: String,
     link_dropped: Arc<AtomicBool>,
     closed: AtomicBool,
+    listeners: Arc<Mutex<BTreeMap<Uuid, Arc<dyn NotificationListener>>>>,
+    /// Hands the peripheral's notifications to `listeners`; started by the first subscription.
+    notifications: Mutex<Option<AbortOnDrop>>,
     _watcher: AbortOnDrop,
 }
 
@@ -291,6 +296,34 @@ impl BleConnection for BtleplugConnection {
     async fn read(&self, characteristic: Uuid) -> Result<Vec<u8>, BleError> {
         let characteristic = self.characteristic(characteristic)?;
         self.gatt(Operation::Read, self.peripheral.read(&characteristic)).await
+    }
+
+    async fn subscribe(
+        &self,
+        characteristic: Uuid,
+        listener: Arc<dyn NotificationListener>,
+    ) -> Result<(), BleError> {
+        let found = self.characteristic(characteristic)?;
+        if self.notifications.lock().unwrap_or_else(PoisonError::into_inner).is_none() {
+            let mut values = self.gatt(Operation::Subscribe, self.peripheral.notifications()).await?;
+            let listeners = Arc::clone(&self.listeners);
+            let task = tokio::spawn(async move {
+                while let Some(notification) = values.next().await {
+                    let listener = listeners
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(&notification.uuid)
+                        .cloned();
+                    if let Some(listener) = listener {
+                        listener.on_notification(notification.uuid, notification.value);
+                    }
+                }
+            });
+            *self.notifications.lock().unwrap_or_else(PoisonError::into_inner) = Some(AbortOnDrop(task));
+        }
+        self.listeners.lock().unwrap_or_else(PoisonError::into_inner).insert(characteristic, listener);
+        // btleplug writes the descriptor for indications when the characteristic has no notify.
+        self.gatt(Operation::Subscribe, self.peripheral.subscribe(&found)).await
     }
 
     async fn disconnect(&self) {
@@ -439,6 +472,7 @@ enum Operation {
     Discover,
     Read,
     Write,
+    Subscribe,
 }
 
 impl Operation {
@@ -451,6 +485,7 @@ impl Operation {
             Self::Discover => "reading a user description",
             Self::Read => "reading",
             Self::Write => "writing",
+            Self::Subscribe => "subscribing to notifications",
         }
     }
 
@@ -458,7 +493,7 @@ impl Operation {
     fn att_operation(self) -> Option<AttOperation> {
         match self {
             Self::Discover | Self::Read => Some(AttOperation::Read),
-            Self::Write => Some(AttOperation::Write),
+            Self::Write | Self::Subscribe => Some(AttOperation::Write),
             Self::Open | Self::Scan | Self::Connect => None,
         }
     }

@@ -101,6 +101,12 @@ pub struct GattCharacteristic {
     pub user_description: Option<String>,
 }
 
+/// Receives the values a peripheral notifies or indicates on subscribed characteristics.
+pub trait NotificationListener: Send + Sync {
+    /// Called for every value, in the order the device sent them, from any thread.
+    fn on_notification(&self, characteristic: Uuid, value: Vec<u8>);
+}
+
 /// The phone's or computer's Bluetooth LE central role.
 #[async_trait]
 pub trait BleCentral: Send + Sync {
@@ -127,6 +133,14 @@ pub trait BleConnection: Send + Sync {
     async fn write(&self, characteristic: Uuid, value: &[u8]) -> Result<(), BleError>;
     /// Reads the whole value (long read when it exceeds MTU − 1).
     async fn read(&self, characteristic: Uuid) -> Result<Vec<u8>, BleError>;
+    /// Subscribes to `characteristic` (writes its Client Characteristic Configuration descriptor:
+    /// indications when the characteristic offers only those, otherwise notifications) and
+    /// hands every value to `listener` until the link ends.
+    async fn subscribe(
+        &self,
+        characteristic: Uuid,
+        listener: Arc<dyn NotificationListener>,
+    ) -> Result<(), BleError>;
     /// Disconnects; the device ends the protocomm session.
     async fn disconnect(&self);
 }

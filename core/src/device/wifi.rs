@@ -177,6 +177,9 @@ pub struct ConnectedInfo {
     pub channel: i32,
     /// Authentication mode in use.
     pub auth: AuthMode,
+    /// Where the device asks the person to continue (Improv's redirect URL, e.g. ESPHome's
+    /// `http://name.local`); `None` from ESP devices.
+    pub redirect_url: Option<String>,
 }
 
 /// Why the device could not join the network.
@@ -193,18 +196,21 @@ pub enum WifiFailure {
     /// The device kept trying until the deadline.
     #[error("the device did not finish joining the network within {0:?}; check the router and try again")]
     TimedOut(Duration),
+    /// The device could not join, without saying why (Improv's "unable to connect").
+    #[error("the device could not join the network; check the network name and enter the password again")]
+    CouldNotJoin,
 }
 
 impl WifiFailure {
     /// Whether retrying with the same credentials can help.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::AuthError)
+        !matches!(self, Self::AuthError | Self::CouldNotJoin)
     }
 
     /// What the app should offer.
     pub fn user_action(&self) -> UserAction {
         match self {
-            Self::AuthError => UserAction::EnterWifiPassword,
+            Self::AuthError | Self::CouldNotJoin => UserAction::EnterWifiPassword,
             _ => UserAction::CheckWifiNetwork,
         }
     }
@@ -363,6 +369,7 @@ impl DeviceSession {
                     bssid: bssid(&c.bssid),
                     channel: c.channel,
                     auth: AuthMode::from_wire(c.auth_mode),
+                    redirect_url: None,
                 })
             }
             (WifiStationState::Connected, _) => {

@@ -15,7 +15,8 @@ pub const ESP_IDF_EXAMPLE_SERVICE_UUID: Uuid = Uuid::from_u128(0x021a9004_0382_4
 /// The name prefix ESP devices use in setup mode, for both the BLE name and the SoftAP SSID.
 pub const ESP_SERVICE_NAME_PREFIX: &str = "PROV_";
 
-/// Settings of device discovery. [`Default`] finds ESP devices in setup mode.
+/// Settings of device discovery. [`Default`] finds ESP devices in setup mode and Improv Wi-Fi
+/// devices (by the Improv service UUID in their advertisement).
 ///
 /// An empty `service_uuids` *and* empty `name_prefixes` matches every BLE device, and an empty
 /// `ssid_prefixes` matches every Wi-Fi network, as with [`ScanFilter`]. Prefixes are compared
@@ -48,7 +49,11 @@ pub struct DiscoveryConfig {
 impl Default for DiscoveryConfig {
     fn default() -> Self {
         Self {
-            service_uuids: vec![ESP_IDF_DEFAULT_SERVICE_UUID, ESP_IDF_EXAMPLE_SERVICE_UUID],
+            service_uuids: vec![
+                ESP_IDF_DEFAULT_SERVICE_UUID,
+                ESP_IDF_EXAMPLE_SERVICE_UUID,
+                crate::improv::ble::SERVICE_UUID,
+            ],
             name_prefixes: vec![ESP_SERVICE_NAME_PREFIX.to_owned()],
             ssid_prefixes: vec![ESP_SERVICE_NAME_PREFIX.to_owned()],
             portal_ssid_prefixes: Vec::new(),

@@ -63,6 +63,20 @@ pub struct DiscoveredDevice {
     pub protocol: DeviceProtocol,
 }
 
+impl DiscoveredDevice {
+    /// Whether the device speaks Improv Wi-Fi (its service UUID or `0x4677` service data).
+    pub fn speaks_improv(&self) -> bool {
+        self.ble.as_ref().is_some_and(|ble| ble.service_uuids.contains(&crate::improv::ble::SERVICE_UUID))
+            || self.service_data.contains_key(&crate::improv::ble::SERVICE_DATA_UUID)
+    }
+
+    /// The Improv state and capabilities the device advertises, read without connecting; `None`
+    /// for other devices and for malformed service data.
+    pub fn improv(&self) -> Option<crate::improv::ble::ServiceData> {
+        crate::improv::ble::ServiceData::find(&self.service_data)?.ok()
+    }
+}
+
 /// The devices of `table` merged with the setup-mode networks among `wifi_networks` (per the
 /// table's SSID prefixes), plus the captive-portal access points (per its portal prefixes): one
 /// entry per device, each saying its protocol, strongest signal first, ties by name.

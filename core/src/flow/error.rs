@@ -36,6 +36,9 @@ pub enum FlowError {
     /// The device failed or refused a step.
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// An Improv Wi-Fi device failed or refused a step.
+    #[error(transparent)]
+    Improv(#[from] crate::improv::ImprovError),
     /// The device refused the claim.
     #[error("the device refused the account link: {0}")]
     DeviceClaim(#[from] DeviceClaimError),
@@ -135,6 +138,7 @@ impl FlowError {
             },
             Self::Binding(error) => error.user_action(),
             Self::Device(error) => error.user_action(),
+            Self::Improv(error) => error.user_action(),
             Self::DeviceClaim(error) => error.user_action(),
             Self::DeviceCannotBind | Self::NetworkNeeded => UserAction::ContactSupport,
             Self::PhoneWifi(error) => error.user_action(),

@@ -451,11 +451,17 @@ impl Onboarding {
     ) -> Result<Option<ConnectedInfo>, FlowError> {
         let on_status = |status: ProvisionStatus| {
             report.detail(DetailKind::Status, || format!("{status:?}"));
-            let ProvisionStatus::Connecting { attempts_remaining: Some(left) } = status else { return };
-            report.progress(
-                FlowStep::WaitDeviceOnline,
-                format!("The device is still trying ({left} attempts left)"),
-            );
+            match status {
+                ProvisionStatus::AwaitingAuthorization { timeout } => report.progress(
+                    FlowStep::WaitDeviceOnline,
+                    format!("Press the button on the device (within {} s)", timeout.as_secs()),
+                ),
+                ProvisionStatus::Connecting { attempts_remaining: Some(left) } => report.progress(
+                    FlowStep::WaitDeviceOnline,
+                    format!("The device is still trying ({left} attempts left)"),
+                ),
+                ProvisionStatus::Connecting { attempts_remaining: None } => {}
+            }
         };
         let polling = self.settings.polling;
         let mut credentials = wifi.clone();

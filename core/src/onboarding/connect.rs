@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 
-use super::device::DeviceHandle;
+use super::device::{DeviceHandle, DeviceProtocol};
 use super::esp::EspDevice;
+use super::improv::ImprovDevice;
 use super::portal::PortalDevice;
-use crate::ble::BleCentral;
+use crate::ble::{BleCentral, BleConnection};
 use crate::device::{DeviceError, DeviceSession, SecurityPolicy};
 use crate::flow::{DeviceTarget, FlowError, PhoneCapability};
+use crate::improv::{ImprovError, ImprovTimeouts};
 use crate::phone_wifi::PhoneWifi;
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
@@ -27,6 +29,7 @@ pub struct Connector {
     phone_wifi: Option<Arc<dyn PhoneWifi>>,
     service_browser: Option<Arc<dyn ServiceBrowser>>,
     exchange_timeout: Duration,
+    improv_timeouts: ImprovTimeouts,
 }
 
 /// The device's access point while the phone is on it; left once, by whoever gets there first.
@@ -55,9 +58,16 @@ impl JoinedAccessPoint {
 
 /// An open link to a device, before its protocol's session.
 pub struct Link {
-    /// The protocomm transport; `None` on a captive portal's access point (an HTTP form).
-    transport: Option<Arc<dyn Transport>>,
+    channel: Channel,
     access_point: Option<Arc<JoinedAccessPoint>>,
+}
+
+/// What the link carries: protocomm (ESP unified provisioning), an Improv GATT connection, or
+/// nothing yet (a captive portal's access point, where the device serves an HTTP form).
+enum Channel {
+    Protocomm(Arc<dyn Transport>),
+    Improv(Box<dyn BleConnection>),
+    Form,
 }
 
 impl Link {
@@ -69,14 +79,20 @@ impl Link {
     /// The link with its transport, if it has one, wrapped by `wrap` (the flow's timeline records
     /// exchanges).
     pub fn wrap_transport(self, wrap: impl FnOnce(Arc<dyn Transport>) -> Arc<dyn Transport>) -> Self {
-        Self { transport: self.transport.map(wrap), ..self }
+        let channel = match self.channel {
+            Channel::Protocomm(transport) => Channel::Protocomm(wrap(transport)),
+            other => other,
+        };
+        Self { channel, ..self }
     }
 
     /// Whether the link is over BLE, where the phone keeps its internet.
     pub fn is_ble(&self) -> bool {
-        self.transport
-            .as_ref()
-            .is_some_and(|transport| transport.kind() == crate::transport::TransportKind::Ble)
+        match &self.channel {
+            Channel::Protocomm(transport) => transport.kind() == crate::transport::TransportKind::Ble,
+            Channel::Improv(_) => true,
+            Channel::Form => false,
+        }
     }
 }
 
@@ -100,7 +116,13 @@ impl Connector {
         phone_wifi: Option<Arc<dyn PhoneWifi>>,
         exchange_timeout: Duration,
     ) -> Self {
-        Self { ble, phone_wifi, service_browser: None, exchange_timeout }
+        Self {
+            ble,
+            phone_wifi,
+            service_browser: None,
+            exchange_timeout,
+            improv_timeouts: ImprovTimeouts::default(),
+        }
     }
 
     /// The same connector, able to find devices on the home network (DNS-SD) with `browser`.
@@ -125,20 +147,26 @@ impl Connector {
             DeviceTarget::Ble { peripheral_id, service } => {
                 let ble =
                     self.ble.as_ref().ok_or(FlowError::MissingCapability(PhoneCapability::Bluetooth))?;
+                // A BLE target with Improv's service is an Improv device (as discovery lists it).
+                if *service == crate::improv::ble::SERVICE_UUID {
+                    let connection = ble.connect(peripheral_id).await.map_err(ImprovError::from)?;
+                    return Ok(Link { channel: Channel::Improv(connection), access_point: None });
+                }
                 let transport =
                     BleTransport::connect(ble.as_ref(), peripheral_id, *service, self.exchange_timeout)
                         .await
                         .map_err(DeviceError::from)?;
-                Ok(Link { transport: Some(Arc::new(transport)), access_point: None })
+                Ok(Link { channel: Channel::Protocomm(Arc::new(transport)), access_point: None })
             }
             DeviceTarget::SoftAp { ssid, passphrase, address } => {
                 let access_point = self.join(ssid, passphrase.clone()).await?;
                 let transport =
                     SoftApTransport::new(address, self.exchange_timeout).map_err(DeviceError::from);
                 match transport {
-                    Ok(transport) => {
-                        Ok(Link { transport: Some(Arc::new(transport)), access_point: Some(access_point) })
-                    }
+                    Ok(transport) => Ok(Link {
+                        channel: Channel::Protocomm(Arc::new(transport)),
+                        access_point: Some(access_point),
+                    }),
                     Err(error) => {
                         access_point.leave().await;
                         Err(error.into())
@@ -147,7 +175,7 @@ impl Connector {
             }
             DeviceTarget::Portal(portal) => {
                 let access_point = self.join(&portal.ssid, portal.passphrase.clone()).await?;
-                Ok(Link { transport: None, access_point: Some(access_point) })
+                Ok(Link { channel: Channel::Form, access_point: Some(access_point) })
             }
         }
     }
@@ -165,24 +193,34 @@ impl Connector {
 
     /// Opens the device's session on `link` and returns its handle. A failure closes the link.
     pub async fn open(&self, link: Link, request: &OpenRequest) -> Result<Box<dyn DeviceHandle>, FlowError> {
-        let opened: Result<Box<dyn DeviceHandle>, FlowError> = match (&request.target, &link.transport) {
+        let Link { channel, access_point } = link;
+        let opened: Result<Box<dyn DeviceHandle>, FlowError> = match (&request.target, channel) {
             (DeviceTarget::Portal(target), _) => {
-                PortalDevice::open(self, target, link.access_point.clone(), request)
+                PortalDevice::open(self, target, access_point.clone(), request)
                     .await
                     .map(|d| Box::new(d) as _)
             }
-            (_, Some(transport)) => {
-                EspDevice::open(self.clone(), transport.clone(), link.access_point.clone(), request)
-                    .await
-                    .map(|d| Box::new(d) as _)
+            (_, Channel::Improv(connection)) => {
+                // Improv has no session security; the flow checks its cleartext channel.
+                match crate::improv::ble::open(connection, self.improv_timeouts).await {
+                    Ok(client) => ImprovDevice::open(client, &request.device_name, DeviceProtocol::ImprovBle)
+                        .await
+                        .map(|d| Box::new(d) as _),
+                    Err(error) => Err(error.into()),
+                }
             }
-            (_, None) => Err(FlowError::MissingCapability(PhoneCapability::WifiJoining)),
+            (_, Channel::Protocomm(transport)) => {
+                let opened =
+                    EspDevice::open(self.clone(), transport.clone(), access_point.clone(), request).await;
+                if opened.is_err() {
+                    transport.close().await;
+                }
+                opened.map(|d| Box::new(d) as _)
+            }
+            (_, Channel::Form) => Err(FlowError::MissingCapability(PhoneCapability::WifiJoining)),
         };
         if opened.is_err() {
-            if let Some(transport) = &link.transport {
-                transport.close().await;
-            }
-            if let Some(access_point) = &link.access_point {
+            if let Some(access_point) = &access_point {
                 access_point.leave().await;
             }
         }
@@ -195,13 +233,15 @@ impl Connector {
         request: &OpenRequest,
     ) -> Result<(DeviceSession, Option<Arc<JoinedAccessPoint>>), FlowError> {
         let link = self.link(&request.target).await?;
-        let Some(transport) = link.transport.clone() else {
-            // Only ESP devices reopen sessions; a portal's link has no protocomm transport.
+        let Channel::Protocomm(transport) = &link.channel else {
+            // Only ESP devices reopen sessions; a portal's or an Improv device's link has no
+            // protocomm transport.
             if let Some(access_point) = &link.access_point {
                 access_point.leave().await;
             }
             return Err(FlowError::MissingCapability(PhoneCapability::WifiJoining));
         };
+        let transport = transport.clone();
         match DeviceSession::open(transport.clone(), &request.credentials, &request.policy).await {
             Ok(session) => Ok((session, link.access_point)),
             Err(error) => {

@@ -87,6 +87,12 @@ impl DeviceDetails {
 /// What provisioning reports while it waits for the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProvisionStatus {
+    /// The device waits for the person to authorize it (Improv): show "press the button on the
+    /// device"; provisioning continues once it is pressed, or fails after `timeout`.
+    AwaitingAuthorization {
+        /// How long provisioning waits for the press.
+        timeout: std::time::Duration,
+    },
     /// The device is trying to join; recent ESP firmware says how many attempts remain.
     Connecting {
         /// Attempts left after a failed one, when reported.

@@ -10,6 +10,7 @@ mod cleartext;
 mod connect;
 mod device;
 mod esp;
+mod improv;
 mod networks;
 mod portal;
 
@@ -19,5 +20,6 @@ pub use device::{
     ProvisionStatus, Sooner, StatusSink,
 };
 pub use esp::{CLAIM_APP_LABEL, CLAIM_CAPABILITY, EspDevice};
+pub use improv::ImprovDevice;
 pub use networks::{NetworkList, NetworkSecurity, PickerNetwork, WifiBand, signal_bars};
 pub use portal::PortalDevice;

@@ -201,6 +201,7 @@ impl DeviceHandle for PortalDevice {
             channel: 0,
             // The announcement does not say how the device is secured on the network.
             auth: AuthMode::Other(0),
+            redirect_url: None,
         }))
     }
 

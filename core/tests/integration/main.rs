@@ -21,6 +21,7 @@ mod faults;
 mod flow;
 mod flow_logging;
 mod handshakes;
+mod improv;
 mod links;
 mod portal;
 mod provisioning;

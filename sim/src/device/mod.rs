@@ -9,6 +9,7 @@ mod c_firmware;
 mod claim;
 mod config;
 mod custom_data;
+pub mod improv;
 mod portal;
 mod protocomm;
 mod wifi;

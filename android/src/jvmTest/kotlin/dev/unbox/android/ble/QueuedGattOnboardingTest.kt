@@ -9,6 +9,7 @@ import dev.unbox.BleLink
 import dev.unbox.DeviceCredentials
 import dev.unbox.DeviceTarget
 import dev.unbox.GattCharacteristic
+import dev.unbox.NotificationSink
 import dev.unbox.OnboardingClient
 import dev.unbox.ScanFilter
 import dev.unbox.android.auth.AuthorizationBroker
@@ -107,6 +108,12 @@ class QueuedGattOnboardingTest {
             val outcome = queue.submit(operation) { answerLater(operation) { peripheral.read(characteristic) } }
             if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.READ, outcome.status)
             return outcome.value ?: ByteArray(0)
+        }
+
+        override suspend fun subscribe(characteristic: String, sink: NotificationSink) {
+            val operation = GattOperation(GattOperationKind.WRITE_DESCRIPTOR, characteristic)
+            val outcome = queue.submit(operation) { answerLater(operation) { peripheral.subscribe(characteristic, sink).let { null } } }
+            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("write", outcome.status)
         }
 
         override suspend fun disconnect() {

@@ -14,7 +14,9 @@ import dev.unbox.AttOperation
 import dev.unbox.BleConnection
 import dev.unbox.BleException
 import dev.unbox.GattCharacteristic
+import dev.unbox.NotificationSink
 import java.util.UUID
+import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.CancellationException
@@ -39,6 +41,7 @@ internal class AndroidBleConnection(
     private val negotiatedMtu = AtomicInteger(GattValues.DEFAULT_MTU)
     @Volatile private var gatt: BluetoothGatt? = null
     @Volatile private var servicesDiscovered = false
+    private val sinks = ConcurrentHashMap<String, NotificationSink>()
 
     private val callback = object : BluetoothGattCallback() {
         override fun onConnectionStateChange(gatt: BluetoothGatt, status: Int, newState: Int) {
@@ -84,6 +87,24 @@ internal class AndroidBleConnection(
 
         override fun onDescriptorRead(gatt: BluetoothGatt, descriptor: BluetoothGattDescriptor, status: Int, value: ByteArray) {
             queue.complete(GattOperation(GattOperationKind.READ_DESCRIPTOR, key(descriptor.characteristic.uuid)), GattOutcome(status, value))
+        }
+
+        override fun onDescriptorWrite(gatt: BluetoothGatt, descriptor: BluetoothGattDescriptor, status: Int) {
+            queue.complete(GattOperation(GattOperationKind.WRITE_DESCRIPTOR, key(descriptor.characteristic.uuid)), GattOutcome(status))
+        }
+
+        // API 33+: the value arrives as a parameter. Called on the binder thread in the order the
+        // device sent the values; the sink returns at once.
+        override fun onCharacteristicChanged(gatt: BluetoothGatt, characteristic: BluetoothGattCharacteristic, value: ByteArray) {
+            val key = key(characteristic.uuid)
+            sinks[key]?.onNotification(key, value)
+        }
+
+        // Before API 33.
+        @Suppress("DEPRECATION", "OVERRIDE_DEPRECATION")
+        override fun onCharacteristicChanged(gatt: BluetoothGatt, characteristic: BluetoothGattCharacteristic) {
+            val key = key(characteristic.uuid)
+            sinks[key]?.onNotification(key, characteristic.value ?: ByteArray(0))
         }
 
         // Before API 33.
@@ -150,6 +171,25 @@ internal class AndroidBleConnection(
         outcome.value ?: ByteArray(0)
     }
 
+    /**
+     * Enables notifications (indications when the characteristic offers only those): locally with
+     * `setCharacteristicNotification`, on the device by writing its 0x2902 descriptor.
+     */
+    override suspend fun subscribe(characteristic: String, sink: NotificationSink) = withBluetoothPermission("connect") {
+        val target = characteristic(characteristic)
+        val configuration = target.getDescriptor(BleUuids.CLIENT_CONFIGURATION)
+            ?: throw GattStatus.operationFailure("write", GattStatus.REQUEST_NOT_SUPPORTED)
+        val enable = if (target.properties and BluetoothGattCharacteristic.PROPERTY_NOTIFY != 0) {
+            BluetoothGattDescriptor.ENABLE_NOTIFICATION_VALUE
+        } else {
+            BluetoothGattDescriptor.ENABLE_INDICATION_VALUE
+        }
+        sinks[key(target.uuid)] = sink
+        if (!client().setCharacteristicNotification(target, true)) throw GattStatus.operationFailure("write", GattStatus.GATT_ERROR)
+        val outcome = queue.submit(GattOperation(GattOperationKind.WRITE_DESCRIPTOR, key(target.uuid))) { startWrite(configuration, enable) }
+        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("write", outcome.status)
+    }
+
     /** Never throws (the library's `disconnect` has no error): a revoked permission only skips the polite disconnect. */
     override suspend fun disconnect() {
         val client = gatt ?: return
@@ -185,6 +225,16 @@ internal class AndroidBleConnection(
             target.writeType = BluetoothGattCharacteristic.WRITE_TYPE_DEFAULT
             target.value = value
             client().writeCharacteristic(target)
+        }
+
+    @TargetApi(Build.VERSION_CODES.TIRAMISU)
+    @Suppress("DEPRECATION")
+    private fun startWrite(target: BluetoothGattDescriptor, value: ByteArray): Boolean =
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
+            client().writeDescriptor(target, value) == BluetoothStatusCodes.SUCCESS
+        } else {
+            target.value = value
+            client().writeDescriptor(target)
         }
 
     private fun characteristic(text: String): BluetoothGattCharacteristic {

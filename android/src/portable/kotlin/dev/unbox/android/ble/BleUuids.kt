@@ -11,6 +11,9 @@ object BleUuids {
     /** The Characteristic User Description descriptor (0x2901), which names protocomm endpoints. */
     val USER_DESCRIPTION: UUID = UUID.fromString("00002901$BASE_SUFFIX")
 
+    /** The Client Characteristic Configuration descriptor (0x2902), written to subscribe. */
+    val CLIENT_CONFIGURATION: UUID = UUID.fromString("00002902$BASE_SUFFIX")
+
     /**
      * [text] as a [UUID]: a full 128-bit UUID, or a 16- or 32-bit one (`2901`, `0x2901`) on the
      * Bluetooth base UUID. Null when it is none of these.

@@ -22,6 +22,9 @@ enum class GattOperationKind {
 
     /** `readCharacteristic` → `onCharacteristicRead`. */
     READ_CHARACTERISTIC,
+
+    /** `writeDescriptor` (the 0x2902 configuration, to subscribe) → `onDescriptorWrite`. */
+    WRITE_DESCRIPTOR,
 }
 
 /** Identifies a request so a late or foreign callback cannot complete another one. */

@@ -13,6 +13,9 @@ object GattStatus {
     /** The operation succeeded. */
     const val SUCCESS = 0
 
+    /** ATT: Request Not Supported (e.g. subscribing to a characteristic without notify or indicate). */
+    const val REQUEST_NOT_SUPPORTED = 6
+
     /** HCI: the link supervision timed out (the device went out of range). */
     const val CONNECTION_TIMEOUT = 8
 

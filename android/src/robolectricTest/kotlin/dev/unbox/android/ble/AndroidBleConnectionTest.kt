@@ -5,10 +5,13 @@ import android.bluetooth.BluetoothAdapter
 import android.bluetooth.BluetoothManager
 import dev.unbox.BleException
 import dev.unbox.GattCharacteristic
+import dev.unbox.NoHandle
+import dev.unbox.NotificationSink
 import dev.unbox.android.robolectric.Peripheral
 import dev.unbox.android.robolectric.PeripheralGatt
 import dev.unbox.android.robolectric.Phone
 import dev.unbox.android.robolectric.ShellTestRunner
+import java.util.Collections
 import java.util.UUID
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
@@ -166,6 +169,34 @@ class AndroidBleConnectionTest {
         }
     }
 
+    @Test
+    fun `a subscription writes the 0x2902 descriptor and hands every notification over in order`(): Unit = runBlocking {
+        // Improv's state characteristic (improv-wifi.com ble.md: read, notify).
+        Peripheral.addService(IMPROV, listOf(IMPROV_STATE to null), notifying = setOf(IMPROV_STATE))
+        val connection = opened()
+        connection.discover(IMPROV.toString())
+        val heard = Collections.synchronizedList(mutableListOf<Pair<String, List<Byte>>>())
+        val sink = object : NotificationSink(NoHandle) {
+            override fun onNotification(characteristic: String, value: ByteArray) {
+                heard += characteristic to value.toList()
+            }
+        }
+
+        connection.subscribe(IMPROV_STATE.toString(), sink)
+
+        assertEquals(listOf(IMPROV_STATE to listOf<Byte>(1, 0)), Peripheral.configurations.map { it.first to it.second.toList() })
+        Peripheral.clients.last().notify(IMPROV_STATE, byteArrayOf(0x02))
+        Peripheral.clients.last().notify(IMPROV_STATE, byteArrayOf(0x03))
+        assertEquals(listOf(IMPROV_STATE.toString() to listOf<Byte>(2), IMPROV_STATE.toString() to listOf<Byte>(3)), heard.toList())
+        try {
+            connection.subscribe(SESSION.toString(), sink)
+            fail("subscribed to a characteristic without notify")
+        } catch (refused: BleException.Att) {
+            assertEquals(6, refused.code.toInt())
+        }
+        connection.disconnect()
+    }
+
     /** A connection to the peripheral, opened and its MTU negotiated as the central does. */
     private suspend fun opened(): AndroidBleConnection {
         val device = BluetoothAdapter.getDefaultAdapter().getRemoteDevice(ADDRESS)
@@ -182,5 +213,7 @@ class AndroidBleConnectionTest {
         val CONFIG: UUID = UUID.fromString("021aff52-0382-4aea-bff4-6b3f1c5adfb4")
         val VERSION: UUID = UUID.fromString("021aff53-0382-4aea-bff4-6b3f1c5adfb4")
         val UNNAMED: UUID = UUID.fromString("021aff54-0382-4aea-bff4-6b3f1c5adfb4")
+        val IMPROV: UUID = UUID.fromString("00467768-6228-2272-4663-277478268000")
+        val IMPROV_STATE: UUID = UUID.fromString("00467768-6228-2272-4663-277478268001")
     }
 }

@@ -35,6 +35,9 @@ object Peripheral {
     /** Every value written, in order, whole. */
     val writes = mutableListOf<Pair<UUID, ByteArray>>()
 
+    /** Every 0x2902 configuration written, by characteristic, in order. */
+    val configurations = mutableListOf<Pair<UUID, ByteArray>>()
+
     /** Every GATT client the phone opened, oldest first. */
     val clients = mutableListOf<PeripheralGatt>()
 
@@ -48,19 +51,27 @@ object Peripheral {
         services.clear()
         answers.clear()
         writes.clear()
+        configurations.clear()
         clients.clear()
         mtuRequests.clear()
     }
 
-    /** A service of characteristics; a non-null description becomes its 0x2901 descriptor. */
-    fun addService(uuid: UUID, characteristics: List<Pair<UUID, String?>>) {
+    /**
+     * A service of characteristics; a non-null description becomes its 0x2901 descriptor; those in
+     * [notifying] notify and have a 0x2902 descriptor.
+     */
+    fun addService(uuid: UUID, characteristics: List<Pair<UUID, String?>>, notifying: Set<UUID> = emptySet()) {
         val service = BluetoothGattService(uuid, BluetoothGattService.SERVICE_TYPE_PRIMARY)
         for ((characteristicUuid, description) in characteristics) {
+            val notify = if (characteristicUuid in notifying) BluetoothGattCharacteristic.PROPERTY_NOTIFY else 0
             val characteristic = BluetoothGattCharacteristic(
                 characteristicUuid,
-                BluetoothGattCharacteristic.PROPERTY_READ or BluetoothGattCharacteristic.PROPERTY_WRITE,
+                BluetoothGattCharacteristic.PROPERTY_READ or BluetoothGattCharacteristic.PROPERTY_WRITE or notify,
                 BluetoothGattCharacteristic.PERMISSION_READ or BluetoothGattCharacteristic.PERMISSION_WRITE,
             )
+            if (notify != 0) {
+                characteristic.addDescriptor(BluetoothGattDescriptor(CLIENT_CONFIGURATION, BluetoothGattDescriptor.PERMISSION_WRITE))
+            }
             if (description != null) {
                 val descriptor = BluetoothGattDescriptor(USER_DESCRIPTION, BluetoothGattDescriptor.PERMISSION_READ)
                 @Suppress("DEPRECATION")
@@ -77,6 +88,9 @@ object Peripheral {
 
     /** The Characteristic User Description descriptor. */
     val USER_DESCRIPTION: UUID = UUID.fromString("00002901-0000-1000-8000-00805f9b34fb")
+
+    /** The Client Characteristic Configuration descriptor. */
+    val CLIENT_CONFIGURATION: UUID = UUID.fromString("00002902-0000-1000-8000-00805f9b34fb")
 }
 
 /**
@@ -92,6 +106,7 @@ class PeripheralGatt : ShadowBluetoothGatt() {
     private lateinit var real: BluetoothGatt
 
     private var linkUp = false
+    private val notifying = mutableSetOf<BluetoothGattCharacteristic>()
 
     /** Whether the phone closed this client. */
     var closedByPhone = false
@@ -171,6 +186,45 @@ class PeripheralGatt : ShadowBluetoothGatt() {
             gattCallback.onDescriptorRead(real, descriptor, 0)
         }
         return true
+    }
+
+    @Implementation
+    override fun setCharacteristicNotification(characteristic: BluetoothGattCharacteristic, enable: Boolean): Boolean {
+        if (!linkUp) return false
+        if (enable) notifying += characteristic else notifying -= characteristic
+        return true
+    }
+
+    @Implementation
+    @Suppress("DEPRECATION")
+    override fun writeDescriptor(descriptor: BluetoothGattDescriptor): Boolean {
+        if (!linkUp) return false
+        Peripheral.configurations += descriptor.characteristic.uuid to descriptor.value.copyOf()
+        gattCallback.onDescriptorWrite(real, descriptor, 0)
+        return true
+    }
+
+    @Implementation(minSdk = Build.VERSION_CODES.TIRAMISU)
+    override fun writeDescriptor(descriptor: BluetoothGattDescriptor, value: ByteArray): Int {
+        if (!linkUp) return BluetoothGatt.GATT_FAILURE
+        Peripheral.configurations += descriptor.characteristic.uuid to value.copyOf()
+        gattCallback.onDescriptorWrite(real, descriptor, 0)
+        return 0
+    }
+
+    /**
+     * The peripheral notifies [value] on [uuid] when the phone enabled it locally, with the
+     * callback of this API level (from 33 the value is a parameter).
+     */
+    @Suppress("DEPRECATION")
+    fun notify(uuid: UUID, value: ByteArray) {
+        val characteristic = notifying.firstOrNull { it.uuid == uuid } ?: return
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
+            gattCallback.onCharacteristicChanged(real, characteristic, value)
+        } else {
+            characteristic.value = value
+            gattCallback.onCharacteristicChanged(real, characteristic)
+        }
     }
 
     @Implementation

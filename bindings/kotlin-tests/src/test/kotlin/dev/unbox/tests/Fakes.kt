@@ -133,6 +133,8 @@ class KotlinBleCentral(private val radio: BleCentral) : BleCentral {
             return delegate.read(characteristic)
         }
 
+        override suspend fun subscribe(characteristic: String, sink: NotificationSink) = delegate.subscribe(characteristic, sink)
+
         override suspend fun disconnect() = delegate.disconnect()
     }
 }

@@ -184,6 +184,8 @@ fn settings(world: &SimWorld) -> OnboardingSettings {
         timeouts: StepTimeouts {
             backend: Duration::from_millis(800),
             device: Duration::from_secs(2),
+            // A rebooted device never redeems: its cell waits this out.
+            redemption: Duration::from_secs(5),
             ..StepTimeouts::default()
         },
         polling: StatusPolling {

@@ -450,7 +450,17 @@ impl Onboarding {
         redeemed: &Notify,
     ) -> Result<Option<ConnectedInfo>, FlowError> {
         let on_status = |status: ProvisionStatus| {
-            report.detail(DetailKind::Status, || format!("{status:?}"));
+            match status {
+                ProvisionStatus::NextReadIn { wait } => {
+                    report.detail(DetailKind::Wait, || format!("{wait:?}"))
+                }
+                ProvisionStatus::AwaitingAuthorization { .. } => {
+                    report.detail(DetailKind::Status, || "awaiting authorization".to_owned())
+                }
+                ProvisionStatus::Connecting { .. } => {
+                    report.detail(DetailKind::Status, || "connecting".to_owned())
+                }
+            }
             match status {
                 ProvisionStatus::AwaitingAuthorization { timeout } => report.progress(
                     FlowStep::WaitDeviceOnline,
@@ -460,7 +470,8 @@ impl Onboarding {
                     FlowStep::WaitDeviceOnline,
                     format!("The device is still trying ({left} attempts left)"),
                 ),
-                ProvisionStatus::Connecting { attempts_remaining: None } => {}
+                ProvisionStatus::Connecting { attempts_remaining: None }
+                | ProvisionStatus::NextReadIn { .. } => {}
             }
         };
         let polling = self.settings.polling;
@@ -482,7 +493,10 @@ impl Onboarding {
                 outcome = self.timed(FlowStep::WaitDeviceOnline, device.recheck(polling, &on_status)).await?;
             }
             let failure = match outcome {
-                ProvisionOutcome::Connected(network) => return Ok(Some(network)),
+                ProvisionOutcome::Connected(network) => {
+                    report.detail(DetailKind::Status, || format!("connected to {}", network.ssid));
+                    return Ok(Some(network));
+                }
                 ProvisionOutcome::Unconfirmed => return Ok(None),
                 ProvisionOutcome::Failed(failure) => failure,
             };

@@ -98,6 +98,11 @@ pub enum ProvisionStatus {
         /// Attempts left after a failed one, when reported.
         attempts_remaining: Option<u32>,
     },
+    /// The next status read comes after `wait` (protocols that poll, for the timeline).
+    NextReadIn {
+        /// The pause before the read.
+        wait: std::time::Duration,
+    },
 }
 
 /// How provisioning ended.

@@ -158,10 +158,9 @@ impl DeviceHandle for EspDevice {
     ) -> Result<ProvisionOutcome, FlowError> {
         let session = self.session.read().await;
         let followed = session
-            .follow_wifi(polling, sooner, |event| {
-                if let WifiWait::Status(status) = event {
-                    report_status(status, on_status);
-                }
+            .follow_wifi(polling, sooner, |event| match event {
+                WifiWait::Status(status) => report_status(status, on_status),
+                WifiWait::Sleeping(wait) => on_status(ProvisionStatus::NextReadIn { wait }),
             })
             .await;
         self.outcome(followed)

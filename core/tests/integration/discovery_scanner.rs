@@ -356,18 +356,7 @@ async fn finds_the_simulators_devices_through_the_in_memory_ble_world() {
         .collect();
     let central: Arc<dyn BleCentral> = Arc::new(SimBleCentral::new(peripherals));
     let scanner = DiscoveryScanner::start(DiscoveryConfig::default(), Some(central)).await.unwrap();
-    let mut updates = scanner.subscribe();
-    let found = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        loop {
-            let devices = updates.borrow_and_update().clone();
-            if devices.iter().filter(|d| d.name.is_some()).count() == 2 {
-                return devices;
-            }
-            updates.changed().await.unwrap();
-        }
-    })
-    .await
-    .expect("both simulated devices are heard with their names");
+    let found = crate::support::devices::heard_with_names(&scanner, 2).await;
     let mut names: Vec<_> = found.iter().filter_map(|d| d.name.clone()).collect();
     names.sort();
     assert_eq!(names, ["PROV_AAAAAA", "PROV_BBBBBB"]);

@@ -210,18 +210,7 @@ async fn discovery_lists_improv_and_esp_devices_together_with_the_advertised_sta
             .with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, improv_device.clone())]),
     );
     let scanner = DiscoveryScanner::start(DiscoveryConfig::default(), Some(central)).await.unwrap();
-    let mut updates = scanner.subscribe();
-    let found = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let devices = updates.borrow_and_update().clone();
-            if devices.iter().filter(|d| d.name.is_some()).count() == 2 {
-                return devices;
-            }
-            updates.changed().await.unwrap();
-        }
-    })
-    .await
-    .expect("both devices are heard with their names");
+    let found = crate::support::devices::heard_with_names(&scanner, 2).await;
     let improv = found.iter().find(|d| d.speaks_improv()).expect("the Improv device is listed");
     let esp = found.iter().find(|d| !d.speaks_improv()).expect("the ESP device is listed");
     assert_eq!(improv.name.as_deref(), Some("Kitchen Light"));

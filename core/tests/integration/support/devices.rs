@@ -148,3 +148,23 @@ impl Rig {
         DeviceSession::open(self.connect().await, &credentials, &permissive()).await.expect("open session")
     }
 }
+
+/// The scanner's list once `count` devices in it have names (their scan responses were heard);
+/// at most 5 s.
+pub async fn heard_with_names(
+    scanner: &unbox_core::discovery::DiscoveryScanner,
+    count: usize,
+) -> Vec<unbox_core::discovery::DiscoveredDevice> {
+    let mut updates = scanner.subscribe();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let devices = updates.borrow_and_update().clone();
+            if devices.iter().filter(|d| d.name.is_some()).count() == count {
+                return devices;
+            }
+            updates.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{count} devices are heard with their names"))
+}

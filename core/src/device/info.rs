@@ -139,8 +139,8 @@ impl DeviceInfo {
         self.security == SecurityLevel::Sec1 && self.has_capability(CAP_NO_POP)
     }
 
-    #[cfg(feature = "device-side")]
-    /// Renders the info as the firmware does (cJSON pretty-printed), for the simulator.
+    /// Renders the info as the firmware does (cJSON pretty-printed): what the simulator serves
+    /// and what a device's details give the app.
     pub fn to_json(&self) -> String {
         let mut root = serde_json::Map::new();
         for (label, info) in &self.app_info {

@@ -113,7 +113,7 @@ class QueuedGattOnboardingTest {
         override suspend fun subscribe(characteristic: String, sink: NotificationSink) {
             val operation = GattOperation(GattOperationKind.WRITE_DESCRIPTOR, characteristic)
             val outcome = queue.submit(operation) { answerLater(operation) { peripheral.subscribe(characteristic, sink).let { null } } }
-            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("write", outcome.status)
+            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.WRITE, outcome.status)
         }
 
         override suspend fun disconnect() {

@@ -70,6 +70,13 @@ pub enum FlowError {
          onboard it in Wi-Fi-only mode (BindingMode::None) and bind it your own way"
     )]
     DeviceCannotBind,
+    /// The device speaks a protocol this build of the library leaves out (core's `improv` and
+    /// `portal` features).
+    #[error(
+        "this device speaks {0:?}, which this build of the app's library does not include; the \
+         app maker has to ship a build with it"
+    )]
+    ProtocolNotIncluded(crate::onboarding::DeviceProtocol),
     /// A claim onboarding was asked of a service set up without an account.
     #[error(
         "linking the device to an account needs a signed-in account; set up sign-in, or onboard \
@@ -140,7 +147,9 @@ impl FlowError {
             Self::Device(error) => error.user_action(),
             Self::Improv(error) => error.user_action(),
             Self::DeviceClaim(error) => error.user_action(),
-            Self::DeviceCannotBind | Self::NetworkNeeded => UserAction::ContactSupport,
+            Self::DeviceCannotBind | Self::NetworkNeeded | Self::ProtocolNotIncluded(_) => {
+                UserAction::ContactSupport
+            }
             Self::PhoneWifi(error) => error.user_action(),
             Self::Portal(error) => error.user_action(),
             Self::Browse(_) => UserAction::FixPhoneSettings,

@@ -8,12 +8,14 @@ use tokio::sync::Mutex;
 
 use super::device::{DeviceHandle, DeviceProtocol};
 use super::esp::EspDevice;
+#[cfg(feature = "improv")]
 use super::improv::ImprovDevice;
+#[cfg(feature = "portal")]
 use super::portal::PortalDevice;
 use crate::ble::{BleCentral, BleConnection};
 use crate::device::{DeviceError, DeviceSession, SecurityPolicy};
 use crate::flow::{DeviceTarget, FlowError, PhoneCapability};
-use crate::improv::{ImprovError, ImprovTimeouts};
+use crate::improv::ImprovError;
 use crate::phone_wifi::PhoneWifi;
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
@@ -29,7 +31,8 @@ pub struct Connector {
     phone_wifi: Option<Arc<dyn PhoneWifi>>,
     service_browser: Option<Arc<dyn ServiceBrowser>>,
     exchange_timeout: Duration,
-    improv_timeouts: ImprovTimeouts,
+    #[cfg(feature = "improv")]
+    improv_timeouts: crate::improv::ImprovTimeouts,
 }
 
 /// The device's access point while the phone is on it; left once, by whoever gets there first.
@@ -121,7 +124,8 @@ impl Connector {
             phone_wifi,
             service_browser: None,
             exchange_timeout,
-            improv_timeouts: ImprovTimeouts::default(),
+            #[cfg(feature = "improv")]
+            improv_timeouts: crate::improv::ImprovTimeouts::default(),
         }
     }
 
@@ -132,11 +136,13 @@ impl Connector {
     }
 
     /// The home network's DNS-SD browser, if the app gave one.
+    #[cfg(feature = "portal")]
     pub(super) fn service_browser(&self) -> Option<Arc<dyn ServiceBrowser>> {
         self.service_browser.clone()
     }
 
     /// How long one device exchange may take.
+    #[cfg(feature = "portal")]
     pub(super) fn exchange_timeout(&self) -> Duration {
         self.exchange_timeout
     }
@@ -196,19 +202,9 @@ impl Connector {
         let Link { channel, access_point } = link;
         let opened: Result<Box<dyn DeviceHandle>, FlowError> = match (&request.target, channel) {
             (DeviceTarget::Portal(target), _) => {
-                PortalDevice::open(self, target, access_point.clone(), request)
-                    .await
-                    .map(|d| Box::new(d) as _)
+                self.open_portal(target, access_point.clone(), request).await
             }
-            (_, Channel::Improv(connection)) => {
-                // Improv has no session security; the flow checks its cleartext channel.
-                match crate::improv::ble::open(connection, self.improv_timeouts).await {
-                    Ok(client) => ImprovDevice::open(client, &request.device_name, DeviceProtocol::ImprovBle)
-                        .await
-                        .map(|d| Box::new(d) as _),
-                    Err(error) => Err(error.into()),
-                }
-            }
+            (_, Channel::Improv(connection)) => self.open_improv(connection, request).await,
             (_, Channel::Protocomm(transport)) => {
                 let opened =
                     EspDevice::open(self.clone(), transport.clone(), access_point.clone(), request).await;
@@ -225,6 +221,52 @@ impl Connector {
             }
         }
         opened
+    }
+
+    /// Opens an Improv device on its GATT connection. Improv has no session security; the flow
+    /// checks its cleartext channel.
+    #[cfg(feature = "improv")]
+    async fn open_improv(
+        &self,
+        connection: Box<dyn BleConnection>,
+        request: &OpenRequest,
+    ) -> Result<Box<dyn DeviceHandle>, FlowError> {
+        let client = crate::improv::ble::open(connection, self.improv_timeouts).await?;
+        let device = ImprovDevice::open(client, &request.device_name, DeviceProtocol::ImprovBle).await?;
+        Ok(Box::new(device))
+    }
+
+    /// Without the `improv` feature (the phones' library until its FFI lands): refused, typed.
+    #[cfg(not(feature = "improv"))]
+    async fn open_improv(
+        &self,
+        connection: Box<dyn BleConnection>,
+        _: &OpenRequest,
+    ) -> Result<Box<dyn DeviceHandle>, FlowError> {
+        connection.disconnect().await;
+        Err(FlowError::ProtocolNotIncluded(DeviceProtocol::ImprovBle))
+    }
+
+    /// Opens a captive portal's form on its access point.
+    #[cfg(feature = "portal")]
+    async fn open_portal(
+        &self,
+        target: &crate::flow::PortalTarget,
+        access_point: Option<Arc<JoinedAccessPoint>>,
+        request: &OpenRequest,
+    ) -> Result<Box<dyn DeviceHandle>, FlowError> {
+        Ok(Box::new(PortalDevice::open(self, target, access_point, request).await?))
+    }
+
+    /// Without the `portal` feature (the phones' library until its FFI lands): refused, typed.
+    #[cfg(not(feature = "portal"))]
+    async fn open_portal(
+        &self,
+        _: &crate::flow::PortalTarget,
+        _: Option<Arc<JoinedAccessPoint>>,
+        _: &OpenRequest,
+    ) -> Result<Box<dyn DeviceHandle>, FlowError> {
+        Err(FlowError::ProtocolNotIncluded(DeviceProtocol::CaptivePortal))
     }
 
     /// Opens a protocomm session on a new link to `request.target` (after the old one dropped).

@@ -10,8 +10,10 @@ mod cleartext;
 mod connect;
 mod device;
 mod esp;
+#[cfg(feature = "improv")]
 mod improv;
 mod networks;
+#[cfg(feature = "portal")]
 mod portal;
 
 pub use connect::{Connector, JoinedAccessPoint, Link, OpenRequest};
@@ -20,6 +22,8 @@ pub use device::{
     ProvisionStatus, Sooner, StatusSink,
 };
 pub use esp::{CLAIM_APP_LABEL, CLAIM_CAPABILITY, EspDevice};
+#[cfg(feature = "improv")]
 pub use improv::ImprovDevice;
 pub use networks::{NetworkList, NetworkSecurity, PickerNetwork, WifiBand, signal_bars};
+#[cfg(feature = "portal")]
 pub use portal::PortalDevice;

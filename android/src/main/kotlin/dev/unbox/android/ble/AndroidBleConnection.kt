@@ -178,16 +178,16 @@ internal class AndroidBleConnection(
     override suspend fun subscribe(characteristic: String, sink: NotificationSink) = withBluetoothPermission("connect") {
         val target = characteristic(characteristic)
         val configuration = target.getDescriptor(BleUuids.CLIENT_CONFIGURATION)
-            ?: throw GattStatus.operationFailure("write", GattStatus.REQUEST_NOT_SUPPORTED)
+            ?: throw GattStatus.operationFailure(AttOperation.WRITE, GattStatus.REQUEST_NOT_SUPPORTED)
         val enable = if (target.properties and BluetoothGattCharacteristic.PROPERTY_NOTIFY != 0) {
             BluetoothGattDescriptor.ENABLE_NOTIFICATION_VALUE
         } else {
             BluetoothGattDescriptor.ENABLE_INDICATION_VALUE
         }
         sinks[key(target.uuid)] = sink
-        if (!client().setCharacteristicNotification(target, true)) throw GattStatus.operationFailure("write", GattStatus.GATT_ERROR)
+        if (!client().setCharacteristicNotification(target, true)) throw GattStatus.operationFailure(AttOperation.WRITE, GattStatus.GATT_ERROR)
         val outcome = queue.submit(GattOperation(GattOperationKind.WRITE_DESCRIPTOR, key(target.uuid))) { startWrite(configuration, enable) }
-        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("write", outcome.status)
+        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.WRITE, outcome.status)
     }
 
     /** Never throws (the library's `disconnect` has no error): a revoked permission only skips the polite disconnect. */

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use unbox_core::ble as core;
+use unbox_core::ble::AttOperation;
 use uuid::Uuid;
 
 /// The phone's Bluetooth LE central role.
@@ -213,8 +214,8 @@ pub enum BleError {
     },
     /// A GATT read or write was refused with an ATT error.
     Att {
-        /// `read` or `write`.
-        operation: String,
+        /// The operation refused.
+        operation: AttOperation,
         /// The ATT error code.
         code: u8,
     },
@@ -232,6 +233,17 @@ pub enum BleError {
         /// What the stack said.
         reason: String,
     },
+}
+
+/// The GATT operation an ATT error answered (the core's own type, as a UniFFI remote type).
+#[uniffi::remote(Enum)]
+pub enum AttOperation {
+    /// Reading a characteristic or descriptor value.
+    Read,
+    /// Writing a characteristic value.
+    Write,
+    /// Discovering the services and characteristics.
+    ServiceDiscovery,
 }
 
 impl fmt::Display for BleError {
@@ -394,8 +406,8 @@ mod tests {
                 core::BleError::ServiceNotFound(Uuid::parse_str(SERVICE).unwrap()),
             ),
             (
-                BleError::Att { operation: "write".into(), code: 5 },
-                core::BleError::Att { operation: "write".into(), code: 5 },
+                BleError::Att { operation: AttOperation::Write, code: 5 },
+                core::BleError::Att { operation: AttOperation::Write, code: 5 },
             ),
             (
                 BleError::ValueTooLong { len: 600, max: 512 },

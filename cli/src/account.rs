@@ -1,5 +1,5 @@
 //! The desktop account: where secrets live (keyring, or a private file), which identity provider
-//! and backend the person signed in with, and `unbox login` / `unbox logout`.
+//! and backend the person signed in with, and `unbox sign-in` / `unbox sign-out`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,13 +70,13 @@ fn store_failure(error: SecretStoreError) -> Failure {
 }
 
 impl Account {
-    /// The account saved by `unbox login`.
+    /// The account saved by `unbox sign-in`.
     pub async fn load(store: &dyn SecretStore) -> Result<Self, Failure> {
         let text = store.get(ACCOUNT_KEY).await.map_err(store_failure)?.ok_or_else(|| {
-            Failure::new(Code::SignIn, "not signed in: run `unbox login --issuer URL --client-id ID` first")
+            Failure::new(Code::SignIn, "not signed in: run `unbox sign-in --issuer URL --client-id ID` first")
         })?;
         serde_json::from_str(text.expose()).map_err(|e| {
-            Failure::new(Code::SignIn, format!("saved account unreadable ({e}); run `unbox login` again"))
+            Failure::new(Code::SignIn, format!("saved account unreadable ({e}); run `unbox sign-in` again"))
         })
     }
 
@@ -102,9 +102,9 @@ impl Account {
     }
 }
 
-/// Arguments of `login`.
+/// Arguments of `sign-in`.
 #[derive(Args)]
-pub struct LoginArgs {
+pub struct SignInArgs {
     /// The identity provider (OAuth issuer URL).
     #[arg(long)]
     issuer: String,
@@ -120,7 +120,7 @@ pub struct LoginArgs {
 }
 
 /// Signs in and remembers the account.
-pub async fn login(args: LoginArgs, store: Arc<dyn SecretStore>, json: bool) -> Result<(), Failure> {
+pub async fn sign_in(args: SignInArgs, store: Arc<dyn SecretStore>, json: bool) -> Result<(), Failure> {
     let account = Account {
         backend: args.backend.clone().unwrap_or_else(|| args.issuer.clone()),
         issuer: args.issuer,
@@ -140,7 +140,7 @@ pub async fn login(args: LoginArgs, store: Arc<dyn SecretStore>, json: bool) -> 
 }
 
 /// Signs out: revokes and deletes the tokens, forgets the account.
-pub async fn logout(store: Arc<dyn SecretStore>, json: bool) -> Result<(), Failure> {
+pub async fn sign_out(store: Arc<dyn SecretStore>, json: bool) -> Result<(), Failure> {
     if let Ok(account) = Account::load(store.as_ref()).await {
         let session = account.session(store.clone()).await?;
         session.sign_out().await.map_err(auth_failure("signing out"))?;

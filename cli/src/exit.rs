@@ -18,7 +18,7 @@ pub enum Code {
     Usage = 2,
     /// A radio, a system service or a permission this command needs is unavailable.
     Unavailable = 3,
-    /// Sign in first (`unbox login`), or again.
+    /// Sign in first (`unbox sign-in`), or again.
     SignIn = 4,
     /// The device rejected the Wi-Fi password.
     WifiPassword = 5,
@@ -45,7 +45,7 @@ Exit codes:
    1  internal error
    2  bad command-line input
    3  Bluetooth/Wi-Fi/keyring unavailable or not permitted
-   4  sign-in needed (run `unbox login`)
+   4  sign-in needed (run `unbox sign-in`)
    5  the device rejected the Wi-Fi password
    6  the device cannot find or reach the Wi-Fi network
    7  the device could not be reached (move closer, check setup mode)

@@ -45,12 +45,16 @@ enum Command {
     /// List devices in setup mode nearby (Bluetooth, and Wi-Fi where the OS allows).
     #[command(after_help = example("unbox scan --seconds 10 --prefix PROV_"))]
     Scan(scan::ScanArgs),
-    /// Sign in with the identity provider in the system browser.
-    #[command(after_help = example("unbox login --issuer https://id.example.com --client-id my-app"))]
-    Login(account::LoginArgs),
-    /// Sign out and forget the stored tokens.
-    #[command(after_help = example("unbox logout"))]
-    Logout,
+    /// Sign in with the identity provider in the system browser. Also answers to `login`,
+    /// the name earlier README versions used.
+    #[command(
+        alias = "login",
+        after_help = example("unbox sign-in --issuer https://id.example.com --client-id my-app")
+    )]
+    SignIn(account::SignInArgs),
+    /// Sign out and forget the stored tokens. Also answers to `logout`.
+    #[command(alias = "logout", after_help = example("unbox sign-out"))]
+    SignOut,
     /// Onboard one or more devices: claim, Wi-Fi credentials, binding.
     #[command(after_help = example(
         "unbox provision --transport ble --device PROV_1A2B3C --code abcd1234 --ssid HomeNet"
@@ -145,8 +149,8 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Demo(args) => demo::run(args, cli.json, &cancel).await,
             Command::Scan(args) => scan::run(args, cli.json).await,
-            Command::Login(args) => account::login(args, cli.store.open().await, cli.json).await,
-            Command::Logout => account::logout(cli.store.open().await, cli.json).await,
+            Command::SignIn(args) => account::sign_in(args, cli.store.open().await, cli.json).await,
+            Command::SignOut => account::sign_out(cli.store.open().await, cli.json).await,
             Command::Provision(args) => {
                 provision::run(*args, cli.store.open().await, cli.json, &cancel).await
             }

@@ -244,7 +244,7 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
                 let local = world.local_cloud_url();
                 if world.cloud.base_url() == local {
                     println!("simulator listening on {local}");
-                    println!("  unbox login --issuer {local} --client-id {DEFAULT_CLIENT_ID}");
+                    println!("  unbox sign-in --issuer {local} --client-id {DEFAULT_CLIENT_ID}");
                 } else {
                     // The issuer is the public URL, so sign-ins from this computer would not match it.
                     println!(

@@ -85,10 +85,10 @@ fn login_provision_and_each_failure_against_the_simulator() {
 
     let (code, _, stderr) = cli.run(&provision_args(&device(0), "abcd1234", "correct horse battery"));
     assert_eq!(code, 4, "not signed in yet: {stderr}");
-    assert!(stderr.contains("unbox login"), "{stderr}");
+    assert!(stderr.contains("unbox sign-in"), "{stderr}");
 
     let (code, stdout, stderr) =
-        cli.run(&["login", "--issuer", &issuer, "--client-id", "unbox-app", "--json"]);
+        cli.run(&["sign-in", "--issuer", &issuer, "--client-id", "unbox-app", "--json"]);
     assert_eq!(code, 0, "{stdout} {stderr}");
     assert!(stdout.contains("\"signed_in\":true"), "{stdout}");
 
@@ -112,7 +112,7 @@ fn login_provision_and_each_failure_against_the_simulator() {
     let (code, _, stderr) = cli.run(&provision_args(&device(2), "abcd1234", "short"));
     assert_eq!(code, 2, "invalid passphrase is a usage error: {stderr}");
 
-    let (code, stdout, _) = cli.run(&["logout", "--json"]);
+    let (code, stdout, _) = cli.run(&["sign-out", "--json"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("\"signed_in\":false"));
     let (code, _, _) = cli.run(&provision_args(&device(2), "abcd1234", "correct horse battery"));
@@ -124,7 +124,7 @@ fn a_batch_prints_a_summary_and_a_partial_failure_code() {
     let sim = start_simulator(3);
     let issuer = sim.summary["issuer"].as_str().unwrap().to_owned();
     let cli = Cli::new();
-    let (code, _, stderr) = cli.run(&["login", "--issuer", &issuer, "--client-id", "unbox-app"]);
+    let (code, _, stderr) = cli.run(&["sign-in", "--issuer", &issuer, "--client-id", "unbox-app"]);
     assert_eq!(code, 0, "{stderr}");
     let mut args =
         vec!["provision".to_owned(), "--transport".into(), "softap".into(), "--parallel".into(), "3".into()];
@@ -246,7 +246,7 @@ fn every_command_help_gives_an_example_of_itself() {
         "unbox sim all",
         "unbox qr parse",
         "unbox qr show",
-        "unbox logout",
+        "unbox sign-out",
     ] {
         assert!(
             checked.iter().any(|c| c == nested),
@@ -297,7 +297,8 @@ fn bluetooth_commands_say_so_when_bluez_is_not_there() {
     assert!(stderr.contains("Bluetooth is unavailable"), "{stderr}");
 }
 
-/// `unbox [-v] logout` where no desktop keyring answers (no session D-Bus): its stderr.
+/// `unbox [-v] logout` (the hidden old name of `sign-out`) where no desktop keyring answers (no
+/// session D-Bus): its stderr.
 #[cfg(target_os = "linux")]
 fn logout_without_keyring(cli: &Cli, verbose: bool) -> String {
     let output = unbox()

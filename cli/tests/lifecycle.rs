@@ -75,7 +75,7 @@ fn devices_lists_and_unbind_removes() {
 
     let (code, _, stderr) = run(&state, &["devices"]);
     assert_eq!(code, 4, "not signed in: {stderr}");
-    let (code, _, stderr) = run(&state, &["login", "--issuer", &issuer, "--client-id", "unbox-app"]);
+    let (code, _, stderr) = run(&state, &["sign-in", "--issuer", &issuer, "--client-id", "unbox-app"]);
     assert_eq!(code, 0, "{stderr}");
     let provision = [
         "provision",

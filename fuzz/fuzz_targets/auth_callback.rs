@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         &[],
         frames.get(2).copied().unwrap_or(br#"{"access_token":"a","token_type":"Bearer"}"#),
     );
-    let request = client.begin_authorization();
+    let request = client.begin_authorization().expect("random values");
     let state = state_of(&request);
     let callback = match (form >> 1) % 4 {
         // The callback as it arrives.

@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     runtime().block_on(async {
         match call.first().copied().unwrap_or(0) % 4 {
             0 => {
-                let request = client.begin_authorization();
+                let request = client.begin_authorization().expect("random values");
                 let state = state_of(&request);
                 let base = server.base_url();
                 let callback = format!("{REDIRECT_URI}?code=fuzz&state={state}&iss={base}");

@@ -13,8 +13,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
 use unbox_core::ble::{
-    Advertisement, AdvertisementListener, BleCentral, BleConnection, BleError, GattCharacteristic,
-    MAX_ATTRIBUTE_LEN, ScanFilter,
+    Advertisement, AdvertisementListener, AttOperation, BleCentral, BleConnection, BleError,
+    GattCharacteristic, MAX_ATTRIBUTE_LEN, ScanFilter,
 };
 use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::security::SecurityLevel;
@@ -315,7 +315,7 @@ impl BleConnection for SimConnection {
             .peripheral
             .endpoints
             .get(&characteristic)
-            .ok_or(BleError::Att { operation: "write".into(), code: ATT_INVALID_HANDLE })?;
+            .ok_or(BleError::Att { operation: AttOperation::Write, code: ATT_INVALID_HANDLE })?;
         {
             let mut att = lock(&self.peripheral.att);
             if value.len() > self.payload_per_pdu(3) {
@@ -326,7 +326,7 @@ impl BleConnection for SimConnection {
             }
         }
         if value.len() > self.peripheral.config.value_limit() {
-            return Err(BleError::Att { operation: "write".into(), code: ATT_INVALID_LENGTH });
+            return Err(BleError::Att { operation: AttOperation::Write, code: ATT_INVALID_LENGTH });
         }
         let device = &self.peripheral.config.device;
         let delay = device.next_reply_delay();
@@ -356,7 +356,7 @@ impl BleConnection for SimConnection {
     async fn read(&self, characteristic: Uuid) -> Result<Vec<u8>, BleError> {
         self.check_link()?;
         if !self.peripheral.endpoints.contains_key(&characteristic) {
-            return Err(BleError::Att { operation: "read".into(), code: ATT_INVALID_HANDLE });
+            return Err(BleError::Att { operation: AttOperation::Read, code: ATT_INVALID_HANDLE });
         }
         let value = lock(&self.values).get(&characteristic).cloned().unwrap_or_default();
         let per_pdu = self.payload_per_pdu(1);

@@ -6,16 +6,22 @@ use crate::http::{PROVIDER_REPLY_LIMIT, ReadError, read_capped};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
-    AuthUrl, AuthorizationCode, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
-    StandardTokenResponse, TokenResponse as _, TokenUrl,
+    AuthUrl, AuthorizationCode, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse,
+    TokenResponse as _, TokenUrl,
 };
+use rand::TryRngCore;
+use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use url::Url;
+use zeroize::Zeroizing;
 
 use crate::secret::SecretString;
 
@@ -32,6 +38,24 @@ use super::tokens::TokenSet;
 
 /// The scope that makes a sign-in an OpenID Connect sign-in (ID token, nonce).
 const OPENID_SCOPE: &str = "openid";
+/// Random bytes of a PKCE verifier: 43 characters in base64url (RFC 7636 §4.1 asks 43-128).
+const PKCE_VERIFIER_BYTES: usize = 32;
+/// Random bytes of a `state` and a `nonce`.
+const STATE_BYTES: usize = 16;
+
+/// `N` bytes from the operating system's random generator in unpadded base64url. (The `oauth2`
+/// crate's own random values would link a second random generator into the library.)
+fn random_token<const N: usize>() -> Result<SecretString, AuthError> {
+    let mut bytes = Zeroizing::new([0u8; N]);
+    OsRng.try_fill_bytes(bytes.as_mut_slice()).map_err(|error| AuthError::Randomness(error.to_string()))?;
+    Ok(SecretString::new(URL_SAFE_NO_PAD.encode(bytes.as_slice())))
+}
+
+/// The PKCE S256 `code_challenge` of a verifier: BASE64URL(SHA-256(verifier)), RFC 7636 §4.2
+/// (with the SHA-256 the security 1 handshake uses, not a second copy of it).
+fn pkce_s256_challenge(verifier: &SecretString) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.expose().as_bytes()))
+}
 
 /// How this app is registered with the identity provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,26 +227,24 @@ impl AuthClient {
         self.clock.now()
     }
 
-    /// Starts a sign-in: fresh `state`, PKCE S256 verifier and (for `openid`) nonce.
-    pub fn begin_authorization(&self) -> AuthorizationRequest {
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let nonce = self.config.wants_openid().then(CsrfToken::new_random);
+    /// Starts a sign-in: fresh `state`, PKCE S256 verifier and (for `openid`) nonce, drawn from
+    /// the operating system's random generator.
+    pub fn begin_authorization(&self) -> Result<AuthorizationRequest, AuthError> {
+        let pkce_verifier = random_token::<PKCE_VERIFIER_BYTES>()?;
+        let state = random_token::<STATE_BYTES>()?;
+        let nonce = if self.config.wants_openid() { Some(random_token::<STATE_BYTES>()?) } else { None };
         let mut request = self
             .oauth
-            .authorize_url(CsrfToken::new_random)
-            .set_pkce_challenge(challenge)
+            .authorize_url(|| CsrfToken::new(state.expose().to_owned()))
+            .add_extra_param("code_challenge", pkce_s256_challenge(&pkce_verifier))
+            .add_extra_param("code_challenge_method", "S256")
             .add_scopes(self.config.scopes.iter().cloned().map(Scope::new));
         if let Some(nonce) = &nonce {
-            request = request.add_extra_param("nonce", nonce.secret().as_str());
+            request = request.add_extra_param("nonce", nonce.expose());
         }
-        let (url, state) = request.url();
+        let (url, _) = request.url();
         tracing::debug!(endpoint = %self.metadata.authorization_endpoint, "authorization request prepared");
-        AuthorizationRequest {
-            url,
-            state: SecretString::new(state.into_secret()),
-            pkce_verifier: SecretString::new(verifier.into_secret()),
-            nonce: nonce.map(|nonce| SecretString::new(nonce.into_secret())),
-        }
+        Ok(AuthorizationRequest { url, state, pkce_verifier, nonce })
     }
 
     /// Finishes a sign-in: validates the browser's `callback` URL against `request`, exchanges
@@ -444,7 +466,7 @@ mod tests {
     #[test]
     fn authorization_url_carries_pkce_state_and_nonce() {
         let client = client(&["openid", "devices"]);
-        let request = client.begin_authorization();
+        let request = client.begin_authorization().unwrap();
         let url = Url::parse(request.url()).unwrap();
         let params: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(params["response_type"], "code");
@@ -457,16 +479,17 @@ mod tests {
         let verifier = PkceCodeVerifier::new(request.pkce_verifier.expose().to_owned());
         assert_eq!(
             params["code_challenge"],
-            PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str()
+            oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str()
         );
-        let second = client.begin_authorization();
+        assert_eq!(request.pkce_verifier.expose().len(), 43);
+        let second = client.begin_authorization().unwrap();
         assert_ne!(second.state.expose(), request.state.expose());
         assert_ne!(second.pkce_verifier.expose(), request.pkce_verifier.expose());
     }
 
     #[test]
     fn no_nonce_without_openid() {
-        let request = client(&["devices"]).begin_authorization();
+        let request = client(&["devices"]).begin_authorization().unwrap();
         assert!(request.nonce.is_none());
         assert!(!request.url().contains("nonce="));
         assert!(!format!("{request:?}").contains(request.state.expose()));
@@ -474,9 +497,8 @@ mod tests {
 
     #[test]
     fn pkce_s256_matches_rfc_7636_appendix_b() {
-        let verifier = PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned());
-        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
-        assert_eq!(challenge.as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        let verifier = SecretString::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        assert_eq!(pkce_s256_challenge(&verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]

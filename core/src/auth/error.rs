@@ -335,6 +335,9 @@ pub enum AuthError {
     /// The secure storage failed.
     #[error(transparent)]
     Store(#[from] SecretStoreError),
+    /// The operating system's random number generator failed (drawing `state` or PKCE values).
+    #[error("the system random number generator failed ({0}); try again")]
+    Randomness(String),
 }
 
 impl AuthError {
@@ -345,6 +348,7 @@ impl AuthError {
             Self::Callback(error) => error.is_retryable(),
             Self::Token(error) => error.is_retryable(),
             Self::Store(error) => error.is_retryable(),
+            Self::Randomness(_) => true,
             _ => false,
         }
     }

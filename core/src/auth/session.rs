@@ -85,7 +85,7 @@ impl Session {
     /// Signs the person in through the agent and stores the tokens, replacing any earlier
     /// sign-in. Returns who signed in when the `openid` scope was requested.
     pub async fn sign_in(&self) -> Result<Option<Identity>, AuthError> {
-        let request = self.client.begin_authorization();
+        let request = self.client.begin_authorization()?;
         tracing::info!("opening the sign-in page");
         let callback = SecretString::new(
             self.agent.authorize(request.url().to_owned(), self.client.config().redirect_uri.clone()).await?,

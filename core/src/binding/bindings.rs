@@ -1,6 +1,6 @@
 //! The binding's life after setup: the customer's device list (paginated), unbinding, handing a
-//! device to another account (an offer the receiver accepts while signed in), and the device's
-//! own check whether it is still bound. Rules (`docs/binding-api.yaml`): a device has at most
+//! device to another account (an offer the receiver accepts while signed in); the device's own
+//! check whether it is still bound is in the redeem module. Rules (`docs/binding-api.yaml`): a device has at most
 //! one active binding; the same customer setting a device up again keeps its binding; another
 //! customer's confirmed setup (the device was factory-reset, its PoP is proof of possession)
 //! moves it and ends the previous owner's binding with the reason `rebound`.
@@ -11,13 +11,10 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::client::{BindingClient, join, parse_body, protocol};
-use super::device_auth::BINDING_CHECK_SIGNING_PREFIX;
 use super::error::BindingError;
 use super::model::{DeviceId, IdempotencyKey, InvalidValue};
-use super::redeem::ClaimRedeemer;
 use super::wire::{
-    AcceptTransferBody, BindingPageView, DeviceBindingAnswer, DeviceBindingQuery, DeviceBindingView,
-    OfferTransferBody, TransferOfferView, paths,
+    AcceptTransferBody, BindingPageView, DeviceBindingView, OfferTransferBody, TransferOfferView, paths,
 };
 use crate::secret::SecretString;
 
@@ -264,21 +261,6 @@ impl BindingClient {
         let binding = DeviceBinding::from_view(parse_body(&answer, "the accepted binding")?)?;
         tracing::info!(binding_id = %binding.binding_id, device_id = %binding.device_id, "transfer accepted");
         Ok(binding)
-    }
-}
-
-impl ClaimRedeemer {
-    /// Asks the backend whether an account still holds an active binding of this device (the
-    /// device's periodic check, `docs/firmware-guide.md`): `false` after its owner unbound it.
-    pub async fn is_bound(&self, backend_url: &Url) -> Result<bool, BindingError> {
-        let body = serde_json::to_vec(&DeviceBindingQuery {
-            device_id: self.credential.device_id().as_str().to_owned(),
-        })
-        .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
-        let answer =
-            self.signed_post(backend_url, paths::DEVICE_BINDING, body, BINDING_CHECK_SIGNING_PREFIX).await?;
-        let answer: DeviceBindingAnswer = parse_body(&answer, "the binding check")?;
-        Ok(answer.bound)
     }
 }
 

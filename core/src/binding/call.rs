@@ -8,6 +8,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AF
 use url::Url;
 use zeroize::Zeroizing;
 
+#[cfg(feature = "device-side")]
 use super::device_auth::DeviceCredential;
 use super::error::BindingError;
 use super::model::IdempotencyKey;
@@ -20,6 +21,7 @@ use crate::secret::SecretString;
 pub(crate) enum Credentials<'a> {
     /// The logged-in user (bearer access token).
     User(&'a dyn AccessTokenSource),
+    #[cfg(feature = "device-side")]
     /// A device (HMAC over the body after a domain-separation prefix).
     Device(&'a DeviceCredential, &'static [u8]),
 }
@@ -56,6 +58,7 @@ impl Call<'_> {
     ) -> Result<Zeroizing<Vec<u8>>, BindingError> {
         let mut token = match self.credentials {
             Credentials::User(source) => Some(source.access_token().await?),
+            #[cfg(feature = "device-side")]
             Credentials::Device(..) => None,
         };
         let mut refreshed = false;
@@ -100,6 +103,7 @@ impl Call<'_> {
         let body: &[u8] = self.body.as_deref().map_or(&[], Vec::as_slice);
         let authorization = Zeroizing::new(match &self.credentials {
             Credentials::User(_) => format!("Bearer {}", token.map_or("", SecretString::expose)),
+            #[cfg(feature = "device-side")]
             Credentials::Device(credential, prefix) => credential.authorization_with(prefix, body),
         });
         let mut authorization =

@@ -1,15 +1,16 @@
 //! The `unbox-claim` custom protocomm endpoint (`core/proto/claim.proto`): the phone pushes the
 //! claim token through the encrypted session before Wi-Fi credentials, the device answers with
-//! its device id. Pure encode/decode, both sides; the session encrypts the bytes.
+//! its device id. Pure encode/decode, both sides (the device's with feature `device-side`); the session
+//! encrypts the bytes.
 
 use prost::Message;
 use url::Url;
 
 use super::model::{DeviceId, InvalidValue, check_claim_token};
 use crate::UserAction;
-use crate::proto::{
-    ClaimMsgType, ClaimPayload, ClaimRequest, ClaimResponse, DeviceClaimStatus, claim_payload,
-};
+#[cfg(feature = "device-side")]
+use crate::proto::ClaimResponse;
+use crate::proto::{ClaimMsgType, ClaimPayload, ClaimRequest, DeviceClaimStatus, claim_payload};
 use crate::secret::{SecretBytes, SecretString};
 
 /// Name of the custom protocomm endpoint carrying the claim.
@@ -73,6 +74,7 @@ impl From<prost::DecodeError> for DeviceClaimError {
     }
 }
 
+#[cfg(feature = "device-side")]
 fn encode(payload: ClaimPayload) -> Vec<u8> {
     payload.encode_to_vec()
 }
@@ -128,6 +130,7 @@ pub fn decode_claim_response(bytes: &[u8]) -> Result<DeviceId, DeviceClaimError>
     }
 }
 
+#[cfg(feature = "device-side")]
 /// What a device received on `unbox-claim`.
 #[derive(Debug, Clone)]
 pub struct PushedClaim {
@@ -137,6 +140,7 @@ pub struct PushedClaim {
     pub backend_url: Option<Url>,
 }
 
+#[cfg(feature = "device-side")]
 /// Device: reads the phone's request. Errors map to the status to answer with via
 /// [`DeviceClaimError::device_status`].
 pub fn decode_claim_request(bytes: &[u8]) -> Result<PushedClaim, DeviceClaimError> {
@@ -159,6 +163,7 @@ pub fn decode_claim_request(bytes: &[u8]) -> Result<PushedClaim, DeviceClaimErro
     Ok(PushedClaim { claim_token, backend_url })
 }
 
+#[cfg(feature = "device-side")]
 impl DeviceClaimError {
     /// Device: the status to answer with after failing to accept a request.
     pub fn device_status(&self) -> DeviceClaimStatus {
@@ -173,6 +178,7 @@ impl DeviceClaimError {
     }
 }
 
+#[cfg(feature = "device-side")]
 /// Device: the answer, with the device's id whatever the status.
 pub fn encode_claim_response(status: DeviceClaimStatus, device_id: &DeviceId) -> Vec<u8> {
     encode(ClaimPayload {

@@ -6,18 +6,22 @@
 //! `docs/firmware-guide.md`.
 //! - [`BindingClient`]: the app's calls (create, long-poll, confirm) with retries and token refresh;
 //! - [`bindings`]: the binding's life after setup (device list, unbind, transfer, device check);
-//! - [`ClaimRedeemer`]: the device's redeem call (used by the simulated device);
-//! - [`device_claim`]: the protobuf messages of the `unbox-claim` endpoint, both sides;
+//! - `ClaimRedeemer` and `DeviceCredential`: the device's redeem call and binding check (used by
+//!   the simulated device; feature `device-side`);
+//! - [`device_claim`]: the protobuf messages of the `unbox-claim` endpoint (the device's side
+//!   with feature `device-side`);
 //! - [`wire`] and [`problem`]: the JSON bodies and problem types shared with the simulator.
 
 pub mod bindings;
 mod call;
 mod client;
+#[cfg(feature = "device-side")]
 mod device_auth;
 pub mod device_claim;
 mod error;
 mod model;
 pub mod problem;
+#[cfg(feature = "device-side")]
 mod redeem;
 mod retry;
 mod token;
@@ -25,6 +29,7 @@ pub mod wire;
 
 pub use bindings::{BindingId, BindingPage, DeviceBinding, EndReason, ListQuery, TransferOffer};
 pub use client::{BindingClient, LONG_POLL_WAIT};
+#[cfg(feature = "device-side")]
 pub use device_auth::{
     BINDING_CHECK_SIGNING_PREFIX, DEVICE_AUTH_SCHEME, DeviceCredential, MAX_DEVICE_SECRET_LEN,
     MIN_DEVICE_SECRET_LEN, REDEEM_SIGNING_PREFIX,
@@ -34,6 +39,7 @@ pub use model::{
     Binding, Claim, ClaimId, ClaimState, ClaimStatus, DeviceId, IdempotencyKey, InvalidValue,
     MAX_CLAIM_TOKEN_LEN, MAX_DEVICE_ID_LEN, MIN_CLAIM_TOKEN_LEN, check_claim_token,
 };
+#[cfg(feature = "device-side")]
 pub use redeem::ClaimRedeemer;
 pub use retry::{EqualJitter, Jitter, NoJitter, RetryPolicy, Sleeper, TokioSleeper};
 pub use token::{AccessTokenError, AccessTokenSource, StaticAccessToken};

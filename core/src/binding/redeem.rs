@@ -1,5 +1,5 @@
-//! The device's side of the binding API: redeem the claim token the phone pushed, authenticated
-//! by the factory [`DeviceCredential`]. Used by the simulated device; firmware does the same in C
+//! The device's side of the binding API: redeem the claim token the phone pushed and check
+//! whether it is still bound, authenticated by the factory [`DeviceCredential`]. Used by the simulated device; firmware does the same in C
 //! (see `docs/firmware-guide.md`).
 
 use std::time::Duration;
@@ -8,19 +8,19 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::call::{Call, Credentials};
-use super::client::{join, normalise_base_url, parse_body};
-use super::device_auth::{DeviceCredential, REDEEM_SIGNING_PREFIX};
+use super::client::{join, normalise_base_url, parse_body, protocol};
+use super::device_auth::{BINDING_CHECK_SIGNING_PREFIX, DeviceCredential, REDEEM_SIGNING_PREFIX};
 use super::error::BindingError;
 use super::model::ClaimStatus;
 use super::retry::RetryPolicy;
-use super::wire::{RedeemBody, RedeemResult, paths};
+use super::wire::{DeviceBindingAnswer, DeviceBindingQuery, RedeemBody, RedeemResult, paths};
 use crate::secret::SecretString;
 
 /// Redeems claim tokens for one device.
 #[derive(Debug, Clone)]
 pub struct ClaimRedeemer {
     http: reqwest::Client,
-    pub(super) credential: DeviceCredential,
+    credential: DeviceCredential,
     retry: RetryPolicy,
 }
 
@@ -59,9 +59,22 @@ impl ClaimRedeemer {
         Ok(result.status)
     }
 
+    /// Asks the backend whether an account still holds an active binding of this device (the
+    /// device's periodic check, `docs/firmware-guide.md`): `false` after its owner unbound it.
+    pub async fn is_bound(&self, backend_url: &Url) -> Result<bool, BindingError> {
+        let body = serde_json::to_vec(&DeviceBindingQuery {
+            device_id: self.credential.device_id().as_str().to_owned(),
+        })
+        .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
+        let answer =
+            self.signed_post(backend_url, paths::DEVICE_BINDING, body, BINDING_CHECK_SIGNING_PREFIX).await?;
+        let answer: DeviceBindingAnswer = parse_body(&answer, "the binding check")?;
+        Ok(answer.bound)
+    }
+
     /// POSTs `body` to `path` of the backend, signed by the device credential after `prefix`,
     /// with the retry policy; the success answer's body.
-    pub(super) async fn signed_post(
+    async fn signed_post(
         &self,
         backend_url: &Url,
         path: &str,

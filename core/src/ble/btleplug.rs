@@ -50,7 +50,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::{
-    Advertisement, AdvertisementListener, BleCentral, BleConnection, BleError, DEFAULT_ATT_MTU,
+    Advertisement, AdvertisementListener, AttOperation, BleCentral, BleConnection, BleError, DEFAULT_ATT_MTU,
     GattCharacteristic, MAX_ATTRIBUTE_LEN, ScanFilter,
 };
 
@@ -455,10 +455,10 @@ impl Operation {
     }
 
     /// The ATT operation, for [`BleError::Att`]; `None` outside GATT.
-    fn att_operation(self) -> Option<&'static str> {
+    fn att_operation(self) -> Option<AttOperation> {
         match self {
-            Self::Discover | Self::Read => Some("read"),
-            Self::Write => Some("write"),
+            Self::Discover | Self::Read => Some(AttOperation::Read),
+            Self::Write => Some(AttOperation::Write),
             Self::Open | Self::Scan | Self::Connect => None,
         }
     }
@@ -497,9 +497,7 @@ fn ble_error(error: ::btleplug::Error, operation: Operation, peripheral_id: &str
         other => {
             let message = other.to_string();
             match (operation.att_operation(), att_error_code(&message)) {
-                (Some(att_operation), Some(code)) => {
-                    BleError::Att { operation: att_operation.to_owned(), code }
-                }
+                (Some(operation), Some(code)) => BleError::Att { operation, code },
                 _ if operation == Operation::Connect => BleError::ConnectFailed(message),
                 _ if operation == Operation::Open => BleError::Unavailable(message),
                 _ => BleError::Other(format!("{message} (while {})", operation.activity())),
@@ -658,11 +656,11 @@ mod tests {
         let att = || E::Other("Operation failed with ATT error: 0x04".into());
         assert_eq!(
             ble_error(att(), Operation::Write, id),
-            BleError::Att { operation: "write".to_owned(), code: 0x04 }
+            BleError::Att { operation: AttOperation::Write, code: 0x04 }
         );
         assert_eq!(
             ble_error(att(), Operation::Discover, id),
-            BleError::Att { operation: "read".to_owned(), code: 0x04 }
+            BleError::Att { operation: AttOperation::Read, code: 0x04 }
         );
         assert_eq!(
             ble_error(E::RuntimeError("Peer removed pairing information".to_owned()), Operation::Connect, id),

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::UserAction;
+
 #[cfg(feature = "btleplug")]
 pub mod btleplug;
 
@@ -150,8 +152,8 @@ pub enum BleError {
     /// A GATT read or write was refused with an ATT error.
     #[error("the device refused a Bluetooth {operation} (ATT error 0x{code:02x})")]
     Att {
-        /// `read` or `write`.
-        operation: String,
+        /// The operation refused.
+        operation: AttOperation,
         /// ATT error code (e.g. 0x04 Invalid PDU, 0x05 insufficient authentication).
         code: u8,
     },
@@ -171,7 +173,38 @@ pub enum BleError {
     Other(String),
 }
 
+/// The GATT operation an ATT error answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttOperation {
+    /// Reading a characteristic or descriptor value.
+    Read,
+    /// Writing a characteristic value.
+    Write,
+    /// Discovering the services and characteristics.
+    ServiceDiscovery,
+}
+
+impl std::fmt::Display for AttOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::ServiceDiscovery => "service discovery",
+        })
+    }
+}
+
 impl BleError {
+    /// What the app should offer: the phone's Bluetooth settings when Bluetooth is off or not
+    /// permitted, moving closer for a failure that may pass, support otherwise.
+    pub fn user_action(&self) -> UserAction {
+        match self {
+            Self::Unavailable(_) => UserAction::FixPhoneSettings,
+            error if error.is_retryable() => UserAction::MoveCloser,
+            _ => UserAction::ContactSupport,
+        }
+    }
+
     /// Whether retrying can help without the user changing anything.
     pub fn is_retryable(&self) -> bool {
         !matches!(self, Self::Unavailable(_) | Self::ServiceNotFound(_) | Self::ValueTooLong { .. })

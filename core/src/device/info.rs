@@ -139,6 +139,7 @@ impl DeviceInfo {
         self.security == SecurityLevel::Sec1 && self.has_capability(CAP_NO_POP)
     }
 
+    #[cfg(feature = "device-side")]
     /// Renders the info as the firmware does (cJSON pretty-printed), for the simulator.
     pub fn to_json(&self) -> String {
         let mut root = serde_json::Map::new();

@@ -138,6 +138,7 @@ impl DeviceError {
             Self::InvalidSsid { .. } => UserAction::CheckWifiNetwork,
             Self::InvalidPassphrase { .. } => UserAction::EnterWifiPassword,
             Self::Wifi(failure) => failure.user_action(),
+            Self::Transport(error) => error.user_action(),
             error if error.is_retryable() => UserAction::MoveCloser,
             _ => UserAction::ContactSupport,
         }

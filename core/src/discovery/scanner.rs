@@ -116,6 +116,15 @@ impl DiscoveryError {
             Self::Ble(error) => error.is_retryable(),
         }
     }
+
+    /// What the app should offer: support for unusable settings (the app's), the Bluetooth
+    /// failure's own action otherwise.
+    pub fn user_action(&self) -> crate::UserAction {
+        match self {
+            Self::Config(_) => crate::UserAction::ContactSupport,
+            Self::Ble(error) => error.user_action(),
+        }
+    }
 }
 
 /// Hands advertisements from the Bluetooth stack's thread to the discovery task.

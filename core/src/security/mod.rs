@@ -1,7 +1,7 @@
 //! Protocomm security: the session handshake on `prov-session` and the session cipher that
 //! protects every other endpoint. Security 0 (none), 1 (X25519 + PoP + AES-256-CTR) and
 //! 2 (SRP-6a 3072/SHA-512 + AES-256-GCM, patch versions 0 and 1), in both roles: the client
-//! used by apps and the device role used by the simulator.
+//! used by apps and the device role used by the simulator (feature `device-side`).
 //!
 //! Everything here is sans-IO: handshakes consume and produce message bytes, so the same code
 //! runs over SoftAP, BLE, and in benchmarks.
@@ -19,10 +19,11 @@ mod srp;
 pub use gcm_cipher::Sec2PatchVersion;
 #[cfg(feature = "factory")]
 pub(crate) use random::random_bytes;
-pub use sec0::{Sec0Client, Sec0Device};
-pub use sec1::{Sec1Client, Sec1Device};
-pub use sec2::{Sec2Client, Sec2Device};
-pub use srp::Sec2Verifier;
+pub use sec0::Sec0Client;
+pub use sec1::Sec1Client;
+pub use sec2::Sec2Client;
+#[cfg(feature = "device-side")]
+pub use {sec0::Sec0Device, sec1::Sec1Device, sec2::Sec2Device, srp::Sec2Verifier};
 
 use crate::secret::SecretString;
 
@@ -67,6 +68,7 @@ impl ClientCredentials {
     }
 }
 
+#[cfg(feature = "device-side")]
 /// What a (simulated) device is configured with to accept sessions.
 #[derive(Debug, Clone)]
 pub enum DeviceSecrets {
@@ -98,6 +100,7 @@ pub fn client_handshake(creds: &ClientCredentials, sec_patch_ver: u32) -> Box<dy
     }
 }
 
+#[cfg(feature = "device-side")]
 /// A fresh device-side security instance for one transport session, drawing its secrets
 /// from the OS random generator.
 pub fn device_security(creds: &DeviceSecrets) -> Box<dyn DeviceSecurity> {
@@ -135,6 +138,7 @@ pub trait ClientHandshake: Send {
     fn on_reply(&mut self, reply: &[u8]) -> Result<HandshakeStep, SecurityError>;
 }
 
+#[cfg(feature = "device-side")]
 /// Device side of a security scheme: answers `prov-session` and then protects the
 /// other endpoints. Used by the simulator.
 pub trait DeviceSecurity: Send {

@@ -1,10 +1,13 @@
 //! Security 0: an empty handshake (`S0SessionCmd` → `S0SessionResp`) and no encryption.
 
 use super::envelope;
-use super::{ClientHandshake, DeviceSecurity, HandshakeStep, SecurityError, SessionCipher};
+use super::{ClientHandshake, HandshakeStep, SecurityError, SessionCipher};
 use crate::proto::session_data::Proto;
-use crate::proto::{
-    S0SessionCmd, S0SessionResp, Sec0MsgType, Sec0Payload, SecSchemeVersion, Status, sec0_payload,
+use crate::proto::{S0SessionCmd, Sec0MsgType, Sec0Payload, SecSchemeVersion, sec0_payload};
+#[cfg(feature = "device-side")]
+use {
+    super::DeviceSecurity,
+    crate::proto::{S0SessionResp, Status},
 };
 
 const SCHEME: SecSchemeVersion = SecSchemeVersion::SecScheme0;
@@ -74,6 +77,7 @@ impl ClientHandshake for Sec0Client {
     }
 }
 
+#[cfg(feature = "device-side")]
 /// Device side of security 0: acknowledges the session command; nothing is encrypted. As on
 /// the firmware, the (pass-through) cipher is available even before the optional handshake.
 #[derive(Debug, Default)]
@@ -81,6 +85,7 @@ pub struct Sec0Device {
     cipher: PlaintextCipher,
 }
 
+#[cfg(feature = "device-side")]
 impl Sec0Device {
     /// A security 0 device.
     pub fn new() -> Self {
@@ -88,6 +93,7 @@ impl Sec0Device {
     }
 }
 
+#[cfg(feature = "device-side")]
 impl DeviceSecurity for Sec0Device {
     fn on_session_request(&mut self, request: &[u8]) -> Result<Vec<u8>, SecurityError> {
         let payload = match envelope::decode(request, SCHEME)? {

@@ -16,10 +16,14 @@ use zeroize::Zeroizing;
 use super::ctr_cipher::Sec1Cipher;
 use super::envelope;
 use super::random::random_bytes;
-use super::{ClientHandshake, DeviceSecurity, HandshakeStep, SecurityError, SessionCipher};
+use super::{ClientHandshake, HandshakeStep, SecurityError};
+#[cfg(feature = "device-side")]
+use super::{DeviceSecurity, SessionCipher};
+#[cfg(feature = "device-side")]
+use crate::proto::Status;
 use crate::proto::session_data::Proto;
 use crate::proto::{
-    Sec1MsgType, Sec1Payload, SecSchemeVersion, SessionCmd0, SessionCmd1, SessionResp0, SessionResp1, Status,
+    Sec1MsgType, Sec1Payload, SecSchemeVersion, SessionCmd0, SessionCmd1, SessionResp0, SessionResp1,
     sec1_payload,
 };
 use crate::secret::SecretString;
@@ -187,12 +191,14 @@ impl fmt::Debug for Sec1Client {
     }
 }
 
+#[cfg(feature = "device-side")]
 /// Fixed device randomness for reproducible tests.
 struct FixedDeviceSecrets {
     private_key: Zeroizing<[u8; KEY_LEN]>,
     device_random: [u8; RANDOM_LEN],
 }
 
+#[cfg(feature = "device-side")]
 /// Where a security 1 device is in its handshake.
 enum DeviceState {
     AwaitingCommand0,
@@ -200,6 +206,7 @@ enum DeviceState {
     Established(Sec1Cipher),
 }
 
+#[cfg(feature = "device-side")]
 /// Device side of security 1, configured with its PoP (empty = `no_pop`).
 pub struct Sec1Device {
     pop: SecretString,
@@ -207,6 +214,7 @@ pub struct Sec1Device {
     state: DeviceState,
 }
 
+#[cfg(feature = "device-side")]
 impl Sec1Device {
     /// A device expecting `pop` (empty for `no_pop`), drawing keys from the OS generator.
     pub fn new(pop: SecretString) -> Self {
@@ -251,6 +259,7 @@ impl Sec1Device {
     }
 }
 
+#[cfg(feature = "device-side")]
 fn on_command1(
     mut cipher: Sec1Cipher,
     device_public: [u8; KEY_LEN],
@@ -270,6 +279,7 @@ fn on_command1(
     Ok((cipher, reply))
 }
 
+#[cfg(feature = "device-side")]
 impl DeviceSecurity for Sec1Device {
     fn on_session_request(&mut self, request: &[u8]) -> Result<Vec<u8>, SecurityError> {
         // Any failure closes the session, as the firmware's transport does.
@@ -307,6 +317,7 @@ impl DeviceSecurity for Sec1Device {
     }
 }
 
+#[cfg(feature = "device-side")]
 impl fmt::Debug for Sec1Device {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let step = match self.state {

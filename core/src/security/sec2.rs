@@ -11,14 +11,20 @@ use zeroize::Zeroizing;
 use super::envelope;
 use super::gcm_cipher::{Sec2Cipher, Sec2PatchVersion};
 use super::random::random_bytes;
-use super::srp::{ClientKeyPair, ClientSession, DeviceSession, HASH_LEN, Sec2Verifier};
-use super::{ClientHandshake, DeviceSecurity, HandshakeStep, SecurityError, SessionCipher};
+use super::srp::{ClientKeyPair, ClientSession};
+use super::{ClientHandshake, HandshakeStep, SecurityError};
 use crate::proto::session_data::Proto;
 use crate::proto::{
     S2SessionCmd0, S2SessionCmd1, S2SessionResp0, S2SessionResp1, Sec2MsgType, Sec2Payload, SecSchemeVersion,
-    Status, sec2_payload,
+    sec2_payload,
 };
 use crate::secret::SecretString;
+#[cfg(feature = "device-side")]
+use {
+    super::srp::{DeviceSession, HASH_LEN, Sec2Verifier},
+    super::{DeviceSecurity, SessionCipher},
+    crate::proto::Status,
+};
 
 const SCHEME: SecSchemeVersion = SecSchemeVersion::SecScheme2;
 const SECRET_LEN: usize = 32;
@@ -194,12 +200,14 @@ impl fmt::Debug for Sec2Client {
     }
 }
 
+#[cfg(feature = "device-side")]
 /// Fixed device randomness for reproducible tests.
 struct FixedDeviceSecrets {
     secret: Zeroizing<[u8; SECRET_LEN]>,
     nonce: Vec<u8>,
 }
 
+#[cfg(feature = "device-side")]
 /// Where a security 2 device is in its handshake.
 enum DeviceState {
     AwaitingCommand0,
@@ -207,6 +215,7 @@ enum DeviceState {
     Established(Box<Sec2Cipher>),
 }
 
+#[cfg(feature = "device-side")]
 /// Device side of security 2, holding a salt and verifier instead of the password.
 pub struct Sec2Device {
     verifier: Sec2Verifier,
@@ -215,6 +224,7 @@ pub struct Sec2Device {
     state: DeviceState,
 }
 
+#[cfg(feature = "device-side")]
 impl Sec2Device {
     /// A device with `verifier` running cipher revision `patch`; its SRP secret and nonce
     /// come from the OS generator (patch 0 sends a 16-byte nonce like pre-patch firmware,
@@ -303,6 +313,7 @@ impl Sec2Device {
     }
 }
 
+#[cfg(feature = "device-side")]
 impl DeviceSecurity for Sec2Device {
     fn on_session_request(&mut self, request: &[u8]) -> Result<Vec<u8>, SecurityError> {
         // Any failure closes the session, as the firmware's transport does.
@@ -338,6 +349,7 @@ impl DeviceSecurity for Sec2Device {
     }
 }
 
+#[cfg(feature = "device-side")]
 impl fmt::Debug for Sec2Device {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let step = match self.state {

@@ -13,8 +13,6 @@
 //! | M | H(H(N) XOR H(PAD(g)) ‖ H(user) ‖ salt ‖ A ‖ B as received ‖ K) |
 //! | HAMK | H(A ‖ M ‖ K) |
 
-use std::fmt;
-
 use crypto_bigint::{U256, U512, U1024, U1536};
 use sha2::{Digest, Sha512};
 use subtle::ConstantTimeEq;
@@ -22,8 +20,9 @@ use zeroize::Zeroizing;
 
 use super::SecurityError;
 use super::modp::{self, ELEMENT_LEN, Element, Wide};
-use super::random::random_bytes;
-use crate::secret::{SecretBytes, SecretString};
+use crate::secret::SecretString;
+#[cfg(feature = "device-side")]
+use {super::random::random_bytes, crate::secret::SecretBytes, std::fmt};
 
 /// Length of every SHA-512 value: k, u, K, M and HAMK.
 pub(crate) const HASH_LEN: usize = 64;
@@ -32,6 +31,7 @@ pub(crate) const HASH_LEN: usize = 64;
 pub(crate) type Hash = [u8; HASH_LEN];
 
 /// Length of the salt generated for new verifiers (as `esp_srp_gen_salt_verifier` does).
+#[cfg(feature = "device-side")]
 const SALT_LEN: usize = 16;
 
 /// Bits of a + u·x: a < 2^256 and u·x < 2^1024.
@@ -101,6 +101,7 @@ fn device_proof(client_public: &[u8], client_proof: &Hash, key: &Hash) -> Hash {
     hash(&[client_public, client_proof, key])
 }
 
+#[cfg(feature = "device-side")]
 /// The salt and password verifier a security 2 device holds instead of the password.
 #[derive(Clone)]
 pub struct Sec2Verifier {
@@ -108,6 +109,7 @@ pub struct Sec2Verifier {
     verifier: SecretBytes,
 }
 
+#[cfg(feature = "device-side")]
 impl Sec2Verifier {
     /// Salt and verifier as provisioned on a device (e.g. by `esp_prov --sec2_gen_cred`).
     pub fn new(salt: Vec<u8>, verifier: Vec<u8>) -> Self {
@@ -139,6 +141,7 @@ impl Sec2Verifier {
     }
 }
 
+#[cfg(feature = "device-side")]
 impl fmt::Debug for Sec2Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sec2Verifier")
@@ -250,6 +253,7 @@ fn cipher_key(key: &Hash) -> Zeroizing<[u8; 32]> {
     aes_key
 }
 
+#[cfg(feature = "device-side")]
 /// The device's side of one SRP exchange, from A and the device secret `b`.
 pub(crate) struct DeviceSession {
     key: Zeroizing<Hash>,
@@ -257,6 +261,7 @@ pub(crate) struct DeviceSession {
     device_public: Vec<u8>,
 }
 
+#[cfg(feature = "device-side")]
 impl DeviceSession {
     /// Checks A (exactly 384 bytes, A mod N ≠ 0), computes B = k·v + g^b and K.
     pub(crate) fn new(

@@ -120,6 +120,16 @@ impl TransportError {
         }
     }
 
+    /// What the app should offer: the Bluetooth failure's own action, moving closer for a
+    /// failure that may pass, support otherwise.
+    pub fn user_action(&self) -> crate::UserAction {
+        match self {
+            Self::Ble(error) => error.user_action(),
+            error if error.is_retryable() => crate::UserAction::MoveCloser,
+            _ => crate::UserAction::ContactSupport,
+        }
+    }
+
     /// Whether the device's security session ended with this error.
     pub fn ends_session(&self) -> bool {
         matches!(self, Self::SessionLost { .. } | Self::Timeout { .. })

@@ -114,7 +114,7 @@ async fn replayed_code_is_refused_and_revokes_the_first_tokens() {
     let client =
         AuthClient::discover(app_config(REDIRECT_URI), idp.base_url()).await.unwrap().with_clock(clock);
     let agent = ScriptedAgent::new(Script::Approve);
-    let request = client.begin_authorization();
+    let request = client.begin_authorization().expect("random values");
     let callback = unbox_core::auth::AuthorizationAgent::authorize(
         agent.as_ref(),
         request.url().to_owned(),
@@ -192,7 +192,7 @@ async fn code_redeemed_after_its_lifetime_is_refused() {
         .await
         .unwrap()
         .with_clock(clock.clone());
-    let request = client.begin_authorization();
+    let request = client.begin_authorization().expect("random values");
     let callback = unbox_core::auth::AuthorizationAgent::authorize(
         ScriptedAgent::new(Script::Approve).as_ref(),
         request.url().to_owned(),

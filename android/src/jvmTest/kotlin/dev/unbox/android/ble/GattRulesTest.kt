@@ -1,5 +1,6 @@
 package dev.unbox.android.ble
 
+import dev.unbox.AttOperation
 import dev.unbox.BleException
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -30,11 +31,11 @@ class GattRulesTest {
 
     @Test
     fun `ATT errors from the device keep their code, stack failures do not pretend to be ATT`() {
-        val att = assertInstanceOf(BleException.Att::class.java, GattStatus.operationFailure("write", 0x0D))
-        assertEquals("write" to 0x0D.toUByte(), att.operation to att.code)
-        assertInstanceOf(BleException.Att::class.java, GattStatus.operationFailure("read", 5))
+        val att = assertInstanceOf(BleException.Att::class.java, GattStatus.operationFailure(AttOperation.WRITE, 0x0D))
+        assertEquals(AttOperation.WRITE to 0x0D.toUByte(), att.operation to att.code)
+        assertInstanceOf(BleException.Att::class.java, GattStatus.operationFailure(AttOperation.READ, 5))
         for (status in listOf(GattStatus.GATT_ERROR, GattStatus.CONNECTION_CONGESTED, GattStatus.GATT_FAILURE, 0x1234)) {
-            assertInstanceOf(BleException.Other::class.java, GattStatus.operationFailure("read", status))
+            assertInstanceOf(BleException.Other::class.java, GattStatus.operationFailure(AttOperation.READ, status))
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.unbox.android.ble
 
 import dev.unbox.AdvertisementSink
+import dev.unbox.AttOperation
 import dev.unbox.BleCentral
 import dev.unbox.BleConnection
 import dev.unbox.BleException
@@ -98,13 +99,13 @@ class QueuedGattOnboardingTest {
             GattValues.checkWritable(value.size)
             val operation = GattOperation(GattOperationKind.WRITE_CHARACTERISTIC, characteristic)
             val outcome = queue.submit(operation) { answerLater(operation) { peripheral.write(characteristic, value).let { null } } }
-            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("write", outcome.status)
+            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.WRITE, outcome.status)
         }
 
         override suspend fun read(characteristic: String): ByteArray {
             val operation = GattOperation(GattOperationKind.READ_CHARACTERISTIC, characteristic)
             val outcome = queue.submit(operation) { answerLater(operation) { peripheral.read(characteristic) } }
-            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("read", outcome.status)
+            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.READ, outcome.status)
             return outcome.value ?: ByteArray(0)
         }
 

@@ -10,6 +10,7 @@ import android.bluetooth.BluetoothProfile
 import android.bluetooth.BluetoothStatusCodes
 import android.content.Context
 import android.os.Build
+import dev.unbox.AttOperation
 import dev.unbox.BleConnection
 import dev.unbox.BleException
 import dev.unbox.GattCharacteristic
@@ -126,7 +127,7 @@ internal class AndroidBleConnection(
         val serviceUuid = BleUuids.parse(service) ?: throw BleException.ServiceNotFound(service)
         if (!servicesDiscovered) {
             val outcome = queue.submit(GattOperation(GattOperationKind.DISCOVER_SERVICES)) { client().discoverServices() }
-            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("service discovery", outcome.status)
+            if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.SERVICE_DISCOVERY, outcome.status)
             servicesDiscovered = true
         }
         val gattService = client().getService(serviceUuid) ?: throw BleException.ServiceNotFound(service)
@@ -139,13 +140,13 @@ internal class AndroidBleConnection(
         GattValues.checkWritable(value.size)
         val target = characteristic(characteristic)
         val outcome = queue.submit(GattOperation(GattOperationKind.WRITE_CHARACTERISTIC, key(target.uuid))) { startWrite(target, value) }
-        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("write", outcome.status)
+        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.WRITE, outcome.status)
     }
 
     override suspend fun read(characteristic: String): ByteArray = withBluetoothPermission("connect") {
         val target = characteristic(characteristic)
         val outcome = queue.submit(GattOperation(GattOperationKind.READ_CHARACTERISTIC, key(target.uuid))) { client().readCharacteristic(target) }
-        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("read", outcome.status)
+        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.READ, outcome.status)
         outcome.value ?: ByteArray(0)
     }
 
@@ -170,7 +171,7 @@ internal class AndroidBleConnection(
         val outcome = queue.submit(GattOperation(GattOperationKind.READ_DESCRIPTOR, key(characteristic.uuid))) {
             client().readDescriptor(descriptor)
         }
-        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure("read", outcome.status)
+        if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.READ, outcome.status)
         return GattValues.userDescription(outcome.value)
     }
 

@@ -1,5 +1,6 @@
 package dev.unbox.android.ble
 
+import dev.unbox.AttOperation
 import dev.unbox.BleException
 
 /**
@@ -60,14 +61,18 @@ object GattStatus {
         BleException.ConnectFailed("the Bluetooth stack reported ${describe(status)}")
 
     /**
-     * The error for a GATT [operation] (`read` or `write`) that completed with [status]: an ATT
-     * error the device sent as [BleException.Att]; the stack's own failures as [BleException.Other].
+     * The error for a GATT [operation] that completed with [status]: an ATT error the device sent
+     * as [BleException.Att]; the stack's own failures as [BleException.Other].
      */
-    fun operationFailure(operation: String, status: Int): BleException = when (status) {
-        GATT_ERROR, CONNECTION_CONGESTED, GATT_FAILURE ->
-            BleException.Other("the Bluetooth stack failed the $operation: ${describe(status)}")
+    fun operationFailure(operation: AttOperation, status: Int): BleException = when (status) {
+        GATT_ERROR, CONNECTION_CONGESTED, GATT_FAILURE -> stackFailure(operation, status)
         in 1..0xFF -> BleException.Att(operation, status.toUByte())
-        else -> BleException.Other("the Bluetooth stack failed the $operation: ${describe(status)}")
+        else -> stackFailure(operation, status)
+    }
+
+    private fun stackFailure(operation: AttOperation, status: Int): BleException {
+        val what = operation.name.lowercase().replace('_', ' ')
+        return BleException.Other("the Bluetooth stack failed the $what: ${describe(status)}")
     }
 }
 

@@ -16,12 +16,9 @@ use oauth2::{
     RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse,
     TokenResponse as _, TokenUrl,
 };
-use rand::TryRngCore;
-use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
-use zeroize::Zeroizing;
 
 use crate::secret::SecretString;
 
@@ -46,8 +43,10 @@ const STATE_BYTES: usize = 16;
 /// `N` bytes from the operating system's random generator in unpadded base64url. (The `oauth2`
 /// crate's own random values would link a second random generator into the library.)
 fn random_token<const N: usize>() -> Result<SecretString, AuthError> {
-    let mut bytes = Zeroizing::new([0u8; N]);
-    OsRng.try_fill_bytes(bytes.as_mut_slice()).map_err(|error| AuthError::Randomness(error.to_string()))?;
+    let bytes = crate::security::random_bytes::<N>().map_err(|error| match error {
+        crate::security::SecurityError::Randomness(reason) => AuthError::Randomness(reason),
+        other => AuthError::Randomness(other.to_string()),
+    })?;
     Ok(SecretString::new(URL_SAFE_NO_PAD.encode(bytes.as_slice())))
 }
 

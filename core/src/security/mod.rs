@@ -17,7 +17,6 @@ mod sec2;
 mod srp;
 
 pub use gcm_cipher::Sec2PatchVersion;
-#[cfg(feature = "factory")]
 pub(crate) use random::random_bytes;
 pub use sec0::Sec0Client;
 pub use sec1::Sec1Client;

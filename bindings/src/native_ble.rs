@@ -13,6 +13,7 @@ use crate::ble::{
     AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, GattCharacteristic, NotificationSink,
     ScanFilter,
 };
+use crate::runtime::in_runtime_context;
 
 /// Opens the operating system's Bluetooth central (CoreBluetooth on iOS and macOS, BlueZ on
 /// Linux) for `OnboardingClient` and discovery. Fails with
@@ -47,20 +48,30 @@ fn uuid(text: &str) -> Result<Uuid, BleError> {
 #[async_trait]
 impl BleCentral for NativeBleCentral {
     async fn start_scan(&self, filter: ScanFilter, sink: Arc<AdvertisementSink>) -> Result<(), BleError> {
-        let filter = core::ScanFilter {
-            service_uuids: filter.service_uuids.iter().map(|text| uuid(text)).collect::<Result<_, _>>()?,
-            name_prefixes: filter.name_prefixes,
-        };
-        Ok(self.0.start_scan(filter, Arc::new(SinkListener(sink))).await?)
+        in_runtime_context(async move {
+            let filter = core::ScanFilter {
+                service_uuids: filter
+                    .service_uuids
+                    .iter()
+                    .map(|text| uuid(text))
+                    .collect::<Result<_, _>>()?,
+                name_prefixes: filter.name_prefixes,
+            };
+            Ok(self.0.start_scan(filter, Arc::new(SinkListener(sink))).await?)
+        })
+        .await
     }
 
     async fn stop_scan(&self) -> Result<(), BleError> {
-        Ok(self.0.stop_scan().await?)
+        in_runtime_context(async move { Ok(self.0.stop_scan().await?) }).await
     }
 
     async fn connect(&self, peripheral_id: String) -> Result<Arc<BleLink>, BleError> {
-        let connection = self.0.connect(&peripheral_id).await?;
-        Ok(BleLink::new(Arc::new(NativeBleConnection(connection))))
+        in_runtime_context(async move {
+            let connection = self.0.connect(&peripheral_id).await?;
+            Ok(BleLink::new(Arc::new(NativeBleConnection(connection))))
+        })
+        .await
     }
 }
 
@@ -74,26 +85,38 @@ impl BleConnection for NativeBleConnection {
     }
 
     async fn discover(&self, service: String) -> Result<Vec<GattCharacteristic>, BleError> {
-        let found = self.0.discover(uuid(&service)?).await?;
-        Ok(found
-            .into_iter()
-            .map(|c| GattCharacteristic { uuid: c.uuid.to_string(), user_description: c.user_description })
-            .collect())
+        in_runtime_context(async move {
+            let found = self.0.discover(uuid(&service)?).await?;
+            Ok(found
+                .into_iter()
+                .map(|c| GattCharacteristic {
+                    uuid: c.uuid.to_string(),
+                    user_description: c.user_description,
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn write(&self, characteristic: String, value: Vec<u8>) -> Result<(), BleError> {
-        Ok(self.0.write(uuid(&characteristic)?, &value).await?)
+        in_runtime_context(async move { Ok(self.0.write(uuid(&characteristic)?, &value).await?) }).await
     }
 
     async fn read(&self, characteristic: String) -> Result<Vec<u8>, BleError> {
-        Ok(self.0.read(uuid(&characteristic)?).await?)
+        in_runtime_context(async move { Ok(self.0.read(uuid(&characteristic)?).await?) }).await
     }
 
     async fn subscribe(&self, characteristic: String, sink: Arc<NotificationSink>) -> Result<(), BleError> {
-        Ok(self.0.subscribe(uuid(&characteristic)?, Arc::clone(&sink.listener)).await?)
+        in_runtime_context(async move {
+            Ok(self.0.subscribe(uuid(&characteristic)?, Arc::clone(&sink.listener)).await?)
+        })
+        .await
     }
 
     async fn disconnect(&self) {
-        self.0.disconnect().await;
+        in_runtime_context(async move {
+            self.0.disconnect().await;
+        })
+        .await
     }
 }

@@ -46,6 +46,18 @@ fn spawn_boxed(work: Pin<Box<dyn Future<Output = ()> + Send>>) -> AbortOnDrop {
     AbortOnDrop(runtime().spawn(work))
 }
 
+/// Polls `work` inside the runtime's context, on the caller's executor: for the Rust
+/// implementations of the foreign BLE traits, whose methods a shell may call directly and whose
+/// core code uses the runtime's timers and channels.
+pub(crate) async fn in_runtime_context<F: Future>(work: F) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|context| {
+        let _entered = runtime().enter();
+        work.as_mut().poll(context)
+    })
+    .await
+}
+
 /// The library's runtime, started on first use: one worker thread per CPU, timers and sockets.
 pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();

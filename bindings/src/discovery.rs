@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 use unbox_core::discovery as core;
+use unbox_core::onboarding::DeviceProtocol;
 use uuid::Uuid;
 
 use crate::ble::{BleCentral, ForeignBleCentral};
@@ -20,6 +21,9 @@ pub struct DiscoveryOptions {
     pub name_prefixes: Vec<String>,
     /// SoftAP SSID prefixes that mark a device in setup mode.
     pub ssid_prefixes: Vec<String>,
+    /// SSID prefixes of captive-portal devices' access points (WiFiManager-style firmware, whose
+    /// default names are `ESP32_` or `ESP_` and the chip id); empty by default.
+    pub portal_ssid_prefixes: Vec<String>,
     /// A BLE device not heard for longer than this leaves the list.
     pub expiry: Duration,
     /// How often signal strengths and expiry are published.
@@ -34,6 +38,7 @@ pub fn default_discovery_options() -> DiscoveryOptions {
         service_uuids: config.service_uuids.iter().map(Uuid::to_string).collect(),
         name_prefixes: config.name_prefixes,
         ssid_prefixes: config.ssid_prefixes,
+        portal_ssid_prefixes: config.portal_ssid_prefixes,
         expiry: config.expiry,
         refresh_interval: config.refresh_interval,
     }
@@ -50,6 +55,7 @@ impl DiscoveryOptions {
             service_uuids,
             name_prefixes: self.name_prefixes,
             ssid_prefixes: self.ssid_prefixes,
+            portal_ssid_prefixes: self.portal_ssid_prefixes,
             expiry: self.expiry,
             refresh_interval: self.refresh_interval,
             ..core::DiscoveryConfig::default()
@@ -137,10 +143,40 @@ pub struct DiscoveredDevice {
     pub manufacturer_data: HashMap<u16, Vec<u8>>,
     /// BLE service data by service UUID.
     pub service_data: HashMap<String, Vec<u8>>,
+    /// The provisioning protocol it speaks.
+    pub protocol: DeviceProtocol,
+    /// What an Improv device advertises (read without connecting); null for other devices.
+    pub improv: Option<ImprovAdvertisement>,
+}
+
+/// The provisioning protocols Unbox speaks to devices in setup mode.
+#[uniffi::remote(Enum)]
+pub enum DeviceProtocol {
+    /// ESP-IDF unified provisioning (`wifi_prov_mgr` / `network_provisioning`, Arduino `WiFiProv`)
+    /// over BLE or the device's access point.
+    EspUnified,
+    /// Improv Wi-Fi over Bluetooth LE.
+    ImprovBle,
+    /// Improv Wi-Fi over a serial port.
+    ImprovSerial,
+    /// A captive-portal form on the device's open access point (WiFiManager-style firmware).
+    CaptivePortal,
+}
+
+/// The state and capabilities an Improv device advertises (service data `0x4677`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImprovAdvertisement {
+    /// The person must press the device's button before it takes Wi-Fi credentials.
+    pub authorization_required: bool,
+    /// The device has joined a network already.
+    pub provisioned: bool,
+    /// It can identify itself (blink, beep) when asked.
+    pub can_identify: bool,
 }
 
 impl From<core::DiscoveredDevice> for DiscoveredDevice {
     fn from(device: core::DiscoveredDevice) -> Self {
+        let improv = device.improv();
         Self {
             name: device.name,
             ble: device.ble.map(|ble| BleEndpoint {
@@ -162,6 +198,12 @@ impl From<core::DiscoveredDevice> for DiscoveredDevice {
                 .into_iter()
                 .map(|(uuid, data)| (uuid.to_string(), data))
                 .collect(),
+            improv: improv.map(|advertised| ImprovAdvertisement {
+                authorization_required: advertised.state == unbox_core::improv::State::AuthorizationRequired,
+                provisioned: advertised.state == unbox_core::improv::State::Provisioned,
+                can_identify: advertised.capabilities.identify(),
+            }),
+            protocol: device.protocol,
         }
     }
 }

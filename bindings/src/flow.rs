@@ -126,6 +126,40 @@ pub enum DeviceTarget {
         /// The device's HTTP address on that network, `192.168.4.1:80` on ESP devices.
         address: String,
     },
+    /// An Improv Wi-Fi device over Bluetooth LE (ESPHome and others). Improv has no encryption:
+    /// the Wi-Fi password travels in clear, which `allowCleartextProtocols` decides, and no
+    /// claim: onboard it with `wifiOnly`.
+    ImprovBle {
+        /// The peripheral as the BLE stack names it (from discovery).
+        peripheral_id: String,
+    },
+    /// A captive-portal device (WiFiManager-style firmware): its open access point and the web
+    /// form there. Cleartext, as for Improv.
+    Portal {
+        /// The access point's SSID.
+        ssid: String,
+        /// Its passphrase (a secret), null for an open access point (WiFiManager's default).
+        passphrase: Option<String>,
+        /// The portal's address on that network, `192.168.4.1:80`.
+        address: String,
+        /// Custom parameters to fill in, by the firmware's parameter ids.
+        parameters: Vec<PortalParameter>,
+        /// The form field that carries the claim token, for the claim binding (the firmware
+        /// must declare it); null for Wi-Fi only.
+        claim_parameter: Option<String>,
+        /// The device's id from its label or code, for the claim binding: the backend confirms
+        /// the claim only if this device redeemed it.
+        device_id: Option<String>,
+    },
+}
+
+/// One custom parameter of a captive portal's form.
+#[derive(uniffi::Record)]
+pub struct PortalParameter {
+    /// The parameter's id (the form field's name).
+    pub id: String,
+    /// Its value (treated as a secret: it may be a key or a password).
+    pub value: String,
 }
 
 /// How the device proves who it is. Secrets are wrapped as soon as they arrive.
@@ -198,6 +232,23 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             DeviceTarget::SoftApFromCode { code, address } => {
                 core::DeviceTarget::softap_from_code(code.payload(), address)
                     .map_err(|error| OnboardingError::InvalidRequest(error.to_string()))?
+            }
+            DeviceTarget::ImprovBle { peripheral_id } => {
+                core::DeviceTarget::Ble { peripheral_id, service: unbox_core::improv::ble::SERVICE_UUID }
+            }
+            DeviceTarget::Portal { ssid, passphrase, address, parameters, claim_parameter, device_id } => {
+                core::DeviceTarget::Portal(core::PortalTarget {
+                    ssid,
+                    passphrase: passphrase.map(SecretString::new),
+                    address,
+                    parameters: parameters
+                        .into_iter()
+                        .map(|p| unbox_core::portal::PortalParameter { id: p.id, value: SecretString::new(p.value) })
+                        .collect(),
+                    claim_parameter,
+                    device_id,
+                    announce: None,
+                })
             }
         };
         let credentials = match request.credentials {
@@ -359,6 +410,9 @@ pub struct DeviceNetwork {
     pub bssid: Option<Vec<u8>>,
     /// The channel.
     pub channel: i32,
+    /// Where the device asks the person to continue (Improv's redirect URL, e.g. ESPHome's
+    /// `http://name.local`): open it for them; null from ESP devices.
+    pub redirect_url: Option<String>,
 }
 
 /// How the flow knows the device joined the home network.
@@ -399,6 +453,7 @@ impl From<core::Onboarded> for Onboarded {
                 ssid: network.ssid,
                 bssid: network.bssid.map(Vec::from),
                 channel: network.channel,
+                redirect_url: network.redirect_url,
             }),
             confirmation: done.confirmation,
         }

@@ -46,6 +46,7 @@ fn spawn_boxed(work: Pin<Box<dyn Future<Output = ()> + Send>>) -> AbortOnDrop {
     AbortOnDrop(runtime().spawn(work))
 }
 
+#[cfg(any(feature = "btleplug", feature = "sim"))]
 /// Polls `work` inside the runtime's context, on the caller's executor: for the Rust
 /// implementations of the foreign BLE traits, whose methods a shell may call directly and whose
 /// core code uses the runtime's timers and channels.

@@ -20,6 +20,8 @@ use crate::phone_wifi::{ForeignPhoneWifi, PhoneWifi};
 use crate::qr::OnboardingCode;
 use crate::runtime::{CancelHandle, on_runtime};
 use crate::secret_store::{ForeignSecretStore, SecretStore};
+use crate::service_browser::{ForeignServiceBrowser, ServiceBrowser};
+use unbox_core::service_browser::ServiceQuery;
 
 // The flow's events and time limits cross as the core's own types (UniFFI remote types: the
 // definitions below only tell UniFFI their shape, which the compiler checks against the core's;
@@ -150,6 +152,9 @@ pub enum DeviceTarget {
         /// The device's id from its label or code, for the claim binding: the backend confirms
         /// the claim only if this device redeemed it.
         device_id: Option<String>,
+        /// How the device announces itself once online, to confirm a Wi-Fi-only onboarding
+        /// with the client's service browser; null: the outcome is unconfirmed.
+        announce: Option<ServiceQuery>,
     },
 }
 
@@ -236,20 +241,29 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             DeviceTarget::ImprovBle { peripheral_id } => {
                 core::DeviceTarget::Ble { peripheral_id, service: unbox_core::improv::ble::SERVICE_UUID }
             }
-            DeviceTarget::Portal { ssid, passphrase, address, parameters, claim_parameter, device_id } => {
-                core::DeviceTarget::Portal(core::PortalTarget {
-                    ssid,
-                    passphrase: passphrase.map(SecretString::new),
-                    address,
-                    parameters: parameters
-                        .into_iter()
-                        .map(|p| unbox_core::portal::PortalParameter { id: p.id, value: SecretString::new(p.value) })
-                        .collect(),
-                    claim_parameter,
-                    device_id,
-                    announce: None,
-                })
-            }
+            DeviceTarget::Portal {
+                ssid,
+                passphrase,
+                address,
+                parameters,
+                claim_parameter,
+                device_id,
+                announce,
+            } => core::DeviceTarget::Portal(core::PortalTarget {
+                ssid,
+                passphrase: passphrase.map(SecretString::new),
+                address,
+                parameters: parameters
+                    .into_iter()
+                    .map(|p| unbox_core::portal::PortalParameter {
+                        id: p.id,
+                        value: SecretString::new(p.value),
+                    })
+                    .collect(),
+                claim_parameter,
+                device_id,
+                announce,
+            }),
         };
         let credentials = match request.credentials {
             DeviceCredentials::FromCode { code } => code
@@ -492,8 +506,10 @@ impl std::fmt::Debug for OnboardingClient {
 impl OnboardingClient {
     /// An onboarding service over `account`'s sign-in and the binding backend at `backend_url`.
     /// `ble` and `phone_wifi` are what this phone can do (either may be null); `store` keeps
-    /// pending claims so an interrupted onboarding can be resumed.
-    #[uniffi::constructor]
+    /// pending claims so an interrupted onboarding can be resumed. `service_browser` finds
+    /// captive-portal devices on the home network after setup (they never report their join);
+    /// without it such a Wi-Fi-only onboarding ends unconfirmed.
+    #[uniffi::constructor(default(service_browser = None))]
     pub fn new(
         account: Arc<AuthSession>,
         backend_url: String,
@@ -501,6 +517,7 @@ impl OnboardingClient {
         phone_wifi: Option<Arc<dyn PhoneWifi>>,
         store: Arc<dyn SecretStore>,
         settings: OnboardingSettings,
+        service_browser: Option<Arc<dyn ServiceBrowser>>,
     ) -> Result<Arc<Self>, OnboardingError> {
         let url = Url::parse(&backend_url).map_err(|error| {
             OnboardingError::InvalidRequest(format!("the backend URL `{backend_url}` is invalid: {error}"))
@@ -511,7 +528,7 @@ impl OnboardingClient {
             ble.map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
         let phone_wifi = phone_wifi
             .map(|wifi| Arc::new(ForeignPhoneWifi(wifi)) as Arc<dyn unbox_core::phone_wifi::PhoneWifi>);
-        let onboarding = core::Onboarding::new(
+        let mut onboarding = core::Onboarding::new(
             session,
             binding.clone(),
             ble,
@@ -519,6 +536,9 @@ impl OnboardingClient {
             Arc::new(ForeignSecretStore(store)),
             settings.try_into()?,
         );
+        if let Some(browser) = service_browser {
+            onboarding = onboarding.with_service_browser(Arc::new(ForeignServiceBrowser(browser)));
+        }
         Ok(Arc::new(Self { onboarding: Arc::new(onboarding), binding }))
     }
 

@@ -17,6 +17,7 @@
 //! - [`discovery`]: the live list of devices in setup mode;
 //! - [`secret_store`] and [`auth`]: secure storage and signing in;
 //! - [`phone_wifi`]: joining and leaving a device's access point;
+//! - [`service_browser`]: finding a captive-portal device on the home network (DNS-SD);
 //! - [`flow`]: the one-call onboarding, [`OnboardingClient`](flow::OnboardingClient);
 //! - [`devices`]: the account's devices after setup (list, unbind, transfer), methods of the same client;
 //! - `sim` (feature `sim`, tests only): the simulated device and cloud in-process;
@@ -44,5 +45,6 @@ pub mod phone_wifi;
 pub mod qr;
 pub mod runtime;
 pub mod secret_store;
+pub mod service_browser;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use unbox_sim::idp::DEFAULT_CLIENT_ID;
 use unbox_sim::world::{
-    APP_REDIRECT_URI, DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, SimWorld,
-    WorldOptions,
+    APP_REDIRECT_URI, DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, PORTAL_CLAIM_FIELD,
+    PORTAL_SERVICE_TYPE, SimWorld, WorldOptions,
 };
 
 use crate::ble::BleCentral;
 use crate::flow::OnboardingSettings;
 use crate::native_ble::NativeBleCentral;
 use crate::runtime::on_runtime;
+use crate::service_browser::{NativeServiceBrowser, ServiceBrowser};
+use unbox_core::service_browser::ServiceQuery;
 
 /// One simulated device in setup mode.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -27,6 +29,22 @@ pub struct SimulatedDevice {
     pub peripheral_id: String,
     /// The Espressif setup QR code printed on it (security 2, SoftAP).
     pub setup_code: String,
+}
+
+/// One simulated captive-portal device (WiFiManager-style firmware with a claim field) in
+/// portal mode: its open access point and its form.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SimulatedPortal {
+    /// Its access point's SSID, `ESP32_xxxxxx` (open: no passphrase).
+    pub name: String,
+    /// Its portal's web server on loopback, `127.0.0.1:port`.
+    pub address: String,
+    /// The form field for the claim token.
+    pub claim_parameter: String,
+    /// Its device id at the backend (printed on its label).
+    pub device_id: String,
+    /// How it announces itself on the home network once online.
+    pub announce: ServiceQuery,
 }
 
 /// Where everything of the simulated world is and the secrets it was made with.
@@ -50,6 +68,8 @@ pub struct SimulatorInfo {
     pub ble_service: String,
     /// The devices.
     pub devices: Vec<SimulatedDevice>,
+    /// The captive-portal devices.
+    pub portals: Vec<SimulatedPortal>,
 }
 
 /// A running simulated world; stops when dropped or on `stop()`.
@@ -59,6 +79,7 @@ pub struct Simulator {
     info: SimulatorInfo,
     settings: OnboardingSettings,
     ble: Arc<dyn BleCentral>,
+    service_browser: Arc<dyn ServiceBrowser>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -67,12 +88,14 @@ impl std::fmt::Debug for Simulator {
     }
 }
 
-/// Starts the cloud and `devices` devices (quick timings: join in a fraction of a second).
+/// Starts the cloud, `devices` ESP devices and two captive-portal devices (quick timings: join
+/// in a fraction of a second).
 #[uniffi::export]
 pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorError> {
     on_runtime(async move {
         let options = WorldOptions {
             devices: devices as usize,
+            portals: 2,
             apply_delay: Duration::from_millis(100),
             join_time: Duration::from_millis(200).into(),
             ..WorldOptions::default()
@@ -100,10 +123,24 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
             device_ap_passphrase: DEVICE_AP_PASSPHRASE.into(),
             ble_service: unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID.to_string(),
             devices: simulated,
+            portals: (0..world.portals.len())
+                .map(|index| SimulatedPortal {
+                    name: world.portals[index].name.clone(),
+                    address: world.portal_address(index),
+                    claim_parameter: PORTAL_CLAIM_FIELD.into(),
+                    device_id: world.portals[index].device_id.clone(),
+                    announce: ServiceQuery {
+                        service_type: PORTAL_SERVICE_TYPE.into(),
+                        instance: world.portals[index].instance.clone(),
+                    },
+                })
+                .collect(),
         };
         let settings = world.settings().into();
         let ble: Arc<dyn BleCentral> = Arc::new(NativeBleCentral(world.ble.clone()));
-        Ok(Arc::new(Simulator { world: Mutex::new(Some(world)), info, settings, ble }))
+        let service_browser: Arc<dyn ServiceBrowser> =
+            Arc::new(NativeServiceBrowser(world.service_browser.clone()));
+        Ok(Arc::new(Simulator { world: Mutex::new(Some(world)), info, settings, ble, service_browser }))
     })
     .await
 }
@@ -125,6 +162,12 @@ impl Simulator {
     /// its own central to exercise the foreign BLE seam).
     pub fn ble_central(&self) -> Arc<dyn BleCentral> {
         Arc::clone(&self.ble)
+    }
+
+    /// The simulated home network's DNS-SD browser, where portal devices announce themselves
+    /// once online, implemented in Rust.
+    pub fn service_browser(&self) -> Arc<dyn ServiceBrowser> {
+        Arc::clone(&self.service_browser)
     }
 
     /// Stops every server of the world.

@@ -35,19 +35,23 @@ final class SwiftSecretStore: SecretStore, @unchecked Sendable {
 /// joining waits until the task is cancelled.
 final class FakePhoneWifi: PhoneWifi, @unchecked Sendable {
     let apPassphrase: String
+    let openNetworks: Set<String>
     let hold: Bool
     let history = Locked([String]())
     let joinStarted = Locked(false)
 
-    init(apPassphrase: String, hold: Bool = false) {
+    /// Joins the devices' access points: `apPassphrase`'s, or `openNetworks` without one.
+    init(apPassphrase: String, openNetworks: Set<String> = [], hold: Bool = false) {
         self.apPassphrase = apPassphrase
+        self.openNetworks = openNetworks
         self.hold = hold
     }
 
     func joinNetwork(ssid: String, passphrase: String?) async throws {
         joinStarted.with { $0 = true }
         while hold { try await Task.sleep(nanoseconds: 10_000_000) }
-        guard passphrase == apPassphrase else { throw PhoneWifiError.JoinFailed(ssid: ssid, reason: "wrong passphrase") }
+        let open = passphrase == nil && openNetworks.contains(ssid)
+        guard open || passphrase == apPassphrase else { throw PhoneWifiError.JoinFailed(ssid: ssid, reason: "wrong passphrase") }
         history.with { $0.append("join \(ssid)") }
     }
 

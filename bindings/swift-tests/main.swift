@@ -26,6 +26,7 @@ struct BindingTests {
             ("a whole onboarding over SoftAP", suite.softApOnboarding),
             ("a whole onboarding over BLE through a Swift central", suite.bleOnboarding),
             ("the account's devices are listed, handed to another account and unbound", suite.accountDevices),
+            ("a captive-portal device is bound through its form, with the cleartext warning, or refused", suite.portalOnboarding),
         ]
         await runChecks(tests, cleanUp: sim.stop)
     }
@@ -176,6 +177,59 @@ struct Suite: @unchecked Sendable {
         try check(done.network != nil, "no network")
         try check(central.writes.current > 5 && central.reads.current > 5,
                   "\(central.writes.current) writes, \(central.reads.current) reads")
+    }
+
+    func portalOnboarding() async throws {
+        guard info.portals.count == 2 else { throw Failure(description: "\(info.portals.count) portal devices") }
+        func portalRequest(_ portal: SimulatedPortal) -> OnboardingRequest { OnboardingRequest(
+            deviceName: portal.name,
+            target: .portal(ssid: portal.name, passphrase: nil, address: portal.address, parameters: [],
+                            claimParameter: portal.claimParameter, deviceId: portal.deviceId, announce: portal.announce),
+            credentials: .sec0,
+            wifi: WifiCredentials(ssid: info.homeSsid, passphrase: info.homePassphrase),
+            scanWifi: true, wifiOnly: false) }
+        let portal = info.portals[0]
+        let request = portalRequest(portal)
+        var strictSettings = sim.settings()
+        strictSettings.allowCleartextProtocols = false
+        let strictStore = memorySecretStore()
+        let strictAccount = try await discoverAuthSession(config: authConfig(), agent: ScriptedBrowser(), store: strictStore)
+        let strict = try OnboardingClient(account: strictAccount, backendUrl: info.cloudUrl, ble: nil,
+                                          phoneWifi: FakePhoneWifi(apPassphrase: info.deviceApPassphrase, openNetworks: [portal.name]),
+                                          store: strictStore, settings: strictSettings)
+        do {
+            _ = try await strict.run(request: request, observer: RecordingObserver(), prompt: nil, cancel: CancelHandle())
+            throw Failure(description: "a cleartext device was onboarded against the policy")
+        } catch let error as OnboardingError {
+            try check("\(error)".contains("unencrypted"), "\(error)")
+        }
+
+        let wifi = FakePhoneWifi(apPassphrase: info.deviceApPassphrase, openNetworks: [portal.name])
+        let observer = RecordingObserver()
+        let client = try await client(store: SwiftSecretStore(), wifi: wifi)
+        let done = try await withDeadline(60) {
+            try await client.run(request: request, observer: observer, prompt: nil, cancel: CancelHandle())
+        }
+        try check(done.binding?.deviceId == portal.deviceId, "binding \(String(describing: done.binding))")
+        try check(done.confirmation == .redeemed, "confirmation \(done.confirmation)")
+        try check(observer.events.current.contains { $0.kind == .warning && $0.message.contains("does not encrypt") },
+                  "no cleartext warning")
+        try check(wifi.history.current == ["join \(portal.name)", "leave \(portal.name)"], "\(wifi.history.current)")
+
+        // Wi-Fi only: the portal never reports; the service browser sees the device arrive.
+        let store = memorySecretStore()
+        let browsing = try OnboardingClient(
+            account: try await discoverAuthSession(config: authConfig(), agent: ScriptedBrowser(), store: store),
+            backendUrl: info.cloudUrl, ble: nil,
+            phoneWifi: FakePhoneWifi(apPassphrase: info.deviceApPassphrase, openNetworks: [info.portals[1].name]),
+            store: store, settings: sim.settings(), serviceBrowser: sim.serviceBrowser())
+        var wifiOnly = portalRequest(info.portals[1])
+        wifiOnly.wifiOnly = true
+        let seen = try await withDeadline(60) {
+            try await browsing.run(request: wifiOnly, observer: RecordingObserver(), prompt: nil, cancel: CancelHandle())
+        }
+        try check(seen.confirmation == .reported, "confirmation \(seen.confirmation)")
+        try check(seen.binding == nil && seen.network != nil, "\(seen)")
     }
 
     func accountDevices() async throws {

@@ -182,6 +182,48 @@ class BindingsTest {
     }
 
     @Test
+    fun `a captive-portal device is bound through its form, with the cleartext warning, or refused`() = runBlocking {
+        fun portalRequest(portal: SimulatedPortal) = OnboardingRequest(
+            deviceName = portal.name,
+            target = DeviceTarget.Portal(portal.name, null, portal.address, emptyList(), portal.claimParameter, portal.deviceId, portal.announce),
+            credentials = DeviceCredentials.Sec0,
+            wifi = WifiCredentials(info.homeSsid, info.homePassphrase),
+            scanWifi = true, wifiOnly = false,
+        )
+        val portal = info.portals[0]
+        val request = portalRequest(portal)
+        val strictWifi = FakePhoneWifi(info.deviceApPassphrase, setOf(portal.name))
+        val strict = OnboardingClient(
+            discoverAuthSession(authConfig(), ScriptedBrowser(), memorySecretStore()), info.cloudUrl, null, strictWifi,
+            memorySecretStore(), sim.settings().copy(allowCleartextProtocols = false),
+        )
+        val refused = assertThrows(OnboardingException::class.java) {
+            runBlocking { strict.run(request, RecordingObserver(), null, CancelHandle()) }
+        }
+        assertTrue(refused.message!!.contains("unencrypted"), refused.message)
+
+        val wifi = FakePhoneWifi(info.deviceApPassphrase, setOf(portal.name))
+        val observer = RecordingObserver()
+        val done = withTimeout(60_000) { client(KotlinSecretStore(), wifi).run(request, observer, null, CancelHandle()) }
+        assertEquals(portal.deviceId, done.binding!!.deviceId)
+        assertEquals(Confirmation.REDEEMED, done.confirmation)
+        assertTrue(observer.events.any { it.kind == FlowEventKind.WARNING && it.message.contains("does not encrypt") }, "${observer.events}")
+        assertEquals(listOf("join ${portal.name}", "leave ${portal.name}"), wifi.history)
+
+        // Wi-Fi only: the portal never reports; the service browser sees the device arrive.
+        val store = memorySecretStore()
+        val browsing = OnboardingClient(
+            discoverAuthSession(authConfig(), ScriptedBrowser(), store), info.cloudUrl, null,
+            FakePhoneWifi(info.deviceApPassphrase, setOf(info.portals[1].name)), store, sim.settings(), sim.serviceBrowser(),
+        )
+        val wifiOnly = portalRequest(info.portals[1]).copy(wifiOnly = true)
+        val seen = withTimeout(60_000) { browsing.run(wifiOnly, RecordingObserver(), null, CancelHandle()) }
+        assertEquals(Confirmation.REPORTED, seen.confirmation)
+        assertEquals(null, seen.binding)
+        assertNotNull(seen.network)
+    }
+
+    @Test
     fun `a Wi-Fi onboarding without phone Wi-Fi asks the app to fix the phone's settings`() = runBlocking {
         val client = client(memorySecretStore(), null)
         val error = assertThrows(OnboardingException.FixPhoneSettings::class.java) {

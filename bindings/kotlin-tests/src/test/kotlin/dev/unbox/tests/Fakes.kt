@@ -60,7 +60,8 @@ class KotlinSecretStore : SecretStore {
 
 /** The phone's Wi-Fi, faked: the simulated devices' access points are loopback servers, so
  *  joining only records what the flow asked for. Set [hold] to make joining wait. */
-class FakePhoneWifi(private val apPassphrase: String) : PhoneWifi {
+/** Joins the devices' access points: `apPassphrase`'s, or `openNetworks` without one. */
+class FakePhoneWifi(private val apPassphrase: String, private val openNetworks: Set<String> = emptySet()) : PhoneWifi {
     val history: MutableList<String> = Collections.synchronizedList(mutableListOf())
     @Volatile var hold: CompletableDeferred<Unit>? = null
     val joinStarted = CompletableDeferred<Unit>()
@@ -68,7 +69,8 @@ class FakePhoneWifi(private val apPassphrase: String) : PhoneWifi {
     override suspend fun joinNetwork(ssid: String, passphrase: String?) {
         joinStarted.complete(Unit)
         hold?.await()
-        if (passphrase != apPassphrase) throw PhoneWifiException.JoinFailed(ssid, "wrong passphrase")
+        val open = passphrase == null && ssid in openNetworks
+        if (!open && passphrase != apPassphrase) throw PhoneWifiException.JoinFailed(ssid, "wrong passphrase")
         history.add("join $ssid")
     }
 

@@ -223,8 +223,9 @@ struct Suite: @unchecked Sendable {
             backendUrl: info.cloudUrl, ble: nil,
             phoneWifi: FakePhoneWifi(apPassphrase: info.deviceApPassphrase, openNetworks: [info.portals[1].name]),
             store: store, settings: sim.settings(), serviceBrowser: sim.serviceBrowser())
-        var wifiOnly = portalRequest(info.portals[1])
-        wifiOnly.wifiOnly = true
+        var unbound = portalRequest(info.portals[1])
+        unbound.wifiOnly = true
+        let wifiOnly = unbound
         let seen = try await withDeadline(60) {
             try await browsing.run(request: wifiOnly, observer: RecordingObserver(), prompt: nil, cancel: CancelHandle())
         }

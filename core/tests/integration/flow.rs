@@ -602,6 +602,81 @@ async fn with_a_claim_the_redemption_decides_after_the_channel_switch() {
     assert_eq!(recorder.steps_started(), FlowStep::ALL.to_vec());
 }
 
+/// A BLE onboarding (claim or Wi-Fi only) whose device drops the link when the first status
+/// read after apply arrives, after holding it for `stall` (Bluedroid drops the link when a
+/// handler fails: see `sim/src/ble.rs`). Without a device scan the exchanges are 1 proto-ver,
+/// 2-3 the handshake, (the claim), the config, apply, then the status read that drops.
+async fn ble_drop_after_apply(
+    binding: BindingMode,
+    stall: Duration,
+) -> (SimWorld, Recorder, Result<unbox_core::flow::Onboarded, FlowError>) {
+    let status_read = match binding {
+        BindingMode::Claim => 7,
+        BindingMode::None => 6,
+    };
+    let faults = unbox_sim::device::Faults {
+        drop_at_exchange: Some(status_read),
+        stall_at_exchange: (!stall.is_zero()).then_some((status_read, stall)),
+        ..Default::default()
+    };
+    let world = SimWorld::start(WorldOptions { faults, ..quick() }).await.unwrap();
+    let onboarding = match binding {
+        BindingMode::Claim => world.onboarding().await.unwrap(),
+        BindingMode::None => Onboarding::without_account(
+            Some(world.ble.clone()),
+            None,
+            Arc::new(MemorySecretStore::new()),
+            world.settings(),
+        ),
+    };
+    let mut request = world.request(0, Link::Ble);
+    request.scan_wifi = false;
+    request.binding = binding;
+    let recorder = Recorder::default();
+    let outcome = onboarding.run(&request, &recorder, None, &CancellationToken::new()).await;
+    (world, recorder, outcome)
+}
+
+#[tokio::test]
+async fn a_ble_link_dropped_after_apply_is_redeemed_with_a_claim_and_never_failed() {
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::Claim, Duration::ZERO).await;
+    let done = outcome.expect("the redemption decides, not the dropped link");
+    assert_eq!(done.confirmation, Confirmation::Redeemed);
+    assert!(done.network.is_none(), "the device never reported");
+    assert_eq!(done.binding.expect("bound").device_id.as_str(), "dev-1A2B3C");
+    assert_eq!(world.devices[0].device.stats().sessions, 1, "not reached again: the backend decided");
+    assert!(!progress_messages(&recorder).iter().any(|m| m.contains("reaching it again")));
+}
+
+#[tokio::test]
+async fn a_ble_link_dropped_after_apply_without_a_claim_is_reached_again_or_unconfirmed() {
+    // The device still runs provisioning: reconnecting over BLE reads that it joined.
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::None, Duration::ZERO).await;
+    let done = outcome.expect("reached again, not failed");
+    assert_eq!(done.confirmation, Confirmation::Reported);
+    assert_eq!(done.network.as_ref().map(|n| n.ssid.as_str()), Some(unbox_sim::world::HOME_SSID));
+    assert!(done.binding.is_none());
+    assert_eq!(world.devices[0].device.stats().sessions, 2, "a new session after reconnecting");
+    assert!(progress_messages(&recorder).iter().any(|m| m.contains("reaching it again")));
+    // What an app binding the device itself reads back: name, info JSON, address.
+    let details = done.device.as_ref().expect("the device's details");
+    assert_eq!(details.name, world.devices[0].name);
+    assert!(details.info_json.as_deref().is_some_and(|json| json.contains("\"prov\"")));
+    assert!(!done.network.as_ref().unwrap().ip4_addr.is_empty());
+    let code = unbox_core::qr::parse(world.setup_code(0).unwrap().expose()).unwrap();
+    let done = done.with_code(code.clone());
+    assert_eq!(done.code, Some(code), "and the setup code it started from");
+
+    // The handler is held until the device joined and shut provisioning down (1 s after
+    // joining): the link drops then, and no reconnect finds the device any more.
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::None, Duration::from_secs(2)).await;
+    let done = outcome.expect("unconfirmed, not failed");
+    assert_eq!(done.confirmation, Confirmation::Unconfirmed);
+    assert!(done.network.is_none() && done.binding.is_none());
+    assert!(progress_messages(&recorder).iter().any(|m| m.contains("reaching it again")));
+    assert!(matches!(world.devices[0].device.station_state(), StationState::Connected { .. }));
+}
+
 /// Chooses the strongest network the device sees with a wrong password, and records the list.
 #[derive(Default)]
 struct FirstNetwork(Mutex<Option<unbox_core::onboarding::NetworkList>>);

@@ -146,7 +146,9 @@ fn self_binding_lines(device: &str, done: &Onboarded) -> Vec<String> {
         lines.push(format!("  address      {}", network.ip4_addr));
     }
     if let Some(info) = done.device.as_ref().and_then(|d| d.info_json.as_deref()) {
-        lines.push(format!("  device info  {info}"));
+        // On one line: the device's JSON may be laid out on several.
+        let compact = serde_json::from_str::<serde_json::Value>(info).map(|v| v.to_string());
+        lines.push(format!("  device info  {}", compact.as_deref().unwrap_or(info)));
     }
     if let Some(code) = &done.code {
         let fields: Vec<String> =

@@ -224,14 +224,24 @@ fn pick<'a>(term: &Term, mut menu: Menu<'a>) -> std::io::Result<Option<Row<'a>>>
     term.write_line(&drawn.join("\n"))?;
     loop {
         let pressed = menu.press(term.read_key_raw()?);
-        term.clear_last_lines(drawn.len())?;
-        drawn = menu.lines();
-        term.write_line(&drawn.join("\n"))?;
-        match pressed {
-            Pressed::Redraw => {}
-            Pressed::Chosen(row) => return Ok(Some(row)),
-            Pressed::Cancelled => return Ok(None),
+        if pressed == Pressed::Redraw {
+            term.clear_last_lines(drawn.len())?;
+            drawn = menu.lines();
+            term.write_line(&drawn.join("\n"))?;
         }
+        let chosen = match pressed {
+            Pressed::Redraw => continue,
+            Pressed::Chosen(row) => Some(row),
+            Pressed::Cancelled => None,
+        };
+        // The menu gives way to one line saying what was chosen.
+        term.clear_last_lines(drawn.len())?;
+        term.write_line(&match chosen {
+            Some(Row::Network(network)) => format!("Network: {}", network.ssid),
+            Some(Row::ByName) => "Network: entered by name".to_owned(),
+            None => "No network chosen".to_owned(),
+        })?;
+        return Ok(chosen);
     }
 }
 

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use unbox_core::UserAction;
 use unbox_core::auth::ManualClock;
 use unbox_core::binding::{BindingError, DeviceId};
+use unbox_core::ble::{AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter};
 use unbox_core::flow::{
     BindingMode, ChosenNetwork, Confirmation, DeviceTarget, FlowError, FlowEvent, FlowEventKind,
     FlowObserver, FlowStep, NetworkChooser, Onboarding, Timeline, WifiPasswordPrompt,
@@ -603,31 +604,31 @@ async fn with_a_claim_the_redemption_decides_after_the_channel_switch() {
 }
 
 /// A BLE onboarding (claim or Wi-Fi only) whose device drops the link when the first status
-/// read after apply arrives, after holding it for `stall` (Bluedroid drops the link when a
-/// handler fails: see `sim/src/ble.rs`). Without a device scan the exchanges are 1 proto-ver,
-/// 2-3 the handshake, (the claim), the config, apply, then the status read that drops.
+/// read after apply arrives (Bluedroid drops the link when a handler fails: see `sim/src/ble.rs`);
+/// unless `reachable_again`, the phone is out of the device's range from then on. Without a
+/// device scan the exchanges are 1 proto-ver, 2-3 the handshake, (the claim), the config,
+/// apply, then the status read that drops.
 async fn ble_drop_after_apply(
     binding: BindingMode,
-    stall: Duration,
+    reachable_again: bool,
 ) -> (SimWorld, Recorder, Result<unbox_core::flow::Onboarded, FlowError>) {
     let status_read = match binding {
         BindingMode::Claim => 7,
         BindingMode::None => 6,
     };
-    let faults = unbox_sim::device::Faults {
-        drop_at_exchange: Some(status_read),
-        stall_at_exchange: (!stall.is_zero()).then_some((status_read, stall)),
-        ..Default::default()
-    };
+    let faults = unbox_sim::device::Faults { drop_at_exchange: Some(status_read), ..Default::default() };
     let world = SimWorld::start(WorldOptions { faults, ..quick() }).await.unwrap();
+    let ble: Arc<dyn BleCentral> = match reachable_again {
+        true => world.ble.clone(),
+        false => {
+            Arc::new(OutOfRangeAfterFirstConnection { inner: world.ble.clone(), connects: Mutex::new(0) })
+        }
+    };
     let onboarding = match binding {
         BindingMode::Claim => world.onboarding().await.unwrap(),
-        BindingMode::None => Onboarding::without_account(
-            Some(world.ble.clone()),
-            None,
-            Arc::new(MemorySecretStore::new()),
-            world.settings(),
-        ),
+        BindingMode::None => {
+            Onboarding::without_account(Some(ble), None, Arc::new(MemorySecretStore::new()), world.settings())
+        }
     };
     let mut request = world.request(0, Link::Ble);
     request.scan_wifi = false;
@@ -637,9 +638,39 @@ async fn ble_drop_after_apply(
     (world, recorder, outcome)
 }
 
+/// The phone's Bluetooth once it moved out of the device's range after the first connection:
+/// the peripheral is no longer found (as btleplug reports a peripheral it stopped hearing).
+struct OutOfRangeAfterFirstConnection {
+    inner: Arc<unbox_sim::ble::SimBleCentral>,
+    connects: Mutex<u32>,
+}
+
+#[async_trait]
+impl BleCentral for OutOfRangeAfterFirstConnection {
+    async fn start_scan(
+        &self,
+        filter: ScanFilter,
+        listener: Arc<dyn AdvertisementListener>,
+    ) -> Result<(), BleError> {
+        self.inner.start_scan(filter, listener).await
+    }
+
+    async fn stop_scan(&self) -> Result<(), BleError> {
+        self.inner.stop_scan().await
+    }
+
+    async fn connect(&self, peripheral_id: &str) -> Result<Box<dyn BleConnection>, BleError> {
+        let earlier = std::mem::replace(&mut *self.connects.lock().unwrap(), 1);
+        match earlier {
+            0 => self.inner.connect(peripheral_id).await,
+            _ => Err(BleError::NotFound(peripheral_id.to_owned())),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_ble_link_dropped_after_apply_is_redeemed_with_a_claim_and_never_failed() {
-    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::Claim, Duration::ZERO).await;
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::Claim, true).await;
     let done = outcome.expect("the redemption decides, not the dropped link");
     assert_eq!(done.confirmation, Confirmation::Redeemed);
     assert!(done.network.is_none(), "the device never reported");
@@ -651,7 +682,7 @@ async fn a_ble_link_dropped_after_apply_is_redeemed_with_a_claim_and_never_faile
 #[tokio::test]
 async fn a_ble_link_dropped_after_apply_without_a_claim_is_reached_again_or_unconfirmed() {
     // The device still runs provisioning: reconnecting over BLE reads that it joined.
-    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::None, Duration::ZERO).await;
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::None, true).await;
     let done = outcome.expect("reached again, not failed");
     assert_eq!(done.confirmation, Confirmation::Reported);
     assert_eq!(done.network.as_ref().map(|n| n.ssid.as_str()), Some(unbox_sim::world::HOME_SSID));
@@ -667,9 +698,8 @@ async fn a_ble_link_dropped_after_apply_without_a_claim_is_reached_again_or_unco
     let done = done.with_code(code.clone());
     assert_eq!(done.code, Some(code), "and the setup code it started from");
 
-    // The handler is held until the device joined and shut provisioning down (1 s after
-    // joining): the link drops then, and no reconnect finds the device any more.
-    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::None, Duration::from_secs(2)).await;
+    // The phone is out of range once the link dropped: no reconnect finds the device.
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::None, false).await;
     let done = outcome.expect("unconfirmed, not failed");
     assert_eq!(done.confirmation, Confirmation::Unconfirmed);
     assert!(done.network.is_none() && done.binding.is_none());

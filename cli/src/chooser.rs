@@ -352,6 +352,9 @@ mod tests {
         assert_eq!(menu.press(Key::Char('9')), Pressed::Redraw);
         assert!(menu.lines().last().unwrap().contains("no such number"));
         assert_eq!(menu.selected, 0, "a wrong number moves nothing");
+        menu.press(Key::Char('2'));
+        menu.press(Key::Char('3'));
+        assert_eq!(menu.selected, 2, "23 is past the list: a fresh 3");
         assert_eq!(menu.press(Key::Escape), Pressed::Cancelled);
         assert_eq!(menu.press(Key::CtrlC), Pressed::Cancelled);
     }

@@ -14,7 +14,7 @@ use unbox_core::secret::SecretString;
 /// What to say when no network is given and there is no terminal to choose on.
 pub const NO_NETWORK_WITHOUT_TERMINAL: &str = "no network given: add --ssid NAME and --passphrase \
 (or UNBOX_WIFI_PASSPHRASE; none for an open network); choosing from the device's list needs an \
-interactive terminal without --json";
+interactive terminal (stdin and stderr) without --json";
 
 /// Chooses on the terminal (stderr and its keyboard), with the progress bars out of the way.
 pub struct TerminalChooser {
@@ -222,27 +222,25 @@ fn band_name(band: WifiBand) -> &'static str {
 fn pick<'a>(term: &Term, mut menu: Menu<'a>) -> std::io::Result<Option<Row<'a>>> {
     let mut drawn = menu.lines();
     term.write_line(&drawn.join("\n"))?;
-    loop {
-        let pressed = menu.press(term.read_key_raw()?);
-        if pressed == Pressed::Redraw {
-            term.clear_last_lines(drawn.len())?;
-            drawn = menu.lines();
-            term.write_line(&drawn.join("\n"))?;
+    let chosen = loop {
+        match menu.press(term.read_key_raw()?) {
+            Pressed::Redraw => {
+                term.clear_last_lines(drawn.len())?;
+                drawn = menu.lines();
+                term.write_line(&drawn.join("\n"))?;
+            }
+            Pressed::Chosen(row) => break Some(row),
+            Pressed::Cancelled => break None,
         }
-        let chosen = match pressed {
-            Pressed::Redraw => continue,
-            Pressed::Chosen(row) => Some(row),
-            Pressed::Cancelled => None,
-        };
-        // The menu gives way to one line saying what was chosen.
-        term.clear_last_lines(drawn.len())?;
-        term.write_line(&match chosen {
-            Some(Row::Network(network)) => format!("Network: {}", network.ssid),
-            Some(Row::ByName) => "Network: entered by name".to_owned(),
-            None => "No network chosen".to_owned(),
-        })?;
-        return Ok(chosen);
-    }
+    };
+    // The menu gives way to one line saying what was chosen.
+    term.clear_last_lines(drawn.len())?;
+    term.write_line(&match chosen {
+        Some(Row::Network(network)) => format!("Network: {}", network.ssid),
+        Some(Row::ByName) => "Network: entered by name".to_owned(),
+        None => "No network chosen".to_owned(),
+    })?;
+    Ok(chosen)
 }
 
 /// Runs the picker on `term`, then asks what the chosen network needs. `None`: cancelled.
@@ -251,6 +249,10 @@ fn choose_on(
     list: &NetworkList,
     given: Option<&SecretString>,
 ) -> std::io::Result<Option<ChosenNetwork>> {
+    if !term.is_term() {
+        // No keys to read (stderr redirected): nothing can be chosen.
+        return Ok(None);
+    }
     term.hide_cursor()?;
     let picked = pick(term, Menu::new(list));
     term.show_cursor()?;

@@ -185,7 +185,10 @@ impl ProvisionArgs {
             None if devices > 1 => Err(usage(
                 "a batch joins one network: add --ssid NAME and --passphrase (or UNBOX_WIFI_PASSPHRASE)",
             )),
-            None if !batch::interactive(devices, json) => Err(usage(NO_NETWORK_WITHOUT_TERMINAL)),
+            // The chooser draws on stderr and reads the keyboard.
+            None if !batch::interactive(devices, json) || !std::io::stderr().is_terminal() => {
+                Err(usage(NO_NETWORK_WITHOUT_TERMINAL))
+            }
             None => Ok(None),
         }
     }

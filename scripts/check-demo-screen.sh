@@ -127,7 +127,8 @@ keys() { tmux -L "$server" send-keys -t chooser "$@"; }
 wait_for 'Enter a network by name'
 grep -Eq '^>  1  Cafe .* open .*2\.4 GHz' "$screen" || fail "the open network is not first and selected" "$screen"
 grep -q '! open network: anyone nearby' "$screen" || fail "the open network has no warning" "$screen"
-grep -Eq '^   2  HomeNet +[▂▄▆█·]{4} +-[0-9]+ dBm +WPA2 +2\.4 GHz' "$screen" ||
+# Bars as glyphs (matched as fixed text: the locale may not be UTF-8), dBm, security, band.
+grep -Eq '^   2  HomeNet +[^ ]+ +-[0-9]+ dBm +WPA2 +2\.4 GHz' "$screen" && grep -Fq 'HomeNet   ▂▄▆█ ' "$screen" ||
     fail "HomeNet is not listed with bars, dBm, security and band" "$screen"
 keys Down
 wait_for '^>  2  HomeNet'

@@ -13,7 +13,7 @@ use crate::runtime::on_runtime;
 use crate::secret_store::{ForeignSecretStore, SecretStore};
 
 /// Shows the provider's sign-in page in an external user-agent and returns where it redirected.
-#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[uniffi::export(with_foreign)]
 #[async_trait]
 pub trait AuthorizationAgent: Send + Sync {
     /// Opens `url` and returns the full URL the provider redirected to (it starts with
@@ -130,7 +130,7 @@ pub fn callback_answers_sign_in(authorization_url: String, callback_url: String)
 
 /// Reads the provider's metadata and makes a session that signs in through `agent` and keeps the
 /// tokens in `store`.
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn discover_auth_session(
     config: AuthConfig,
     agent: Arc<dyn AuthorizationAgent>,
@@ -147,7 +147,7 @@ pub async fn discover_auth_session(
     .await
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl AuthSession {
     /// Signs the person in through the agent, replacing any earlier sign-in. Returns who signed
     /// in when the `openid` scope was requested.

@@ -12,7 +12,7 @@ use unbox_core::ble::AttOperation;
 use uuid::Uuid;
 
 /// The phone's Bluetooth LE central role.
-#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[uniffi::export(with_foreign)]
 #[async_trait]
 pub trait BleCentral: Send + Sync {
     /// Starts an active scan (ESP devices put their name in the scan response) and reports every
@@ -53,7 +53,7 @@ impl fmt::Debug for BleLink {
 }
 
 /// A GATT connection to one peripheral.
-#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[uniffi::export(with_foreign)]
 #[async_trait]
 pub trait BleConnection: Send + Sync {
     /// The negotiated ATT MTU.

@@ -86,7 +86,7 @@ fn binding_id(text: String) -> Result<BindingId, DevicesError> {
     })
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl OnboardingClient {
     /// The signed-in account's devices, every page of the backend's list, oldest first;
     /// `include_ended` adds those that left the account, with the reason (e.g. "set up by

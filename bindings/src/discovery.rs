@@ -192,7 +192,7 @@ pub struct DeviceDiscovery {
 /// Starts discovery: a BLE scan on `central` when given (null with Bluetooth off), plus the
 /// Wi-Fi scan results passed to `setWifiNetworks` of the discovery. `listener` hears every
 /// change of the list until the discovery stops.
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn start_discovery(
     options: DiscoveryOptions,
     central: Option<Arc<dyn BleCentral>>,
@@ -209,7 +209,7 @@ pub async fn start_discovery(
     .await
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl DeviceDiscovery {
     /// The current list, strongest signal first.
     pub fn devices(&self) -> Vec<DiscoveredDevice> {

@@ -88,7 +88,7 @@ pub trait FlowObserver: Send + Sync {
 }
 
 /// Asks the person for the Wi-Fi password again after the device reported it wrong.
-#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[uniffi::export(with_foreign)]
 #[async_trait]
 pub trait WifiPasswordPrompt: Send + Sync {
     /// The new password for `ssid`, or null when the person gives up. `attempt` counts from 1.
@@ -433,7 +433,7 @@ impl std::fmt::Debug for OnboardingClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl OnboardingClient {
     /// An onboarding service over `account`'s sign-in and the binding backend at `backend_url`.
     /// `ble` and `phone_wifi` are what this phone can do (either may be null); `store` keeps

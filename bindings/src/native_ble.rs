@@ -19,7 +19,7 @@ use crate::ble::{
 /// `BleError.Unavailable` when the system offers no Bluetooth adapter; a radio that is off
 /// or not permitted is reported when scanning starts.
 #[cfg(feature = "btleplug")]
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn platform_ble_central() -> Result<Arc<dyn BleCentral>, BleError> {
     crate::runtime::on_runtime(async {
         let central = core::btleplug::BtleplugCentral::new().await?;

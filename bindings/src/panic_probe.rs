@@ -23,7 +23,7 @@ pub fn panic_probe(panic: bool, message: String) -> Result<String, ProbeError> {
 
 /// The async form of `panic_probe`, on the library's runtime: panics while polled when `panic`
 /// is true; otherwise returns `message`.
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn panic_probe_async(panic: bool, message: String) -> Result<String, ProbeError> {
     tokio::task::yield_now().await;
     if panic {

@@ -11,7 +11,7 @@ use unbox_core::secret::SecretString;
 use crate::discovery::WifiNetwork;
 
 /// The phone's Wi-Fi, as far as onboarding needs it.
-#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[uniffi::export(with_foreign)]
 #[async_trait]
 pub trait PhoneWifi: Send + Sync {
     /// Joins the device's access point and routes the app's traffic to it; returns once a socket

@@ -1,24 +1,26 @@
 //! Where async calls run, and how the shells cancel long operations.
 //!
-//! Every exported async function is marked `async_runtime = "tokio"`, so the foreign executor
-//! polls it inside the tokio runtime of `async-compat` (multi-threaded here). [`on_runtime`]
-//! moves the work itself onto that runtime's worker threads, so neither a handshake's big-number
-//! arithmetic nor a long poll runs on a shell's main thread; dropping the call (a cancelled
-//! Kotlin coroutine or Swift task) aborts the work.
+//! The library keeps one multi-threaded tokio runtime of its own. Exported async functions are
+//! polled by the shells' executors (Kotlin coroutines, Swift tasks) and hand their work to
+//! [`on_runtime`], which runs it on the runtime's worker threads, so neither a handshake's
+//! big-number arithmetic nor a long poll runs on a shell's main thread; dropping the call (a
+//! cancelled coroutine or task) aborts the work. The exports therefore need no tokio context
+//! (no `async_runtime = "tokio"`, whose per-export wrapper cost the phones' library about 20 KB).
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio_util::sync::CancellationToken;
 
 /// Runs `work` on the runtime's worker threads and waits for it. Dropping the returned future
 /// aborts `work`. A panic in `work` resumes here, so UniFFI reports it to the caller as an
-/// internal error instead of losing it. Must be polled within the tokio runtime.
+/// internal error instead of losing it. Any executor may poll it.
 ///
-/// Every call spawns the same type, a boxed future that sends its result back, so tokio's task
-/// machinery is compiled once for all exports rather than once per exported future (about 2.6 KB
-/// of the phones' library each).
+/// Every call spawns the same type, a boxed future that sends its boxed result back on the same
+/// type of channel, so tokio's task and channel machinery is compiled once for all exports
+/// rather than once per exported future (about 3.7 KB of the phones' library each).
 pub(crate) async fn on_runtime<T, F>(work: F) -> T
 where
     F: Future<Output = T> + Send + 'static,
@@ -27,10 +29,10 @@ where
     let (result, receive_result) = tokio::sync::oneshot::channel();
     let task = spawn_boxed(Box::pin(async move {
         // The receiver is gone only when the caller stopped waiting, which aborts this task.
-        let _ = result.send(work.await);
+        let _ = result.send(Box::new(work.await) as Box<dyn Any + Send>);
     }));
     match receive_result.await {
-        Ok(value) => value,
+        Ok(value) => *value.downcast::<T>().expect("the task sends the value of its own work"),
         // The task ended without sending: it panicked or the runtime is shutting down.
         Err(_) => match task.finish().await {
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
@@ -41,7 +43,20 @@ where
 
 /// The one spawn every exported call goes through.
 fn spawn_boxed(work: Pin<Box<dyn Future<Output = ()> + Send>>) -> AbortOnDrop {
-    AbortOnDrop(tokio::spawn(work))
+    AbortOnDrop(runtime().spawn(work))
+}
+
+/// The library's runtime, started on first use: one worker thread per CPU, timers and sockets.
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .thread_name("unbox")
+            .enable_all()
+            .build()
+            // Only when the system refuses threads or an event queue: nothing works then.
+            .expect("the system could not start the Unbox runtime's threads")
+    })
 }
 
 /// Aborts the task when the caller stops waiting for it.

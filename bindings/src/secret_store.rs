@@ -9,7 +9,7 @@ use unbox_core::secret::SecretString;
 use unbox_core::secret_store::{self as core, MemorySecretStore};
 
 /// Secure storage for small named secrets. Values are secrets: never log them.
-#[uniffi::export(with_foreign, async_runtime = "tokio")]
+#[uniffi::export(with_foreign)]
 #[async_trait]
 pub trait SecretStore: Send + Sync {
     /// The secret stored under `key`, or null when there is none.

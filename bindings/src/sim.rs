@@ -68,7 +68,7 @@ impl std::fmt::Debug for Simulator {
 }
 
 /// Starts the cloud and `devices` devices (quick timings: join in a fraction of a second).
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorError> {
     on_runtime(async move {
         let options = WorldOptions {

@@ -4,6 +4,16 @@
 use async_trait::async_trait;
 use unbox_core::auth::{AgentError, AuthorizationAgent};
 
+/// The HTTP client of the simulation's stand-ins for other people's software (a browser, a voice
+/// assistant's cloud): reqwest, not Unbox's own client, over Unbox's TLS profile, following no
+/// redirects (a redirect is what the stand-ins look at).
+pub fn web_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(unbox_core::http::tls_client_config())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
 /// Signs in without a person, against a provider with auto-consent.
 pub struct AutoConsentBrowser {
     http: reqwest::Client,
@@ -13,10 +23,7 @@ pub struct AutoConsentBrowser {
 impl AutoConsentBrowser {
     /// A browser that never follows redirects (the redirect is the app's callback).
     pub fn new() -> Result<Self, AgentError> {
-        let http = unbox_core::http::internet_client_builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| AgentError::BrowserUnavailable { reason: e.to_string() })?;
+        let http = web_client().map_err(|e| AgentError::BrowserUnavailable { reason: e.to_string() })?;
         Ok(Self { http, login_hint: None })
     }
 

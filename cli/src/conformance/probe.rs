@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 use unbox_core::binding::DeviceCredential;
 use unbox_core::binding::wire::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER};
+use unbox_core::http::{HttpClient, Method};
 use unbox_core::secret::SecretString;
 use url::Url;
 
@@ -87,16 +88,14 @@ impl Reply {
 
 /// The HTTP client of the checker.
 pub struct Probe {
-    http: reqwest::Client,
+    http: HttpClient,
     base: Url,
 }
 
 impl Probe {
     /// A probe of the backend at `base` (normalised to end in `/`).
     pub fn new(base: &Url) -> Result<Self, String> {
-        let http = unbox_core::http::internet_client_builder()
-            .build()
-            .map_err(|e| format!("cannot set up HTTP: {e}"))?;
+        let http = HttpClient::new();
         let mut base = base.clone();
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
@@ -108,7 +107,7 @@ impl Probe {
     /// Sends one request: `path` relative to the base (with any query), `body` as JSON.
     pub async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         auth: Auth<'_>,
         key: Option<&str>,
@@ -133,14 +132,18 @@ impl Probe {
         if let Some(bytes) = bytes {
             request = request.header("Content-Type", "application/json").body(bytes);
         }
-        let response = request.send().await.map_err(|e| unreachable(format!("no answer: {e}")))?;
+        let response =
+            request.send().await.map_err(|e| unreachable(format!("no answer: {}", e)))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
         };
         let content_type = header("content-type").split(';').next().unwrap_or_default().trim().to_owned();
         let replayed = header(IDEMPOTENT_REPLAYED_HEADER) == "true";
-        let text = response.bytes().await.map_err(|e| unreachable(format!("answer cut off: {e}")))?;
+        let text = response
+            .bytes_capped(unbox_core::http::BACKEND_REPLY_LIMIT)
+            .await
+            .map_err(|e| unreachable(format!("answer cut off: {}", e)))?;
         let body = serde_json::from_slice(&text).unwrap_or(Value::Null);
         Ok(Reply { request: label, status, content_type, replayed, body })
     }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::Method;
+use unbox_core::http::Method;
 use serde_json::{Value, json};
 use unbox_core::binding::problem::PROBLEM_TYPE_PREFIX;
 use unbox_core::binding::wire::PROBLEM_JSON;

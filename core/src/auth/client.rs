@@ -1,8 +1,8 @@
 //! The OAuth 2.0 client for native apps (RFC 8252): authorization code with PKCE S256, `state`,
 //! and a `nonce` when `openid` is requested; code exchange and refresh through the `oauth2` crate
-//! over Unbox's reqwest client; revocation (RFC 7009) on sign-out.
+//! over Unbox's HTTP client; revocation (RFC 7009) on sign-out.
 
-use crate::http::{PROVIDER_REPLY_LIMIT, ReadError, read_capped};
+use crate::http::{HttpClient, HttpError, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, read_capped};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -175,20 +175,20 @@ impl std::fmt::Debug for AuthClient {
 impl AuthClient {
     /// A client for the provider at `issuer`, whose endpoints come from its discovery metadata.
     pub async fn discover(config: ClientConfig, issuer: &str) -> Result<Self, ProviderDiscoveryError> {
-        let http = provider_client()?;
+        let http = provider_client();
         let metadata = ProviderMetadata::discover(&http, issuer, config.allow_insecure_http).await?;
         Ok(Self::with_http(config, metadata, http)?)
     }
 
     /// A client for a provider whose endpoints are known.
     pub fn new(config: ClientConfig, metadata: ProviderMetadata) -> Result<Self, ConfigError> {
-        Self::with_http(config, metadata, provider_client()?)
+        Self::with_http(config, metadata, provider_client())
     }
 
     fn with_http(
         config: ClientConfig,
         metadata: ProviderMetadata,
-        http: reqwest::Client,
+        http: HttpClient,
     ) -> Result<Self, ConfigError> {
         let redirect_uri = checked_redirect_uri(&config)?;
         let oauth = oauth2::Client::new(oauth2::ClientId::new(config.client_id.clone()))
@@ -327,14 +327,14 @@ impl AuthClient {
 
     async fn revoke_one(&self, endpoint: &Url, token: &SecretString, hint: &str) -> Result<(), TokenError> {
         let form =
-            [("token", token.expose()), ("token_type_hint", hint), ("client_id", &self.config.client_id)];
-        let network = |error: reqwest::Error| TokenError::Network { reason: error_chain(&error) };
+            [("token", token.expose()), ("token_type_hint", hint), ("client_id", self.config.client_id.as_str())];
+        let network = |error: HttpError| TokenError::Network { reason: error_chain(&error) };
         let response = self.http.client().post(endpoint.clone()).form(&form).send().await.map_err(network)?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(TokenError::ServerUnavailable { status: status.as_u16() });
         }
         let body = read_capped(response, PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {

@@ -56,12 +56,6 @@ pub enum ConfigError {
         /// The rejected value.
         url: String,
     },
-    /// The HTTP client could not be set up.
-    #[error("could not set up the HTTP client ({reason}); this is a bug in the app, please report it")]
-    HttpClient {
-        /// What reqwest said.
-        reason: String,
-    },
 }
 
 /// The identity provider's metadata could not be found or trusted.

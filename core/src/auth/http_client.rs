@@ -1,8 +1,7 @@
-//! Adapts our reqwest 0.13 client to the `oauth2` crate, whose own reqwest support pins an older
-//! reqwest. Server failures (5xx, 429) become transport errors here so that they stay
+//! Adapts Unbox's HTTP client to the `oauth2` crate. Server failures (5xx, 429) become transport errors here so that they stay
 //! distinguishable from OAuth error responses.
 
-use crate::http::{PROVIDER_REPLY_LIMIT, ReadError, read_capped};
+use crate::http::{HttpClient, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, read_capped};
 use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
@@ -10,36 +9,29 @@ use std::time::Duration;
 
 use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
 
-use super::error::ConfigError;
-
 /// How long one request to the identity provider may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Builds the client for talking to an identity provider: Unbox's internet client, with
-/// redirects off (a token endpoint must answer directly; following redirects would forward
-/// credentials to wherever it points).
-pub(crate) fn provider_client() -> Result<reqwest::Client, ConfigError> {
-    crate::http::internet_client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .map_err(|error| ConfigError::HttpClient { reason: error_chain(&error) })
+/// The client for talking to an identity provider: Unbox's internet client (which follows no
+/// redirects: a token endpoint must answer directly) with a time limit per request.
+pub(crate) fn provider_client() -> HttpClient {
+    HttpClient::with_request_timeout(REQUEST_TIMEOUT)
 }
 
-/// A reqwest client that the `oauth2` crate can send its requests through.
+/// An HTTP client that the `oauth2` crate can send its requests through.
 #[derive(Debug, Clone)]
 pub(crate) struct OAuthHttpClient {
-    client: reqwest::Client,
+    client: HttpClient,
 }
 
 impl OAuthHttpClient {
     /// Wraps `client`.
-    pub(crate) fn new(client: reqwest::Client) -> Self {
+    pub(crate) fn new(client: HttpClient) -> Self {
         Self { client }
     }
 
     /// The underlying client, for requests `oauth2` does not make.
-    pub(crate) fn client(&self) -> &reqwest::Client {
+    pub(crate) fn client(&self) -> &HttpClient {
         &self.client
     }
 }
@@ -64,15 +56,17 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttpClient {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let request = reqwest::Request::try_from(request)
-                .map_err(|error| HttpFailure::InvalidRequest(error_chain(&error)))?;
-            let response = self
-                .client
-                .execute(request)
-                .await
-                .map_err(|error| HttpFailure::Network(error_chain(&error)))?;
+            let (head, body) = request.into_parts();
+            let url = url::Url::parse(&head.uri.to_string())
+                .map_err(|error| HttpFailure::InvalidRequest(format!("`{}`: {error}", head.uri)))?;
+            let mut outgoing = self.client.request(head.method, url).body(body);
+            for (name, value) in &head.headers {
+                outgoing = outgoing.header(name, value);
+            }
+            let response =
+                outgoing.send().await.map_err(|error| HttpFailure::Network(error_chain(&error)))?;
             let status = response.status();
-            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
                 return Err(HttpFailure::ServerStatus(status.as_u16()));
             }
             let mut builder = oauth2::http::Response::builder().status(status);

@@ -1,7 +1,7 @@
 //! The identity provider's endpoints: discovered from its metadata (OpenID Connect Discovery,
 //! falling back to RFC 8414 OAuth metadata) with issuer validation, or given explicitly.
 
-use crate::http::{PROVIDER_REPLY_LIMIT, ReadError, read_capped};
+use crate::http::{HttpClient, HttpError, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, header, read_capped};
 use std::net::IpAddr;
 
 use serde::Deserialize;
@@ -68,7 +68,7 @@ impl ProviderMetadata {
     /// Fetches the metadata of `issuer`: `{issuer}/.well-known/openid-configuration` first, then
     /// the RFC 8414 location. The document must name exactly `issuer` and allow PKCE S256.
     pub(crate) async fn discover(
-        http: &reqwest::Client,
+        http: &HttpClient,
         issuer: &str,
         allow_insecure_http: bool,
     ) -> Result<Self, ProviderDiscoveryError> {
@@ -141,19 +141,19 @@ enum Fetched {
     Missing(u16),
 }
 
-async fn fetch_document(http: &reqwest::Client, url: &Url) -> Result<Fetched, ProviderDiscoveryError> {
-    let network = |error: reqwest::Error| ProviderDiscoveryError::Network {
+async fn fetch_document(http: &HttpClient, url: &Url) -> Result<Fetched, ProviderDiscoveryError> {
+    let network = |error: HttpError| ProviderDiscoveryError::Network {
         url: url.to_string(),
         reason: error_chain(&error),
     };
     let response = http
         .get(url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
+        .header(header::ACCEPT, "application/json")
         .send()
         .await
         .map_err(network)?;
     let status = response.status();
-    if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+    if status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS {
         return Ok(Fetched::Missing(status.as_u16()));
     }
     if !status.is_success() {

@@ -8,6 +8,8 @@
 use std::time::SystemTime;
 
 use url::Url;
+
+use crate::http::Method;
 use zeroize::Zeroizing;
 
 use super::client::{BindingClient, join, parse_body, protocol};
@@ -184,7 +186,7 @@ impl BindingClient {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        let body = self.user_call(reqwest::Method::GET, url).execute(&self.http, &self.retry).await?;
+        let body = self.user_call(Method::GET, url).execute(&self.http, &self.retry).await?;
         let page: BindingPageView = parse_body(&body, "the binding list")?;
         if page.next_cursor.as_ref().is_some_and(|next| Some(next) == query.cursor.as_ref()) {
             return Err(protocol("the next page's cursor is the cursor just asked for"));
@@ -214,7 +216,7 @@ impl BindingClient {
     /// check. Removing a binding that already ended is harmless (idempotent DELETE).
     pub async fn unbind(&self, id: &BindingId) -> Result<(), BindingError> {
         let url = self.binding_url(id, "")?;
-        self.user_call(reqwest::Method::DELETE, url).execute(&self.http, &self.retry).await?;
+        self.user_call(Method::DELETE, url).execute(&self.http, &self.retry).await?;
         tracing::info!(binding_id = %id, "device unbound");
         Ok(())
     }
@@ -227,7 +229,7 @@ impl BindingClient {
     ) -> Result<TransferOffer, BindingError> {
         let body = serde_json::to_vec(&OfferTransferBody::default())
             .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
-        let mut call = self.user_call(reqwest::Method::POST, self.binding_url(id, paths::TRANSFERS_SUFFIX)?);
+        let mut call = self.user_call(Method::POST, self.binding_url(id, paths::TRANSFERS_SUFFIX)?);
         call.body = Some(Zeroizing::new(body));
         call.idempotency_key = Some(key);
         let answer = call.execute(&self.http, &self.retry).await?;
@@ -254,7 +256,7 @@ impl BindingClient {
     ) -> Result<DeviceBinding, BindingError> {
         let body = serde_json::to_vec(&AcceptTransferBody { transfer_code: code.clone() })
             .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
-        let mut call = self.user_call(reqwest::Method::POST, join(self.base_url(), paths::ACCEPT_TRANSFER)?);
+        let mut call = self.user_call(Method::POST, join(self.base_url(), paths::ACCEPT_TRANSFER)?);
         call.body = Some(Zeroizing::new(body));
         call.idempotency_key = Some(key);
         let answer = call.execute(&self.http, &self.retry).await?;

@@ -1,10 +1,10 @@
 //! One logical HTTP call to the binding backend: authentication (with one token refresh on 401),
 //! the same idempotency key on every attempt, bounded retries on network errors, 5xx and 429.
 
-use crate::http::{BACKEND_REPLY_LIMIT, ReadError, read_capped};
+use crate::http::{BACKEND_REPLY_LIMIT, HttpClient, Method, ReadError, StatusCode, read_capped};
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use crate::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use url::Url;
 use zeroize::Zeroizing;
 
@@ -28,7 +28,7 @@ pub(crate) enum Credentials<'a> {
 
 /// Everything needed to send (and resend) one logical request.
 pub(crate) struct Call<'a> {
-    pub method: reqwest::Method,
+    pub method: Method,
     pub url: Url,
     pub body: Option<Zeroizing<Vec<u8>>>,
     pub idempotency_key: Option<&'a IdempotencyKey>,
@@ -53,7 +53,7 @@ impl Call<'_> {
     /// the success body (zeroized on drop: it may hold a claim token).
     pub async fn execute(
         &self,
-        http: &reqwest::Client,
+        http: &HttpClient,
         retry: &RetryPolicy,
     ) -> Result<Zeroizing<Vec<u8>>, BindingError> {
         let mut token = match self.credentials {
@@ -90,7 +90,7 @@ impl Call<'_> {
 
     async fn attempt(
         &self,
-        http: &reqwest::Client,
+        http: &HttpClient,
         token: Option<&SecretString>,
     ) -> Result<Attempt, BindingError> {
         let mut request = http
@@ -118,7 +118,7 @@ impl Call<'_> {
 
         let response = match request.send().await {
             Ok(response) => response,
-            Err(error) => return Ok(Attempt::Retry(Transient { what: describe(&error), retry_after: None })),
+            Err(error) => return Ok(Attempt::Retry(Transient { what: error.to_string(), retry_after: None })),
         };
         let status = response.status();
         let retry_after = response
@@ -129,39 +129,18 @@ impl Call<'_> {
         let body = match read_capped(response, BACKEND_REPLY_LIMIT).await {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(ReadError::Network(error)) => {
-                return Ok(Attempt::Retry(Transient { what: describe(&error), retry_after: None }));
+                return Ok(Attempt::Retry(Transient { what: error.to_string(), retry_after: None }));
             }
             Err(too_large) => return Err(BindingError::Protocol { reason: too_large.to_string() }),
         };
         if status.is_success() {
             Ok(Attempt::Done(body))
-        } else if status == reqwest::StatusCode::UNAUTHORIZED {
+        } else if status == StatusCode::UNAUTHORIZED {
             Ok(Attempt::Unauthorized(body))
-        } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        } else if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             Ok(Attempt::Retry(Transient { what: format!("HTTP {}", status.as_u16()), retry_after }))
         } else {
             Err(BindingError::from_response(status.as_u16(), &body))
         }
     }
-}
-
-/// A short description of a network failure (reqwest errors carry the URL, never headers).
-fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "connection lost while reading the answer"
-    } else {
-        "network error"
-    };
-    let mut text = kind.to_owned();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use url::Url;
+
+use crate::http::{HttpClient, Method};
 use zeroize::Zeroizing;
 
 use super::call::{Call, Credentials};
@@ -30,7 +32,7 @@ pub const LONG_POLL_WAIT: Duration = Duration::from_secs(30);
 /// A client of the binding backend acting for the logged-in user. Cheap to clone.
 #[derive(Clone)]
 pub struct BindingClient {
-    pub(super) http: reqwest::Client,
+    pub(super) http: HttpClient,
     base_url: Url,
     tokens: Arc<dyn AccessTokenSource>,
     pub(super) retry: RetryPolicy,
@@ -82,13 +84,10 @@ pub(super) fn protocol(reason: impl Into<String>) -> BindingError {
 
 impl BindingClient {
     /// A client for the backend at `base_url` (e.g. `https://api.example.com/`), getting access
-    /// tokens from `tokens`, with the default [`RetryPolicy`]. Uses
-    /// [`crate::http::internet_client_builder`], so plain `http` works for loopback simulators.
+    /// tokens from `tokens`, with the default [`RetryPolicy`]. Plain
+    /// `http` works too, for loopback simulators.
     pub fn new(base_url: &Url, tokens: Arc<dyn AccessTokenSource>) -> Result<Self, BindingError> {
-        let http = crate::http::internet_client_builder()
-            .build()
-            .map_err(|e| BindingError::HttpClient { reason: e.to_string() })?;
-        Ok(Self { http, base_url: normalise_base_url(base_url)?, tokens, retry: RetryPolicy::default() })
+        Ok(Self { http: HttpClient::new(), base_url: normalise_base_url(base_url)?, tokens, retry: RetryPolicy::default() })
     }
 
     /// Replaces the retry policy.
@@ -102,7 +101,7 @@ impl BindingClient {
         &self.base_url
     }
 
-    pub(super) fn user_call(&self, method: reqwest::Method, url: Url) -> Call<'_> {
+    pub(super) fn user_call(&self, method: Method, url: Url) -> Call<'_> {
         Call {
             method,
             url,
@@ -122,7 +121,7 @@ impl BindingClient {
     pub async fn create_claim(&self, key: &IdempotencyKey) -> Result<Claim, BindingError> {
         let body = serde_json::to_vec(&CreateClaimBody::default())
             .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
-        let mut call = self.user_call(reqwest::Method::POST, join(&self.base_url, paths::CLAIMS)?);
+        let mut call = self.user_call(Method::POST, join(&self.base_url, paths::CLAIMS)?);
         call.body = Some(Zeroizing::new(body));
         call.idempotency_key = Some(key);
         let body = call.execute(&self.http, &self.retry).await?;
@@ -146,7 +145,7 @@ impl BindingClient {
         if wait_seconds > 0 {
             url.query_pairs_mut().append_pair("wait", &wait_seconds.to_string());
         }
-        let mut call = self.user_call(reqwest::Method::GET, url);
+        let mut call = self.user_call(Method::GET, url);
         call.timeout = Duration::from_secs(wait_seconds) + LONG_POLL_GRACE;
         let body = call.execute(&self.http, &self.retry).await?;
         let view: ClaimView = parse_body(&body, "the claim status")?;
@@ -215,7 +214,7 @@ impl BindingClient {
         let confirm = ConfirmBody { device_id: device_id.as_str().to_owned(), name: name.map(str::to_owned) };
         let body = serde_json::to_vec(&confirm)
             .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
-        let mut call = self.user_call(reqwest::Method::POST, self.claim_url(id, paths::CONFIRM_SUFFIX)?);
+        let mut call = self.user_call(Method::POST, self.claim_url(id, paths::CONFIRM_SUFFIX)?);
         call.body = Some(Zeroizing::new(body));
         call.idempotency_key = Some(key);
         let body = call.execute(&self.http, &self.retry).await?;

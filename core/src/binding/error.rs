@@ -100,12 +100,6 @@ pub enum BindingError {
         /// Why, without any token in it.
         reason: String,
     },
-    /// The HTTP client could not be set up (TLS configuration).
-    #[error("the HTTP client could not be set up ({reason}); this is a bug in the app, report it")]
-    HttpClient {
-        /// What failed.
-        reason: String,
-    },
     /// The configured backend URL cannot be used.
     #[error("the binding backend URL `{url}` cannot be used: {reason}; fix the app's configuration")]
     InvalidBackendUrl {

@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use url::Url;
+
+use crate::http::{HttpClient, Method};
 use zeroize::Zeroizing;
 
 use super::call::{Call, Credentials};
@@ -19,7 +21,7 @@ use crate::secret::SecretString;
 /// Redeems claim tokens for one device.
 #[derive(Debug, Clone)]
 pub struct ClaimRedeemer {
-    http: reqwest::Client,
+    http: HttpClient,
     credential: DeviceCredential,
     retry: RetryPolicy,
 }
@@ -27,10 +29,7 @@ pub struct ClaimRedeemer {
 impl ClaimRedeemer {
     /// A redeemer acting as the device `credential` identifies, with the default retry policy.
     pub fn new(credential: DeviceCredential) -> Result<Self, BindingError> {
-        let http = crate::http::internet_client_builder()
-            .build()
-            .map_err(|e| BindingError::HttpClient { reason: e.to_string() })?;
-        Ok(Self { http, credential, retry: RetryPolicy::default() })
+        Ok(Self { http: HttpClient::new(), credential, retry: RetryPolicy::default() })
     }
 
     /// Replaces the retry policy.
@@ -82,7 +81,7 @@ impl ClaimRedeemer {
         prefix: &'static [u8],
     ) -> Result<Zeroizing<Vec<u8>>, BindingError> {
         let call = Call {
-            method: reqwest::Method::POST,
+            method: Method::POST,
             url: join(&normalise_base_url(backend_url)?, path)?,
             body: Some(Zeroizing::new(body)),
             idempotency_key: None,

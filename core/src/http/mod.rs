@@ -1,15 +1,17 @@
-//! The one way Unbox builds internet HTTP clients (reqwest over the TLS profile of [`tls`]) and
-//! reads their replies within a bound. Devices are reached through their own link
+//! The one way Unbox talks HTTP to the internet ([`HttpClient`], over the TLS profile of
+//! [`tls`]) and reads replies within a bound. Devices are reached through their own link
 //! ([`crate::transport::softap`]).
 
-use std::time::Duration;
-
+mod client;
 mod tls;
 
-fn base_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls::client_config())
-        .user_agent(concat!("unbox/", env!("CARGO_PKG_VERSION")))
+pub use client::{HttpClient, HttpError, RequestBuilder, Response};
+pub use http::{Method, StatusCode, header};
+
+/// Unbox's TLS profile as a rustls configuration, for the simulator's and tests' own HTTP
+/// clients (stand-ins for a browser or a voice assistant's cloud) that talk to the same servers.
+pub fn tls_client_config() -> rustls::ClientConfig {
+    tls::client_config()
 }
 
 /// Most bytes read from a binding backend's reply (its JSON bodies are a few hundred bytes).
@@ -28,27 +30,10 @@ pub enum ReadError {
     },
     /// The connection failed while reading.
     #[error(transparent)]
-    Network(#[from] reqwest::Error),
+    Network(#[from] HttpError),
 }
 
-/// Reads a reply body of at most `limit` bytes: refused at once when its `Content-Length`
-/// says more, and read chunk by chunk otherwise, stopping at the limit, so a hostile server
-/// cannot make the phone buffer more.
-pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
-    if response.content_length().is_some_and(|len| len > limit as u64) {
-        return Err(ReadError::TooLarge { limit });
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > limit {
-            return Err(ReadError::TooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// A client builder for talking to the internet (identity provider, binding backend).
-pub fn internet_client_builder() -> reqwest::ClientBuilder {
-    base_builder().connect_timeout(Duration::from_secs(10))
+/// Reads a reply body of at most `limit` bytes (see [`Response::bytes_capped`]).
+pub async fn read_capped(response: Response, limit: usize) -> Result<Vec<u8>, ReadError> {
+    response.bytes_capped(limit).await
 }

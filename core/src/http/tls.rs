@@ -26,7 +26,7 @@ pub(super) fn client_config() -> rustls::ClientConfig {
     client_config_trusting(rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() })
 }
 
-fn client_config_trusting(roots: rustls::RootCertStore) -> rustls::ClientConfig {
+pub(super) fn client_config_trusting(roots: rustls::RootCertStore) -> rustls::ClientConfig {
     rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
         .with_safe_default_protocol_versions()
         .expect("the provider has suites for TLS 1.2 and 1.3")

@@ -67,7 +67,11 @@ async fn url_is_shown_when_no_browser_opens_and_the_agent_keeps_waiting() {
         // The person copies the address into a browser by hand.
         let url = url.to_owned();
         tokio::spawn(async move {
-            let browser = unbox_core::http::internet_client_builder().build().unwrap();
+            // A browser follows the provider's redirect to the loopback callback.
+            let browser = reqwest::Client::builder()
+                .use_preconfigured_tls(unbox_core::http::tls_client_config())
+                .build()
+                .unwrap();
             browser.get(url).send().await.unwrap().error_for_status().unwrap();
         });
     })

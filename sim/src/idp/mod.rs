@@ -413,7 +413,7 @@ mod tests {
             crate::backend::BindingBackend::new(provider.clone(), crate::backend::BackendConfig::default());
         let server =
             tokio::spawn(axum::serve(listener, provider.router().merge(backend.router())).into_future());
-        let http = unbox_core::http::internet_client_builder().build().unwrap();
+        let http = crate::browser::web_client().unwrap();
         let metadata: serde_json::Value = http
             .get(format!("{base_url}/.well-known/openid-configuration"))
             .send()

@@ -351,10 +351,7 @@ mod tests {
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
     fn browser() -> reqwest::Client {
-        unbox_core::http::internet_client_builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        crate::browser::web_client().unwrap()
     }
 
     fn authorize_url(idp: &RunningIdp, redirect_uri: &str) -> String {

@@ -38,10 +38,7 @@ pub struct ScriptedAgent {
 
 impl ScriptedAgent {
     pub fn new(script: Script) -> Arc<Self> {
-        let http = unbox_core::http::internet_client_builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http = unbox_sim::browser::web_client().unwrap();
         Arc::new(Self { script, http, last_callback: Mutex::new(None) })
     }
 

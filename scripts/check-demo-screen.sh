@@ -9,6 +9,11 @@
 #     i.e. the bar is redrawn on its own tick, not frozen until the next event;
 #   - the demo ends (within 60 s) with status 0, the bar at 100% "bound as", and a "bound" row in
 #     the summary table.
+# Then the network chooser of `unbox provision --wifi-only` without `--ssid`, against an
+# `unbox sim device` that sees an open network and HomeNet: the device's list is shown (bars,
+# security, band, the open network's warning, "Enter a network by name"), the Down arrow
+# selects HomeNet, Enter asks its password without echo, a wrong one is asked again, the right
+# one gets the device online (no sign-in), and no password ever shows on the screen.
 #
 # Usage: scripts/check-demo-screen.sh [UNBOX_BINARY]   (default: builds the README's release binary)
 set -euo pipefail
@@ -28,8 +33,10 @@ fi
 
 server=unbox-screen-$$
 screens=$(mktemp -d)
+device_pid=
 cleanup() {
     tmux -L "$server" kill-server 2>/dev/null || true
+    if [[ -n $device_pid ]]; then kill "$device_pid" 2>/dev/null || true; fi
     rm -rf "$screens"
 }
 trap cleanup EXIT
@@ -84,4 +91,57 @@ for name in "${names[@]}"; do
     grep -Eq "^$name +bound " "$last" || fail "$name: no \"bound\" row in the summary table" "$last"
     echo "$name: Wi-Fi wait drawn with $elapsed_times different elapsed times; bound"
 done
-echo "screen check passed: $count screens read in $((SECONDS - started)) s"
+echo "demo screen check passed: $count screens read in $((SECONDS - started)) s"
+
+# --- the network chooser ---
+chooser_started=$SECONDS
+device_log=$screens/device.txt
+"$unbox" sim device --password abcd1234 --join-ms 200 --network 'Cafe:' --network 'HomeNet:pass1234' \
+    >"$device_log" 2>&1 &
+device_pid=$!
+for _ in $(seq 100); do
+    grep -q ' listening on ' "$device_log" && break
+    sleep 0.1
+done
+address=$(sed -n 's/.* listening on //p' "$device_log")
+[[ -n $address ]] || fail "unbox sim device printed no address: $(cat "$device_log")"
+
+printf -v provision_command \
+    'UNBOX_STATE_DIR=%q %q provision --transport softap --device PROV_1A2B3C=%q --code abcd1234 --wifi-only; echo "provision exited with status $?"; sleep %d' \
+    "$screens/state" "$unbox" "$address" "$((deadline_seconds + 30))"
+tmux -L "$server" -f /dev/null -u new-session -d -s chooser -x 160 -y 40 "$provision_command"
+screen=$screens/chooser.txt
+
+# Reads the chooser's screen until it matches PATTERN (extended regex), within 20 s.
+wait_for() {
+    local until=$((SECONDS + 20))
+    while :; do
+        tmux -L "$server" capture-pane -p -t chooser >"$screen"
+        grep -Eq -- "$1" "$screen" && return
+        ((SECONDS < until)) || fail "the chooser's screen never showed /$1/" "$screen"
+        sleep 0.1
+    done
+}
+keys() { tmux -L "$server" send-keys -t chooser "$@"; }
+
+wait_for 'Enter a network by name'
+grep -Eq '^>  1  Cafe .* open .*2\.4 GHz' "$screen" || fail "the open network is not first and selected" "$screen"
+grep -q '! open network: anyone nearby' "$screen" || fail "the open network has no warning" "$screen"
+# Bars as glyphs (matched as fixed text: the locale may not be UTF-8), dBm, security, band.
+grep -Eq '^   2  HomeNet +[^ ]+ +-[0-9]+ dBm +WPA2 +2\.4 GHz' "$screen" && grep -Fq 'HomeNet   ▂▄▆█ ' "$screen" ||
+    fail "HomeNet is not listed with bars, dBm, security and band" "$screen"
+keys Down
+wait_for '^>  2  HomeNet'
+keys Enter
+wait_for 'Wi-Fi password for HomeNet: *$'
+keys -l 'wrong-pass'
+keys Enter
+wait_for 'could not join HomeNet with that password \(attempt 1\)\. Password: *$'
+keys -l 'pass1234'
+keys Enter
+wait_for '^provision exited with status'
+grep -q '^provision exited with status 0$' "$screen" || fail "the provisioning failed" "$screen"
+grep -q '^Network: HomeNet$' "$screen" || fail "the chosen network is not named" "$screen"
+grep -Eq '^PROV_1A2B3C +online .*on HomeNet \(' "$screen" || fail "no \"online\" row on HomeNet" "$screen"
+if grep -Eq 'wrong-pass|pass1234' "$screen"; then fail "a password showed on the screen" "$screen"; fi
+echo "chooser screen check passed: HomeNet chosen with the Down arrow, a wrong password asked again, online in $((SECONDS - chooser_started)) s"

@@ -104,6 +104,6 @@ pub async fn run(
     } else {
         (0..world.devices.len()).map(|index| world.request(index, link)).collect()
     };
-    let outcomes = batch::run(&onboarding, requests, 16, json, timeline, cancel).await;
+    let outcomes = batch::run(&onboarding, requests, 16, json, timeline, None, cancel).await;
     batch::report(outcomes, json)
 }

@@ -3,6 +3,7 @@
 mod account;
 mod args;
 mod batch;
+mod chooser;
 mod conformance;
 mod demo;
 mod desktop_wifi;

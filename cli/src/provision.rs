@@ -16,7 +16,7 @@ use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::discovery::{DiscoveryConfig, DiscoveryScanner};
 use unbox_core::flow::{BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings};
 use unbox_core::phone_wifi::PhoneWifi;
-use unbox_core::qr::EspressifQr;
+use unbox_core::qr::{EspressifQr, OnboardingPayload};
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::SecretStore;
 use unbox_core::security::{ClientCredentials, SecurityLevel};
@@ -26,6 +26,7 @@ use unbox_core::transport::softap::DEFAULT_DEVICE_ADDRESS;
 use crate::account::Account;
 use crate::args::{SecurityArg, TransportArg};
 use crate::batch;
+use crate::chooser::NO_NETWORK_WITHOUT_TERMINAL;
 use crate::desktop_wifi::{DesktopWifi, nmcli_available};
 use crate::exit::{Code, Failure};
 use crate::improv::{self, ProtocolArg};
@@ -64,9 +65,10 @@ pub struct ProvisionArgs {
     /// The device's code: security 1 PoP or security 2 password (printed on the device or its QR).
     #[arg(long, env = "UNBOX_DEVICE_CODE", hide_env_values = true)]
     code: Option<String>,
-    /// The home network the devices should join.
+    /// The home network the devices should join. Without it, on a terminal, one device: choose
+    /// from the networks the device sees (arrow keys or a number).
     #[arg(long)]
-    ssid: String,
+    ssid: Option<String>,
     /// Its passphrase; asked without echo when omitted on a terminal.
     #[arg(long, env = "UNBOX_WIFI_PASSPHRASE", hide_env_values = true)]
     passphrase: Option<String>,
@@ -155,16 +157,48 @@ impl ProvisionArgs {
         })
     }
 
-    fn passphrase(&self) -> Result<SecretString, Failure> {
-        if let Some(passphrase) = &self.passphrase {
-            return Ok(SecretString::new(passphrase.clone()));
+    fn given_passphrase(&self) -> Option<SecretString> {
+        self.passphrase.clone().map(SecretString::new)
+    }
+
+    /// The network given with `--ssid`, its passphrase asked on a terminal when not given.
+    fn given_network(&self, ssid: &str) -> Result<WifiCredentials, Failure> {
+        let passphrase = match self.given_passphrase() {
+            Some(passphrase) => passphrase,
+            None if !std::io::stdin().is_terminal() => {
+                return Err(usage("give the Wi-Fi passphrase with --passphrase or UNBOX_WIFI_PASSPHRASE"));
+            }
+            None => rpassword::prompt_password(format!("Wi-Fi password for {ssid}: "))
+                .map(SecretString::new)
+                .map_err(|e| usage(format!("cannot read the password: {e}")))?,
+        };
+        let wifi = WifiCredentials::new(ssid.to_owned(), passphrase);
+        wifi.validate().map_err(|e| usage(e.to_string()))?;
+        Ok(wifi)
+    }
+
+    /// The network `--ssid` gives; without it `None`, which only one device on an interactive
+    /// terminal may have (the person chooses from the device's list).
+    fn network(&self, devices: usize, json: bool) -> Result<Option<WifiCredentials>, Failure> {
+        match &self.ssid {
+            Some(ssid) => self.given_network(ssid).map(Some),
+            None if devices > 1 => Err(usage(
+                "a batch joins one network: add --ssid NAME and --passphrase (or UNBOX_WIFI_PASSPHRASE)",
+            )),
+            // The chooser draws on stderr and reads the keyboard.
+            None if !batch::interactive(devices, json) || !std::io::stderr().is_terminal() => {
+                Err(usage(NO_NETWORK_WITHOUT_TERMINAL))
+            }
+            None => Ok(None),
         }
-        if !std::io::stdin().is_terminal() {
-            return Err(usage("give the Wi-Fi passphrase with --passphrase or UNBOX_WIFI_PASSPHRASE"));
-        }
-        rpassword::prompt_password(format!("Wi-Fi password for {}: ", self.ssid))
-            .map(SecretString::new)
-            .map_err(|e| usage(format!("cannot read the password: {e}")))
+    }
+
+    /// `--ssid`, which Improv onboarding needs.
+    fn improv_network(&self) -> Result<(&str, SecretString), Failure> {
+        let ssid = self.ssid.as_deref().ok_or_else(|| {
+            usage("Improv onboarding needs the network: add --ssid NAME and --passphrase (or UNBOX_WIFI_PASSPHRASE)")
+        })?;
+        Ok((ssid, self.given_network(ssid)?.passphrase))
     }
 }
 
@@ -219,8 +253,7 @@ pub async fn run(
     if qr.as_ref().is_some_and(|q| q.security_level() == SecurityLevel::Sec0) && !args.allow_unencrypted {
         return Err(usage("this device runs no encryption; add --allow-unencrypted to accept that"));
     }
-    let wifi = WifiCredentials::new(args.ssid.clone(), args.passphrase()?);
-    wifi.validate().map_err(|e| usage(e.to_string()))?;
+    let wifi = args.network(specs.len(), json)?;
 
     // The devices and the radio first: without Bluetooth there is nothing to sign in for.
     let mut ble: Option<Arc<dyn BleCentral>> = None;
@@ -326,7 +359,7 @@ pub async fn run(
             device_name,
             target,
             credentials: credentials.clone(),
-            wifi: Some(wifi.clone()),
+            wifi: wifi.clone(),
             scan_wifi: !args.no_device_scan,
             binding,
         })
@@ -335,19 +368,29 @@ pub async fn run(
     for network in &join_by_hand {
         eprintln!("make sure this computer is on the device's network `{network}`");
     }
-    let outcomes = batch::run(&onboarding, requests, args.parallel, json, timeline, cancel).await;
+    let mut outcomes =
+        batch::run(&onboarding, requests, args.parallel, json, timeline, args.given_passphrase(), cancel)
+            .await;
+    // The device the code names started from it: its outcome carries the code's fields.
+    if let Some(qr) = qr {
+        for outcome in outcomes.iter_mut().filter(|o| o.device == qr.name) {
+            if let Ok(done) = &mut outcome.result {
+                *done = done.clone().with_code(OnboardingPayload::Espressif(qr.clone()));
+            }
+        }
+    }
     batch::report(outcomes, json)
 }
 
 /// `--protocol improv` (one BLE device by name or peripheral id) or `--protocol improv-serial`
 /// (the device on `--port`): Wi-Fi only, no account.
 async fn provision_improv(args: &ProvisionArgs, json: bool) -> Result<(), Failure> {
-    let passphrase = args.passphrase()?;
+    let (ssid, passphrase) = args.improv_network()?;
     let timeouts = unbox_core::improv::ImprovTimeouts::default();
     if args.protocol == ProtocolArg::ImprovSerial {
         let port = args.port.as_deref().ok_or_else(|| usage("give the device's serial port with --port"))?;
         let client = improv::open_serial(port, args.baud, timeouts).await.map_err(improv::failure)?;
-        improv::provision(client, port, &args.ssid, &passphrase, json).await?;
+        improv::provision(client, port, ssid, &passphrase, json).await?;
         return Ok(());
     }
     let [spec] = args
@@ -371,6 +414,6 @@ async fn provision_improv(args: &ProvisionArgs, json: bool) -> Result<(), Failur
     };
     let client =
         improv::open_ble(central.as_ref(), &peripheral_id, timeouts).await.map_err(improv::failure)?;
-    improv::provision(client, &spec.name, &args.ssid, &passphrase, json).await?;
+    improv::provision(client, &spec.name, ssid, &passphrase, json).await?;
     Ok(())
 }

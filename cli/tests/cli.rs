@@ -205,7 +205,62 @@ fn wifi_only_onboards_a_stock_device_and_recovers_from_an_earlier_failed_run() {
         let (code, stdout, stderr) = cli.run(&args("pass1234"));
         assert_eq!(code, 0, "{flavour}: {stdout}{stderr}");
         assert!(stdout.contains("not bound (Wi-Fi only)"), "{flavour}: {stdout}");
+        assert!(stdout.contains("for binding it yourself") && stdout.contains("device info  {"), "{stdout}");
     }
+}
+
+/// Started from the device's QR code, the Wi-Fi-only result carries what an app binding the
+/// device itself needs: its name, info JSON, the address it reported and the code's fields.
+#[test]
+fn a_wifi_only_result_carries_the_devices_info_address_and_code() {
+    let device = start_device("plain");
+    let cli = Cli::new();
+    let target = format!("PROV_1A2B3C={}", device.address);
+    let qr = r#"{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234","transport":"softap","security":2}"#;
+    let (code, stdout, stderr) = cli.run(&[
+        "--json",
+        "provision",
+        "--qr",
+        qr,
+        "--device",
+        &target,
+        "--ssid",
+        "HomeNet",
+        "--passphrase",
+        "pass1234",
+        "--wifi-only",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let row = &rows[0];
+    assert_eq!((row["device"].as_str(), row["status"].as_str()), (Some("PROV_1A2B3C"), Some("online")));
+    assert_eq!(row["confirmation"], "reported");
+    assert!(row["ip"].as_str().is_some_and(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok()), "{row}");
+    assert!(row["device_info"]["prov"].is_object(), "the info JSON as the device sent it: {row}");
+    let fields = row["code"]["fields"].as_array().expect("the code's fields");
+    assert!(fields.contains(&serde_json::json!(["name", "PROV_1A2B3C"])), "{row}");
+    assert!(fields.contains(&serde_json::json!(["pop", "[redacted]"])), "secrets stay redacted: {row}");
+}
+
+/// Without `--ssid` the person chooses on a terminal; with `--json` or without a terminal that
+/// is a usage error naming the flags, before any device is touched.
+#[test]
+fn without_ssid_and_without_a_terminal_the_error_names_the_flags() {
+    let cli = Cli::new();
+    let base =
+        ["provision", "--transport", "softap", "--device", "PROV_1A2B3C=127.0.0.1:9", "--code", "abcd1234"];
+    for extra in [&["--wifi-only"][..], &["--wifi-only", "--json"], &[]] {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let (code, _, stderr) = cli.run(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains("--ssid") && stderr.contains("--passphrase"), "{stderr}");
+        assert!(stderr.contains("interactive terminal"), "{stderr}");
+    }
+    let batch =
+        ["provision", "--transport", "softap", "--device", "A=127.0.0.1:9", "--device", "B=127.0.0.1:9"];
+    let (code, _, stderr) = cli.run(&[&batch[..], &["--code", "x", "--wifi-only"]].concat());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("a batch joins one network: add --ssid"), "{stderr}");
 }
 
 /// The subcommands a `--help` text lists under `Commands:` (clap's own `help` left out).

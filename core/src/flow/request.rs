@@ -111,8 +111,21 @@ pub struct Onboarded {
     /// How the flow knows the device is online.
     pub confirmation: Confirmation,
     /// What the device said about itself (absent when resumed): what an app that binds the
-    /// device itself needs, with the address in `network`.
+    /// device itself needs (its name and info JSON), with the address in `network` and the
+    /// fields of its setup code in `code`.
     pub device: Option<DeviceDetails>,
+    /// The setup code (QR) the onboarding started from, when the app adds it with `with_code`
+    /// (the flow reaches the device by target and credentials alone): its name, transport,
+    /// security, username and PoP.
+    pub code: Option<OnboardingPayload>,
+}
+
+impl Onboarded {
+    /// This outcome with the setup code the onboarding started from, so that the outcome alone
+    /// holds what an app binding the device itself needs.
+    pub fn with_code(self, code: OnboardingPayload) -> Self {
+        Self { code: Some(code), ..self }
+    }
 }
 
 /// How the flow knows the device joined the home network.

@@ -169,6 +169,7 @@ impl Onboarding {
                 network: None,
                 confirmation: Confirmation::Redeemed,
                 device: None,
+                code: None,
             });
         }
         Ok(done)
@@ -338,7 +339,7 @@ impl Onboarding {
             (None, Some(_)) => Confirmation::Redeemed,
             (None, None) => Confirmation::Unconfirmed,
         };
-        Ok(Onboarded { binding, network, confirmation, device: Some(details) })
+        Ok(Onboarded { binding, network, confirmation, device: Some(details), code: None })
     }
 
     /// Lets the device scan, when asked and it can, to tell whether it sees the network.

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use unbox_core::UserAction;
 use unbox_core::auth::ManualClock;
 use unbox_core::binding::{BindingError, DeviceId};
+use unbox_core::ble::{AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter};
 use unbox_core::flow::{
     BindingMode, ChosenNetwork, Confirmation, DeviceTarget, FlowError, FlowEvent, FlowEventKind,
     FlowObserver, FlowStep, NetworkChooser, Onboarding, Timeline, WifiPasswordPrompt,
@@ -600,6 +601,110 @@ async fn with_a_claim_the_redemption_decides_after_the_channel_switch() {
     assert_eq!(done.binding.expect("bound").device_id.as_str(), "dev-1A2B3C");
     assert_eq!(world.devices[0].device.stats().sessions, 1, "no second session: the backend decided");
     assert_eq!(recorder.steps_started(), FlowStep::ALL.to_vec());
+}
+
+/// A BLE onboarding (claim or Wi-Fi only) whose device drops the link when the first status
+/// read after apply arrives (Bluedroid drops the link when a handler fails: see `sim/src/ble.rs`);
+/// unless `reachable_again`, the phone is out of the device's range from then on. Without a
+/// device scan the exchanges are 1 proto-ver, 2-3 the handshake, (the claim), the config,
+/// apply, then the status read that drops.
+async fn ble_drop_after_apply(
+    binding: BindingMode,
+    reachable_again: bool,
+) -> (SimWorld, Recorder, Result<unbox_core::flow::Onboarded, FlowError>) {
+    let status_read = match binding {
+        BindingMode::Claim => 7,
+        BindingMode::None => 6,
+    };
+    let faults = unbox_sim::device::Faults { drop_at_exchange: Some(status_read), ..Default::default() };
+    let world = SimWorld::start(WorldOptions { faults, ..quick() }).await.unwrap();
+    let ble: Arc<dyn BleCentral> = match reachable_again {
+        true => world.ble.clone(),
+        false => {
+            Arc::new(OutOfRangeAfterFirstConnection { inner: world.ble.clone(), connects: Mutex::new(0) })
+        }
+    };
+    let onboarding = match binding {
+        BindingMode::Claim => world.onboarding().await.unwrap(),
+        BindingMode::None => {
+            Onboarding::without_account(Some(ble), None, Arc::new(MemorySecretStore::new()), world.settings())
+        }
+    };
+    let mut request = world.request(0, Link::Ble);
+    request.scan_wifi = false;
+    request.binding = binding;
+    let recorder = Recorder::default();
+    let outcome = onboarding.run(&request, &recorder, None, &CancellationToken::new()).await;
+    (world, recorder, outcome)
+}
+
+/// The phone's Bluetooth once it moved out of the device's range after the first connection:
+/// the peripheral is no longer found (as btleplug reports a peripheral it stopped hearing).
+struct OutOfRangeAfterFirstConnection {
+    inner: Arc<unbox_sim::ble::SimBleCentral>,
+    connects: Mutex<u32>,
+}
+
+#[async_trait]
+impl BleCentral for OutOfRangeAfterFirstConnection {
+    async fn start_scan(
+        &self,
+        filter: ScanFilter,
+        listener: Arc<dyn AdvertisementListener>,
+    ) -> Result<(), BleError> {
+        self.inner.start_scan(filter, listener).await
+    }
+
+    async fn stop_scan(&self) -> Result<(), BleError> {
+        self.inner.stop_scan().await
+    }
+
+    async fn connect(&self, peripheral_id: &str) -> Result<Box<dyn BleConnection>, BleError> {
+        let earlier = std::mem::replace(&mut *self.connects.lock().unwrap(), 1);
+        match earlier {
+            0 => self.inner.connect(peripheral_id).await,
+            _ => Err(BleError::NotFound(peripheral_id.to_owned())),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_ble_link_dropped_after_apply_is_redeemed_with_a_claim_and_never_failed() {
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::Claim, true).await;
+    let done = outcome.expect("the redemption decides, not the dropped link");
+    assert_eq!(done.confirmation, Confirmation::Redeemed);
+    assert!(done.network.is_none(), "the device never reported");
+    assert_eq!(done.binding.expect("bound").device_id.as_str(), "dev-1A2B3C");
+    assert_eq!(world.devices[0].device.stats().sessions, 1, "not reached again: the backend decided");
+    assert!(!progress_messages(&recorder).iter().any(|m| m.contains("reaching it again")));
+}
+
+#[tokio::test]
+async fn a_ble_link_dropped_after_apply_without_a_claim_is_reached_again_or_unconfirmed() {
+    // The device still runs provisioning: reconnecting over BLE reads that it joined.
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::None, true).await;
+    let done = outcome.expect("reached again, not failed");
+    assert_eq!(done.confirmation, Confirmation::Reported);
+    assert_eq!(done.network.as_ref().map(|n| n.ssid.as_str()), Some(unbox_sim::world::HOME_SSID));
+    assert!(done.binding.is_none());
+    assert_eq!(world.devices[0].device.stats().sessions, 2, "a new session after reconnecting");
+    assert!(progress_messages(&recorder).iter().any(|m| m.contains("reaching it again")));
+    // What an app binding the device itself reads back: name, info JSON, address.
+    let details = done.device.as_ref().expect("the device's details");
+    assert_eq!(details.name, world.devices[0].name);
+    assert!(details.info_json.as_deref().is_some_and(|json| json.contains("\"prov\"")));
+    assert!(!done.network.as_ref().unwrap().ip4_addr.is_empty());
+    let code = unbox_core::qr::parse(world.setup_code(0).unwrap().expose()).unwrap();
+    let done = done.with_code(code.clone());
+    assert_eq!(done.code, Some(code), "and the setup code it started from");
+
+    // The phone is out of range once the link dropped: no reconnect finds the device.
+    let (world, recorder, outcome) = ble_drop_after_apply(BindingMode::None, false).await;
+    let done = outcome.expect("unconfirmed, not failed");
+    assert_eq!(done.confirmation, Confirmation::Unconfirmed);
+    assert!(done.network.is_none() && done.binding.is_none());
+    assert!(progress_messages(&recorder).iter().any(|m| m.contains("reaching it again")));
+    assert!(matches!(world.devices[0].device.station_state(), StationState::Connected { .. }));
 }
 
 /// Chooses the strongest network the device sees with a wrong password, and records the list.

@@ -5,6 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use unbox_core::improv::State;
+use unbox_sim::ble::SimBleCentral;
+use unbox_sim::device::SimNetwork;
+use unbox_sim::device::improv::gatt::SimImprovPeripheral;
+use unbox_sim::device::improv::{ImprovDeviceConfig, SimImprovDevice};
 use unbox_sim::idp::DEFAULT_CLIENT_ID;
 use unbox_sim::world::{
     APP_REDIRECT_URI, DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, HOME_SSID, PORTAL_CLAIM_FIELD,
@@ -47,6 +52,19 @@ pub struct SimulatedPortal {
     pub announce: ServiceQuery,
 }
 
+/// One simulated Improv Wi-Fi device (ESPHome-style) in its own simulated Bluetooth world,
+/// reached through `Simulator.improvCentral()`. It asks for its button to be pressed; the
+/// simulator presses it 300 ms after it starts asking, as a person would.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SimulatedImprovDevice {
+    /// Its name (device info).
+    pub name: String,
+    /// Its BLE peripheral id.
+    pub peripheral_id: String,
+    /// The redirect URL it answers after joining.
+    pub redirect_url: Option<String>,
+}
+
 /// Where everything of the simulated world is and the secrets it was made with.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SimulatorInfo {
@@ -70,6 +88,8 @@ pub struct SimulatorInfo {
     pub devices: Vec<SimulatedDevice>,
     /// The captive-portal devices.
     pub portals: Vec<SimulatedPortal>,
+    /// The Improv device.
+    pub improv: SimulatedImprovDevice,
 }
 
 /// A running simulated world; stops when dropped or on `stop()`.
@@ -80,6 +100,9 @@ pub struct Simulator {
     settings: OnboardingSettings,
     ble: Arc<dyn BleCentral>,
     service_browser: Arc<dyn ServiceBrowser>,
+    improv: Arc<dyn BleCentral>,
+    /// Presses the Improv device's button when it asks; stopped with the world.
+    button_presser: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -113,6 +136,10 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
                 setup_code: setup_code.expose().to_owned(),
             });
         }
+        let improv_device = SimImprovDevice::new(ImprovDeviceConfig::esphome(
+            "Kitchen Light",
+            vec![SimNetwork::new(HOME_SSID, HOME_PASSPHRASE)],
+        ));
         let info = SimulatorInfo {
             cloud_url: world.cloud.base_url().to_owned(),
             client_id: DEFAULT_CLIENT_ID.into(),
@@ -135,12 +162,26 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
                     },
                 })
                 .collect(),
+            improv: SimulatedImprovDevice {
+                name: improv_device.name(),
+                peripheral_id: IMPROV_PERIPHERAL.into(),
+                redirect_url: improv_device.config().redirect_url.clone(),
+            },
         };
         let settings = world.settings().into();
         let ble: Arc<dyn BleCentral> = Arc::new(NativeBleCentral(world.ble.clone()));
         let service_browser: Arc<dyn ServiceBrowser> =
             Arc::new(NativeServiceBrowser(world.service_browser.clone()));
-        Ok(Arc::new(Simulator { world: Mutex::new(Some(world)), info, settings, ble, service_browser }))
+        let (improv, button_presser) = improv_world(&improv_device);
+        Ok(Arc::new(Simulator {
+            world: Mutex::new(Some(world)),
+            info,
+            settings,
+            ble,
+            service_browser,
+            improv,
+            button_presser,
+        }))
     })
     .await
 }
@@ -170,10 +211,36 @@ impl Simulator {
         Arc::clone(&self.service_browser)
     }
 
+    /// The Bluetooth world of the Improv device (implemented in Rust).
+    pub fn improv_central(&self) -> Arc<dyn BleCentral> {
+        Arc::clone(&self.improv)
+    }
+
     /// Stops every server of the world.
     pub fn stop(&self) {
+        self.button_presser.abort();
         self.world.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
     }
+}
+
+/// The Improv device's peripheral id.
+const IMPROV_PERIPHERAL: &str = "C8:2B:96:00:00:01";
+
+/// A Bluetooth world with `device` in it, and the task that presses its button when it asks.
+fn improv_world(device: &SimImprovDevice) -> (Arc<dyn BleCentral>, tokio::task::JoinHandle<()>) {
+    let central = SimBleCentral::new(Vec::new())
+        .with_improv(vec![SimImprovPeripheral::new(IMPROV_PERIPHERAL, device.clone())]);
+    let button = device.clone();
+    let presser = tokio::spawn(async move {
+        loop {
+            while button.state() != State::AuthorizationRequired {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            button.press_button();
+        }
+    });
+    (Arc::new(NativeBleCentral(Arc::new(central))), presser)
 }
 
 /// Why the simulator could not start.

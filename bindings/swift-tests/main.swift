@@ -27,6 +27,7 @@ struct BindingTests {
             ("a whole onboarding over BLE through a Swift central", suite.bleOnboarding),
             ("the account's devices are listed, handed to another account and unbound", suite.accountDevices),
             ("a captive-portal device is bound through its form, with the cleartext warning, or refused", suite.portalOnboarding),
+            ("an Improv device is onboarded over a Swift central once its button is pressed", suite.improvOnboarding),
         ]
         await runChecks(tests, cleanUp: sim.stop)
     }
@@ -231,6 +232,25 @@ struct Suite: @unchecked Sendable {
         }
         try check(seen.confirmation == .reported, "confirmation \(seen.confirmation)")
         try check(seen.binding == nil && seen.network != nil, "\(seen)")
+    }
+
+    func improvOnboarding() async throws {
+        let improv = info.improv
+        let central = SwiftBleCentral(radio: sim.improvCentral())
+        let observer = RecordingObserver()
+        let request = OnboardingRequest(
+            deviceName: improv.name, target: .improvBle(peripheralId: improv.peripheralId), credentials: .sec0,
+            wifi: WifiCredentials(ssid: info.homeSsid, passphrase: info.homePassphrase), scanWifi: true, wifiOnly: true)
+        let client = try await client(store: SwiftSecretStore(), wifi: nil, ble: central)
+        let done = try await withDeadline(60) {
+            try await client.run(request: request, observer: observer, prompt: nil, cancel: CancelHandle())
+        }
+        try check(done.binding == nil && done.confirmation == .reported, "\(done)")
+        try check(done.network?.redirectUrl == improv.redirectUrl, "redirect \(String(describing: done.network))")
+        let messages = observer.events.current.map { $0.message }
+        try check(messages.contains { $0.hasPrefix("Press the button on the device") }, "\(messages)")
+        try check(observer.events.current.contains { $0.kind == .warning && $0.message.contains("does not encrypt") }, "\(messages)")
+        try check(central.writes.current >= 2, "\(central.writes.current) writes")
     }
 
     func accountDevices() async throws {

@@ -224,6 +224,28 @@ class BindingsTest {
     }
 
     @Test
+    fun `an Improv device is onboarded over a Kotlin central once its button is pressed`() = runBlocking {
+        val improv = info.improv
+        val central = KotlinBleCentral(sim.improvCentral())
+        val observer = RecordingObserver()
+        val request = OnboardingRequest(
+            deviceName = improv.name,
+            target = DeviceTarget.ImprovBle(improv.peripheralId),
+            credentials = DeviceCredentials.Sec0,
+            wifi = WifiCredentials(info.homeSsid, info.homePassphrase),
+            scanWifi = true, wifiOnly = true,
+        )
+        val done = withTimeout(60_000) { client(KotlinSecretStore(), null, central).run(request, observer, null, CancelHandle()) }
+        assertEquals(null, done.binding)
+        assertEquals(Confirmation.REPORTED, done.confirmation)
+        assertEquals(improv.redirectUrl, done.network?.redirectUrl)
+        val messages = observer.events.map { it.message }
+        assertTrue(messages.any { it.startsWith("Press the button on the device") }, "$messages")
+        assertTrue(observer.events.any { it.kind == FlowEventKind.WARNING && it.message.contains("does not encrypt") }, "$messages")
+        assertTrue(central.writes.get() >= 2, "${central.writes} writes")
+    }
+
+    @Test
     fun `a Wi-Fi onboarding without phone Wi-Fi asks the app to fix the phone's settings`() = runBlocking {
         val client = client(memorySecretStore(), null)
         val error = assertThrows(OnboardingException.FixPhoneSettings::class.java) {

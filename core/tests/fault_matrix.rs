@@ -43,6 +43,9 @@ enum Fault {
     WrongCode,
     /// The home Wi-Fi password is wrong.
     WrongWifiPassword,
+    /// The home Wi-Fi password is wrong and the device is reached over BLE, where the phone
+    /// keeps its internet and the long-poll on the claim is open while the device joins.
+    WrongWifiPasswordOverBle,
     /// The home network is not in the device's range.
     UnknownNetwork,
     /// The device's access point is not there.
@@ -81,7 +84,7 @@ fn faults_at(step: FlowStep) -> Vec<Fault> {
         FlowStep::ConnectDevice => vec![AccessPointMissing],
         FlowStep::SecureSession => vec![WrongCode],
         FlowStep::PushClaim => vec![ClaimExpired],
-        FlowStep::WaitDeviceOnline => vec![WrongWifiPassword, UnknownNetwork],
+        FlowStep::WaitDeviceOnline => vec![WrongWifiPassword, WrongWifiPasswordOverBle, UnknownNetwork],
         FlowStep::WaitRedemption | FlowStep::Confirm => {
             vec![Backend5xxThenRecovery, BackendDown, ClaimExpired]
         }
@@ -117,7 +120,7 @@ fn expected_one(step: FlowStep, fault: Fault) -> &'static &'static str {
         (ConnectDevice, AccessPointMissing) => &"PhoneWifi(JoinFailed",
         (SecureSession, WrongCode) => &"Device(HandshakeRejected",
         (PushClaim | WaitRedemption | Confirm, ClaimExpired) => &"Binding(ClaimExpired",
-        (WaitDeviceOnline, WrongWifiPassword) => &"WifiRejected",
+        (WaitDeviceOnline, WrongWifiPassword | WrongWifiPasswordOverBle) => &"WifiRejected",
         (WaitDeviceOnline, UnknownNetwork) => &"WifiRejected",
         (SecureSession, Corrupt) => &"Device(HandshakeRejected",
         // A link lost while the device joins is unconfirmed, not failed: with a claim the
@@ -228,7 +231,8 @@ fn open_sockets() -> usize {
             entries
                 .filter_map(Result::ok)
                 .filter(|entry| {
-                    std::fs::read_link(entry.path()).is_ok_and(|target| target.starts_with("socket:"))
+                    std::fs::read_link(entry.path())
+                        .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
                 })
                 .count()
         })
@@ -267,8 +271,9 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
         ..WorldOptions::default()
     };
     let world = Arc::new(SimWorld::start(options).await.map_err(|e| e.to_string())?);
-    let mut request = world.request(0, Link::SoftAp);
-    let retry_request = world.request(1, Link::SoftAp);
+    let link = if fault == Fault::WrongWifiPasswordOverBle { Link::Ble } else { Link::SoftAp };
+    let mut request = world.request(0, link);
+    let retry_request = world.request(1, link);
     // Device faults: a device of the same make whose firmware misbehaves at the step's exchange.
     let mut device_faults = Faults::default();
     let exchange = first_exchange(step);
@@ -302,7 +307,7 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
                 password: SecretString::new("not-the-code"),
             }
         }
-        Fault::WrongWifiPassword => {
+        Fault::WrongWifiPassword | Fault::WrongWifiPasswordOverBle => {
             request.wifi.as_mut().unwrap().passphrase = SecretString::new("wrong password")
         }
         Fault::UnknownNetwork => request.wifi.as_mut().unwrap().ssid = "NotHere".into(),

@@ -54,6 +54,9 @@ enum Fault {
     Backend5xxThenRecovery,
     /// The backend (and provider) stop answering when the step starts.
     BackendDown,
+    /// The backend stops answering when the claim is being created over BLE, while the phone
+    /// connects to the device and opens its session.
+    BackendDownOverBle,
     /// The claim expires when the step starts.
     ClaimExpired,
     /// The sign-in callback carries another `state`.
@@ -80,7 +83,7 @@ fn faults_at(step: FlowStep) -> Vec<Fault> {
     use Fault::*;
     let mut faults = match step {
         FlowStep::SignIn => vec![StateMismatch, BackendDown],
-        FlowStep::CreateClaim => vec![Backend5xxThenRecovery, BackendDown],
+        FlowStep::CreateClaim => vec![Backend5xxThenRecovery, BackendDown, BackendDownOverBle],
         FlowStep::ConnectDevice => vec![AccessPointMissing],
         FlowStep::SecureSession => vec![WrongCode],
         FlowStep::PushClaim => vec![ClaimExpired],
@@ -116,7 +119,9 @@ fn expected_one(step: FlowStep, fault: Fault) -> &'static &'static str {
         (SignIn, StateMismatch) => &"SignIn(Callback(StateMismatch",
         (SignIn, BackendDown) => &"SignIn(Agent(Failed",
         // A backend that stops answering is reported as such once the retries are spent.
-        (CreateClaim | WaitRedemption | Confirm, BackendDown) => &"Binding(BackendUnreachable",
+        (CreateClaim | WaitRedemption | Confirm, BackendDown) | (CreateClaim, BackendDownOverBle) => {
+            &"Binding(BackendUnreachable"
+        }
         (ConnectDevice, AccessPointMissing) => &"PhoneWifi(JoinFailed",
         (SecureSession, WrongCode) => &"Device(HandshakeRejected",
         (PushClaim | WaitRedemption | Confirm, ClaimExpired) => &"Binding(ClaimExpired",
@@ -271,7 +276,8 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
         ..WorldOptions::default()
     };
     let world = Arc::new(SimWorld::start(options).await.map_err(|e| e.to_string())?);
-    let link = if fault == Fault::WrongWifiPasswordOverBle { Link::Ble } else { Link::SoftAp };
+    let over_ble = matches!(fault, Fault::WrongWifiPasswordOverBle | Fault::BackendDownOverBle);
+    let link = if over_ble { Link::Ble } else { Link::SoftAp };
     let mut request = world.request(0, link);
     let retry_request = world.request(1, link);
     // Device faults: a device of the same make whose firmware misbehaves at the step's exchange.
@@ -328,7 +334,7 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
             let world = world.clone();
             Box::new(move || world.cloud.backend().fail_next(2, BackendFault::Internal))
         }
-        Fault::BackendDown => {
+        Fault::BackendDown | Fault::BackendDownOverBle => {
             let world = world.clone();
             Box::new(move || {
                 let world = world.clone();
@@ -351,7 +357,7 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
     }
     drop(onboarding);
     settled(baseline).await.map_err(|leak| format!("{outcome}; {leak}"))?;
-    if fault == Fault::BackendDown {
+    if matches!(fault, Fault::BackendDown | Fault::BackendDownOverBle) {
         world.cloud.server().come_up().await.map_err(|e| e.to_string())?;
     }
     let onboarding = new_onboarding(&world, false).await;

@@ -213,14 +213,12 @@ impl Onboarding {
                 report.started(FlowStep::CreateClaim);
                 let connected = AtomicBool::new(false);
                 let reach = async {
-                    let link = self.connect(request, report, held).await?;
+                    let link = self.connect(request, report, &mut *held).await?;
                     connected.store(true, Ordering::Relaxed);
                     let phone_online = link.is_ble();
-                    Ok::<_, FlowError>((self.open(request, link).await?, phone_online))
+                    Ok::<_, FlowError>((self.open(request, link, held).await?, phone_online))
                 };
                 let (claim, reached) = tokio::join!(self.create_claim(report), reach);
-                // Held before anything can fail, so that it is released.
-                let reached = reached.map(|(device, online)| (&**held.device.insert(device), online));
                 let claim = claim?;
                 report.started(FlowStep::ConnectDevice);
                 if connected.load(Ordering::Relaxed) {
@@ -248,8 +246,7 @@ impl Onboarding {
                 report.finished(FlowStep::ConnectDevice, format!("Connected to {}", request.device_name));
                 let phone_online = link.is_ble();
                 report.started(FlowStep::SecureSession);
-                let device = self.open(request, link).await?;
-                (claim, &**held.device.insert(device), phone_online)
+                (claim, self.open(request, link, held).await?, phone_online)
             }
         };
         let details = device.details().clone();
@@ -461,19 +458,22 @@ impl Onboarding {
         Ok(link)
     }
 
-    /// Opens the device's session on `link`.
-    async fn open(
+    /// Opens the device's session on `link`; the device is held for release the moment it is
+    /// open (a run cancelled while its claim is still being created closes it too).
+    async fn open<'h>(
         &self,
         request: &OnboardingRequest,
         link: Link,
-    ) -> Result<Box<dyn DeviceHandle>, FlowError> {
+        held: &'h mut Held,
+    ) -> Result<&'h dyn DeviceHandle, FlowError> {
         let open = OpenRequest {
             device_name: request.device_name.clone(),
             target: request.target.clone(),
             credentials: request.credentials.clone(),
             policy: self.settings.policy,
         };
-        self.timed(FlowStep::SecureSession, self.connector.open(link, &open)).await
+        let device = self.timed(FlowStep::SecureSession, self.connector.open(link, &open)).await?;
+        Ok(&**held.device.insert(device))
     }
 
     /// Pushes the claim to the device and remembers it for resumption; returns what the

@@ -43,6 +43,9 @@ enum Fault {
     WrongCode,
     /// The home Wi-Fi password is wrong.
     WrongWifiPassword,
+    /// The home Wi-Fi password is wrong and the device is reached over BLE, where the phone
+    /// keeps its internet and the long-poll on the claim is open while the device joins.
+    WrongWifiPasswordOverBle,
     /// The home network is not in the device's range.
     UnknownNetwork,
     /// The device's access point is not there.
@@ -51,6 +54,9 @@ enum Fault {
     Backend5xxThenRecovery,
     /// The backend (and provider) stop answering when the step starts.
     BackendDown,
+    /// The backend stops answering when the claim is being created over BLE, while the phone
+    /// connects to the device and opens its session.
+    BackendDownOverBle,
     /// The claim expires when the step starts.
     ClaimExpired,
     /// The sign-in callback carries another `state`.
@@ -77,11 +83,11 @@ fn faults_at(step: FlowStep) -> Vec<Fault> {
     use Fault::*;
     let mut faults = match step {
         FlowStep::SignIn => vec![StateMismatch, BackendDown],
-        FlowStep::CreateClaim => vec![Backend5xxThenRecovery, BackendDown],
+        FlowStep::CreateClaim => vec![Backend5xxThenRecovery, BackendDown, BackendDownOverBle],
         FlowStep::ConnectDevice => vec![AccessPointMissing],
         FlowStep::SecureSession => vec![WrongCode],
         FlowStep::PushClaim => vec![ClaimExpired],
-        FlowStep::WaitDeviceOnline => vec![WrongWifiPassword, UnknownNetwork],
+        FlowStep::WaitDeviceOnline => vec![WrongWifiPassword, WrongWifiPasswordOverBle, UnknownNetwork],
         FlowStep::WaitRedemption | FlowStep::Confirm => {
             vec![Backend5xxThenRecovery, BackendDown, ClaimExpired]
         }
@@ -113,11 +119,13 @@ fn expected_one(step: FlowStep, fault: Fault) -> &'static &'static str {
         (SignIn, StateMismatch) => &"SignIn(Callback(StateMismatch",
         (SignIn, BackendDown) => &"SignIn(Agent(Failed",
         // A backend that stops answering is reported as such once the retries are spent.
-        (CreateClaim | WaitRedemption | Confirm, BackendDown) => &"Binding(BackendUnreachable",
+        (CreateClaim | WaitRedemption | Confirm, BackendDown) | (CreateClaim, BackendDownOverBle) => {
+            &"Binding(BackendUnreachable"
+        }
         (ConnectDevice, AccessPointMissing) => &"PhoneWifi(JoinFailed",
         (SecureSession, WrongCode) => &"Device(HandshakeRejected",
         (PushClaim | WaitRedemption | Confirm, ClaimExpired) => &"Binding(ClaimExpired",
-        (WaitDeviceOnline, WrongWifiPassword) => &"WifiRejected",
+        (WaitDeviceOnline, WrongWifiPassword | WrongWifiPasswordOverBle) => &"WifiRejected",
         (WaitDeviceOnline, UnknownNetwork) => &"WifiRejected",
         (SecureSession, Corrupt) => &"Device(HandshakeRejected",
         // A link lost while the device joins is unconfirmed, not failed: with a claim the
@@ -228,7 +236,8 @@ fn open_sockets() -> usize {
             entries
                 .filter_map(Result::ok)
                 .filter(|entry| {
-                    std::fs::read_link(entry.path()).is_ok_and(|target| target.starts_with("socket:"))
+                    std::fs::read_link(entry.path())
+                        .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
                 })
                 .count()
         })
@@ -267,8 +276,10 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
         ..WorldOptions::default()
     };
     let world = Arc::new(SimWorld::start(options).await.map_err(|e| e.to_string())?);
-    let mut request = world.request(0, Link::SoftAp);
-    let retry_request = world.request(1, Link::SoftAp);
+    let over_ble = matches!(fault, Fault::WrongWifiPasswordOverBle | Fault::BackendDownOverBle);
+    let link = if over_ble { Link::Ble } else { Link::SoftAp };
+    let mut request = world.request(0, link);
+    let retry_request = world.request(1, link);
     // Device faults: a device of the same make whose firmware misbehaves at the step's exchange.
     let mut device_faults = Faults::default();
     let exchange = first_exchange(step);
@@ -302,7 +313,7 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
                 password: SecretString::new("not-the-code"),
             }
         }
-        Fault::WrongWifiPassword => {
+        Fault::WrongWifiPassword | Fault::WrongWifiPasswordOverBle => {
             request.wifi.as_mut().unwrap().passphrase = SecretString::new("wrong password")
         }
         Fault::UnknownNetwork => request.wifi.as_mut().unwrap().ssid = "NotHere".into(),
@@ -323,7 +334,7 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
             let world = world.clone();
             Box::new(move || world.cloud.backend().fail_next(2, BackendFault::Internal))
         }
-        Fault::BackendDown => {
+        Fault::BackendDown | Fault::BackendDownOverBle => {
             let world = world.clone();
             Box::new(move || {
                 let world = world.clone();
@@ -346,7 +357,7 @@ async fn cell(step: FlowStep, fault: Fault) -> Result<String, String> {
     }
     drop(onboarding);
     settled(baseline).await.map_err(|leak| format!("{outcome}; {leak}"))?;
-    if fault == Fault::BackendDown {
+    if matches!(fault, Fault::BackendDown | Fault::BackendDownOverBle) {
         world.cloud.server().come_up().await.map_err(|e| e.to_string())?;
     }
     let onboarding = new_onboarding(&world, false).await;

@@ -3,6 +3,7 @@
 //! leave the device, wait for redemption, confirm; and resuming interrupted runs.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use tokio::sync::Notify;
@@ -10,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::reporter::Reporter;
 use super::{
-    BindingMode, Confirmation, DetailKind, FlowError, FlowObserver, FlowStep, NetworkChooser, Onboarded,
-    OnboardingRequest, OnboardingSettings, PendingClaim, PendingClaims, WifiPasswordPrompt,
+    BindingMode, Confirmation, DetailKind, DeviceTarget, FlowError, FlowObserver, FlowStep, NetworkChooser,
+    Onboarded, OnboardingRequest, OnboardingSettings, PendingClaim, PendingClaims, WifiPasswordPrompt,
 };
 
 use crate::auth::Session;
@@ -19,7 +20,7 @@ use crate::binding::{Binding, BindingClient, BindingError, Claim, ClaimId, Devic
 use crate::ble::BleCentral;
 use crate::device::{ConnectedInfo, WifiCredentials};
 use crate::onboarding::{
-    ChannelProtection, Connector, DeviceHandle, JoinedAccessPoint, NetworkList, OpenRequest,
+    ChannelProtection, Connector, DeviceHandle, JoinedAccessPoint, Link, NetworkList, OpenRequest,
     ProvisionOutcome, ProvisionStatus,
 };
 use crate::phone_wifi::PhoneWifi;
@@ -205,31 +206,50 @@ impl Onboarding {
         if request.wifi.is_none() && chooser.is_none() {
             return Err(FlowError::NetworkNeeded);
         }
-        let claim = match request.binding {
-            BindingMode::Claim => Some(self.sign_in_and_claim(report).await?),
-            BindingMode::None => {
-                report.skipped(FlowStep::SignIn, "Wi-Fi only: no sign-in needed");
-                report.skipped(FlowStep::CreateClaim, "Wi-Fi only: no link code");
-                None
+        let (claim, device, phone_online) = match request.binding {
+            // Over BLE the phone keeps its internet: the claim is created while the phone
+            // connects to the device and opens the session, which report their steps after it.
+            BindingMode::Claim if matches!(request.target, DeviceTarget::Ble { .. }) => {
+                self.sign_in(report).await?;
+                report.started(FlowStep::CreateClaim);
+                let connected = AtomicBool::new(false);
+                let reach = async {
+                    let link = self.connect(request, report, &mut *held).await?;
+                    connected.store(true, Ordering::Relaxed);
+                    let phone_online = link.is_ble();
+                    Ok::<_, FlowError>((self.open(request, link, held).await?, phone_online))
+                };
+                let (claim, reached) = tokio::join!(self.create_claim(report), reach);
+                let claim = claim?;
+                report.started(FlowStep::ConnectDevice);
+                if connected.load(Ordering::Relaxed) {
+                    report.finished(FlowStep::ConnectDevice, format!("Connected to {}", request.device_name));
+                    report.started(FlowStep::SecureSession);
+                }
+                let (device, phone_online) = reached?;
+                (Some(claim), device, phone_online)
+            }
+            binding => {
+                let claim = match binding {
+                    BindingMode::Claim => {
+                        self.sign_in(report).await?;
+                        report.started(FlowStep::CreateClaim);
+                        Some(self.create_claim(report).await?)
+                    }
+                    BindingMode::None => {
+                        report.skipped(FlowStep::SignIn, "Wi-Fi only: no sign-in needed");
+                        report.skipped(FlowStep::CreateClaim, "Wi-Fi only: no link code");
+                        None
+                    }
+                };
+                report.started(FlowStep::ConnectDevice);
+                let link = self.connect(request, report, held).await?;
+                report.finished(FlowStep::ConnectDevice, format!("Connected to {}", request.device_name));
+                let phone_online = link.is_ble();
+                report.started(FlowStep::SecureSession);
+                (claim, self.open(request, link, held).await?, phone_online)
             }
         };
-
-        report.started(FlowStep::ConnectDevice);
-        let link = self.timed(FlowStep::ConnectDevice, self.connector.link(&request.target)).await?;
-        let link = link.wrap_transport(|transport| report.traced(transport));
-        let phone_online = link.is_ble();
-        held.access_point = link.access_point();
-        report.finished(FlowStep::ConnectDevice, format!("Connected to {}", request.device_name));
-
-        report.started(FlowStep::SecureSession);
-        let open = OpenRequest {
-            device_name: request.device_name.clone(),
-            target: request.target.clone(),
-            credentials: request.credentials.clone(),
-            policy: self.settings.policy,
-        };
-        let device = self.timed(FlowStep::SecureSession, self.connector.open(link, &open)).await?;
-        let device = &**held.device.insert(device);
         let details = device.details().clone();
         if claim.is_some() && !device.details().supports(BindingMode::Claim) {
             return Err(FlowError::DeviceCannotBind);
@@ -266,11 +286,16 @@ impl Onboarding {
 
         // Over BLE the phone keeps its internet: the long-poll on the claim answers the moment
         // the device redeems, which it does once online, so the status is read at once then.
-        // Over SoftAP the phone is on the device's network, which has no internet.
+        // It opens when a status read finds the device still joining (the first read waits out
+        // the firmware's apply delay and a quick join, before which no device redeems), so a
+        // join that has failed by then leaves no claim read behind. Over SoftAP the phone is on
+        // the device's network, which has no internet.
         let redeemed = Notify::new();
+        let joining = Notify::new();
         let early_redemption = async {
             match &pushed {
                 Some((claim_id, ..)) if phone_online => {
+                    joining.notified().await;
                     let outcome =
                         report.backend("long-poll: claim redeemed?", self.redemption(claim_id)).await;
                     redeemed.notify_one();
@@ -283,8 +308,14 @@ impl Onboarding {
         let mut early_outcome = None;
         report.started(FlowStep::WaitDeviceOnline);
         let network = {
-            let mut online =
-                std::pin::pin!(self.wait_online(device, &wifi, report, prompt, pushed.is_some(), &redeemed));
+            let mut online = std::pin::pin!(self.wait_online(
+                device,
+                &wifi,
+                report,
+                prompt,
+                pushed.is_some(),
+                (&joining, &redeemed)
+            ));
             loop {
                 tokio::select! {
                     network = &mut online => break network?,
@@ -292,6 +323,8 @@ impl Onboarding {
                 }
             }
         };
+        // Joined (or unconfirmed) without a read that found it joining: the claim is read now.
+        joining.notify_one();
         match &network {
             Some(network) => {
                 report.finished(FlowStep::WaitDeviceOnline, format!("The device joined {}", network.ssid))
@@ -384,8 +417,8 @@ impl Onboarding {
         Ok(WifiCredentials::new(chosen.ssid, chosen.passphrase))
     }
 
-    /// Signs in if needed and creates the claim, while the phone still has internet.
-    async fn sign_in_and_claim(&self, report: &Reporter<'_>) -> Result<Claim, FlowError> {
+    /// Signs in if needed.
+    async fn sign_in(&self, report: &Reporter<'_>) -> Result<(), FlowError> {
         let account = self.account()?;
         report.started(FlowStep::SignIn);
         let signed_in =
@@ -396,8 +429,12 @@ impl Onboarding {
             self.timed(FlowStep::SignIn, async { Ok(account.session.sign_in().await?) }).await?;
             report.finished(FlowStep::SignIn, "Signed in");
         }
+        Ok(())
+    }
 
-        report.started(FlowStep::CreateClaim);
+    /// Creates the claim, while the phone still has internet (the step has started).
+    async fn create_claim(&self, report: &Reporter<'_>) -> Result<Claim, FlowError> {
+        let account = self.account()?;
         let claim_key = IdempotencyKey::generate();
         let claim = self
             .timed(FlowStep::CreateClaim, async {
@@ -406,6 +443,38 @@ impl Onboarding {
             .await?;
         report.finished(FlowStep::CreateClaim, "Link code ready");
         Ok(claim)
+    }
+
+    /// Connects to the device (the phone joins its access point, held for release); returns
+    /// the link, traced for the timeline.
+    async fn connect(
+        &self,
+        request: &OnboardingRequest,
+        report: &Reporter<'_>,
+        held: &mut Held,
+    ) -> Result<Link, FlowError> {
+        let link = self.timed(FlowStep::ConnectDevice, self.connector.link(&request.target)).await?;
+        let link = link.wrap_transport(|transport| report.traced(transport));
+        held.access_point = link.access_point();
+        Ok(link)
+    }
+
+    /// Opens the device's session on `link`; the device is held for release the moment it is
+    /// open (a run cancelled while its claim is still being created closes it too).
+    async fn open<'h>(
+        &self,
+        request: &OnboardingRequest,
+        link: Link,
+        held: &'h mut Held,
+    ) -> Result<&'h dyn DeviceHandle, FlowError> {
+        let open = OpenRequest {
+            device_name: request.device_name.clone(),
+            target: request.target.clone(),
+            credentials: request.credentials.clone(),
+            policy: self.settings.policy,
+        };
+        let device = self.timed(FlowStep::SecureSession, self.connector.open(link, &open)).await?;
+        Ok(&**held.device.insert(device))
     }
 
     /// Pushes the claim to the device and remembers it for resumption; returns what the
@@ -440,7 +509,8 @@ impl Onboarding {
     /// Waits until the device is online; on a wrong password asks again and retries on the same
     /// session after a prov-ctrl reset. When the link drops before the device reports, the
     /// outcome is unconfirmed (`None`): with a claim the redemption decides, without one the
-    /// device is reached again to read its status.
+    /// device is reached again to read its status. `joining` is told when a read finds the
+    /// device still joining; `redeemed` tells when the backend saw it redeem (so it is online).
     async fn wait_online(
         &self,
         device: &dyn DeviceHandle,
@@ -448,9 +518,12 @@ impl Onboarding {
         report: &Reporter<'_>,
         prompt: Option<&dyn WifiPasswordPrompt>,
         claimed: bool,
-        redeemed: &Notify,
+        (joining, redeemed): (&Notify, &Notify),
     ) -> Result<Option<ConnectedInfo>, FlowError> {
         let on_status = |status: ProvisionStatus| {
+            if let ProvisionStatus::Connecting { .. } = status {
+                joining.notify_one();
+            }
             match status {
                 ProvisionStatus::NextReadIn { wait } => {
                     report.detail(DetailKind::Wait, || format!("{wait:?}"))

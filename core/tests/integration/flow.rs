@@ -153,21 +153,40 @@ fn claim_reads(world: &SimWorld) -> usize {
 
 #[tokio::test]
 async fn over_ble_the_long_poll_on_the_claim_ends_the_wait_for_the_device() {
-    // The first status read is a minute away and the device step's limit is 10 s: only the
-    // backend's answer that the device redeemed (so is online) lets the run finish, with one
-    // status read and the one long-poll the run makes anyway.
+    // The first status read finds the device joining, which opens the long-poll; the next read
+    // is a minute away and the device step's limit is 10 s: only the backend's answer that the
+    // device redeemed (so is online) lets the run finish, with one status read more and the one
+    // long-poll the run makes anyway.
     let world = SimWorld::start(quick()).await.unwrap();
     let mut settings = world.settings();
-    settings.polling.initial_delay = Duration::from_secs(60);
+    settings.polling.initial_delay = Duration::from_millis(50);
+    settings.polling.interval = Duration::from_secs(60);
+    settings.polling.max_delay = Duration::from_secs(60);
     settings.polling.deadline = Duration::from_secs(120);
     settings.timeouts.device_online = Duration::from_secs(10);
     let onboarding = world.onboarding_with(Arc::new(MemorySecretStore::new()), settings).await.unwrap();
     let recorder = Recorder::default();
     let done = onboarding.run(&world.request(0, Link::Ble), &recorder, None, &CancellationToken::new()).await;
     assert_eq!(done.unwrap().binding.expect("bound").device_id.as_str(), "dev-1A2B3C");
-    assert_eq!(world.devices[0].device.stats().by_endpoint["prov-config"], 3, "set, apply, one status read");
+    assert_eq!(world.devices[0].device.stats().by_endpoint["prov-config"], 4, "set, apply, two status reads");
     assert_eq!(claim_reads(&world), 1);
     assert_eq!(recorder.steps_started(), FlowStep::ALL.to_vec(), "the steps in the brief's order");
+}
+
+#[tokio::test]
+async fn over_ble_a_join_that_failed_by_the_first_status_read_leaves_no_claim_read() {
+    // The world's first status read comes when a join settles: the wrong password is reported
+    // there, before any read found the device joining, so the long-poll on the claim is never
+    // opened (and never cut off at the backend); the run makes the one backend call it needs.
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = world.onboarding().await.unwrap();
+    let mut request = world.request(0, Link::Ble);
+    request.wifi.as_mut().unwrap().passphrase = SecretString::new("wrong password");
+    let done = onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await;
+    assert!(matches!(done, Err(FlowError::WifiRejected { .. })), "{done:?}");
+    assert_eq!(world.devices[0].device.stats().by_endpoint["prov-config"], 3, "set, apply, one status read");
+    assert_eq!(claim_reads(&world), 0);
+    assert_eq!(world.cloud.backend().requests().len(), 1, "the claim's creation only");
 }
 
 #[tokio::test]

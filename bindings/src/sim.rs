@@ -54,7 +54,7 @@ pub struct SimulatedPortal {
 
 /// One simulated Improv Wi-Fi device (ESPHome-style) in its own simulated Bluetooth world,
 /// reached through `Simulator.improvCentral()`. It asks for its button to be pressed; the
-/// simulator presses it 300 ms after it starts asking, as a person would.
+/// simulator presses it 300 ms after a phone connects while it asks, as a person would.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SimulatedImprovDevice {
     /// Its name (device info).
@@ -228,12 +228,13 @@ const IMPROV_PERIPHERAL: &str = "C8:2B:96:00:00:01";
 
 /// A Bluetooth world with `device` in it, and the task that presses its button when it asks.
 fn improv_world(device: &SimImprovDevice) -> (Arc<dyn BleCentral>, tokio::task::JoinHandle<()>) {
-    let central = SimBleCentral::new(Vec::new())
-        .with_improv(vec![SimImprovPeripheral::new(IMPROV_PERIPHERAL, device.clone())]);
+    let peripheral = SimImprovPeripheral::new(IMPROV_PERIPHERAL, device.clone());
+    let central = SimBleCentral::new(Vec::new()).with_improv(vec![peripheral.clone()]);
     let button = device.clone();
     let presser = tokio::spawn(async move {
         loop {
-            while button.state() != State::AuthorizationRequired {
+            // The person presses once the phone is connected and the device asks.
+            while peripheral.advertising() || button.state() != State::AuthorizationRequired {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             tokio::time::sleep(Duration::from_millis(300)).await;

@@ -83,8 +83,7 @@ fn random_text() -> String {
 impl SimSkill {
     /// A skill not linked yet.
     pub fn new(config: SkillConfig) -> Result<Self, LinkError> {
-        let http = crate::browser::web_client()
-            .map_err(|e| LinkError(format!("no HTTP client: {e}")))?;
+        let http = crate::browser::web_client().map_err(|e| LinkError(format!("no HTTP client: {e}")))?;
         Ok(Self { config, http, tokens: Mutex::new(None) })
     }
 

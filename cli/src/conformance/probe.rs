@@ -132,8 +132,7 @@ impl Probe {
         if let Some(bytes) = bytes {
             request = request.header("Content-Type", "application/json").body(bytes);
         }
-        let response =
-            request.send().await.map_err(|e| unreachable(format!("no answer: {}", e)))?;
+        let response = request.send().await.map_err(|e| unreachable(format!("no answer: {}", e)))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()

@@ -4,13 +4,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use unbox_core::http::Method;
 use serde_json::{Value, json};
 use unbox_core::binding::problem::PROBLEM_TYPE_PREFIX;
 use unbox_core::binding::wire::PROBLEM_JSON;
 use unbox_core::binding::{
     BINDING_CHECK_SIGNING_PREFIX, DeviceCredential, IdempotencyKey, REDEEM_SIGNING_PREFIX,
 };
+use unbox_core::http::Method;
 use unbox_core::secret::SecretString;
 
 use super::probe::{Auth, Broken, Probe, Reply, Step};

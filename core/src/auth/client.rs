@@ -326,8 +326,11 @@ impl AuthClient {
     }
 
     async fn revoke_one(&self, endpoint: &Url, token: &SecretString, hint: &str) -> Result<(), TokenError> {
-        let form =
-            [("token", token.expose()), ("token_type_hint", hint), ("client_id", self.config.client_id.as_str())];
+        let form = [
+            ("token", token.expose()),
+            ("token_type_hint", hint),
+            ("client_id", self.config.client_id.as_str()),
+        ];
         let network = |error: HttpError| TokenError::Network { reason: error_chain(&error) };
         let response = self.http.client().post(endpoint.clone()).form(&form).send().await.map_err(network)?;
         let status = response.status();

@@ -146,12 +146,8 @@ async fn fetch_document(http: &HttpClient, url: &Url) -> Result<Fetched, Provide
         url: url.to_string(),
         reason: error_chain(&error),
     };
-    let response = http
-        .get(url.clone())
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(network)?;
+    let response =
+        http.get(url.clone()).header(header::ACCEPT, "application/json").send().await.map_err(network)?;
     let status = response.status();
     if status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS {
         return Ok(Fetched::Missing(status.as_u16()));

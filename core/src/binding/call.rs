@@ -118,7 +118,9 @@ impl Call<'_> {
 
         let response = match request.send().await {
             Ok(response) => response,
-            Err(error) => return Ok(Attempt::Retry(Transient { what: error.to_string(), retry_after: None })),
+            Err(error) => {
+                return Ok(Attempt::Retry(Transient { what: error.to_string(), retry_after: None }));
+            }
         };
         let status = response.status();
         let retry_after = response

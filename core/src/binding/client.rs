@@ -87,7 +87,12 @@ impl BindingClient {
     /// tokens from `tokens`, with the default [`RetryPolicy`]. Plain
     /// `http` works too, for loopback simulators.
     pub fn new(base_url: &Url, tokens: Arc<dyn AccessTokenSource>) -> Result<Self, BindingError> {
-        Ok(Self { http: HttpClient::new(), base_url: normalise_base_url(base_url)?, tokens, retry: RetryPolicy::default() })
+        Ok(Self {
+            http: HttpClient::new(),
+            base_url: normalise_base_url(base_url)?,
+            tokens,
+            retry: RetryPolicy::default(),
+        })
     }
 
     /// Replaces the retry policy.

@@ -15,6 +15,7 @@ mod reporter;
 mod request;
 mod run;
 mod settings;
+mod staged;
 mod timeline;
 
 pub use crate::onboarding::{CLAIM_APP_LABEL, CLAIM_CAPABILITY};
@@ -27,4 +28,5 @@ pub use request::{
 };
 pub use run::Onboarding;
 pub use settings::{OnboardingSettings, StepTimeouts};
+pub use staged::{SetupRequest, SetupSession};
 pub use timeline::{DetailKind, FlowDetail, Timeline};

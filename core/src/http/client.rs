@@ -118,7 +118,9 @@ struct Shared {
 
 impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpClient").field("request_timeout", &self.shared.request_timeout).finish_non_exhaustive()
+        f.debug_struct("HttpClient")
+            .field("request_timeout", &self.shared.request_timeout)
+            .finish_non_exhaustive()
     }
 }
 
@@ -186,14 +188,18 @@ impl HttpClient {
     /// A new connection to `target`, TLS for https.
     async fn connect(&self, target: &Target) -> Result<SendRequest<Full<Bytes>>, HttpError> {
         let host = format!("{}:{}", target.host, target.port);
-        let timed_out = || HttpError::Timeout { what: format!("connecting to {host}"), after: CONNECT_TIMEOUT };
+        let timed_out =
+            || HttpError::Timeout { what: format!("connecting to {host}"), after: CONNECT_TIMEOUT };
         let connecting = async {
             let tcp = connect_tcp(&target.host, target.port)
                 .await
                 .map_err(|cause| HttpError::Connect { host: host.clone(), cause })?;
             let stream: Box<dyn Stream> = if target.tls {
                 let name = rustls::pki_types::ServerName::try_from(target.host.clone()).map_err(|_| {
-                    HttpError::InvalidUrl { url: host.clone(), reason: "the host is not a valid TLS server name" }
+                    HttpError::InvalidUrl {
+                        url: host.clone(),
+                        reason: "the host is not a valid TLS server name",
+                    }
                 })?;
                 let tls = self.shared.tls.connect(name, tcp).await;
                 Box::new(tls.map_err(|cause| HttpError::Tls { host: host.clone(), cause })?)
@@ -362,7 +368,10 @@ impl RequestBuilder {
         let mut request = http::Request::builder().method(self.method).uri(target.path.as_str());
         let headers = request.headers_mut().expect("the builder holds no error yet");
         *headers = self.headers;
-        headers.insert(HOST, HeaderValue::from_str(&target.authority).map_err(|e| HttpError::Request(e.into()))?);
+        headers.insert(
+            HOST,
+            HeaderValue::from_str(&target.authority).map_err(|e| HttpError::Request(e.into()))?,
+        );
         headers.entry(USER_AGENT).or_insert_with(|| self.client.shared.user_agent.clone());
         let mut request = request.body(Full::new(Bytes::from(self.body))).map_err(HttpError::Request)?;
 
@@ -370,7 +379,9 @@ impl RequestBuilder {
         // it goes out on a new connection.
         if let Some(mut sender) = self.client.take_idle(&target.origin) {
             match sender.try_send_request(request).await {
-                Ok(response) => return Ok(Response::new(response, &self.client, target.origin, sender, deadline)),
+                Ok(response) => {
+                    return Ok(Response::new(response, &self.client, target.origin, sender, deadline));
+                }
                 Err(mut failed) => match failed.take_message() {
                     Some(unsent) => request = unsent,
                     None => return Err(HttpError::Connection(failed.into_error())),
@@ -402,7 +413,13 @@ impl Response {
         deadline: Option<(Instant, Duration)>,
     ) -> Self {
         let (head, body) = response.into_parts();
-        Self { status: head.status, headers: head.headers, body, deadline, reuse: (client.clone(), origin, sender) }
+        Self {
+            status: head.status,
+            headers: head.headers,
+            body,
+            deadline,
+            reuse: (client.clone(), origin, sender),
+        }
     }
 
     /// The status code.
@@ -515,7 +532,9 @@ mod tests {
             }
             let length = head
                 .lines()
-                .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+                .find_map(|line| {
+                    line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
+                })
                 .map_or(0, |length| length.trim().parse().unwrap());
             let mut body = vec![0; length];
             stream.read_exact(&mut body).await.unwrap();
@@ -535,7 +554,8 @@ mod tests {
         let (url, seen) = server(vec![Some(OK), Some(OK)]).await;
         let client = HttpClient::new();
         for _ in 0..2 {
-            let response = client.get(url.join("a?b=c").unwrap()).header("Accept", "text/plain").send().await.unwrap();
+            let response =
+                client.get(url.join("a?b=c").unwrap()).header("Accept", "text/plain").send().await.unwrap();
             assert_eq!(response.status(), StatusCode::OK);
             assert_eq!(response.content_length(), Some(5));
             assert_eq!(response.bytes_capped(100).await.unwrap(), b"hello");
@@ -554,7 +574,8 @@ mod tests {
     async fn posts_a_form_and_reads_a_chunked_answer() {
         let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
         let (url, seen) = server(vec![Some(chunked)]).await;
-        let response = HttpClient::new().post(url).form(&[("token", "a b&c"), ("hint", "x")]).send().await.unwrap();
+        let response =
+            HttpClient::new().post(url).form(&[("token", "a b&c"), ("hint", "x")]).send().await.unwrap();
         assert_eq!(response.bytes_capped(100).await.unwrap(), b"abcde");
         let request = seen.requests.lock().unwrap()[0].clone();
         assert!(request.contains("content-type: application/x-www-form-urlencoded\r\n"), "{request}");
@@ -563,7 +584,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_over_the_limit_is_refused_declared_or_streamed() {
-        let streamed = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n";
+        let streamed =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n";
         let (url, _) = server(vec![Some(OK), Some(streamed)]).await;
         let client = HttpClient::new();
         for _ in 0..2 {
@@ -599,7 +621,8 @@ mod tests {
             let (_stream, _) = listener.accept().await.unwrap();
             std::future::pending::<()>().await;
         });
-        let error = HttpClient::with_request_timeout(Duration::from_secs(3)).get(url).send().await.unwrap_err();
+        let error =
+            HttpClient::with_request_timeout(Duration::from_secs(3)).get(url).send().await.unwrap_err();
         assert!(error.is_timeout(), "{error}");
         assert_eq!(error.to_string(), "the request timed out after 3s");
     }
@@ -609,7 +632,11 @@ mod tests {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let address = listener.local_addr().unwrap();
         drop(listener);
-        let error = HttpClient::new().get(Url::parse(&format!("http://{address}/")).unwrap()).send().await.unwrap_err();
+        let error = HttpClient::new()
+            .get(Url::parse(&format!("http://{address}/")).unwrap())
+            .send()
+            .await
+            .unwrap_err();
         assert!(error.is_connect(), "{error}");
         assert!(error.to_string().starts_with(&format!("could not connect to {address}: ")), "{error}");
     }
@@ -630,12 +657,13 @@ mod tests {
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
         let mut roots = rustls::RootCertStore::empty();
         roots.add(cert.clone()).unwrap();
-        let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert], key)
-            .unwrap();
+        let server_config =
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert], key)
+                .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -644,7 +672,8 @@ mod tests {
         tokio::spawn(async move {
             let answers = Arc::new(Mutex::new(vec![Some(OK)].into_iter()));
             while let Ok((stream, _)) = listener.accept().await {
-                let (acceptor, record, answers) = (acceptor.clone(), Arc::clone(&record), Arc::clone(&answers));
+                let (acceptor, record, answers) =
+                    (acceptor.clone(), Arc::clone(&record), Arc::clone(&answers));
                 tokio::spawn(async move {
                     if let Ok(tls) = acceptor.accept(stream).await {
                         answer(tls, &record, &answers).await;

@@ -259,7 +259,7 @@ impl OnboardingClient {
 }
 
 /// A device connected step by step: `details()`, then `scanNetworks`, `provision` (again after
-/// a wrong password), `bind` in claim mode, and `close`, which may come at any step and leaves
+/// a wrong password), `bind` in claim mode, and `disconnect`, which may come at any step and leaves
 /// the device's access point. One step runs at a time; each reports its steps to the observer
 /// it is given. Cancelling a step's coroutine or task stops it; the session stays open.
 #[derive(uniffi::Object)]
@@ -322,8 +322,9 @@ impl SetupSession {
     }
 
     /// Ends the session at any step: stops a running step, closes the device's session and
-    /// leaves its access point. Idempotent; later steps fail.
-    pub async fn close(&self) {
+    /// leaves its access point. Idempotent; later steps fail. (Named so because Kotlin's
+    /// `close()` frees the object, which also ends the session, in the background.)
+    pub async fn disconnect(&self) {
         let session = Arc::clone(&self.inner);
         on_runtime(async move { session.close().await }).await
     }
@@ -335,5 +336,54 @@ impl Drop for SetupSession {
     fn drop(&mut self) {
         let session = Arc::clone(&self.inner);
         spawn_detached(async move { session.close().await });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use unbox_core::device::{AuthMode, WifiNetworkSeen};
+
+    use super::*;
+
+    #[test]
+    fn the_picker_list_says_what_the_core_answers_by_method() {
+        let seen = |ssid: &str, rssi, auth| WifiNetworkSeen {
+            ssid: ssid.into(),
+            ssid_bytes: ssid.as_bytes().to_vec(),
+            bssid: Some([1, 2, 3, 4, 5, 6]),
+            channel: 6,
+            rssi,
+            auth,
+        };
+        let core_list = onboarding::NetworkList::from_seen(&[
+            seen("home", -50, AuthMode::Wpa2Psk),
+            seen("cafe", -60, AuthMode::Open),
+            seen("", -40, AuthMode::Wpa2Psk),
+        ]);
+        let list = NetworkList::from(core_list);
+        assert_eq!(list.hidden, 1);
+        let [home, cafe] = &list.networks[..] else { panic!("two networks: {list:?}") };
+        assert_eq!((home.ssid.as_str(), home.bars, home.band), ("home", 4, WifiBand::Ghz2_4));
+        assert!(home.needs_passphrase && home.warning.is_none());
+        assert_eq!(home.bssid.as_deref(), Some(&[1, 2, 3, 4, 5, 6][..]));
+        assert!(!cafe.needs_passphrase && cafe.warning.as_deref().is_some_and(|w| w.contains("open")));
+    }
+
+    #[test]
+    fn a_setup_request_binds_as_its_switch_says_and_checks_its_target() {
+        let request = |wifi_only, service: &str| SetupRequest {
+            device_name: "PROV_1A2B3C".into(),
+            target: DeviceTarget::Ble { peripheral_id: "AA".into(), service: service.into() },
+            credentials: DeviceCredentials::Sec1 { pop: "abcd1234".into() },
+            wifi_only,
+        };
+        let service = unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID.to_string();
+        let wifi_only = core::SetupRequest::try_from(request(true, &service)).unwrap();
+        assert_eq!(wifi_only.binding, BindingMode::None);
+        let claim = core::SetupRequest::try_from(request(false, &service)).unwrap();
+        assert_eq!(claim.binding, BindingMode::Claim);
+        assert!(!format!("{claim:?}").contains("abcd1234"), "the proof of possession is redacted");
+        let bad = core::SetupRequest::try_from(request(false, "nope"));
+        assert!(matches!(bad, Err(OnboardingError::InvalidRequest(_))));
     }
 }

@@ -270,8 +270,8 @@ struct Suite: @unchecked Sendable {
         try check(network?.ssid == info.homeSsid, "network \(String(describing: network))")
         let binding = try await withDeadline(60) { try await session.bind(observer: observer) }
         try check(!binding.deviceId.isEmpty, "no device id")
-        await session.close()
-        await session.close()
+        await session.disconnect()
+        await session.disconnect()
         try check(wifi.history.current == ["join \(device.name)", "leave \(device.name)"], "\(wifi.history.current)")
         try check(try await client.pendingClaims().isEmpty, "claims left pending")
         do {
@@ -299,7 +299,7 @@ struct Suite: @unchecked Sendable {
         } catch OnboardingError.ContactSupport(let message) {
             try check(message.contains("Wi-Fi only"), message)
         }
-        await session.close()
+        await session.disconnect()
         try check(wifi.history.current == ["join \(device.name)", "leave \(device.name)"], "\(wifi.history.current)")
     }
 
@@ -348,7 +348,7 @@ struct Suite: @unchecked Sendable {
         let provision = Task { try await session.provision(wifi: homeWifi, observer: waiting) }
         for _ in 0..<3000 where !waiting.reached.current { try await Task.sleep(nanoseconds: 10_000_000) }
         try check(waiting.reached.current, "the device was never waited for")
-        await session.close()
+        await session.disconnect()
         do {
             _ = try await withDeadline(10) { try await provision.value }
             throw Failure(description: "provisioning finished despite the close")

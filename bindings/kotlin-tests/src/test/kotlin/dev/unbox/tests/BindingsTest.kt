@@ -233,7 +233,7 @@ class BindingsTest {
     )
 
     @Test
-    fun `the staged API claims, lists networks, provisions again after a wrong password, binds and closes`() = runBlocking {
+    fun `the staged API claims, lists networks, provisions again after a wrong password, binds and disconnects`() = runBlocking {
         val device = info.devices[4]
         val wifi = FakePhoneWifi(info.deviceApPassphrase)
         val client = client(KotlinSecretStore(), wifi)
@@ -264,8 +264,8 @@ class BindingsTest {
         assertEquals(info.homeSsid, network?.ssid)
         val binding = withTimeout(60_000) { session.bind(observer) }
         assertTrue(binding.deviceId.isNotEmpty())
-        session.close()
-        session.close()
+        session.disconnect()
+        session.disconnect()
         assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)
         assertTrue(client.pendingClaims().isEmpty())
         assertThrows(OnboardingException.ContactSupport::class.java) { runBlocking { session.scanNetworks(observer) } }
@@ -283,7 +283,7 @@ class BindingsTest {
         assertEquals(info.homeSsid, network?.ssid)
         val error = assertThrows(OnboardingException.ContactSupport::class.java) { runBlocking { session.bind(observer) } }
         assertTrue(error.message!!.contains("Wi-Fi only"), error.message)
-        session.close()
+        session.disconnect()
         assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)
         assertEquals(listOf(FlowEventKind.SKIPPED, FlowEventKind.SKIPPED), observer.events.take(2).map { it.kind })
     }
@@ -312,7 +312,7 @@ class BindingsTest {
     }
 
     @Test
-    fun `a staged session closed while it waits for the device stops and leaves the access point`() = runBlocking {
+    fun `a staged session disconnected while it waits for the device stops and leaves the access point`() = runBlocking {
         val device = info.devices[7]
         val wifi = FakePhoneWifi(info.deviceApPassphrase)
         val client = client(KotlinSecretStore(), wifi)
@@ -322,7 +322,7 @@ class BindingsTest {
             runCatching { session.provision(WifiCredentials(info.homeSsid, info.homePassphrase), waiting) }
         }
         withTimeout(30_000) { waiting.reached.await() }
-        session.close()
+        session.disconnect()
         val error = withTimeout(10_000) { provision.await() }.exceptionOrNull()
         assertTrue(error is OnboardingException.Cancelled, "expected Cancelled, got $error")
         assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)

@@ -173,7 +173,7 @@ pub struct OnboardingRequest {
     /// How it proves who it is.
     pub credentials: DeviceCredentials,
     /// The home network it should join; null: the person chooses among the networks the device
-    /// sees (pass a `NetworkChooser` to `run`).
+    /// sees (use `runChoosing` with a `NetworkChooser`).
     pub wifi: Option<WifiCredentials>,
     /// Whether to let the device scan first (to check it sees the network).
     pub scan_wifi: bool,
@@ -514,29 +514,29 @@ impl OnboardingClient {
     /// Runs the whole onboarding of one device. `cancel` stops it at once (the device session is
     /// closed and the phone leaves the device's network) with `OnboardingError.Cancelled`;
     /// `prompt` (optional) is asked for a new Wi-Fi password when the device reports it wrong.
-    /// When the request has no Wi-Fi network, `chooser` shows the networks the device sees and
-    /// returns the person's choice (without one such a request is an error).
-    #[uniffi::method(default(chooser = None))]
+    /// The request must name the Wi-Fi network; to let the person choose it, use `runChoosing`.
     pub async fn run(
         &self,
         request: OnboardingRequest,
         observer: Arc<dyn FlowObserver>,
         prompt: Option<Arc<dyn WifiPasswordPrompt>>,
         cancel: Arc<CancelHandle>,
-        chooser: Option<Arc<dyn NetworkChooser>>,
     ) -> Result<Onboarded, OnboardingError> {
-        let request = core::OnboardingRequest::try_from(request)?;
-        let onboarding = Arc::clone(&self.onboarding);
-        on_runtime(async move {
-            let observer = ForeignObserver(observer);
-            let prompt = prompt.map(ForeignPrompt);
-            let prompt = prompt.as_ref().map(|prompt| prompt as &dyn core::WifiPasswordPrompt);
-            let chooser = chooser.map(ForeignChooser);
-            let chooser = chooser.as_ref().map(|chooser| chooser as &dyn core::NetworkChooser);
-            let done = onboarding.run_choosing(&request, &observer, prompt, chooser, &cancel.token()).await?;
-            Ok(done.into())
-        })
-        .await
+        self.run_with(request, observer, prompt, None, cancel).await
+    }
+
+    /// Runs the whole onboarding as `run` does; when the request has no Wi-Fi network (null),
+    /// `chooser` shows the networks the device sees and returns the person's choice (null
+    /// cancels the run). A wrong password is still asked again through `prompt`.
+    pub async fn run_choosing(
+        &self,
+        request: OnboardingRequest,
+        observer: Arc<dyn FlowObserver>,
+        prompt: Option<Arc<dyn WifiPasswordPrompt>>,
+        chooser: Arc<dyn NetworkChooser>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Onboarded, OnboardingError> {
+        self.run_with(request, observer, prompt, Some(chooser), cancel).await
     }
 
     /// Finishes every onboarding interrupted after its claim reached the device: waits for each
@@ -568,6 +568,31 @@ impl OnboardingClient {
                     device_id: claim.device_id,
                 })
                 .collect())
+        })
+        .await
+    }
+}
+
+impl OnboardingClient {
+    /// One run, with the person's choice of network when `chooser` is given.
+    async fn run_with(
+        &self,
+        request: OnboardingRequest,
+        observer: Arc<dyn FlowObserver>,
+        prompt: Option<Arc<dyn WifiPasswordPrompt>>,
+        chooser: Option<Arc<dyn NetworkChooser>>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Onboarded, OnboardingError> {
+        let request = core::OnboardingRequest::try_from(request)?;
+        let onboarding = Arc::clone(&self.onboarding);
+        on_runtime(async move {
+            let observer = ForeignObserver(observer);
+            let prompt = prompt.map(ForeignPrompt);
+            let prompt = prompt.as_ref().map(|prompt| prompt as &dyn core::WifiPasswordPrompt);
+            let chooser = chooser.map(ForeignChooser);
+            let chooser = chooser.as_ref().map(|chooser| chooser as &dyn core::NetworkChooser);
+            let done = onboarding.run_choosing(&request, &observer, prompt, chooser, &cancel.token()).await?;
+            Ok(done.into())
         })
         .await
     }

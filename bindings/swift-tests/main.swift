@@ -249,7 +249,7 @@ struct Suite: @unchecked Sendable {
         // The claim exists before the phone joins the device's access point.
         try check(observer.started == [.signIn, .createClaim, .connectDevice, .secureSession], "steps \(observer.started)")
         let details = session.details()
-        try check(details.protocol == .espUnified && details.security == .sec2 && details.protection == .encrypted,
+        try check(details.`protocol` == .espUnified && details.security == .sec2 && details.protection == .encrypted,
                   "\(details)")
         try check(details.bindingModes.contains(.claim) && details.canScan, "\(details)")
         try check(session.bindingMode() == .claim, "binding mode")
@@ -317,20 +317,20 @@ struct Suite: @unchecked Sendable {
         let prompt = OneAnswer(answer: info.homePassphrase)
         let chosen = request
         let done = try await withDeadline(60) {
-            try await client.run(request: chosen, observer: RecordingObserver(), prompt: prompt, cancel: CancelHandle(),
-                                 chooser: chooser)
+            try await client.runChoosing(request: chosen, observer: RecordingObserver(), prompt: prompt, chooser: chooser,
+                                         cancel: CancelHandle())
         }
         try check(done.network?.ssid == info.homeSsid, "network \(String(describing: done.network))")
         try check(chooser.seen.current?.networks.map { $0.ssid } == [info.homeSsid, "Neighbour"], "list")
         try check(prompt.asked.current == 1, "asked \(prompt.asked.current) times")
-        try check(done.binding != nil && done.device?.protocol == .espUnified, "\(done)")
+        try check(done.binding != nil && done.device?.`protocol` == .espUnified, "\(done)")
 
         var other = try self.request(info.devices[8])
         other.wifi = nil
         let cancelled = other
         do {
-            _ = try await client.run(request: cancelled, observer: RecordingObserver(), prompt: nil, cancel: CancelHandle(),
-                                     chooser: CancelsChoice())
+            _ = try await client.runChoosing(request: cancelled, observer: RecordingObserver(), prompt: nil,
+                                             chooser: CancelsChoice(), cancel: CancelHandle())
             throw Failure(description: "ran although the person closed the picker")
         } catch OnboardingError.Cancelled {}
     }

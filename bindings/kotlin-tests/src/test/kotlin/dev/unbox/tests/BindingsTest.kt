@@ -298,7 +298,7 @@ class BindingsTest {
         }
         val chooser = FirstNetworkChooser("wrong password")
         val prompt = OneAnswer(info.homePassphrase)
-        val done = withTimeout(60_000) { client.run(request, RecordingObserver(), prompt, CancelHandle(), chooser) }
+        val done = withTimeout(60_000) { client.runChoosing(request, RecordingObserver(), prompt, chooser, CancelHandle()) }
         assertEquals(info.homeSsid, done.network?.ssid)
         assertEquals(listOf(info.homeSsid, "Neighbour"), chooser.seen?.networks?.map { it.ssid })
         assertEquals(1, prompt.asked.get())
@@ -306,7 +306,7 @@ class BindingsTest {
         assertEquals(DeviceProtocol.ESP_UNIFIED, done.device?.protocol)
 
         val cancelled = assertThrows(OnboardingException.Cancelled::class.java) {
-            runBlocking { client.run(request(info.devices[8]).copy(wifi = null), RecordingObserver(), null, CancelHandle(), CancelsChoice()) }
+            runBlocking { client.runChoosing(request(info.devices[8]).copy(wifi = null), RecordingObserver(), null, CancelsChoice(), CancelHandle()) }
         }
         assertNotNull(cancelled.message)
     }

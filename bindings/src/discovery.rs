@@ -149,20 +149,6 @@ pub struct DiscoveredDevice {
     pub improv: Option<ImprovAdvertisement>,
 }
 
-/// The provisioning protocols Unbox speaks to devices in setup mode.
-#[uniffi::remote(Enum)]
-pub enum DeviceProtocol {
-    /// ESP-IDF unified provisioning (`wifi_prov_mgr` / `network_provisioning`, Arduino `WiFiProv`)
-    /// over BLE or the device's access point.
-    EspUnified,
-    /// Improv Wi-Fi over Bluetooth LE.
-    ImprovBle,
-    /// Improv Wi-Fi over a serial port.
-    ImprovSerial,
-    /// A captive-portal form on the device's open access point (WiFiManager-style firmware).
-    CaptivePortal,
-}
-
 /// The state and capabilities an Improv device advertises (service data `0x4677`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ImprovAdvertisement {

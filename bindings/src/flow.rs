@@ -21,6 +21,8 @@ use crate::qr::OnboardingCode;
 use crate::runtime::{CancelHandle, on_runtime};
 use crate::secret_store::{ForeignSecretStore, SecretStore};
 use crate::service_browser::{ForeignServiceBrowser, ServiceBrowser};
+use crate::setup::{ForeignChooser, NetworkChooser};
+use unbox_core::onboarding::DeviceDetails;
 use unbox_core::service_browser::ServiceQuery;
 
 // The flow's events and time limits cross as the core's own types (UniFFI remote types: the
@@ -209,8 +211,9 @@ pub struct OnboardingRequest {
     pub target: DeviceTarget,
     /// How it proves who it is.
     pub credentials: DeviceCredentials,
-    /// The home network it should join.
-    pub wifi: WifiCredentials,
+    /// The home network it should join; null: the person chooses among the networks the device
+    /// sees (use `runChoosing` with a `NetworkChooser`).
+    pub wifi: Option<WifiCredentials>,
     /// Whether to let the device scan first (to check it sees the network).
     pub scan_wifi: bool,
     /// Wi-Fi only: no sign-in and no claim; the app binds the device its own way. Works with
@@ -222,7 +225,34 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
     type Error = OnboardingError;
 
     fn try_from(request: OnboardingRequest) -> Result<Self, OnboardingError> {
-        let target = match request.target {
+        let wifi = request.wifi.map(CoreWifiCredentials::from);
+        Ok(Self {
+            device_name: request.device_name,
+            target: request.target.try_into()?,
+            credentials: request.credentials.try_into()?,
+            wifi,
+            scan_wifi: request.scan_wifi,
+            binding: binding_mode(request.wifi_only),
+        })
+    }
+}
+
+/// The binding mode of a request's `wifi_only` switch.
+pub(crate) fn binding_mode(wifi_only: bool) -> core::BindingMode {
+    if wifi_only { core::BindingMode::None } else { core::BindingMode::Claim }
+}
+
+impl From<WifiCredentials> for CoreWifiCredentials {
+    fn from(wifi: WifiCredentials) -> Self {
+        CoreWifiCredentials::new(wifi.ssid, SecretString::new(wifi.passphrase))
+    }
+}
+
+impl TryFrom<DeviceTarget> for core::DeviceTarget {
+    type Error = OnboardingError;
+
+    fn try_from(target: DeviceTarget) -> Result<Self, OnboardingError> {
+        Ok(match target {
             DeviceTarget::Ble { peripheral_id, service } => core::DeviceTarget::Ble {
                 peripheral_id,
                 service: Uuid::parse_str(&service).map_err(|_| {
@@ -264,8 +294,15 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
                 device_id,
                 announce,
             }),
-        };
-        let credentials = match request.credentials {
+        })
+    }
+}
+
+impl TryFrom<DeviceCredentials> for ClientCredentials {
+    type Error = OnboardingError;
+
+    fn try_from(credentials: DeviceCredentials) -> Result<Self, OnboardingError> {
+        Ok(match credentials {
             DeviceCredentials::FromCode { code } => code
                 .payload()
                 .device_credentials()
@@ -275,16 +312,6 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             DeviceCredentials::Sec2 { username, password } => {
                 ClientCredentials::Sec2 { username, password: SecretString::new(password) }
             }
-        };
-        let wifi = CoreWifiCredentials::new(request.wifi.ssid, SecretString::new(request.wifi.passphrase));
-        let binding = if request.wifi_only { core::BindingMode::None } else { core::BindingMode::Claim };
-        Ok(Self {
-            device_name: request.device_name,
-            target,
-            credentials,
-            wifi: Some(wifi),
-            scan_wifi: request.scan_wifi,
-            binding,
         })
     }
 }
@@ -451,25 +478,41 @@ pub struct Onboarded {
     pub network: Option<DeviceNetwork>,
     /// How the run knows the device is online.
     pub confirmation: Confirmation,
+    /// What the device said about itself (null when resumed): what an app that binds the device
+    /// itself needs, with the address in `network`.
+    pub device: Option<DeviceDetails>,
 }
 
 impl From<core::Onboarded> for Onboarded {
     fn from(done: core::Onboarded) -> Self {
         Self {
-            binding: done.binding.map(|binding| DeviceBinding {
-                binding_id: binding.binding_id,
-                claim_id: binding.claim_id.as_str().to_owned(),
-                device_id: binding.device_id.as_str().to_owned(),
-                bound_at: binding.bound_at,
-            }),
-            network: done.network.map(|network| DeviceNetwork {
-                ip4_addr: network.ip4_addr,
-                ssid: network.ssid,
-                bssid: network.bssid.map(Vec::from),
-                channel: network.channel,
-                redirect_url: network.redirect_url,
-            }),
+            binding: done.binding.map(DeviceBinding::from),
+            network: done.network.map(DeviceNetwork::from),
             confirmation: done.confirmation,
+            device: done.device,
+        }
+    }
+}
+
+impl From<unbox_core::binding::Binding> for DeviceBinding {
+    fn from(binding: unbox_core::binding::Binding) -> Self {
+        Self {
+            binding_id: binding.binding_id,
+            claim_id: binding.claim_id.as_str().to_owned(),
+            device_id: binding.device_id.as_str().to_owned(),
+            bound_at: binding.bound_at,
+        }
+    }
+}
+
+impl From<unbox_core::device::ConnectedInfo> for DeviceNetwork {
+    fn from(network: unbox_core::device::ConnectedInfo) -> Self {
+        Self {
+            ip4_addr: network.ip4_addr,
+            ssid: network.ssid,
+            bssid: network.bssid.map(Vec::from),
+            channel: network.channel,
+            redirect_url: network.redirect_url,
         }
     }
 }
@@ -489,7 +532,8 @@ pub struct PendingClaim {
 /// manages the account's devices after setup (`devices`, `unbind`, transfers).
 #[derive(uniffi::Object)]
 pub struct OnboardingClient {
-    onboarding: Arc<core::Onboarding>,
+    /// The core service, shared with the staged sessions it opens (`crate::setup`).
+    pub(crate) onboarding: Arc<core::Onboarding>,
     /// The account's binding backend, for the calls after setup (`crate::devices`).
     pub(crate) binding: BindingClient,
 }
@@ -545,6 +589,7 @@ impl OnboardingClient {
     /// Runs the whole onboarding of one device. `cancel` stops it at once (the device session is
     /// closed and the phone leaves the device's network) with `OnboardingError.Cancelled`;
     /// `prompt` (optional) is asked for a new Wi-Fi password when the device reports it wrong.
+    /// The request must name the Wi-Fi network; to let the person choose it, use `runChoosing`.
     pub async fn run(
         &self,
         request: OnboardingRequest,
@@ -552,15 +597,21 @@ impl OnboardingClient {
         prompt: Option<Arc<dyn WifiPasswordPrompt>>,
         cancel: Arc<CancelHandle>,
     ) -> Result<Onboarded, OnboardingError> {
-        let request = core::OnboardingRequest::try_from(request)?;
-        let onboarding = Arc::clone(&self.onboarding);
-        on_runtime(async move {
-            let observer = ForeignObserver(observer);
-            let prompt = prompt.map(ForeignPrompt);
-            let prompt = prompt.as_ref().map(|prompt| prompt as &dyn core::WifiPasswordPrompt);
-            Ok(onboarding.run(&request, &observer, prompt, &cancel.token()).await?.into())
-        })
-        .await
+        self.run_with(request, observer, prompt, None, cancel).await
+    }
+
+    /// Runs the whole onboarding as `run` does; when the request has no Wi-Fi network (null),
+    /// `chooser` shows the networks the device sees and returns the person's choice (null
+    /// cancels the run). A wrong password is still asked again through `prompt`.
+    pub async fn run_choosing(
+        &self,
+        request: OnboardingRequest,
+        observer: Arc<dyn FlowObserver>,
+        prompt: Option<Arc<dyn WifiPasswordPrompt>>,
+        chooser: Arc<dyn NetworkChooser>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Onboarded, OnboardingError> {
+        self.run_with(request, observer, prompt, Some(chooser), cancel).await
     }
 
     /// Finishes every onboarding interrupted after its claim reached the device: waits for each
@@ -597,7 +648,33 @@ impl OnboardingClient {
     }
 }
 
-struct ForeignObserver(Arc<dyn FlowObserver>);
+impl OnboardingClient {
+    /// One run, with the person's choice of network when `chooser` is given.
+    async fn run_with(
+        &self,
+        request: OnboardingRequest,
+        observer: Arc<dyn FlowObserver>,
+        prompt: Option<Arc<dyn WifiPasswordPrompt>>,
+        chooser: Option<Arc<dyn NetworkChooser>>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Onboarded, OnboardingError> {
+        let request = core::OnboardingRequest::try_from(request)?;
+        let onboarding = Arc::clone(&self.onboarding);
+        on_runtime(async move {
+            let observer = ForeignObserver(observer);
+            let prompt = prompt.map(ForeignPrompt);
+            let prompt = prompt.as_ref().map(|prompt| prompt as &dyn core::WifiPasswordPrompt);
+            let chooser = chooser.map(ForeignChooser);
+            let chooser = chooser.as_ref().map(|chooser| chooser as &dyn core::NetworkChooser);
+            let done = onboarding.run_choosing(&request, &observer, prompt, chooser, &cancel.token()).await?;
+            Ok(done.into())
+        })
+        .await
+    }
+}
+
+/// The shell's observer, as the core's.
+pub(crate) struct ForeignObserver(pub(crate) Arc<dyn FlowObserver>);
 
 impl core::FlowObserver for ForeignObserver {
     fn on_event(&self, event: FlowEvent) {
@@ -686,7 +763,10 @@ mod tests {
             device_name: "PROV_1A2B3C".into(),
             target,
             credentials,
-            wifi: WifiCredentials { ssid: "HomeNet".into(), passphrase: "correct horse battery".into() },
+            wifi: Some(WifiCredentials {
+                ssid: "HomeNet".into(),
+                passphrase: "correct horse battery".into(),
+            }),
             scan_wifi: true,
             wifi_only: false,
         }

@@ -19,6 +19,8 @@
 //! - [`phone_wifi`]: joining and leaving a device's access point;
 //! - [`service_browser`]: finding a captive-portal device on the home network (DNS-SD);
 //! - [`flow`]: the one-call onboarding, [`OnboardingClient`](flow::OnboardingClient);
+//! - [`setup`]: the staged onboarding for apps with their own screens,
+//!   [`SetupSession`](setup::SetupSession), and the network picker of the one-call flow;
 //! - [`devices`]: the account's devices after setup (list, unbind, transfer), methods of the same client;
 //! - `sim` (feature `sim`, tests only): the simulated device and cloud in-process;
 //! - `panic_probe` (feature `panic-probe`, tests only): exports that panic, for the shipped profile's panic test.
@@ -46,5 +48,6 @@ pub mod qr;
 pub mod runtime;
 pub mod secret_store;
 pub mod service_browser;
+pub mod setup;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -46,6 +46,13 @@ fn spawn_boxed(work: Pin<Box<dyn Future<Output = ()> + Send>>) -> AbortOnDrop {
     AbortOnDrop(runtime().spawn(work))
 }
 
+/// Runs `work` on the runtime without waiting for it (clean-up when an object is dropped); the
+/// same boxed type as every other spawn.
+pub(crate) fn spawn_detached(work: impl Future<Output = ()> + Send + 'static) {
+    let work: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(work);
+    drop(runtime().spawn(work));
+}
+
 #[cfg(any(feature = "btleplug", feature = "sim"))]
 /// Polls `work` inside the runtime's context, on the caller's executor: for the Rust
 /// implementations of the foreign BLE traits, whose methods a shell may call directly and whose

@@ -68,6 +68,42 @@ final class RecordingObserver: FlowObserver, @unchecked Sendable {
     var started: [FlowStep] { events.current.filter { $0.kind == .started }.map { $0.step } }
 }
 
+/// Signals when a step starts.
+final class StepSignal: FlowObserver, @unchecked Sendable {
+    let step: FlowStep
+    let reached = Locked(false)
+    init(step: FlowStep) { self.step = step }
+    func onEvent(event: FlowEvent) {
+        if event.step == step && event.kind == .started { reached.with { $0 = true } }
+    }
+}
+
+/// The person picks the strongest network the device sees and types `passphrase`.
+final class FirstNetworkChooser: NetworkChooser, @unchecked Sendable {
+    let passphrase: String
+    let seen = Locked<NetworkList?>(nil)
+    init(passphrase: String) { self.passphrase = passphrase }
+    func choose(networks: NetworkList) async -> WifiCredentials? {
+        seen.with { $0 = networks }
+        return networks.networks.first.map { WifiCredentials(ssid: $0.ssid, passphrase: passphrase) }
+    }
+}
+
+/// The person closes the picker.
+final class CancelsChoice: NetworkChooser, @unchecked Sendable {
+    func choose(networks: NetworkList) async -> WifiCredentials? { nil }
+}
+
+/// Answers the first password prompt with `answer`, then gives up.
+final class OneAnswer: WifiPasswordPrompt, @unchecked Sendable {
+    let answer: String
+    let asked = Locked(0)
+    init(answer: String) { self.answer = answer }
+    func askAgain(ssid: String, attempt: UInt32) async -> String? {
+        asked.with { count -> Int in count += 1; return count } == 1 ? answer : nil
+    }
+}
+
 final class RecordingLogger: Logger, @unchecked Sendable {
     let records = Locked([LogRecord]())
     func log(record: LogRecord) { records.with { $0.append(record) } }

@@ -8,7 +8,7 @@ struct BindingTests {
     static func main() async {
         let sim: Simulator
         do {
-            sim = try await startSimulator(devices: 4)
+            sim = try await startSimulator(devices: 9)
         } catch {
             print("cannot start the simulator: \(error)")
             exit(1)
@@ -28,6 +28,10 @@ struct BindingTests {
             ("the account's devices are listed, handed to another account and unbound", suite.accountDevices),
             ("a captive-portal device is bound through its form, with the cleartext warning, or refused", suite.portalOnboarding),
             ("an Improv device is onboarded over a Swift central once its button is pressed", suite.improvOnboarding),
+            ("the staged API claims, lists networks, provisions again after a wrong password, binds, closes", suite.stagedWithBinding),
+            ("the staged API in Wi-Fi-only mode provisions and has nothing to bind", suite.stagedWifiOnly),
+            ("run without a network lets the Swift chooser pick one and asks the password again", suite.chooser),
+            ("a staged session closed while it waits for the device stops and leaves the access point", suite.stagedClose),
         ]
         await runChecks(tests, cleanUp: sim.stop)
     }
@@ -299,5 +303,131 @@ struct Suite: @unchecked Sendable {
         try await bob.unbind(bindingId: accepted.bindingId)
         try check(try await bob.devices(includeEnded: false).isEmpty, "bob still has a device")
         try check(try await bob.devices(includeEnded: true).map { $0.endReason } == [.unbound], "bob's ended list")
+    }
+
+    func setupRequest(_ device: SimulatedDevice, wifiOnly: Bool) throws -> SetupRequest {
+        SetupRequest(deviceName: device.name,
+                     target: .softAp(ssid: device.name, passphrase: info.deviceApPassphrase, address: device.softapAddress),
+                     credentials: .fromCode(code: try parseOnboardingCode(text: device.setupCode)),
+                     wifiOnly: wifiOnly)
+    }
+
+    func stagedWithBinding() async throws {
+        let device = info.devices[4]
+        let wifi = FakePhoneWifi(apPassphrase: info.deviceApPassphrase)
+        let client = try await client(store: SwiftSecretStore(), wifi: wifi)
+        let observer = RecordingObserver()
+        let request = try setupRequest(device, wifiOnly: false)
+        let session = try await withDeadline(60) {
+            try await client.connect(request: request, observer: observer, cancel: CancelHandle())
+        }
+        // The claim exists before the phone joins the device's access point.
+        try check(observer.started == [.signIn, .createClaim, .connectDevice, .secureSession], "steps \(observer.started)")
+        let details = session.details()
+        try check(details.`protocol` == .espUnified && details.security == .sec2 && details.protection == .encrypted,
+                  "\(details)")
+        try check(details.bindingModes.contains(.claim) && details.canScan, "\(details)")
+        try check(session.bindingMode() == .claim, "binding mode")
+
+        let networks = try await session.scanNetworks(observer: observer)
+        try check(networks.networks.map { $0.ssid } == [info.homeSsid, "Neighbour"], "\(networks)")
+        let home = networks.networks[0]
+        try check(home.needsPassphrase && home.warning == nil && (1...4).contains(home.bars) && home.band != .unknown,
+                  "\(home)")
+
+        do {
+            _ = try await session.provision(wifi: WifiCredentials(ssid: info.homeSsid, passphrase: "wrong password"),
+                                            observer: observer)
+            throw Failure(description: "a wrong password was accepted")
+        } catch OnboardingError.EnterWifiPassword {}
+        let homeWifi = WifiCredentials(ssid: info.homeSsid, passphrase: info.homePassphrase)
+        let network = try await withDeadline(60) { try await session.provision(wifi: homeWifi, observer: observer) }
+        try check(network?.ssid == info.homeSsid, "network \(String(describing: network))")
+        let binding = try await withDeadline(60) { try await session.bind(observer: observer) }
+        try check(!binding.deviceId.isEmpty, "no device id")
+        await session.disconnect()
+        await session.disconnect()
+        try check(wifi.history.current == ["join \(device.name)", "leave \(device.name)"], "\(wifi.history.current)")
+        try check(try await client.pendingClaims().isEmpty, "claims left pending")
+        do {
+            _ = try await session.scanNetworks(observer: observer)
+            throw Failure(description: "a closed session scanned")
+        } catch OnboardingError.ContactSupport {}
+    }
+
+    func stagedWifiOnly() async throws {
+        let device = info.devices[5]
+        let wifi = FakePhoneWifi(apPassphrase: info.deviceApPassphrase)
+        let client = try await client(store: SwiftSecretStore(), wifi: wifi)
+        let observer = RecordingObserver()
+        let request = try setupRequest(device, wifiOnly: true)
+        let session = try await withDeadline(60) {
+            try await client.connect(request: request, observer: observer, cancel: CancelHandle())
+        }
+        try check(session.bindingMode() == BindingMode.none, "binding mode")
+        let homeWifi = WifiCredentials(ssid: info.homeSsid, passphrase: info.homePassphrase)
+        let network = try await withDeadline(60) { try await session.provision(wifi: homeWifi, observer: observer) }
+        try check(network?.ssid == info.homeSsid, "network \(String(describing: network))")
+        do {
+            _ = try await session.bind(observer: observer)
+            throw Failure(description: "a Wi-Fi-only session bound")
+        } catch OnboardingError.ContactSupport(let message) {
+            try check(message.contains("Wi-Fi only"), message)
+        }
+        await session.disconnect()
+        try check(wifi.history.current == ["join \(device.name)", "leave \(device.name)"], "\(wifi.history.current)")
+    }
+
+    func chooser() async throws {
+        let client = try await client(store: SwiftSecretStore(), wifi: FakePhoneWifi(apPassphrase: info.deviceApPassphrase))
+        var request = try request(info.devices[6])
+        request.wifi = nil
+        request.scanWifi = false
+        let unchosen = request
+        do {
+            _ = try await client.run(request: unchosen, observer: RecordingObserver(), prompt: nil, cancel: CancelHandle())
+            throw Failure(description: "ran without a network or a chooser")
+        } catch OnboardingError.ContactSupport {}
+        let chooser = FirstNetworkChooser(passphrase: "wrong password")
+        let prompt = OneAnswer(answer: info.homePassphrase)
+        let chosen = request
+        let done = try await withDeadline(60) {
+            try await client.runChoosing(request: chosen, observer: RecordingObserver(), prompt: prompt, chooser: chooser,
+                                         cancel: CancelHandle())
+        }
+        try check(done.network?.ssid == info.homeSsid, "network \(String(describing: done.network))")
+        try check(chooser.seen.current?.networks.map { $0.ssid } == [info.homeSsid, "Neighbour"], "list")
+        try check(prompt.asked.current == 1, "asked \(prompt.asked.current) times")
+        try check(done.binding != nil && done.device?.`protocol` == .espUnified, "\(done)")
+
+        var other = try self.request(info.devices[8])
+        other.wifi = nil
+        let cancelled = other
+        do {
+            _ = try await client.runChoosing(request: cancelled, observer: RecordingObserver(), prompt: nil,
+                                             chooser: CancelsChoice(), cancel: CancelHandle())
+            throw Failure(description: "ran although the person closed the picker")
+        } catch OnboardingError.Cancelled {}
+    }
+
+    func stagedClose() async throws {
+        let device = info.devices[7]
+        let wifi = FakePhoneWifi(apPassphrase: info.deviceApPassphrase)
+        let client = try await client(store: SwiftSecretStore(), wifi: wifi)
+        let request = try setupRequest(device, wifiOnly: true)
+        let session = try await withDeadline(60) {
+            try await client.connect(request: request, observer: RecordingObserver(), cancel: CancelHandle())
+        }
+        let waiting = StepSignal(step: .waitDeviceOnline)
+        let homeWifi = WifiCredentials(ssid: info.homeSsid, passphrase: info.homePassphrase)
+        let provision = Task { try await session.provision(wifi: homeWifi, observer: waiting) }
+        for _ in 0..<3000 where !waiting.reached.current { try await Task.sleep(nanoseconds: 10_000_000) }
+        try check(waiting.reached.current, "the device was never waited for")
+        await session.disconnect()
+        do {
+            _ = try await withDeadline(10) { try await provision.value }
+            throw Failure(description: "provisioning finished despite the close")
+        } catch OnboardingError.Cancelled {}
+        try check(wifi.history.current == ["join \(device.name)", "leave \(device.name)"], "\(wifi.history.current)")
     }
 }

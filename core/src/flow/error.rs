@@ -86,6 +86,13 @@ pub enum FlowError {
     /// The request names no Wi-Fi network and no chooser was given to let the person pick one.
     #[error("no Wi-Fi network was given; pass the network's name and password, or a network chooser")]
     NetworkNeeded,
+    /// A step of a staged session was called after the session was closed (or, after `bind`,
+    /// released the device).
+    #[error("this device session is closed; connect to the device again")]
+    SessionClosed,
+    /// A step of a staged session that cannot run now; the message says what comes first.
+    #[error("{0}")]
+    StepUnavailable(&'static str),
     /// The app lacks a phone capability this path needs (Bluetooth or Wi-Fi joining).
     #[error("this phone cannot {0}; grant the permission or use the other connection type")]
     MissingCapability(PhoneCapability),
@@ -147,9 +154,11 @@ impl FlowError {
             Self::Device(error) => error.user_action(),
             Self::Improv(error) => error.user_action(),
             Self::DeviceClaim(error) => error.user_action(),
-            Self::DeviceCannotBind | Self::NetworkNeeded | Self::ProtocolNotIncluded(_) => {
-                UserAction::ContactSupport
-            }
+            Self::DeviceCannotBind
+            | Self::NetworkNeeded
+            | Self::ProtocolNotIncluded(_)
+            | Self::SessionClosed
+            | Self::StepUnavailable(_) => UserAction::ContactSupport,
             Self::PhoneWifi(error) => error.user_action(),
             Self::Portal(error) => error.user_action(),
             Self::Browse(_) => UserAction::FixPhoneSettings,

@@ -7,6 +7,9 @@
 //! has its own time limit and can be cancelled; a wrong Wi-Fi password is asked again and retried
 //! on the same session (prov-ctrl reset); a flow interrupted after the push resumes by waiting
 //! on the claim.
+//!
+//! Apps with screens of their own run the same steps in their order through a staged session
+//! (`staged.rs`: `Onboarding::connect` gives a `SetupSession`).
 
 mod error;
 mod events;
@@ -15,6 +18,7 @@ mod reporter;
 mod request;
 mod run;
 mod settings;
+mod staged;
 mod timeline;
 
 pub use crate::onboarding::{CLAIM_APP_LABEL, CLAIM_CAPABILITY};
@@ -27,4 +31,5 @@ pub use request::{
 };
 pub use run::Onboarding;
 pub use settings::{OnboardingSettings, StepTimeouts};
+pub use staged::{SetupRequest, SetupSession};
 pub use timeline::{DetailKind, FlowDetail, Timeline};

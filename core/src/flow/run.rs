@@ -25,6 +25,7 @@ use crate::onboarding::{
 };
 use crate::phone_wifi::PhoneWifi;
 use crate::secret_store::SecretStore;
+use crate::security::ClientCredentials;
 use crate::service_browser::ServiceBrowser;
 
 /// The onboarding service: what the flow needs from the app, shared by every run.
@@ -43,9 +44,9 @@ struct Account {
 
 /// What a run holds that must be released however it ends.
 #[derive(Default)]
-struct Held {
-    device: Option<Box<dyn DeviceHandle>>,
-    access_point: Option<Arc<JoinedAccessPoint>>,
+pub(super) struct Held {
+    pub(super) device: Option<Box<dyn DeviceHandle>>,
+    pub(super) access_point: Option<Arc<JoinedAccessPoint>>,
 }
 
 impl Onboarding {
@@ -176,7 +177,7 @@ impl Onboarding {
         Ok(done)
     }
 
-    async fn release(&self, held: &mut Held) {
+    pub(super) async fn release(&self, held: &mut Held) {
         if let Some(device) = held.device.take() {
             device.close().await;
         }
@@ -186,7 +187,7 @@ impl Onboarding {
     }
 
     /// Runs `work` as `step` within its time limit.
-    async fn timed<T>(
+    pub(super) async fn timed<T>(
         &self,
         step: FlowStep,
         work: impl Future<Output = Result<T, FlowError>>,
@@ -206,6 +207,7 @@ impl Onboarding {
         if request.wifi.is_none() && chooser.is_none() {
             return Err(FlowError::NetworkNeeded);
         }
+        let open = self.open_request(&request.device_name, &request.target, &request.credentials);
         let (claim, device, phone_online) = match request.binding {
             // Over BLE the phone keeps its internet: the claim is created while the phone
             // connects to the device and opens the session, which report their steps after it.
@@ -214,10 +216,10 @@ impl Onboarding {
                 report.started(FlowStep::CreateClaim);
                 let connected = AtomicBool::new(false);
                 let reach = async {
-                    let link = self.connect(request, report, &mut *held).await?;
+                    let link = self.link_device(&open, report, &mut *held).await?;
                     connected.store(true, Ordering::Relaxed);
                     let phone_online = link.is_ble();
-                    Ok::<_, FlowError>((self.open(request, link, held).await?, phone_online))
+                    Ok::<_, FlowError>((self.open_session(&open, link, held).await?, phone_online))
                 };
                 let (claim, reached) = tokio::join!(self.create_claim(report), reach);
                 let claim = claim?;
@@ -227,41 +229,16 @@ impl Onboarding {
                     report.started(FlowStep::SecureSession);
                 }
                 let (device, phone_online) = reached?;
+                self.check_opened(device, true, report)?;
                 (Some(claim), device, phone_online)
             }
             binding => {
-                let claim = match binding {
-                    BindingMode::Claim => {
-                        self.sign_in(report).await?;
-                        report.started(FlowStep::CreateClaim);
-                        Some(self.create_claim(report).await?)
-                    }
-                    BindingMode::None => {
-                        report.skipped(FlowStep::SignIn, "Wi-Fi only: no sign-in needed");
-                        report.skipped(FlowStep::CreateClaim, "Wi-Fi only: no link code");
-                        None
-                    }
-                };
-                report.started(FlowStep::ConnectDevice);
-                let link = self.connect(request, report, held).await?;
-                report.finished(FlowStep::ConnectDevice, format!("Connected to {}", request.device_name));
-                let phone_online = link.is_ble();
-                report.started(FlowStep::SecureSession);
-                (claim, self.open(request, link, held).await?, phone_online)
+                let claim = self.claim_if_asked(binding, report).await?;
+                let (device, phone_online) = self.open_device(&open, claim.is_some(), report, held).await?;
+                (claim, device, phone_online)
             }
         };
         let details = device.details().clone();
-        if claim.is_some() && !device.details().supports(BindingMode::Claim) {
-            return Err(FlowError::DeviceCannotBind);
-        }
-        if let Some(warning) = self.settings.policy.check_channel(device.details())? {
-            report.warning(FlowStep::SecureSession, warning);
-        }
-        let opened = match details.protection {
-            ChannelProtection::Encrypted => "Secure connection open",
-            ChannelProtection::Cleartext => "Connected (the connection is not encrypted)",
-        };
-        report.finished(FlowStep::SecureSession, opened);
 
         let wifi = match (&request.wifi, chooser) {
             (Some(wifi), _) => {
@@ -273,16 +250,14 @@ impl Onboarding {
         };
 
         let pushed = match &claim {
-            Some(claim) => Some(self.push_claim(request, device, claim, report).await?),
+            Some(claim) => Some(self.push_claim(&request.device_name, device, claim, report).await?),
             None => {
                 report.skipped(FlowStep::PushClaim, "Wi-Fi only: no link code to send");
                 None
             }
         };
 
-        report.started(FlowStep::PushWifi);
-        self.timed(FlowStep::PushWifi, device.send_wifi(&wifi)).await?;
-        report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
+        self.push_wifi(device, &wifi, report).await?;
 
         // Over BLE the phone keeps its internet: the long-poll on the claim answers the moment
         // the device redeems, which it does once online, so the status is read at once then.
@@ -325,27 +300,9 @@ impl Onboarding {
         };
         // Joined (or unconfirmed) without a read that found it joining: the claim is read now.
         joining.notify_one();
-        match &network {
-            Some(network) => {
-                report.finished(FlowStep::WaitDeviceOnline, format!("The device joined {}", network.ssid))
-            }
-            None if pushed.is_some() => report.finished(
-                FlowStep::WaitDeviceOnline,
-                "The connection to the device dropped before it reported; its check-in at your account will tell",
-            ),
-            None => report.finished(
-                FlowStep::WaitDeviceOnline,
-                "The device could not be reached again to confirm; check its light or its app",
-            ),
-        }
+        report_online(report, network.as_ref(), pushed.is_some());
 
-        report.started(FlowStep::LeaveDevice);
-        self.timed(FlowStep::LeaveDevice, async {
-            self.release(held).await;
-            Ok(())
-        })
-        .await?;
-        report.finished(FlowStep::LeaveDevice, "Back on the internet");
+        self.leave_device(held, report).await?;
 
         let binding = match &pushed {
             Some((claim_id, device_id, confirm_key)) => {
@@ -373,6 +330,93 @@ impl Onboarding {
             (None, None) => Confirmation::Unconfirmed,
         };
         Ok(Onboarded { binding, network, confirmation, device: Some(details), code: None })
+    }
+
+    /// What opening `device_name`'s session needs, under this service's security policy.
+    pub(super) fn open_request(
+        &self,
+        device_name: &str,
+        target: &DeviceTarget,
+        credentials: &ClientCredentials,
+    ) -> OpenRequest {
+        OpenRequest {
+            device_name: device_name.to_owned(),
+            target: target.clone(),
+            credentials: credentials.clone(),
+            policy: self.settings.policy,
+        }
+    }
+
+    /// Reaches the device and opens its session into `held` (so a failure later still releases
+    /// them): the connect and secure-session steps. Refuses a device that cannot take a claim
+    /// when `claiming`, and a channel the security policy refuses. Returns whether the phone
+    /// keeps its internet meanwhile (BLE), with the device.
+    pub(super) async fn open_device<'h>(
+        &self,
+        open: &OpenRequest,
+        claiming: bool,
+        report: &Reporter<'_>,
+        held: &'h mut Held,
+    ) -> Result<(&'h dyn DeviceHandle, bool), FlowError> {
+        report.started(FlowStep::ConnectDevice);
+        let link = self.timed(FlowStep::ConnectDevice, self.connector.link(&open.target)).await?;
+        let link = link.wrap_transport(|transport| report.traced(transport));
+        let phone_online = link.is_ble();
+        held.access_point = link.access_point();
+        report.finished(FlowStep::ConnectDevice, format!("Connected to {}", open.device_name));
+
+        report.started(FlowStep::SecureSession);
+        let device = self.timed(FlowStep::SecureSession, self.connector.open(link, open)).await?;
+        let device = &**held.device.insert(device);
+        self.check_opened(device, claiming, report)?;
+        Ok((device, phone_online))
+    }
+
+    /// Ends the secure-session step on an opened device: refuses a device that cannot take a
+    /// claim when `claiming`, and a channel the security policy refuses; warns of cleartext.
+    fn check_opened(
+        &self,
+        device: &dyn DeviceHandle,
+        claiming: bool,
+        report: &Reporter<'_>,
+    ) -> Result<(), FlowError> {
+        if claiming && !device.details().supports(BindingMode::Claim) {
+            return Err(FlowError::DeviceCannotBind);
+        }
+        if let Some(warning) = self.settings.policy.check_channel(device.details())? {
+            report.warning(FlowStep::SecureSession, warning);
+        }
+        let opened = match device.details().protection {
+            ChannelProtection::Encrypted => "Secure connection open",
+            ChannelProtection::Cleartext => "Connected (the connection is not encrypted)",
+        };
+        report.finished(FlowStep::SecureSession, opened);
+        Ok(())
+    }
+
+    /// The push-Wi-Fi step: sends the home network's credentials and tells the device to join.
+    pub(super) async fn push_wifi(
+        &self,
+        device: &dyn DeviceHandle,
+        wifi: &WifiCredentials,
+        report: &Reporter<'_>,
+    ) -> Result<(), FlowError> {
+        report.started(FlowStep::PushWifi);
+        self.timed(FlowStep::PushWifi, device.send_wifi(wifi)).await?;
+        report.finished(FlowStep::PushWifi, "Wi-Fi details sent");
+        Ok(())
+    }
+
+    /// The leave step: closes the device's session and leaves its access point.
+    pub(super) async fn leave_device(&self, held: &mut Held, report: &Reporter<'_>) -> Result<(), FlowError> {
+        report.started(FlowStep::LeaveDevice);
+        self.timed(FlowStep::LeaveDevice, async {
+            self.release(held).await;
+            Ok(())
+        })
+        .await?;
+        report.finished(FlowStep::LeaveDevice, "Back on the internet");
+        Ok(())
     }
 
     /// Lets the device scan, when asked and it can, to tell whether it sees the network.
@@ -406,6 +450,18 @@ impl Onboarding {
         chooser: &dyn NetworkChooser,
         report: &Reporter<'_>,
     ) -> Result<WifiCredentials, FlowError> {
+        let networks = self.list_networks(device, report).await?;
+        let chosen = chooser.choose(networks).await.ok_or(FlowError::Cancelled)?;
+        Ok(WifiCredentials::new(chosen.ssid, chosen.passphrase))
+    }
+
+    /// The networks the device sees, as the scan step (none when it cannot scan: the person
+    /// enters a name).
+    pub(super) async fn list_networks(
+        &self,
+        device: &dyn DeviceHandle,
+        report: &Reporter<'_>,
+    ) -> Result<NetworkList, FlowError> {
         report.started(FlowStep::ScanWifi);
         let networks = if device.details().can_scan {
             self.timed(FlowStep::ScanWifi, device.scan_networks()).await?
@@ -413,8 +469,28 @@ impl Onboarding {
             NetworkList::default()
         };
         report.finished(FlowStep::ScanWifi, format!("The device sees {} networks", networks.networks.len()));
-        let chosen = chooser.choose(networks).await.ok_or(FlowError::Cancelled)?;
-        Ok(WifiCredentials::new(chosen.ssid, chosen.passphrase))
+        Ok(networks)
+    }
+
+    /// The claim when `binding` asks for one (signing in first), made while the phone still has
+    /// internet: before it joins a device's access point.
+    pub(super) async fn claim_if_asked(
+        &self,
+        binding: BindingMode,
+        report: &Reporter<'_>,
+    ) -> Result<Option<Claim>, FlowError> {
+        match binding {
+            BindingMode::Claim => {
+                self.sign_in(report).await?;
+                report.started(FlowStep::CreateClaim);
+                Ok(Some(self.create_claim(report).await?))
+            }
+            BindingMode::None => {
+                report.skipped(FlowStep::SignIn, "Wi-Fi only: no sign-in needed");
+                report.skipped(FlowStep::CreateClaim, "Wi-Fi only: no link code");
+                Ok(None)
+            }
+        }
     }
 
     /// Signs in if needed.
@@ -447,13 +523,13 @@ impl Onboarding {
 
     /// Connects to the device (the phone joins its access point, held for release); returns
     /// the link, traced for the timeline.
-    async fn connect(
+    async fn link_device(
         &self,
-        request: &OnboardingRequest,
+        open: &OpenRequest,
         report: &Reporter<'_>,
         held: &mut Held,
     ) -> Result<Link, FlowError> {
-        let link = self.timed(FlowStep::ConnectDevice, self.connector.link(&request.target)).await?;
+        let link = self.timed(FlowStep::ConnectDevice, self.connector.link(&open.target)).await?;
         let link = link.wrap_transport(|transport| report.traced(transport));
         held.access_point = link.access_point();
         Ok(link)
@@ -461,27 +537,21 @@ impl Onboarding {
 
     /// Opens the device's session on `link`; the device is held for release the moment it is
     /// open (a run cancelled while its claim is still being created closes it too).
-    async fn open<'h>(
+    async fn open_session<'h>(
         &self,
-        request: &OnboardingRequest,
+        open: &OpenRequest,
         link: Link,
         held: &'h mut Held,
     ) -> Result<&'h dyn DeviceHandle, FlowError> {
-        let open = OpenRequest {
-            device_name: request.device_name.clone(),
-            target: request.target.clone(),
-            credentials: request.credentials.clone(),
-            policy: self.settings.policy,
-        };
-        let device = self.timed(FlowStep::SecureSession, self.connector.open(link, &open)).await?;
+        let device = self.timed(FlowStep::SecureSession, self.connector.open(link, open)).await?;
         Ok(&**held.device.insert(device))
     }
 
     /// Pushes the claim to the device and remembers it for resumption; returns what the
     /// confirmation needs.
-    async fn push_claim(
+    pub(super) async fn push_claim(
         &self,
-        request: &OnboardingRequest,
+        device_name: &str,
         device: &dyn DeviceHandle,
         claim: &Claim,
         report: &Reporter<'_>,
@@ -496,7 +566,7 @@ impl Onboarding {
         let confirm_key = IdempotencyKey::generate();
         self.pending
             .add(PendingClaim {
-                device_name: request.device_name.clone(),
+                device_name: device_name.to_owned(),
                 claim_id: claim.id.as_str().to_owned(),
                 device_id: device_id.as_str().to_owned(),
                 confirm_key: confirm_key.as_str().to_owned(),
@@ -511,7 +581,7 @@ impl Onboarding {
     /// outcome is unconfirmed (`None`): with a claim the redemption decides, without one the
     /// device is reached again to read its status. `joining` is told when a read finds the
     /// device still joining; `redeemed` tells when the backend saw it redeem (so it is online).
-    async fn wait_online(
+    pub(super) async fn wait_online(
         &self,
         device: &dyn DeviceHandle,
         wifi: &WifiCredentials,
@@ -594,7 +664,7 @@ impl Onboarding {
 
     /// Waits until the backend says the device redeemed `claim_id` (a long-poll), within the
     /// redemption time limit.
-    async fn redemption(&self, claim_id: &ClaimId) -> Result<(), FlowError> {
+    pub(super) async fn redemption(&self, claim_id: &ClaimId) -> Result<(), FlowError> {
         let binding = &self.account()?.binding;
         binding.wait_for_redemption(claim_id, self.settings.timeouts.redemption).await?;
         Ok(())
@@ -602,7 +672,7 @@ impl Onboarding {
 
     /// Waits for the device's `redemption` and confirms; forgets the pending claim once it is
     /// confirmed or can never be.
-    async fn finish_binding(
+    pub(super) async fn finish_binding(
         &self,
         report: &Reporter<'_>,
         claim_id: &ClaimId,
@@ -635,6 +705,18 @@ impl Onboarding {
         }
         outcome
     }
+}
+
+/// Ends the wait-online step with what is known of the device's join.
+pub(super) fn report_online(report: &Reporter<'_>, network: Option<&ConnectedInfo>, claimed: bool) {
+    let message = match network {
+        Some(network) => format!("The device joined {}", network.ssid),
+        None if claimed => "The connection to the device dropped before it reported; its check-in at \
+                            your account will tell"
+            .to_owned(),
+        None => "The device could not be reached again to confirm; check its light or its app".to_owned(),
+    };
+    report.finished(FlowStep::WaitDeviceOnline, message);
 }
 
 fn is_dead(error: &BindingError) -> bool {

@@ -10,13 +10,15 @@ use unbox_core::UserAction;
 use unbox_core::auth::ManualClock;
 use unbox_core::binding::{BindingError, DeviceId};
 use unbox_core::ble::{AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter};
+use unbox_core::device::WifiCredentials;
 use unbox_core::flow::{
     BindingMode, ChosenNetwork, Confirmation, DeviceTarget, FlowError, FlowEvent, FlowEventKind,
-    FlowObserver, FlowStep, NetworkChooser, Onboarding, Timeline, WifiPasswordPrompt,
+    FlowObserver, FlowStep, NetworkChooser, Onboarding, SetupRequest, Timeline, WifiPasswordPrompt,
 };
 use unbox_core::onboarding::DeviceProtocol;
 use unbox_core::secret::SecretString;
 use unbox_core::secret_store::MemorySecretStore;
+use unbox_core::security::SecurityLevel;
 use unbox_sim::device::{ClaimEndpoint, Flavour, Redemption, SimDevice, StationState};
 use unbox_sim::softap::SoftApServer;
 use unbox_sim::world::{HOME_PASSPHRASE, Link, SimWorld, WorldOptions};
@@ -788,4 +790,124 @@ async fn without_a_network_the_person_chooses_from_the_devices_list_and_a_wrong_
         .unwrap_err();
     assert!(matches!(error, FlowError::Cancelled), "{error:?}");
     assert!(matches!(world.devices[0].device.station_state(), StationState::Idle));
+}
+
+fn setup_request(world: &SimWorld, link: Link, binding: BindingMode) -> SetupRequest {
+    let request = world.request(0, link);
+    SetupRequest {
+        device_name: request.device_name,
+        target: request.target,
+        credentials: request.credentials,
+        binding,
+    }
+}
+
+fn home(passphrase: &str) -> WifiCredentials {
+    WifiCredentials::new(unbox_sim::world::HOME_SSID, SecretString::new(passphrase))
+}
+
+#[tokio::test]
+async fn the_staged_api_claims_before_joining_then_provisions_again_after_a_wrong_password_and_binds() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = Arc::new(world.onboarding().await.unwrap());
+    let recorder = Recorder::default();
+    let request = setup_request(&world, Link::SoftAp, BindingMode::Claim);
+    let session = onboarding.connect(&request, &recorder, &CancellationToken::new()).await.unwrap();
+    // The claim exists before the phone joins the device's access point (which has no internet).
+    assert_eq!(
+        recorder.steps_started(),
+        [FlowStep::SignIn, FlowStep::CreateClaim, FlowStep::ConnectDevice, FlowStep::SecureSession]
+    );
+    let details = session.details();
+    assert_eq!((details.protocol, details.security), (DeviceProtocol::EspUnified, Some(SecurityLevel::Sec2)));
+    assert!(details.supports(BindingMode::Claim) && details.can_scan, "{details:?}");
+    assert_eq!(session.binding(), BindingMode::Claim);
+
+    let networks = session.scan_networks(&recorder).await.unwrap();
+    let names: Vec<_> = networks.networks.iter().map(|n| n.ssid.as_str()).collect();
+    assert_eq!(names, [unbox_sim::world::HOME_SSID, "Neighbour"]);
+    let error = session.bind(&recorder).await.unwrap_err();
+    assert!(matches!(error, FlowError::StepUnavailable(m) if m.contains("after provision")), "{error:?}");
+
+    let error = session.provision(&home("wrong password"), &recorder).await.unwrap_err();
+    assert!(matches!(error, FlowError::WifiRejected { .. }), "{error:?}");
+    assert_eq!(error.user_action(), UserAction::EnterWifiPassword);
+    let network = session.provision(&home(HOME_PASSPHRASE), &recorder).await.unwrap();
+    assert_eq!(network.unwrap().ssid, unbox_sim::world::HOME_SSID);
+    assert_eq!(onboarding.pending_claims().await.unwrap().len(), 1, "pushed once, remembered");
+    assert_eq!(world.devices[0].device.stats().sessions, 1, "the retry ran on the same session");
+
+    let binding = session.bind(&recorder).await.unwrap();
+    assert_eq!(binding.device_id.as_str(), "dev-1A2B3C");
+    assert!(onboarding.pending_claims().await.unwrap().is_empty());
+    assert_eq!(world.phone_wifi.history(), ["join PROV_1A2B3C", "leave PROV_1A2B3C"]);
+    session.close().await;
+    session.close().await;
+    assert_eq!(world.phone_wifi.history().len(), 2, "left once");
+    let error = session.scan_networks(&recorder).await.unwrap_err();
+    assert!(matches!(error, FlowError::SessionClosed), "{error:?}");
+}
+
+#[tokio::test]
+async fn the_staged_api_in_wifi_only_mode_needs_no_account_and_has_nothing_to_bind() {
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = Arc::new(Onboarding::without_account(
+        Some(world.ble.clone()),
+        Some(world.phone_wifi.clone()),
+        Arc::new(MemorySecretStore::new()),
+        world.settings(),
+    ));
+    let recorder = Recorder::default();
+    let claim = setup_request(&world, Link::Ble, BindingMode::Claim);
+    let error = onboarding.connect(&claim, &recorder, &CancellationToken::new()).await.err().unwrap();
+    assert!(matches!(error, FlowError::AccountNeeded), "{error:?}");
+
+    let request = setup_request(&world, Link::Ble, BindingMode::None);
+    let session = onboarding.connect(&request, &recorder, &CancellationToken::new()).await.unwrap();
+    assert_eq!(session.binding(), BindingMode::None);
+    let network = session.provision(&home(HOME_PASSPHRASE), &recorder).await.unwrap();
+    assert_eq!(network.unwrap().ssid, unbox_sim::world::HOME_SSID);
+    assert!(matches!(world.devices[0].device.station_state(), StationState::Connected { .. }));
+    let error = session.bind(&recorder).await.unwrap_err();
+    assert!(matches!(error, FlowError::StepUnavailable(m) if m.contains("Wi-Fi only")), "{error:?}");
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_staged_session_is_cancelled_or_closed_mid_step_and_leaves_the_access_point() {
+    // Cancelled through the token given at connect, while the Wi-Fi is being sent.
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = Arc::new(world.onboarding().await.unwrap());
+    let cancel = CancellationToken::new();
+    let request = setup_request(&world, Link::SoftAp, BindingMode::None);
+    let session = onboarding.connect(&request, &Recorder::default(), &cancel).await.unwrap();
+    let recorder = Recorder::default();
+    let trigger = cancel.clone();
+    recorder.when_started(FlowStep::PushWifi, move || trigger.cancel());
+    let error = session.provision(&home(HOME_PASSPHRASE), &recorder).await.unwrap_err();
+    assert!(matches!(error, FlowError::Cancelled), "{error:?}");
+    assert_eq!(world.phone_wifi.history(), ["join PROV_1A2B3C", "leave PROV_1A2B3C"]);
+    assert!(matches!(session.scan_networks(&recorder).await, Err(FlowError::SessionClosed)));
+
+    // Closed from another task while it waits for the device to come online.
+    let world = SimWorld::start(quick()).await.unwrap();
+    let onboarding = Arc::new(world.onboarding().await.unwrap());
+    let request = setup_request(&world, Link::SoftAp, BindingMode::None);
+    let session = Arc::new(
+        onboarding.connect(&request, &Recorder::default(), &CancellationToken::new()).await.unwrap(),
+    );
+    let waiting = Arc::new(tokio::sync::Notify::new());
+    let recorder = Recorder::default();
+    let signal = waiting.clone();
+    recorder.when_started(FlowStep::WaitDeviceOnline, move || signal.notify_one());
+    let running = tokio::spawn({
+        let session = session.clone();
+        async move { session.provision(&home(HOME_PASSPHRASE), &recorder).await }
+    });
+    waiting.notified().await;
+    session.close().await;
+    let error = running.await.unwrap().unwrap_err();
+    assert!(matches!(error, FlowError::Cancelled), "{error:?}");
+    assert_eq!(world.phone_wifi.joined(), None, "the phone left the device's network");
+    assert_eq!(world.phone_wifi.history(), ["join PROV_1A2B3C", "leave PROV_1A2B3C"]);
 }

@@ -27,7 +27,7 @@ class BindingsTest {
 
     @BeforeAll
     fun startSimulator() = runBlocking {
-        sim = startSimulator(4u)
+        sim = startSimulator(9u)
         info = sim.info()
     }
 
@@ -287,6 +287,109 @@ class BindingsTest {
         bob.unbind(accepted.bindingId)
         assertTrue(bob.devices(false).isEmpty())
         assertEquals(EndReason.UNBOUND, bob.devices(true).single().endReason)
+    }
+
+    private fun setupRequest(device: SimulatedDevice, wifiOnly: Boolean) = SetupRequest(
+        deviceName = device.name,
+        target = DeviceTarget.SoftAp(device.name, info.deviceApPassphrase, device.softapAddress),
+        credentials = DeviceCredentials.FromCode(parseOnboardingCode(device.setupCode)),
+        wifiOnly = wifiOnly,
+    )
+
+    @Test
+    fun `the staged API claims, lists networks, provisions again after a wrong password, binds and disconnects`() = runBlocking {
+        val device = info.devices[4]
+        val wifi = FakePhoneWifi(info.deviceApPassphrase)
+        val client = client(KotlinSecretStore(), wifi)
+        val observer = RecordingObserver()
+        val session = withTimeout(60_000) { client.connect(setupRequest(device, false), observer, CancelHandle()) }
+        // The claim exists before the phone joins the device's access point.
+        assertEquals(
+            listOf(FlowStep.SIGN_IN, FlowStep.CREATE_CLAIM, FlowStep.CONNECT_DEVICE, FlowStep.SECURE_SESSION),
+            observer.started(),
+        )
+        val details = session.details()
+        assertEquals(DeviceProtocol.ESP_UNIFIED, details.protocol)
+        assertEquals(SecurityLevel.SEC2, details.security)
+        assertEquals(ChannelProtection.ENCRYPTED, details.protection)
+        assertTrue(BindingMode.CLAIM in details.bindingModes && details.canScan, "$details")
+        assertEquals(BindingMode.CLAIM, session.bindingMode())
+
+        val networks = session.scanNetworks(observer)
+        assertEquals(listOf(info.homeSsid, "Neighbour"), networks.networks.map { it.ssid })
+        val home = networks.networks.first()
+        assertTrue(home.needsPassphrase && home.warning == null && home.bars.toInt() in 1..4, "$home")
+        assertTrue(home.band != WifiBand.UNKNOWN, "$home")
+
+        assertThrows(OnboardingException.EnterWifiPassword::class.java) {
+            runBlocking { session.provision(WifiCredentials(info.homeSsid, "wrong password"), observer) }
+        }
+        val network = withTimeout(60_000) { session.provision(WifiCredentials(info.homeSsid, info.homePassphrase), observer) }
+        assertEquals(info.homeSsid, network?.ssid)
+        val binding = withTimeout(60_000) { session.bind(observer) }
+        assertTrue(binding.deviceId.isNotEmpty())
+        session.disconnect()
+        session.disconnect()
+        assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)
+        assertTrue(client.pendingClaims().isEmpty())
+        assertThrows(OnboardingException.ContactSupport::class.java) { runBlocking { session.scanNetworks(observer) } }
+    }
+
+    @Test
+    fun `the staged API in Wi-Fi-only mode provisions and has nothing to bind`() = runBlocking {
+        val device = info.devices[5]
+        val wifi = FakePhoneWifi(info.deviceApPassphrase)
+        val client = client(KotlinSecretStore(), wifi)
+        val observer = RecordingObserver()
+        val session = withTimeout(60_000) { client.connect(setupRequest(device, true), observer, CancelHandle()) }
+        assertEquals(BindingMode.NONE, session.bindingMode())
+        val network = withTimeout(60_000) { session.provision(WifiCredentials(info.homeSsid, info.homePassphrase), observer) }
+        assertEquals(info.homeSsid, network?.ssid)
+        val error = assertThrows(OnboardingException.ContactSupport::class.java) { runBlocking { session.bind(observer) } }
+        assertTrue(error.message!!.contains("Wi-Fi only"), error.message)
+        session.disconnect()
+        assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)
+        assertEquals(listOf(FlowEventKind.SKIPPED, FlowEventKind.SKIPPED), observer.events.take(2).map { it.kind })
+    }
+
+    @Test
+    fun `run without a network lets the Kotlin chooser pick one and asks the password again`() = runBlocking {
+        val device = info.devices[6]
+        val client = client(KotlinSecretStore(), FakePhoneWifi(info.deviceApPassphrase))
+        val request = request(device).copy(wifi = null, scanWifi = false)
+        assertThrows(OnboardingException.ContactSupport::class.java) {
+            runBlocking { client.run(request, RecordingObserver(), null, CancelHandle()) }
+        }
+        val chooser = FirstNetworkChooser("wrong password")
+        val prompt = OneAnswer(info.homePassphrase)
+        val done = withTimeout(60_000) { client.runChoosing(request, RecordingObserver(), prompt, chooser, CancelHandle()) }
+        assertEquals(info.homeSsid, done.network?.ssid)
+        assertEquals(listOf(info.homeSsid, "Neighbour"), chooser.seen?.networks?.map { it.ssid })
+        assertEquals(1, prompt.asked.get())
+        assertNotNull(done.binding)
+        assertEquals(DeviceProtocol.ESP_UNIFIED, done.device?.protocol)
+
+        val cancelled = assertThrows(OnboardingException.Cancelled::class.java) {
+            runBlocking { client.runChoosing(request(info.devices[8]).copy(wifi = null), RecordingObserver(), null, CancelsChoice(), CancelHandle()) }
+        }
+        assertNotNull(cancelled.message)
+    }
+
+    @Test
+    fun `a staged session disconnected while it waits for the device stops and leaves the access point`() = runBlocking {
+        val device = info.devices[7]
+        val wifi = FakePhoneWifi(info.deviceApPassphrase)
+        val client = client(KotlinSecretStore(), wifi)
+        val session = withTimeout(60_000) { client.connect(setupRequest(device, true), RecordingObserver(), CancelHandle()) }
+        val waiting = StepSignal(FlowStep.WAIT_DEVICE_ONLINE)
+        val provision = async(Dispatchers.Default) {
+            runCatching { session.provision(WifiCredentials(info.homeSsid, info.homePassphrase), waiting) }
+        }
+        withTimeout(30_000) { waiting.reached.await() }
+        session.disconnect()
+        val error = withTimeout(10_000) { provision.await() }.exceptionOrNull()
+        assertTrue(error is OnboardingException.Cancelled, "expected Cancelled, got $error")
+        assertEquals(listOf("join ${device.name}", "leave ${device.name}"), wifi.history)
     }
 
     @Test

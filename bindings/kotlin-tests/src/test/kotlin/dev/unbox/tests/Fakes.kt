@@ -92,6 +92,38 @@ class RecordingObserver : FlowObserver {
     fun started(): List<FlowStep> = events.filter { it.kind == FlowEventKind.STARTED }.map { it.step }
 }
 
+/** Signals when a step starts. */
+class StepSignal(private val step: FlowStep) : FlowObserver {
+    val reached = CompletableDeferred<Unit>()
+
+    override fun onEvent(event: FlowEvent) {
+        if (event.step == step && event.kind == FlowEventKind.STARTED) reached.complete(Unit)
+    }
+}
+
+/** The person picks the strongest network the device sees and types [passphrase]. */
+class FirstNetworkChooser(private val passphrase: String) : NetworkChooser {
+    @Volatile var seen: NetworkList? = null
+
+    override suspend fun choose(networks: NetworkList): WifiCredentials? {
+        seen = networks
+        return WifiCredentials(networks.networks.first().ssid, passphrase)
+    }
+}
+
+/** The person closes the picker. */
+class CancelsChoice : NetworkChooser {
+    override suspend fun choose(networks: NetworkList): WifiCredentials? = null
+}
+
+/** Answers the first password prompt with [answer], then gives up. */
+class OneAnswer(private val answer: String) : WifiPasswordPrompt {
+    val asked = AtomicInteger()
+
+    override suspend fun askAgain(ssid: String, attempt: UInt): String? =
+        if (asked.incrementAndGet() == 1) answer else null
+}
+
 /** Records log records. */
 class RecordingLogger : Logger {
     val records: MutableList<LogRecord> = Collections.synchronizedList(mutableListOf())

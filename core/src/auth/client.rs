@@ -28,10 +28,11 @@ use super::error::{
     AuthError, ConfigError, IdTokenError, NeedsSignInReason, ProviderDiscoveryError, TokenError,
     provider_text,
 };
-use super::http_client::{HttpFailure, OAuthHttpClient, error_chain, provider_client};
+use super::http_client::{HttpFailure, OAuthHttpClient, provider_client};
 use super::id_token::{self, Identity};
 use super::provider::{ProviderMetadata, is_loopback};
 use super::tokens::TokenSet;
+use crate::http::error_chain;
 
 /// The scope that makes a sign-in an OpenID Connect sign-in (ID token, nonce).
 const OPENID_SCOPE: &str = "openid";

@@ -1,8 +1,7 @@
 //! Adapts Unbox's HTTP client to the `oauth2` crate. Server failures (5xx, 429) become transport errors here so that they stay
 //! distinguishable from OAuth error responses.
 
-use crate::http::{HttpClient, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, read_capped};
-use std::error::Error;
+use crate::http::{HttpClient, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, error_chain, read_capped};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -79,35 +78,5 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttpClient {
             })?;
             builder.body(body).map_err(|error| HttpFailure::InvalidRequest(error.to_string()))
         })
-    }
-}
-
-/// An error and its sources as one line, e.g. "error sending request: connection refused".
-pub(crate) fn error_chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("outer")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn error_chain_joins_sources() {
-        let error = Outer(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused"));
-        assert_eq!(error_chain(&error), "outer: connection refused");
     }
 }

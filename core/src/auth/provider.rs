@@ -8,7 +8,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::error::{ConfigError, ProviderDiscoveryError, provider_text};
-use super::http_client::error_chain;
+use crate::http::error_chain;
 
 /// Where a provider's endpoints are and which promises it makes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -37,3 +37,34 @@ pub enum ReadError {
 pub async fn read_capped(response: Response, limit: usize) -> Result<Vec<u8>, ReadError> {
     response.bytes_capped(limit).await
 }
+
+/// An error and its sources as one line, each cause only when it adds something, e.g.
+/// "could not connect to host:443: connection refused".
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn error_chain_joins_sources() {
+        let error = Outer(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused"));
+        assert_eq!(error_chain(&error), "outer: connection refused");
+    }
+}

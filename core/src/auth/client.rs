@@ -2,7 +2,7 @@
 //! and a `nonce` when `openid` is requested; code exchange and refresh through the `oauth2` crate
 //! over Unbox's HTTP client; revocation (RFC 7009) on sign-out.
 
-use crate::http::{HttpClient, HttpError, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, read_capped};
+use crate::http::{HttpClient, HttpError, PROVIDER_REPLY_LIMIT, ReadError, StatusCode};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -341,7 +341,7 @@ impl AuthClient {
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(TokenError::ServerUnavailable { status: status.as_u16() });
         }
-        let body = read_capped(response, PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
+        let body = response.bytes_capped(PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
             ReadError::Network(error) => network(error),
             too_large => TokenError::InvalidResponse { reason: too_large.to_string() },
         })?;

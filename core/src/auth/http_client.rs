@@ -1,7 +1,7 @@
 //! Adapts Unbox's HTTP client to the `oauth2` crate. Server failures (5xx, 429) become transport errors here so that they stay
 //! distinguishable from OAuth error responses.
 
-use crate::http::{HttpClient, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, error_chain, read_capped};
+use crate::http::{HttpClient, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, error_chain};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -72,7 +72,7 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttpClient {
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
             }
-            let body = read_capped(response, PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
+            let body = response.bytes_capped(PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
                 ReadError::Network(error) => HttpFailure::Network(error_chain(&error)),
                 too_large => HttpFailure::InvalidRequest(too_large.to_string()),
             })?;

@@ -1,7 +1,7 @@
 //! The identity provider's endpoints: discovered from its metadata (OpenID Connect Discovery,
 //! falling back to RFC 8414 OAuth metadata) with issuer validation, or given explicitly.
 
-use crate::http::{HttpClient, HttpError, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, header, read_capped};
+use crate::http::{HttpClient, HttpError, PROVIDER_REPLY_LIMIT, ReadError, StatusCode, header};
 use std::net::IpAddr;
 
 use serde::Deserialize;
@@ -155,7 +155,7 @@ async fn fetch_document(http: &HttpClient, url: &Url) -> Result<Fetched, Provide
     if !status.is_success() {
         return Err(ProviderDiscoveryError::HttpStatus { url: url.to_string(), status: status.as_u16() });
     }
-    let body = read_capped(response, PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
+    let body = response.bytes_capped(PROVIDER_REPLY_LIMIT).await.map_err(|error| match error {
         ReadError::Network(error) => network(error),
         too_large => {
             ProviderDiscoveryError::InvalidDocument { url: url.to_string(), reason: too_large.to_string() }

@@ -1,7 +1,7 @@
 //! One logical HTTP call to the binding backend: authentication (with one token refresh on 401),
 //! the same idempotency key on every attempt, bounded retries on network errors, 5xx and 429.
 
-use crate::http::{BACKEND_REPLY_LIMIT, HttpClient, Method, ReadError, StatusCode, read_capped};
+use crate::http::{BACKEND_REPLY_LIMIT, HttpClient, Method, ReadError, StatusCode};
 use std::time::{Duration, SystemTime};
 
 use crate::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
@@ -128,7 +128,7 @@ impl Call<'_> {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let body = match read_capped(response, BACKEND_REPLY_LIMIT).await {
+        let body = match response.bytes_capped(BACKEND_REPLY_LIMIT).await {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(ReadError::Network(error)) => {
                 return Ok(Attempt::Retry(Transient { what: error.to_string(), retry_after: None }));

@@ -359,15 +359,12 @@ impl Onboarding {
         held: &'h mut Held,
     ) -> Result<(&'h dyn DeviceHandle, bool), FlowError> {
         report.started(FlowStep::ConnectDevice);
-        let link = self.timed(FlowStep::ConnectDevice, self.connector.link(&open.target)).await?;
-        let link = link.wrap_transport(|transport| report.traced(transport));
+        let link = self.link_device(open, report, held).await?;
         let phone_online = link.is_ble();
-        held.access_point = link.access_point();
         report.finished(FlowStep::ConnectDevice, format!("Connected to {}", open.device_name));
 
         report.started(FlowStep::SecureSession);
-        let device = self.timed(FlowStep::SecureSession, self.connector.open(link, open)).await?;
-        let device = &**held.device.insert(device);
+        let device = self.open_session(open, link, held).await?;
         self.check_opened(device, claiming, report)?;
         Ok((device, phone_online))
     }

@@ -41,7 +41,7 @@ pub enum HttpError {
         reason: &'static str,
     },
     /// No connection to the host: its name did not resolve or nothing answered.
-    #[error("could not connect to {host}: {}", Causes(cause))]
+    #[error("could not connect to {host}: {}", super::error_chain(cause))]
     Connect {
         /// The host and port.
         host: String,
@@ -49,7 +49,7 @@ pub enum HttpError {
         cause: std::io::Error,
     },
     /// The TLS handshake failed (an untrusted or mismatching certificate, no common cipher suite).
-    #[error("could not set up TLS with {host}: {}", Causes(cause))]
+    #[error("could not set up TLS with {host}: {}", super::error_chain(cause))]
     Tls {
         /// The host and port.
         host: String,
@@ -65,20 +65,11 @@ pub enum HttpError {
         after: Duration,
     },
     /// The connection failed while sending the request or reading the answer.
-    #[error("the connection failed: {}", Causes(.0))]
+    #[error("the connection failed: {}", super::error_chain(.0))]
     Connection(hyper::Error),
     /// The request could not be written as HTTP (an invalid header name or value).
     #[error("the request is not valid HTTP: {0}")]
     Request(http::Error),
-}
-
-/// An error and its sources, joined by ": " (each only when it adds something).
-struct Causes<'a>(&'a dyn std::error::Error);
-
-impl fmt::Display for Causes<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&super::error_chain(self.0))
-    }
 }
 
 impl HttpError {

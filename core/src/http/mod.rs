@@ -33,11 +33,6 @@ pub enum ReadError {
     Network(#[from] HttpError),
 }
 
-/// Reads a reply body of at most `limit` bytes (see [`Response::bytes_capped`]).
-pub async fn read_capped(response: Response, limit: usize) -> Result<Vec<u8>, ReadError> {
-    response.bytes_capped(limit).await
-}
-
 /// An error and its sources as one line, each cause only when it adds something, e.g.
 /// "could not connect to host:443: connection refused".
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {

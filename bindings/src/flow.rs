@@ -219,6 +219,10 @@ pub struct OnboardingRequest {
     /// Wi-Fi only: no sign-in and no claim; the app binds the device its own way. Works with
     /// stock ESP firmware that has no `unbox-claim` endpoint.
     pub wifi_only: bool,
+    /// The setup code this onboarding started from, if any; the result hands it back, so that
+    /// the result alone holds what an app binding the device itself needs.
+    #[uniffi(default = None)]
+    pub code: Option<Arc<OnboardingCode>>,
 }
 
 impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
@@ -233,6 +237,7 @@ impl TryFrom<OnboardingRequest> for core::OnboardingRequest {
             wifi,
             scan_wifi: request.scan_wifi,
             binding: binding_mode(request.wifi_only),
+            code: request.code.map(|code| code.payload().clone()),
         })
     }
 }
@@ -470,7 +475,7 @@ pub enum Confirmation {
 }
 
 /// A successful onboarding.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Onboarded {
     /// The confirmed binding (null for a Wi-Fi-only onboarding).
     pub binding: Option<DeviceBinding>,
@@ -479,8 +484,10 @@ pub struct Onboarded {
     /// How the run knows the device is online.
     pub confirmation: Confirmation,
     /// What the device said about itself (null when resumed): what an app that binds the device
-    /// itself needs, with the address in `network`.
+    /// itself needs, with the address in `network` and the setup code's fields in `code`.
     pub device: Option<DeviceDetails>,
+    /// The setup code the request started from (null when it gave none, or when resumed).
+    pub code: Option<Arc<OnboardingCode>>,
 }
 
 impl From<core::Onboarded> for Onboarded {
@@ -490,6 +497,7 @@ impl From<core::Onboarded> for Onboarded {
             network: done.network.map(DeviceNetwork::from),
             confirmation: done.confirmation,
             device: done.device,
+            code: done.code.map(|payload| Arc::new(OnboardingCode::from(payload))),
         }
     }
 }
@@ -769,6 +777,7 @@ mod tests {
             }),
             scan_wifi: true,
             wifi_only: false,
+            code: None,
         }
     }
 

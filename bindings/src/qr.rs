@@ -65,7 +65,7 @@ impl From<core::PayloadSummary> for PayloadSummary {
 
 /// A recognised onboarding code. Its secrets (PoP, passphrases, claim token) stay inside the
 /// library; pass the code on to the onboarding flow.
-#[derive(Debug, uniffi::Object)]
+#[derive(Debug, PartialEq, uniffi::Object)]
 pub struct OnboardingCode {
     payload: core::OnboardingPayload,
 }
@@ -107,6 +107,12 @@ impl OnboardingCode {
     /// The core payload, for the flow.
     pub(crate) fn payload(&self) -> &core::OnboardingPayload {
         &self.payload
+    }
+}
+
+impl From<core::OnboardingPayload> for OnboardingCode {
+    fn from(payload: core::OnboardingPayload) -> Self {
+        Self { payload }
     }
 }
 

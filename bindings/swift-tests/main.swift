@@ -408,6 +408,19 @@ struct Suite: @unchecked Sendable {
                                              chooser: CancelsChoice(), cancel: CancelHandle())
             throw Failure(description: "ran although the person closed the picker")
         } catch OnboardingError.Cancelled {}
+
+        // The same device, Wi-Fi only: the result holds what an app binding it itself needs.
+        var plainRequest = try self.request(info.devices[8])
+        plainRequest.wifiOnly = true
+        plainRequest.code = try parseOnboardingCode(text: info.devices[8].setupCode)
+        let wifiOnly = plainRequest
+        let plain = try await withDeadline(60) {
+            try await client.run(request: wifiOnly, observer: RecordingObserver(), prompt: nil, cancel: CancelHandle())
+        }
+        try check(plain.binding == nil && plain.confirmation == .reported, "\(plain)")
+        try check(plain.device?.name == info.devices[8].name, "device \(String(describing: plain.device))")
+        try check(plain.code?.deviceName() == info.devices[8].name, "code")
+        try check(plain.network.map { !$0.ip4Addr.isEmpty } == true, "network \(String(describing: plain.network))")
     }
 
     func stagedClose() async throws {

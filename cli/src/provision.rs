@@ -355,30 +355,28 @@ pub async fn run(
     };
     let requests = targets
         .into_iter()
-        .map(|(device_name, target)| OnboardingRequest {
-            device_name,
-            target,
-            credentials: credentials.clone(),
-            wifi: wifi.clone(),
-            scan_wifi: !args.no_device_scan,
-            binding,
+        .map(|(device_name, target)| {
+            // The device the code names starts from it: its outcome carries the code's fields.
+            let code =
+                qr.as_ref().filter(|qr| qr.name == device_name).cloned().map(OnboardingPayload::Espressif);
+            OnboardingRequest {
+                device_name,
+                target,
+                credentials: credentials.clone(),
+                wifi: wifi.clone(),
+                scan_wifi: !args.no_device_scan,
+                binding,
+                code,
+            }
         })
         .collect();
     // Said before the device steps start, and before the progress bars take the screen.
     for network in &join_by_hand {
         eprintln!("make sure this computer is on the device's network `{network}`");
     }
-    let mut outcomes =
+    let outcomes =
         batch::run(&onboarding, requests, args.parallel, json, timeline, args.given_passphrase(), cancel)
             .await;
-    // The device the code names started from it: its outcome carries the code's fields.
-    if let Some(qr) = qr {
-        for outcome in outcomes.iter_mut().filter(|o| o.device == qr.name) {
-            if let Ok(done) = &mut outcome.result {
-                *done = done.clone().with_code(OnboardingPayload::Espressif(qr.clone()));
-            }
-        }
-    }
     batch::report(outcomes, json)
 }
 

@@ -383,6 +383,7 @@ impl SimWorld {
             wifi: Some(WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE)),
             scan_wifi: true,
             binding: BindingMode::Claim,
+            code: None,
         }
     }
 
@@ -418,6 +419,7 @@ impl SimWorld {
             wifi: Some(WifiCredentials::new(HOME_SSID, HOME_PASSPHRASE)),
             scan_wifi: true,
             binding,
+            code: None,
         }
     }
 

@@ -99,6 +99,10 @@ pub struct OnboardingRequest {
     pub scan_wifi: bool,
     /// How to bind the device to the customer.
     pub binding: BindingMode,
+    /// The setup code (QR) this onboarding started from, if any: handed back in
+    /// [`Onboarded::code`] so that the outcome alone holds what an app binding the device itself
+    /// needs. The flow reaches the device by `target` and `credentials` alone.
+    pub code: Option<OnboardingPayload>,
 }
 
 /// The outcome of a successful onboarding.
@@ -114,18 +118,9 @@ pub struct Onboarded {
     /// device itself needs (its name and info JSON), with the address in `network` and the
     /// fields of its setup code in `code`.
     pub device: Option<DeviceDetails>,
-    /// The setup code (QR) the onboarding started from, when the app adds it with `with_code`
-    /// (the flow reaches the device by target and credentials alone): its name, transport,
-    /// security, username and PoP.
+    /// The setup code (QR) the onboarding started from, as the request gave it (absent when
+    /// resumed): its name, transport, security, username and PoP.
     pub code: Option<OnboardingPayload>,
-}
-
-impl Onboarded {
-    /// This outcome with the setup code the onboarding started from, so that the outcome alone
-    /// holds what an app binding the device itself needs.
-    pub fn with_code(self, code: OnboardingPayload) -> Self {
-        Self { code: Some(code), ..self }
-    }
 }
 
 /// How the flow knows the device joined the home network.

@@ -329,7 +329,7 @@ impl Onboarding {
             (None, Some(_)) => Confirmation::Redeemed,
             (None, None) => Confirmation::Unconfirmed,
         };
-        Ok(Onboarded { binding, network, confirmation, device: Some(details), code: None })
+        Ok(Onboarded { binding, network, confirmation, device: Some(details), code: request.code.clone() })
     }
 
     /// What opening `device_name`'s session needs, under this service's security policy.

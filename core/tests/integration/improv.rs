@@ -255,6 +255,7 @@ async fn the_one_call_flow_onboards_an_improv_device_wifi_only_through_the_seam(
         wifi: Some(WifiCredentials::new("HomeWifi", "correct horse")),
         scan_wifi: true,
         binding: BindingMode::None,
+        code: None,
     };
     let settings = OnboardingSettings::default();
 

@@ -373,6 +373,16 @@ class BindingsTest {
             runBlocking { client.runChoosing(request(info.devices[8]).copy(wifi = null), RecordingObserver(), null, CancelsChoice(), CancelHandle()) }
         }
         assertNotNull(cancelled.message)
+
+        // The same device, Wi-Fi only: the result holds what an app binding it itself needs.
+        val code = parseOnboardingCode(info.devices[8].setupCode)
+        val wifiOnly = request(info.devices[8]).copy(wifiOnly = true, code = code)
+        val plain = withTimeout(60_000) { client.run(wifiOnly, RecordingObserver(), null, CancelHandle()) }
+        assertEquals(null, plain.binding)
+        assertEquals(Confirmation.REPORTED, plain.confirmation)
+        assertEquals(info.devices[8].name, plain.device?.name)
+        assertEquals(info.devices[8].name, plain.code?.deviceName())
+        assertTrue(plain.network?.ip4Addr?.isNotEmpty() == true, "${plain.network}")
     }
 
     @Test

@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use unbox_core::auth as core;
 use unbox_core::auth::Identity;
+use unbox_core::platform::authorization;
 
 use crate::runtime::on_runtime;
 use crate::secret_store::{ForeignSecretStore, SecretStore};
@@ -45,7 +46,7 @@ pub enum AgentError {
 
 impl fmt::Display for AgentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        core::AgentError::from(self.clone()).fmt(f)
+        authorization::AgentError::from(self.clone()).fmt(f)
     }
 }
 
@@ -55,7 +56,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for AgentError {
     }
 }
 
-impl From<AgentError> for core::AgentError {
+impl From<AgentError> for authorization::AgentError {
     fn from(error: AgentError) -> Self {
         match error {
             AgentError::Cancelled => Self::Cancelled,
@@ -70,8 +71,12 @@ impl From<AgentError> for core::AgentError {
 pub(crate) struct ForeignAgent(pub(crate) Arc<dyn AuthorizationAgent>);
 
 #[async_trait]
-impl core::AuthorizationAgent for ForeignAgent {
-    async fn authorize(&self, url: String, redirect_uri: String) -> Result<String, core::AgentError> {
+impl authorization::AuthorizationAgent for ForeignAgent {
+    async fn authorize(
+        &self,
+        url: String,
+        redirect_uri: String,
+    ) -> Result<String, authorization::AgentError> {
         Ok(self.0.authorize(url, redirect_uri).await?)
     }
 }
@@ -232,7 +237,7 @@ mod tests {
             AgentError::Failed { reason: "listener".into() },
         ];
         for error in cases {
-            let core_error = core::AgentError::from(error.clone());
+            let core_error = authorization::AgentError::from(error.clone());
             assert_eq!(error.to_string(), core_error.to_string());
         }
         let unexpected = AgentError::from(uniffi::UnexpectedUniFFICallbackError::new("NullPointerException"));
@@ -241,7 +246,7 @@ mod tests {
 
     #[test]
     fn auth_errors_fall_into_what_the_shell_does_next() {
-        let cancelled = AuthError::from(core::AuthError::Agent(core::AgentError::Cancelled));
+        let cancelled = AuthError::from(core::AuthError::Agent(authorization::AgentError::Cancelled));
         assert!(matches!(cancelled, AuthError::Cancelled(_)));
         let needs =
             AuthError::from(core::AuthError::NeedsSignIn { reason: core::NeedsSignInReason::NotSignedIn });

@@ -1,5 +1,5 @@
 //! The Bluetooth LE central the Android shell implements (over `BluetoothLeScanner` and
-//! `BluetoothGatt`), adapted to the core's [`BleCentral`](unbox_core::ble::BleCentral) seam.
+//! `BluetoothGatt`), adapted to the core's [`BleCentral`](unbox_core::platform::ble::BleCentral) seam.
 //! UUIDs cross as their usual text form.
 
 use std::collections::HashMap;
@@ -7,8 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use unbox_core::ble as core;
-use unbox_core::ble::AttOperation;
+use unbox_core::platform::ble as core;
+use unbox_core::platform::ble::AttOperation;
 use uuid::Uuid;
 
 /// The phone's Bluetooth LE central role.
@@ -89,6 +89,32 @@ impl From<core::ScanFilter> for ScanFilter {
             service_uuids: filter.service_uuids.iter().map(Uuid::to_string).collect(),
             name_prefixes: filter.name_prefixes,
         }
+    }
+}
+
+impl From<&ScanFilter> for core::ScanFilter {
+    fn from(filter: &ScanFilter) -> Self {
+        Self {
+            service_uuids: filter.service_uuids.iter().filter_map(|text| uuid_or_skip(text)).collect(),
+            name_prefixes: filter.name_prefixes.clone(),
+        }
+    }
+}
+
+/// The core's one scan rule, for centrals that filter in the shell (Android).
+#[uniffi::export]
+impl ScanFilter {
+    /// Whether `advertisement` matches: an advertised service in the filter, or a local name
+    /// starting with one of the prefixes, ignoring ASCII case. An empty filter matches everything.
+    pub fn matches(&self, advertisement: Advertisement) -> bool {
+        core::ScanFilter::from(self).matches(&advertisement.into())
+    }
+
+    /// The service UUIDs to give the platform's own scan filter: all of them without name
+    /// prefixes, none with (scan unfiltered and call `matches`), since a platform filter cannot
+    /// match a name prefix.
+    pub fn platform_services(&self) -> Vec<String> {
+        core::ScanFilter::from(self).platform_services().iter().map(Uuid::to_string).collect()
     }
 }
 
@@ -277,6 +303,12 @@ pub enum AttOperation {
     Write,
     /// Discovering the services and characteristics.
     ServiceDiscovery,
+}
+
+/// The operation in words (`read`, `write`, `service discovery`), as the core's messages name it.
+#[uniffi::export]
+pub fn describe_att_operation(operation: AttOperation) -> String {
+    operation.to_string()
 }
 
 impl fmt::Display for BleError {

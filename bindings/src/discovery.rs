@@ -227,8 +227,9 @@ pub async fn start_discovery(
     listener: Arc<dyn DiscoveryListener>,
 ) -> Result<Arc<DeviceDiscovery>, DiscoveryError> {
     on_runtime(async move {
-        let central = central
-            .map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
+        let central = central.map(|central| {
+            Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::platform::ble::BleCentral>
+        });
         let scanner = core::DiscoveryScanner::start(options.into_config()?, central).await?;
         scanner.notify(Arc::new(ForeignListener(listener)));
         let devices = scanner.subscribe();
@@ -273,7 +274,7 @@ pub enum DiscoveryError {
     InvalidServiceUuid(String),
     /// The Bluetooth stack refused to start or stop the scan.
     #[error(transparent)]
-    Bluetooth(unbox_core::ble::BleError),
+    Bluetooth(unbox_core::platform::ble::BleError),
 }
 
 impl From<core::DiscoveryError> for DiscoveryError {

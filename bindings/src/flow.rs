@@ -23,7 +23,7 @@ use crate::secret_store::{ForeignSecretStore, SecretStore};
 use crate::service_browser::{ForeignServiceBrowser, ServiceBrowser};
 use crate::setup::{ForeignChooser, NetworkChooser};
 use unbox_core::onboarding::DeviceDetails;
-use unbox_core::service_browser::ServiceQuery;
+use unbox_core::platform::service_browser::ServiceQuery;
 
 // The flow's events and time limits cross as the core's own types (UniFFI remote types: the
 // definitions below only tell UniFFI their shape, which the compiler checks against the core's;
@@ -576,10 +576,12 @@ impl OnboardingClient {
         })?;
         let session = account.core();
         let binding = BindingClient::new(&url, session.clone()).map_err(core::FlowError::from)?;
-        let ble =
-            ble.map(|central| Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::ble::BleCentral>);
-        let phone_wifi = phone_wifi
-            .map(|wifi| Arc::new(ForeignPhoneWifi(wifi)) as Arc<dyn unbox_core::phone_wifi::PhoneWifi>);
+        let ble = ble.map(|central| {
+            Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::platform::ble::BleCentral>
+        });
+        let phone_wifi = phone_wifi.map(|wifi| {
+            Arc::new(ForeignPhoneWifi(wifi)) as Arc<dyn unbox_core::platform::phone_wifi::PhoneWifi>
+        });
         let mut onboarding = core::Onboarding::new(
             session,
             binding.clone(),

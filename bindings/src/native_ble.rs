@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use unbox_core::ble as core;
+use unbox_core::platform::ble as core;
 use uuid::Uuid;
 
 use crate::ble::{
@@ -23,7 +23,7 @@ use crate::runtime::in_runtime_context;
 #[uniffi::export]
 pub async fn platform_ble_central() -> Result<Arc<dyn BleCentral>, BleError> {
     crate::runtime::on_runtime(async {
-        let central = core::btleplug::BtleplugCentral::new().await?;
+        let central = unbox_core::btleplug::BtleplugCentral::new().await?;
         Ok(Arc::new(NativeBleCentral(Arc::new(central))) as Arc<dyn BleCentral>)
     })
     .await

@@ -1,11 +1,11 @@
 //! The phone's Wi-Fi the shell provides (WifiNetworkSpecifier on Android, NEHotspotConfiguration
-//! on iOS), adapted to the core's [`PhoneWifi`](unbox_core::phone_wifi::PhoneWifi) seam.
+//! on iOS), adapted to the core's [`PhoneWifi`](unbox_core::platform::phone_wifi::PhoneWifi) seam.
 
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use unbox_core::phone_wifi as core;
+use unbox_core::platform::phone_wifi as core;
 use unbox_core::secret::SecretString;
 
 use crate::discovery::WifiNetwork;

@@ -1,12 +1,12 @@
 //! Secure storage the shell provides (Android Keystore-backed storage, the iOS Keychain) for the
-//! sign-in tokens, adapted to the core's [`SecretStore`](unbox_core::secret_store::SecretStore).
+//! sign-in tokens, adapted to the core's [`SecretStore`](unbox_core::platform::secret_store::SecretStore).
 
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use unbox_core::platform::secret_store::{self as core, MemorySecretStore};
 use unbox_core::secret::SecretString;
-use unbox_core::secret_store::{self as core, MemorySecretStore};
 
 /// Secure storage for small named secrets. Values are secrets: never log them.
 #[uniffi::export(with_foreign)]
@@ -116,7 +116,7 @@ impl core::SecretStore for ForeignSecretStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use unbox_core::secret_store::SecretStore as _;
+    use unbox_core::platform::secret_store::SecretStore as _;
 
     #[tokio::test]
     async fn the_memory_store_round_trips_through_the_adapter() {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use unbox_core::service_browser::{self as core, ServiceInstance, ServiceQuery};
+use unbox_core::platform::service_browser::{self as core, ServiceInstance, ServiceQuery};
 
 /// One announced service instance.
 #[uniffi::remote(Record)]

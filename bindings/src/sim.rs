@@ -21,7 +21,7 @@ use crate::flow::OnboardingSettings;
 use crate::native_ble::NativeBleCentral;
 use crate::runtime::on_runtime;
 use crate::service_browser::{NativeServiceBrowser, ServiceBrowser};
-use unbox_core::service_browser::ServiceQuery;
+use unbox_core::platform::service_browser::ServiceQuery;
 
 /// One simulated device in setup mode.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use unbox_core::auth::{AuthClient, AuthError, ClientConfig, LoopbackAgent, Session};
+use unbox_core::platform::secret_store::{
+    FileSecretStore, KeyringSecretStore, SecretStore, SecretStoreError,
+};
 use unbox_core::secret::SecretString;
-use unbox_core::secret_store::{FileSecretStore, KeyringSecretStore, SecretStore, SecretStoreError};
 
 use crate::exit::{Code, Failure};
 

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
 use unbox_core::discovery::WifiNetwork;
-use unbox_core::phone_wifi::{PhoneWifi, PhoneWifiError};
+use unbox_core::platform::phone_wifi::{PhoneWifi, PhoneWifiError};
 use unbox_core::secret::SecretString;
 
 /// Parses `nmcli -t -f SSID,BSSID,SIGNAL,CHAN,SECURITY dev wifi list` (colons in values are

@@ -10,8 +10,8 @@ use unbox_core::binding::{
     BindingClient, BindingError, BindingId, DeviceBinding, IdempotencyKey, check_transfer_code,
 };
 use unbox_core::flow::FlowError;
+use unbox_core::platform::secret_store::SecretStore;
 use unbox_core::secret::SecretString;
-use unbox_core::secret_store::SecretStore;
 use zeroize::Zeroizing;
 
 use crate::account::Account;

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use clap::ValueEnum;
-use unbox_core::ble::BleCentral;
 use unbox_core::improv::serial::{self, DEFAULT_BAUD_RATE};
 use unbox_core::improv::{ImprovClient, ImprovError, ImprovProgress, ImprovTimeouts, Provisioned, State};
+use unbox_core::platform::ble::BleCentral;
 use unbox_core::secret::SecretString;
 
 use crate::exit::{Code, Failure};

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use unbox_core::ble::BleCentral;
-use unbox_core::ble::btleplug::BtleplugCentral;
+use unbox_core::btleplug::BtleplugCentral;
 use unbox_core::discovery::{DiscoveredDevice, DiscoveryConfig, DiscoveryScanner};
 use unbox_core::improv::State;
+use unbox_core::platform::ble::BleCentral;
 
 use crate::exit::{Code, Failure};
 

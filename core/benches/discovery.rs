@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput};
-use unbox_core::ble::Advertisement;
 use unbox_core::discovery::{
     DiscoveryConfig, DiscoveryTable, ESP_IDF_DEFAULT_SERVICE_UUID, WifiNetwork, discovered_devices,
 };
+use unbox_core::platform::ble::Advertisement;
 
 /// Counts the bytes currently allocated and their high-water mark.
 struct CountingAllocator;

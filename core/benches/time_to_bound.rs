@@ -16,7 +16,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use unbox_core::binding::wire::paths;
 use unbox_core::flow::{FlowEvent, FlowObserver, OnboardingSettings, Timeline};
-use unbox_core::secret_store::MemorySecretStore;
+use unbox_core::platform::secret_store::MemorySecretStore;
 use unbox_sim::latency::{LatencyRange, SimLatency};
 use unbox_sim::world::{Link, SimWorld, WorldOptions};
 

@@ -1,12 +1,15 @@
 //! Unbox core: takes a headless device from "just unboxed" to "online and bound to its owner".
 //!
 //! Pure Rust, no FFI. The modules follow the onboarding flow:
-//! - [`auth`]: OAuth 2.0 sign-in in the system browser (PKCE), tokens in a [`secret_store`];
-//! - [`discovery`]: finding devices in setup mode over BLE and SoftAP ([`phone_wifi`] seam);
-//! - [`ble`] and [`transport`]: the links to a device in setup mode;
+//! - [`platform`]: what a host provides (BLE central, phone Wi-Fi, authorization agent, secret
+//!   store, service browser, clock): the seams, in one place; `btleplug` (feature `btleplug`)
+//!   is the BLE central for desktops and iOS;
+//! - [`auth`]: OAuth 2.0 sign-in in the system browser (PKCE), tokens in a secret store;
+//! - [`discovery`]: finding devices in setup mode over BLE and SoftAP;
+//! - [`transport`]: the links to a device in setup mode (SoftAP HTTP, BLE GATT);
 //! - [`security`]: protocomm session security 0/1/2;
 //! - [`device`]: the ESP unified-provisioning client (version, Wi-Fi scan, config, status);
-//! - [`portal`]: captive-portal (WiFiManager-style) devices; [`service_browser`] finds them online;
+//! - [`portal`]: captive-portal (WiFiManager-style) devices;
 //! - [`binding`]: account binding with the backend (claims) and the device's `unbox-claim` endpoint;
 //! - [`improv`]: the Improv Wi-Fi client (BLE; serial with feature `improv-serial`);
 //! - [`onboarding`]: the staged, protocol-neutral device API (connect, details, networks,
@@ -20,7 +23,8 @@
 
 pub mod auth;
 pub mod binding;
-pub mod ble;
+#[cfg(feature = "btleplug")]
+pub mod btleplug;
 pub mod device;
 pub mod discovery;
 #[cfg(feature = "factory")]
@@ -29,14 +33,13 @@ pub mod flow;
 pub mod http;
 pub mod improv;
 pub mod onboarding;
-pub mod phone_wifi;
+pub mod platform;
 pub mod portal;
+mod prefix;
 pub mod proto;
 pub mod qr;
 pub mod secret;
-pub mod secret_store;
 pub mod security;
-pub mod service_browser;
 pub mod transport;
 mod user_action;
 

@@ -10,15 +10,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
-use unbox_core::auth::{AgentError, AuthClient, AuthorizationAgent, ClientConfig, Session};
+use unbox_core::auth::{AuthClient, ClientConfig, Session};
 use unbox_core::binding::{BindingClient, RetryPolicy};
 use unbox_core::device::StatusPolling;
 use unbox_core::flow::{
     DeviceTarget, FlowError, FlowEvent, FlowEventKind, FlowObserver, FlowStep, Onboarding,
     OnboardingSettings, StepTimeouts,
 };
+use unbox_core::platform::authorization::{AgentError, AuthorizationAgent};
+use unbox_core::platform::secret_store::{MemorySecretStore, SecretStore};
 use unbox_core::secret::SecretString;
-use unbox_core::secret_store::{MemorySecretStore, SecretStore};
 use unbox_core::security::ClientCredentials;
 use unbox_sim::backend::Fault as BackendFault;
 use unbox_sim::browser::AutoConsentBrowser;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use unbox_core::ble::Advertisement;
+use unbox_core::platform::ble::Advertisement;
 use unbox_core::discovery::{
     DiscoveryConfig, DiscoveryTable, ESP_IDF_DEFAULT_SERVICE_UUID, WifiNetwork, discovered_devices,
     setup_mode_networks,

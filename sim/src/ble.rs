@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
-use unbox_core::ble::{
+use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
+use unbox_core::platform::ble::{
     Advertisement, AdvertisementListener, AttOperation, BleCentral, BleConnection, BleError,
     GattCharacteristic, MAX_ATTRIBUTE_LEN, NotificationListener, ScanFilter,
 };
-use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::security::SecurityLevel;
 use uuid::Uuid;
 
@@ -171,16 +171,6 @@ impl Drop for SimBleCentral {
     }
 }
 
-fn matches(filter: &ScanFilter, advertisement: &Advertisement) -> bool {
-    let no_filter = filter.service_uuids.is_empty() && filter.name_prefixes.is_empty();
-    no_filter
-        || advertisement.service_uuids.iter().any(|uuid| filter.service_uuids.contains(uuid))
-        || advertisement
-            .local_name
-            .as_deref()
-            .is_some_and(|name| filter.name_prefixes.iter().any(|prefix| name.starts_with(prefix.as_str())))
-}
-
 /// The two packets a device sends per advertising event: ADV_IND (flags + service UUID) and the
 /// scan response (name + manufacturer data), as the stack reports them after merging.
 fn advertising_event(peripheral: &SimPeripheral, jitter: i16) -> [Advertisement; 2] {
@@ -220,7 +210,7 @@ impl BleCentral for SimBleCentral {
                     }
                     let jitter = ((round as usize * 7 + index * 3) % 7) as i16 - 3;
                     for advertisement in advertising_event(&peripheral.config, jitter) {
-                        if matches(&filter, &advertisement) {
+                        if filter.matches(&advertisement) {
                             listener.on_advertisement(advertisement);
                         }
                     }
@@ -230,7 +220,7 @@ impl BleCentral for SimBleCentral {
                     // The stack matches a service filter on the ADV_IND and reports the scan
                     // response of a peripheral it matched.
                     let [adv_ind, scan_response] = peripheral.advertising_event(jitter);
-                    if matches(&filter, &adv_ind) {
+                    if filter.matches(&adv_ind) {
                         listener.on_advertisement(adv_ind);
                         listener.on_advertisement(scan_response);
                     }

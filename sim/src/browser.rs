@@ -2,7 +2,7 @@
 //! provider's auto-consent answer, and returns the redirect it points to without following it.
 
 use async_trait::async_trait;
-use unbox_core::auth::{AgentError, AuthorizationAgent};
+use unbox_core::platform::authorization::{AgentError, AuthorizationAgent};
 
 /// The HTTP client of the simulation's stand-ins for other people's software (a browser, a voice
 /// assistant's cloud): reqwest, not Unbox's own client, over Unbox's TLS profile, following no

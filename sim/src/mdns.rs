@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use unbox_core::service_browser::{BrowseError, ServiceBrowser, ServiceInstance};
+use unbox_core::platform::service_browser::{BrowseError, ServiceBrowser, ServiceInstance};
 
 use crate::device::{PortalState, SimPortal};
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use unbox_core::discovery::WifiNetwork;
-use unbox_core::phone_wifi::{PhoneWifi, PhoneWifiError};
+use unbox_core::platform::phone_wifi::{PhoneWifi, PhoneWifiError};
 use unbox_core::secret::SecretString;
 
 use crate::device::{PortalState, SimPortal};

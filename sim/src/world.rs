@@ -9,18 +9,19 @@ use std::time::Duration;
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 
-use unbox_core::auth::{AuthClient, ClientConfig, Clock, Session, SystemClock};
+use unbox_core::auth::{AuthClient, ClientConfig, Session};
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{StatusPolling, WifiCredentials};
 use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::flow::{
     BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings, PortalTarget,
 };
+use unbox_core::platform::clock::{Clock, SystemClock};
+use unbox_core::platform::secret_store::{MemorySecretStore, SecretStore};
+use unbox_core::platform::service_browser::ServiceQuery;
 use unbox_core::qr::{EspressifQr, QrError};
 use unbox_core::secret::SecretString;
-use unbox_core::secret_store::{MemorySecretStore, SecretStore};
 use unbox_core::security::{ClientCredentials, SecurityLevel};
-use unbox_core::service_browser::ServiceQuery;
 use unbox_core::transport::TransportKind;
 use url::Url;
 

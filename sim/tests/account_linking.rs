@@ -84,7 +84,8 @@ async fn a_linked_skill_lists_its_customers_devices_and_nobody_elses() {
     assert_eq!(refreshed.all_bindings(false).await.unwrap().len(), 1);
 
     // A unbinds in the app; the skill sees the device gone.
-    let session = world.session(Arc::new(unbox_core::secret_store::MemorySecretStore::new())).await.unwrap();
+    let session =
+        world.session(Arc::new(unbox_core::platform::secret_store::MemorySecretStore::new())).await.unwrap();
     session.sign_in().await.unwrap();
     let app = BindingClient::new(&backend, session).unwrap();
     app.unbind(&id).await.unwrap();

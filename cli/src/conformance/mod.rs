@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use rand::RngCore as _;
-use unbox_core::auth::{AuthClient, AuthorizationAgent, ClientConfig, LoopbackAgent, Session};
+use unbox_core::auth::{AuthClient, ClientConfig, LoopbackAgent, Session};
 use unbox_core::binding::{DeviceCredential, DeviceId};
+use unbox_core::platform::authorization::AuthorizationAgent;
+use unbox_core::platform::secret_store::MemorySecretStore;
 use unbox_core::secret::{SecretBytes, SecretString};
-use unbox_core::secret_store::MemorySecretStore;
 use unbox_sim::browser::AutoConsentBrowser;
 use unbox_sim::idp::DEFAULT_APP_REDIRECT_URI;
 use url::Url;

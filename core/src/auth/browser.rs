@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use super::agent::AgentError;
+use crate::platform::authorization::AgentError;
 
 /// Ordered list of commands that may open a URL in a browser.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

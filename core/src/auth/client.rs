@@ -23,7 +23,6 @@ use url::Url;
 use crate::secret::SecretString;
 
 use super::callback::{self, ExpectedCallback};
-use super::clock::{Clock, SystemClock};
 use super::error::{
     AuthError, ConfigError, IdTokenError, NeedsSignInReason, ProviderDiscoveryError, TokenError,
     provider_text,
@@ -33,6 +32,7 @@ use super::id_token::{self, Identity};
 use super::provider::{ProviderMetadata, is_loopback};
 use super::tokens::TokenSet;
 use crate::http::error_chain;
+use crate::platform::clock::{Clock, SystemClock};
 
 /// The scope that makes a sign-in an OpenID Connect sign-in (ID token, nonce).
 const OPENID_SCOPE: &str = "openid";

@@ -4,9 +4,9 @@
 use std::fmt;
 
 use crate::UserAction;
-use crate::secret_store::SecretStoreError;
+use crate::platform::secret_store::SecretStoreError;
 
-use super::agent::AgentError;
+use crate::platform::authorization::AgentError;
 
 /// Longest piece of provider-supplied text (error descriptions, reasons) kept in an error.
 const MAX_PROVIDER_TEXT: usize = 300;

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use super::clock::unix_seconds;
 use super::error::{IdTokenError, provider_text};
+use crate::platform::clock::unix_seconds;
 
 /// Allowance for clock differences between this device and the provider.
 const CLOCK_LEEWAY: Duration = Duration::from_secs(60);

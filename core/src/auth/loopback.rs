@@ -9,9 +9,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use super::agent::{AgentError, AuthorizationAgent};
 use super::browser::BrowserLauncher;
 use super::callback::answers_authorization;
+use crate::platform::authorization::{AgentError, AuthorizationAgent};
 
 /// Path of the redirect URI on the loopback listener.
 const CALLBACK_PATH: &str = "/callback";

@@ -5,16 +5,14 @@
 //! - [`AuthClient`]: the protocol (discovery, authorization URL, callback validation, code
 //!   exchange, refresh, revocation);
 //! - [`Session`]: sign in through an [`AuthorizationAgent`], keep tokens in a
-//!   [`crate::secret_store::SecretStore`], hand out fresh access tokens, sign out;
+//!   [`crate::platform::secret_store::SecretStore`], hand out fresh access tokens, sign out;
 //! - [`LoopbackAgent`]: the desktop agent (system browser and a loopback redirect).
 //!
 //! Tokens never appear in logs or in `Debug` output.
 
-mod agent;
 mod browser;
 mod callback;
 mod client;
-mod clock;
 mod error;
 mod http_client;
 mod id_token;
@@ -23,11 +21,9 @@ mod provider;
 mod session;
 mod tokens;
 
-pub use agent::{AgentError, AuthorizationAgent};
 pub use browser::BrowserLauncher;
 pub use callback::answers_authorization;
 pub use client::{AuthClient, AuthorizationRequest, ClientConfig, SignedIn};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{
     AuthError, CallbackError, ConfigError, IdTokenError, NeedsSignInReason, ProviderDiscoveryError,
     TokenError,

@@ -8,14 +8,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::binding::{AccessTokenError, AccessTokenSource};
+use crate::platform::secret_store::SecretStore;
 use crate::secret::SecretString;
-use crate::secret_store::SecretStore;
 
-use super::agent::AuthorizationAgent;
 use super::client::AuthClient;
 use super::error::{AuthError, NeedsSignInReason, TokenError};
 use super::id_token::Identity;
 use super::tokens::TokenSet;
+use crate::platform::authorization::AuthorizationAgent;
 
 /// Where a session keeps its tokens unless told otherwise.
 pub const DEFAULT_TOKEN_KEY: &str = "unbox.auth.tokens";

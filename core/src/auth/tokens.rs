@@ -1,4 +1,4 @@
-//! The tokens of one sign-in and how they are kept in a [`crate::secret_store::SecretStore`].
+//! The tokens of one sign-in and how they are kept in a [`crate::platform::secret_store::SecretStore`].
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::SecretString;
 
-use super::clock::unix_seconds;
+use crate::platform::clock::unix_seconds;
 
 /// The tokens of one sign-in. `Debug` shows no token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! the same idempotency key on every attempt, bounded retries on network errors, 5xx and 429.
 
 use crate::http::{BACKEND_REPLY_LIMIT, HttpClient, Method, ReadError, StatusCode};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use url::Url;
@@ -65,7 +65,7 @@ impl Call<'_> {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            match self.attempt(http, token.as_ref()).await? {
+            match self.attempt(http, token.as_ref(), retry).await? {
                 Attempt::Done(body) => return Ok(body),
                 Attempt::Unauthorized(body) => match (&self.credentials, token.as_ref()) {
                     (Credentials::User(source), Some(rejected)) if !refreshed => {
@@ -92,6 +92,7 @@ impl Call<'_> {
         &self,
         http: &HttpClient,
         token: Option<&SecretString>,
+        retry: &RetryPolicy,
     ) -> Result<Attempt, BindingError> {
         let mut request = http
             .request(self.method.clone(), self.url.clone())
@@ -127,7 +128,7 @@ impl Call<'_> {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            .and_then(|v| parse_retry_after(v, retry.clock().now()));
         let body = match response.bytes_capped(BACKEND_REPLY_LIMIT).await {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(ReadError::Network(error)) => {

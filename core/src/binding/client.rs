@@ -19,6 +19,7 @@ use super::model::{
 use super::retry::RetryPolicy;
 use super::token::AccessTokenSource;
 use super::wire::{self, BindingView, ClaimCreated, ClaimView, ConfirmBody, CreateClaimBody, paths};
+use crate::platform::clock::Clock;
 
 /// Timeout of a call that does not long-poll.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -93,6 +94,11 @@ impl BindingClient {
             tokens,
             retry: RetryPolicy::default(),
         })
+    }
+
+    /// The clock this client waits on and reads times against (its retry policy's).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.retry.clock()
     }
 
     /// Replaces the retry policy.

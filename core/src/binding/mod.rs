@@ -41,5 +41,5 @@ pub use model::{
 };
 #[cfg(feature = "device-side")]
 pub use redeem::ClaimRedeemer;
-pub use retry::{EqualJitter, Jitter, NoJitter, RetryPolicy, Sleeper, TokioSleeper};
+pub use retry::{EqualJitter, Jitter, NoJitter, RetryPolicy};
 pub use token::{AccessTokenError, AccessTokenSource, StaticAccessToken};

@@ -1,13 +1,14 @@
-//! Bounded exponential backoff with jitter for binding calls. Jitter and sleeping are seams so
-//! tests can make retries deterministic and instant.
+//! Bounded exponential backoff with jitter for binding calls. The jitter and the clock it waits
+//! on are replaceable, so tests can make retries deterministic and instant.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
 use rand::TryRngCore;
 use rand::rngs::OsRng;
+
+use crate::platform::clock::{Clock, SystemClock};
 
 /// Spreads retry delays so that many phones do not retry in lockstep.
 pub trait Jitter: Send + Sync {
@@ -39,24 +40,6 @@ impl Jitter for NoJitter {
     }
 }
 
-/// Waits between attempts.
-#[async_trait]
-pub trait Sleeper: Send + Sync {
-    /// Waits `delay`.
-    async fn sleep(&self, delay: Duration);
-}
-
-/// Sleeps on the tokio timer.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TokioSleeper;
-
-#[async_trait]
-impl Sleeper for TokioSleeper {
-    async fn sleep(&self, delay: Duration) {
-        tokio::time::sleep(delay).await;
-    }
-}
-
 /// How often and how patiently a binding call is retried on network errors, 5xx and 429.
 ///
 /// Retry *n* (1-based) waits `jitter(min(initial_delay · 2^(n-1), max_delay))`, or the server's
@@ -67,19 +50,19 @@ pub struct RetryPolicy {
     initial_delay: Duration,
     max_delay: Duration,
     jitter: Arc<dyn Jitter>,
-    sleeper: Arc<dyn Sleeper>,
+    clock: Arc<dyn Clock>,
 }
 
 impl RetryPolicy {
     /// A policy of at most `max_attempts` attempts (at least 1) with the given delay bounds,
-    /// equal jitter and the tokio timer.
+    /// equal jitter and the system clock.
     pub fn new(max_attempts: u32, initial_delay: Duration, max_delay: Duration) -> Self {
         Self {
             max_attempts: max_attempts.max(1),
             initial_delay,
             max_delay: max_delay.max(initial_delay),
             jitter: Arc::new(EqualJitter),
-            sleeper: Arc::new(TokioSleeper),
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -89,10 +72,16 @@ impl RetryPolicy {
         self
     }
 
-    /// Replaces how the policy waits (e.g. a recording sleeper in tests).
-    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = sleeper;
+    /// Replaces the clock the policy waits on and reads `Retry-After` dates against (e.g. a
+    /// [`ManualClock`](crate::platform::clock::ManualClock) in tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
+    }
+
+    /// The clock the policy waits on.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// Most attempts per logical call, the first one included.
@@ -110,7 +99,7 @@ impl RetryPolicy {
 
     /// Waits before retry number `retry`.
     pub(crate) async fn pause(&self, retry: u32, retry_after: Option<Duration>) {
-        self.sleeper.sleep(self.delay(retry, retry_after)).await;
+        self.clock.sleep(self.delay(retry, retry_after)).await;
     }
 }
 

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::ble::ScanFilter;
+use crate::platform::ble::ScanFilter;
+use crate::prefix::matches_any_prefix;
 
 /// The provisioning service UUID of ESP-IDF's `wifi_provisioning` manager (its default).
 pub const ESP_IDF_DEFAULT_SERVICE_UUID: Uuid = Uuid::from_u128(0x1775244d_6b43_439b_877c_060f2d9bed07);
@@ -102,16 +103,6 @@ impl DiscoveryConfig {
     }
 }
 
-/// Whether `text` starts with any of `prefixes`, ignoring ASCII case; true when there are none.
-pub(crate) fn matches_any_prefix(text: &str, prefixes: &[String]) -> bool {
-    prefixes.is_empty() || prefixes.iter().any(|prefix| has_prefix_ignore_ascii_case(text, prefix))
-}
-
-/// Whether `text` starts with `prefix`, ignoring ASCII case.
-pub(crate) fn has_prefix_ignore_ascii_case(text: &str, prefix: &str) -> bool {
-    text.as_bytes().get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
-}
-
 /// Why a [`DiscoveryConfig`] cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DiscoveryConfigError {
@@ -152,18 +143,5 @@ mod tests {
         assert_eq!(zero_devices.validate(), Err(DiscoveryConfigError::Zero("max_devices")));
         let zero_buffer = DiscoveryConfig { advertisement_buffer: 0, ..DiscoveryConfig::default() };
         assert_eq!(zero_buffer.validate(), Err(DiscoveryConfigError::Zero("advertisement_buffer")));
-    }
-
-    #[test]
-    fn prefixes_match_ignoring_ascii_case_and_never_split_characters() {
-        let prefixes = vec!["PROV_".to_owned()];
-        assert!(matches_any_prefix("PROV_1A2B3C", &prefixes));
-        assert!(matches_any_prefix("prov_1a2b3c", &prefixes));
-        assert!(!matches_any_prefix("PRO", &prefixes));
-        assert!(!matches_any_prefix("MyLamp", &prefixes));
-        assert!(!matches_any_prefix("PRÖV_1", &prefixes));
-        assert!(matches_any_prefix("anything", &[]));
-        assert!(has_prefix_ignore_ascii_case("é", ""));
-        assert!(!has_prefix_ignore_ascii_case("éa", "\u{e9}b"));
     }
 }

@@ -226,8 +226,8 @@ mod tests {
         let plain = DiscoveryTable::new(DiscoveryConfig::default()).expect("valid");
         assert_eq!(discovered_devices(&plain, &scan).len(), 1);
     }
-    use crate::ble::Advertisement;
     use crate::discovery::config::{DiscoveryConfig, ESP_IDF_DEFAULT_SERVICE_UUID};
+    use crate::platform::ble::Advertisement;
 
     fn table_with(devices: &[(&str, Option<&str>, i16)]) -> DiscoveryTable {
         let mut table = DiscoveryTable::new(DiscoveryConfig::default()).expect("valid");

@@ -4,7 +4,7 @@
 //!   peripheral (pure; the caller passes the time);
 //! - [`setup_mode_networks`] picks devices' access points out of the platform's Wi-Fi scan;
 //! - [`discovered_devices`] merges both into one list, strongest signal first;
-//! - [`DiscoveryScanner`] runs all of it against a [`BleCentral`](crate::ble::BleCentral) and
+//! - [`DiscoveryScanner`] runs all of it against a [`BleCentral`](crate::platform::ble::BleCentral) and
 //!   publishes the list through a `tokio::sync::watch` channel.
 
 mod config;

@@ -17,7 +17,7 @@ use super::config::{DiscoveryConfig, DiscoveryConfigError};
 use super::merge::{DiscoveredDevice, discovered_devices};
 use super::softap::WifiNetwork;
 use super::table::{DiscoveryTable, Ingested};
-use crate::ble::{Advertisement, AdvertisementListener, BleCentral, BleError};
+use crate::platform::ble::{Advertisement, AdvertisementListener, BleCentral, BleError};
 
 /// A running device discovery. Stop it with [`DiscoveryScanner::stop`]; dropping it also stops
 /// the BLE scan (in the background).

@@ -4,7 +4,7 @@
 //! OS tools) and hands the results to the core, which keeps the networks whose SSID has a wanted
 //! prefix. An ESP device names its access point after its service name, e.g. `PROV_1A2B3C`.
 
-use super::config::matches_any_prefix;
+use crate::prefix::matches_any_prefix;
 
 /// One network from the platform's Wi-Fi scan.
 #[derive(Debug, Clone, PartialEq, Eq)]

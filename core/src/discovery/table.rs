@@ -12,7 +12,7 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use super::config::{DiscoveryConfig, DiscoveryConfigError};
-use crate::ble::Advertisement;
+use crate::platform::ble::Advertisement;
 
 /// Strongest RSSI the Bluetooth Core specification allows in an advertising report (dBm).
 const MAX_VALID_RSSI: i16 = 20;

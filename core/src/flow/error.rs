@@ -8,10 +8,10 @@ use crate::auth::AuthError;
 use crate::binding::device_claim::DeviceClaimError;
 use crate::binding::{BindingError, InvalidValue};
 use crate::device::{DeviceError, WifiFailure};
-use crate::phone_wifi::PhoneWifiError;
+use crate::platform::phone_wifi::PhoneWifiError;
+use crate::platform::secret_store::SecretStoreError;
+use crate::platform::service_browser::BrowseError;
 use crate::portal::PortalError;
-use crate::secret_store::SecretStoreError;
-use crate::service_browser::BrowseError;
 
 /// Why onboarding failed.
 #[derive(Debug, thiserror::Error)]

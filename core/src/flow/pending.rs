@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::error::FlowError;
+use crate::platform::secret_store::SecretStore;
 use crate::secret::SecretString;
-use crate::secret_store::SecretStore;
 
 /// Where pending claims are stored.
 pub const PENDING_CLAIMS_KEY: &str = "unbox.flow.pending_claims";
@@ -86,7 +86,7 @@ impl PendingClaims {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret_store::MemorySecretStore;
+    use crate::platform::secret_store::MemorySecretStore;
 
     fn claim(id: &str) -> PendingClaim {
         PendingClaim {

@@ -8,11 +8,11 @@ use crate::binding::Binding;
 use crate::device::{ConnectedInfo, WifiCredentials};
 pub use crate::onboarding::BindingMode;
 use crate::onboarding::{DeviceDetails, NetworkList};
+use crate::platform::service_browser::ServiceQuery;
 use crate::portal::PortalParameter;
 use crate::qr::{OnboardingPayload, QrError};
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
-use crate::service_browser::ServiceQuery;
 use crate::transport::TransportKind;
 
 /// How to reach the device.

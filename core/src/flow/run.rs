@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -17,16 +16,16 @@ use super::{
 
 use crate::auth::Session;
 use crate::binding::{Binding, BindingClient, BindingError, Claim, ClaimId, DeviceId, IdempotencyKey};
-use crate::ble::BleCentral;
 use crate::device::{ConnectedInfo, WifiCredentials};
 use crate::onboarding::{
     ChannelProtection, Connector, DeviceHandle, JoinedAccessPoint, Link, NetworkList, OpenRequest,
     ProvisionOutcome, ProvisionStatus,
 };
-use crate::phone_wifi::PhoneWifi;
-use crate::secret_store::SecretStore;
+use crate::platform::ble::BleCentral;
+use crate::platform::phone_wifi::PhoneWifi;
+use crate::platform::secret_store::SecretStore;
+use crate::platform::service_browser::ServiceBrowser;
 use crate::security::ClientCredentials;
-use crate::service_browser::ServiceBrowser;
 
 /// The onboarding service: what the flow needs from the app, shared by every run.
 pub struct Onboarding {
@@ -554,7 +553,7 @@ impl Onboarding {
         report: &Reporter<'_>,
     ) -> Result<(ClaimId, DeviceId, IdempotencyKey), FlowError> {
         report.started(FlowStep::PushClaim);
-        if claim.expires_at <= SystemTime::now() {
+        if claim.expires_at <= self.account()?.binding.clock().now() {
             return Err(FlowError::ClaimExpiredBeforePush);
         }
         let backend_url = self.settings.device_backend_url.as_ref();

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::ImprovError;
 use super::client::{Event, ImprovClient, ImprovLink, ImprovTimeouts};
 use super::frame::{Capabilities, Command, DeviceFault, FrameError, RpcResult, State};
-use crate::ble::{Advertisement, BleConnection, BleError, NotificationListener};
+use crate::platform::ble::{Advertisement, BleConnection, BleError, NotificationListener};
 
 /// The Improv GATT service.
 pub const SERVICE_UUID: Uuid = Uuid::from_u128(0x0046_7768_6228_2272_4663_2774_7826_8000);

@@ -19,7 +19,7 @@ pub mod serial;
 use std::time::Duration;
 
 use crate::UserAction;
-use crate::ble::BleError;
+use crate::platform::ble::BleError;
 pub use client::{DeviceInfo, ImprovClient, ImprovNetwork, ImprovProgress, ImprovTimeouts, Provisioned};
 pub use frame::{Capabilities, Command, DeviceFault, FrameError, RpcResult, State};
 

@@ -12,14 +12,14 @@ use super::esp::EspDevice;
 use super::improv::ImprovDevice;
 #[cfg(feature = "portal")]
 use super::portal::PortalDevice;
-use crate::ble::{BleCentral, BleConnection};
 use crate::device::{DeviceError, DeviceSession, SecurityPolicy};
 use crate::flow::{DeviceTarget, FlowError, PhoneCapability};
 use crate::improv::ImprovError;
-use crate::phone_wifi::PhoneWifi;
+use crate::platform::ble::{BleCentral, BleConnection};
+use crate::platform::phone_wifi::PhoneWifi;
+use crate::platform::service_browser::ServiceBrowser;
 use crate::secret::SecretString;
 use crate::security::ClientCredentials;
-use crate::service_browser::ServiceBrowser;
 use crate::transport::Transport;
 use crate::transport::ble::BleTransport;
 use crate::transport::softap::SoftApTransport;

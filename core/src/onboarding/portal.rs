@@ -17,9 +17,9 @@ use super::networks::NetworkList;
 use crate::binding::DeviceId;
 use crate::device::{AuthMode, ConnectedInfo, StatusPolling, WifiCredentials, WifiNetworkSeen};
 use crate::flow::{FlowError, PortalTarget};
+use crate::platform::service_browser::{ServiceBrowser, wait_for_instance};
 use crate::portal::{PortalClient, PortalError, PortalPage, WIFI_PAGE, WIFI_PAGE_NO_SCAN, check_form};
 use crate::secret::SecretString;
-use crate::service_browser::{ServiceBrowser, wait_for_instance};
 
 /// A WiFiManager-style device whose portal the phone reached.
 pub struct PortalDevice {

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::{Transport, TransportError, TransportKind, check_request};
-use crate::ble::{BleCentral, BleConnection, BleError, MAX_ATTRIBUTE_LEN};
+use crate::platform::ble::{BleCentral, BleConnection, BleError, MAX_ATTRIBUTE_LEN};
 
 /// Default time one exchange (write and read) may take.
 pub const DEFAULT_EXCHANGE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,7 +1,7 @@
 //! The device transport seam: one request/response exchange on a named protocomm endpoint.
 //!
 //! Implementations: [`softap::SoftApTransport`] (HTTP to the device's access point) and
-//! [`ble::BleTransport`] (GATT over any [`crate::ble::BleCentral`]).
+//! [`ble::BleTransport`] (GATT over any [`crate::platform::ble::BleCentral`]).
 
 pub mod ble;
 pub(crate) mod http1;
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::ble::BleError;
+use crate::platform::ble::BleError;
 
 /// Largest request body a protocomm transport accepts (ESP-IDF's HTTP limit).
 pub const MAX_EXCHANGE_LEN: usize = 4096;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::auth::*;
-use unbox_core::auth::ManualClock;
 use unbox_core::binding::{AccessTokenSource, BindingClient, BindingError, IdempotencyKey};
+use unbox_core::platform::clock::ManualClock;
 use unbox_sim::backend::{BackendConfig, BindingBackend};
 
 #[tokio::test]

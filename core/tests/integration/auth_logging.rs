@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::support::auth::*;
 use crate::support::logs::capture_logs;
-use unbox_core::auth::{AuthError, ManualClock, NeedsSignInReason};
+use unbox_core::auth::{AuthError, NeedsSignInReason};
+use unbox_core::platform::clock::ManualClock;
 
 #[tokio::test]
 async fn no_token_appears_in_trace_logs() {

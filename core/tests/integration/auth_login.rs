@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use crate::support::auth::*;
 use unbox_core::auth::{
-    AgentError, AuthClient, AuthError, CallbackError, ClientConfig, Identity, ManualClock, ProviderMetadata,
-    Session, TokenError,
+    AuthClient, AuthError, CallbackError, ClientConfig, Identity, ProviderMetadata, Session, TokenError,
 };
-use unbox_core::secret_store::{MemorySecretStore, SecretStore};
+use unbox_core::platform::authorization::AgentError;
+use unbox_core::platform::clock::ManualClock;
+use unbox_core::platform::secret_store::{MemorySecretStore, SecretStore};
 use unbox_sim::idp::{DEFAULT_CLIENT_ID, IdpConfig, spawn};
 
 fn clock() -> Arc<ManualClock> {
@@ -115,7 +116,7 @@ async fn replayed_code_is_refused_and_revokes_the_first_tokens() {
         AuthClient::discover(app_config(REDIRECT_URI), idp.base_url()).await.unwrap().with_clock(clock);
     let agent = ScriptedAgent::new(Script::Approve);
     let request = client.begin_authorization().expect("random values");
-    let callback = unbox_core::auth::AuthorizationAgent::authorize(
+    let callback = unbox_core::platform::authorization::AuthorizationAgent::authorize(
         agent.as_ref(),
         request.url().to_owned(),
         REDIRECT_URI.to_owned(),
@@ -193,7 +194,7 @@ async fn code_redeemed_after_its_lifetime_is_refused() {
         .unwrap()
         .with_clock(clock.clone());
     let request = client.begin_authorization().expect("random values");
-    let callback = unbox_core::auth::AuthorizationAgent::authorize(
+    let callback = unbox_core::platform::authorization::AuthorizationAgent::authorize(
         ScriptedAgent::new(Script::Approve).as_ref(),
         request.url().to_owned(),
         REDIRECT_URI.to_owned(),

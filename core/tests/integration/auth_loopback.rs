@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::support::auth::*;
 use unbox_core::auth::{AuthClient, BrowserLauncher, LoopbackAgent, Session};
-use unbox_core::secret_store::{MemorySecretStore, SecretStore};
+use unbox_core::platform::secret_store::{MemorySecretStore, SecretStore};
 use unbox_sim::idp::{IdpConfig, spawn};
 
 /// A command-line HTTP client that follows redirects, as a browser would, written like a

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::auth::*;
-use unbox_core::auth::{AuthError, ManualClock, NeedsSignInReason, TokenError, TokenSet};
+use unbox_core::auth::{AuthError, NeedsSignInReason, TokenError, TokenSet};
+use unbox_core::platform::clock::ManualClock;
+use unbox_core::platform::secret_store::SecretStore;
 use unbox_core::secret::SecretString;
-use unbox_core::secret_store::SecretStore;
 
 const LIFETIME: Duration = Duration::from_secs(600);
 
@@ -117,7 +118,7 @@ async fn logout_clears_the_store_and_revokes_the_tokens() {
 #[tokio::test]
 async fn unreadable_stored_tokens_mean_signing_in_again() {
     let (_idp, h) = signed_in().await;
-    unbox_core::secret_store::SecretStore::put(
+    unbox_core::platform::secret_store::SecretStore::put(
         h.store.as_ref(),
         unbox_core::auth::DEFAULT_TOKEN_KEY,
         SecretString::new("{not json"),
@@ -157,31 +158,33 @@ async fn session_supplies_the_binding_client_with_tokens() {
 
 /// A store whose next `failures` writes fail, as a locked keychain would.
 struct FlakyStore {
-    inner: unbox_core::secret_store::MemorySecretStore,
+    inner: unbox_core::platform::secret_store::MemorySecretStore,
     failures: std::sync::atomic::AtomicU32,
 }
 
 #[async_trait::async_trait]
-impl unbox_core::secret_store::SecretStore for FlakyStore {
+impl unbox_core::platform::secret_store::SecretStore for FlakyStore {
     async fn get(
         &self,
         key: &str,
-    ) -> Result<Option<SecretString>, unbox_core::secret_store::SecretStoreError> {
+    ) -> Result<Option<SecretString>, unbox_core::platform::secret_store::SecretStoreError> {
         self.inner.get(key).await
     }
     async fn put(
         &self,
         key: &str,
         value: SecretString,
-    ) -> Result<(), unbox_core::secret_store::SecretStoreError> {
+    ) -> Result<(), unbox_core::platform::secret_store::SecretStoreError> {
         let left = self.failures.load(std::sync::atomic::Ordering::SeqCst);
         if left > 0 {
             self.failures.store(left - 1, std::sync::atomic::Ordering::SeqCst);
-            return Err(unbox_core::secret_store::SecretStoreError::Unavailable { reason: "locked".into() });
+            return Err(unbox_core::platform::secret_store::SecretStoreError::Unavailable {
+                reason: "locked".into(),
+            });
         }
         self.inner.put(key, value).await
     }
-    async fn delete(&self, key: &str) -> Result<(), unbox_core::secret_store::SecretStoreError> {
+    async fn delete(&self, key: &str) -> Result<(), unbox_core::platform::secret_store::SecretStoreError> {
         self.inner.delete(key).await
     }
 }

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::support::binding::{ALICE_TOKEN, Harness, RotatingTokens, policy};
 use async_trait::async_trait;
-use unbox_core::binding::{BindingError, ClaimRedeemer, ClaimStatus, IdempotencyKey, Sleeper};
+use unbox_core::binding::{BindingError, ClaimRedeemer, ClaimStatus, IdempotencyKey};
+use unbox_core::platform::clock::Clock;
 use unbox_core::secret::SecretString;
 use unbox_sim::backend::{Fault, LoopbackServer};
 use unbox_sim::hostile::HostileServer;
@@ -31,7 +32,7 @@ async fn an_expired_token_is_refreshed_once_mid_flow() {
     let posts: Vec<_> = harness.backend.requests().into_iter().filter(|r| r.path == CLAIMS).collect();
     assert_eq!(posts.len(), 2);
     assert!(posts.iter().all(|r| r.idempotency_key.as_deref() == Some(key.as_str())));
-    assert!(harness.sleeper.delays().is_empty());
+    assert!(harness.clock.sleeps().is_empty());
 
     // The access token expires again later in the flow: refreshed again, the flow goes on.
     harness.validator.revoke(ALICE_TOKEN);
@@ -64,7 +65,7 @@ async fn server_errors_are_retried_with_backoff_and_the_same_idempotency_key() {
     let posts: Vec<_> = harness.backend.requests().into_iter().filter(|r| r.path == CLAIMS).collect();
     assert_eq!(posts.iter().map(|r| r.faulted).collect::<Vec<_>>(), [true, true, true, false]);
     assert!(posts.iter().all(|r| r.idempotency_key.as_deref() == Some(key.as_str())));
-    assert_eq!(harness.sleeper.delays(), millis(&[100, 200, 400]));
+    assert_eq!(harness.clock.sleeps(), millis(&[100, 200, 400]));
     // The key still identifies the claim: replaying it returns the same one.
     assert_eq!(harness.client().create_claim(&key).await.map(|c| c.id), Ok(claim.id));
 }
@@ -75,7 +76,7 @@ async fn rate_limits_honour_retry_after() {
     harness.backend.fail_next(1, Fault::RateLimited { retry_after: 1 });
     harness.backend.fail_next(1, Fault::Internal);
     harness.client().create_claim(&IdempotencyKey::generate()).await.expect("created on the 3rd attempt");
-    assert_eq!(harness.sleeper.delays(), millis(&[1000, 200]));
+    assert_eq!(harness.clock.sleeps(), millis(&[1000, 200]));
 }
 
 #[tokio::test]
@@ -85,7 +86,7 @@ async fn persistent_failure_ends_as_backend_unreachable() {
     let error = harness.client().create_claim(&IdempotencyKey::generate()).await.expect_err("gives up");
     assert_eq!(error, BindingError::BackendUnreachable { attempts: 5, last: "HTTP 500".into() });
     assert!(error.is_retryable());
-    assert_eq!(harness.sleeper.delays(), millis(&[100, 200, 400, 800]));
+    assert_eq!(harness.clock.sleeps(), millis(&[100, 200, 400, 800]));
 }
 
 #[tokio::test]
@@ -99,7 +100,7 @@ async fn a_backend_that_never_answers_is_unreachable() {
     );
 }
 
-/// A sleeper that, at its `at`-th backoff, brings the backend back and lets the device redeem:
+/// A clock that, at its `at`-th backoff, brings the backend back and lets the device redeem:
 /// the outage ends while the app is backing off.
 struct Outage {
     server: Arc<LoopbackServer>,
@@ -109,7 +110,11 @@ struct Outage {
 }
 
 #[async_trait]
-impl Sleeper for Outage {
+impl Clock for Outage {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
     async fn sleep(&self, _delay: Duration) {
         if self.sleeps.fetch_add(1, Ordering::SeqCst) + 1 == self.at {
             self.server.come_up().await.expect("same port is free again");

@@ -9,12 +9,12 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use unbox_core::ble::{
-    Advertisement, AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter,
-};
 use unbox_core::discovery::{
     DeviceListListener, DiscoveredDevice, DiscoveryConfig, DiscoveryConfigError, DiscoveryError,
     DiscoveryScanner, ESP_IDF_DEFAULT_SERVICE_UUID, WifiNetwork,
+};
+use unbox_core::platform::ble::{
+    Advertisement, AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter,
 };
 use uuid::Uuid;
 

@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use unbox_core::ble::Advertisement;
 use unbox_core::discovery::{
     DiscoveryConfig, DiscoveryTable, ESP_IDF_DEFAULT_SERVICE_UUID, ESP_IDF_EXAMPLE_SERVICE_UUID, Ingested,
     WifiNetwork, discovered_devices,
 };
+use unbox_core::platform::ble::Advertisement;
 use uuid::Uuid;
 
 /// One step of a stream: an advertisement heard at a time, or an expiry pass.

@@ -7,17 +7,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 use unbox_core::UserAction;
-use unbox_core::auth::ManualClock;
 use unbox_core::binding::{BindingError, DeviceId};
-use unbox_core::ble::{AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter};
 use unbox_core::device::WifiCredentials;
 use unbox_core::flow::{
     BindingMode, ChosenNetwork, Confirmation, DeviceTarget, FlowError, FlowEvent, FlowEventKind,
     FlowObserver, FlowStep, NetworkChooser, Onboarding, SetupRequest, Timeline, WifiPasswordPrompt,
 };
 use unbox_core::onboarding::DeviceProtocol;
+use unbox_core::platform::ble::{AdvertisementListener, BleCentral, BleConnection, BleError, ScanFilter};
+use unbox_core::platform::clock::ManualClock;
+use unbox_core::platform::secret_store::MemorySecretStore;
 use unbox_core::secret::SecretString;
-use unbox_core::secret_store::MemorySecretStore;
 use unbox_core::security::SecurityLevel;
 use unbox_sim::device::{ClaimEndpoint, Flavour, Redemption, SimDevice, StationState};
 use unbox_sim::softap::SoftApServer;

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::support::logs::capture_logs;
 use unbox_core::flow::{FlowEvent, FlowObserver};
-use unbox_core::secret_store::SecretStore;
+use unbox_core::platform::secret_store::SecretStore;
 use unbox_sim::world::{
     DEVICE_AP_PASSPHRASE, DEVICE_PASSWORD, HOME_PASSPHRASE, Link, SimWorld, WorldOptions,
 };
@@ -29,7 +29,7 @@ async fn no_secret_appears_in_trace_logs_of_a_whole_onboarding() {
         ..Default::default()
     };
     let world = SimWorld::start(options).await.unwrap();
-    let store = Arc::new(unbox_core::secret_store::MemorySecretStore::new());
+    let store = Arc::new(unbox_core::platform::secret_store::MemorySecretStore::new());
     let onboarding = world.onboarding_with(store.clone(), world.settings()).await.unwrap();
     onboarding.run(&world.request(0, Link::SoftAp), &Quiet, None, &CancellationToken::new()).await.unwrap();
 

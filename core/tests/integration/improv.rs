@@ -5,11 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use unbox_core::ble::BleCentral;
 use unbox_core::improv::{
     self, Capabilities, DeviceFault, FrameError, ImprovClient, ImprovError, ImprovProgress, ImprovTimeouts,
     State,
 };
+use unbox_core::platform::ble::BleCentral;
 use unbox_core::secret::SecretString;
 use unbox_sim::ble::SimBleCentral;
 use unbox_sim::device::SimNetwork;
@@ -240,7 +240,7 @@ async fn the_one_call_flow_onboards_an_improv_device_wifi_only_through_the_seam(
         BindingMode, DeviceTarget, FlowError, Onboarding, OnboardingRequest, OnboardingSettings,
     };
     use unbox_core::onboarding::DeviceProtocol;
-    use unbox_core::secret_store::MemorySecretStore;
+    use unbox_core::platform::secret_store::MemorySecretStore;
     use unbox_core::security::ClientCredentials;
 
     let device = SimImprovDevice::new(ImprovDeviceConfig::esphome("Kitchen Light", home()));

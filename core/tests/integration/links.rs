@@ -8,9 +8,9 @@ use unbox_core::transport::softap::SoftApTransport;
 use unbox_sim::hostile::{HostileBody, HostileServer};
 
 use crate::support::devices::*;
-use unbox_core::ble::{BleCentral, BleError};
 use unbox_core::device::{DeviceError, DeviceSession, WifiCredentials};
 use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
+use unbox_core::platform::ble::{BleCentral, BleError};
 use unbox_core::transport::ble::BleTransport;
 use unbox_core::transport::{Transport, TransportError};
 use unbox_sim::ble::{SimBleCentral, SimPeripheral};

@@ -14,9 +14,9 @@ use unbox_core::flow::{
     OnboardingRequest,
 };
 use unbox_core::onboarding::DeviceProtocol;
-use unbox_core::phone_wifi::PhoneWifi;
+use unbox_core::platform::phone_wifi::PhoneWifi;
+use unbox_core::platform::secret_store::MemorySecretStore;
 use unbox_core::portal::{PageError, PortalError, PortalParameter};
-use unbox_core::secret_store::MemorySecretStore;
 use unbox_sim::device::{
     PortalConfig, PortalFaults, PortalParam, PortalServer, PortalState, Redemption, SimNetwork, SimPortal,
 };

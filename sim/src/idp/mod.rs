@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use rand::RngCore as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use unbox_core::auth::{Clock, SystemClock};
+use unbox_core::platform::clock::{Clock, SystemClock};
 use unbox_core::secret::SecretString;
 
 use self::grants::Grants;
@@ -430,7 +430,7 @@ mod tests {
 
     #[tokio::test]
     async fn validates_tokens_for_the_binding_backend() {
-        let clock = Arc::new(unbox_core::auth::ManualClock::new(
+        let clock = Arc::new(unbox_core::platform::clock::ManualClock::new(
             SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 30),
         ));
         let provider = IdentityProvider::new(

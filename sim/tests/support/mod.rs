@@ -9,7 +9,7 @@ use unbox_core::auth::{AuthClient, ClientConfig, Session};
 use unbox_core::binding::{
     Binding, BindingClient, ClaimRedeemer, DeviceCredential, IdempotencyKey, LONG_POLL_WAIT,
 };
-use unbox_core::secret_store::MemorySecretStore;
+use unbox_core::platform::secret_store::MemorySecretStore;
 use unbox_sim::browser::AutoConsentBrowser;
 use unbox_sim::cloud::SimCloud;
 use unbox_sim::idp::{DEFAULT_APP_REDIRECT_URI, DEFAULT_CLIENT_ID};

@@ -5,8 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use unbox_core::auth::{AgentError, AuthClient, AuthorizationAgent, ClientConfig, ManualClock, Session};
-use unbox_core::secret_store::{MemorySecretStore, SecretStore};
+use unbox_core::auth::{AuthClient, ClientConfig, Session};
+use unbox_core::platform::authorization::{AgentError, AuthorizationAgent};
+use unbox_core::platform::clock::ManualClock;
+use unbox_core::platform::secret_store::{MemorySecretStore, SecretStore};
 use unbox_sim::idp::{DEFAULT_CLIENT_ID, IdpConfig, RunningIdp};
 
 /// A redirect URI on a loopback port nobody listens on: the scripted agent never follows it.

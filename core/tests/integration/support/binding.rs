@@ -1,5 +1,5 @@
 //! Shared set-up of the binding integration tests: the simulated backend on a loopback port,
-//! token sources, and a sleeper that records backoff delays instead of waiting them out.
+//! token sources, and a manual clock that records backoff delays instead of waiting them out.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,8 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use unbox_core::binding::{
     AccessTokenError, AccessTokenSource, BindingClient, ClaimRedeemer, DeviceCredential, NoJitter,
-    RetryPolicy, Sleeper,
+    RetryPolicy,
 };
+use unbox_core::platform::clock::{Clock, ManualClock};
 use unbox_core::secret::SecretString;
 use unbox_sim::backend::{BackendConfig, BindingBackend, LoopbackServer, StaticTokenValidator};
 use url::Url;
@@ -17,34 +18,17 @@ use url::Url;
 /// The user's valid access token in these tests.
 pub const ALICE_TOKEN: &str = "alice-access-token-0001";
 
-/// Records every backoff delay and yields instead of sleeping, so retries are instant and their
-/// schedule can be asserted.
-#[derive(Default)]
-pub struct RecordingSleeper {
-    delays: Mutex<Vec<Duration>>,
-}
-
-impl RecordingSleeper {
-    pub fn delays(&self) -> Vec<Duration> {
-        self.delays.lock().map(|d| d.clone()).unwrap_or_default()
-    }
-}
-
-#[async_trait]
-impl Sleeper for RecordingSleeper {
-    async fn sleep(&self, delay: Duration) {
-        if let Ok(mut delays) = self.delays.lock() {
-            delays.push(delay);
-        }
-        tokio::task::yield_now().await;
-    }
-}
-
-/// 100 ms doubling to 2 s, no jitter, up to `attempts` attempts, recorded by `sleeper`.
-pub fn policy(attempts: u32, sleeper: Arc<dyn Sleeper>) -> RetryPolicy {
+/// 100 ms doubling to 2 s, no jitter, up to `attempts` attempts, waiting on `clock` (a
+/// [`ManualClock`] records the waits and skips them).
+pub fn policy(attempts: u32, clock: Arc<dyn Clock>) -> RetryPolicy {
     RetryPolicy::new(attempts, Duration::from_millis(100), Duration::from_secs(2))
         .with_jitter(Arc::new(NoJitter))
-        .with_sleeper(sleeper)
+        .with_clock(clock)
+}
+
+/// A manual clock showing the present, for retry schedules that run instantly.
+pub fn instant_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(std::time::SystemTime::now()))
 }
 
 /// A token source that starts with `first` and hands out `fresh` when asked to refresh.
@@ -85,7 +69,7 @@ pub struct Harness {
     pub backend: BindingBackend,
     pub server: LoopbackServer,
     pub validator: Arc<StaticTokenValidator>,
-    pub sleeper: Arc<RecordingSleeper>,
+    pub clock: Arc<ManualClock>,
 }
 
 impl Harness {
@@ -98,18 +82,18 @@ impl Harness {
         validator.allow(ALICE_TOKEN, "alice");
         let backend = BindingBackend::new(validator.clone(), config);
         let server = backend.serve().await.expect("loopback server starts");
-        Self { backend, server, validator, sleeper: Arc::new(RecordingSleeper::default()) }
+        Self { backend, server, validator, clock: instant_clock() }
     }
 
     pub fn base_url(&self) -> Url {
         Url::parse(&self.server.base_url()).expect("loopback URL")
     }
 
-    /// A client with `tokens`, 5 attempts and the recording sleeper.
+    /// A client with `tokens`, 5 attempts and the manual clock.
     pub fn client_with(&self, tokens: Arc<dyn AccessTokenSource>) -> BindingClient {
         BindingClient::new(&self.base_url(), tokens)
             .expect("client")
-            .with_retry_policy(policy(5, self.sleeper.clone()))
+            .with_retry_policy(policy(5, self.clock.clone()))
     }
 
     /// A client logged in as alice.
@@ -122,7 +106,7 @@ impl Harness {
         let credential = self.backend.provision_device(id).expect("valid device id");
         let redeemer = ClaimRedeemer::new(credential.clone())
             .expect("redeemer")
-            .with_retry_policy(policy(5, Arc::new(RecordingSleeper::default())));
+            .with_retry_policy(policy(5, instant_clock()));
         (credential, redeemer)
     }
 

@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
-use unbox_core::ble::{
-    Advertisement, AttOperation, BleConnection, BleError, GattCharacteristic, NotificationListener,
-};
 use unbox_core::improv::ble::{
     CAPABILITIES_UUID, ERROR_UUID, RPC_COMMAND_UUID, RPC_RESULT_UUID, SERVICE_DATA_UUID, SERVICE_UUID,
     STATE_UUID,
 };
 use unbox_core::improv::{DeviceFault, RpcResult};
+use unbox_core::platform::ble::{
+    Advertisement, AttOperation, BleConnection, BleError, GattCharacteristic, NotificationListener,
+};
 use uuid::Uuid;
 
 use super::{ImprovOutput, SimImprovDevice, lock};

@@ -37,6 +37,8 @@ class GattRulesTest {
         for (status in listOf(GattStatus.GATT_ERROR, GattStatus.CONNECTION_CONGESTED, GattStatus.GATT_FAILURE, 0x1234)) {
             assertInstanceOf(BleException.Other::class.java, GattStatus.operationFailure(AttOperation.READ, status))
         }
+        val discovery = GattStatus.operationFailure(AttOperation.SERVICE_DISCOVERY, GattStatus.GATT_ERROR)
+        assertEquals("the Bluetooth stack failed the service discovery: GATT_ERROR (133)", (discovery as BleException.Other).reason)
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.unbox.android.ble
 
 import dev.unbox.AttOperation
 import dev.unbox.BleException
+import dev.unbox.describeAttOperation
 
 /**
  * Android's GATT status codes and what they mean for the library. Codes 1-0x7F and 0x80-0xFF are
@@ -74,8 +75,7 @@ object GattStatus {
     }
 
     private fun stackFailure(operation: AttOperation, status: Int): BleException {
-        val what = operation.name.lowercase().replace('_', ' ')
-        return BleException.Other("the Bluetooth stack failed the $what: ${describe(status)}")
+        return BleException.Other("the Bluetooth stack failed the ${describeAttOperation(operation)}: ${describe(status)}")
     }
 }
 

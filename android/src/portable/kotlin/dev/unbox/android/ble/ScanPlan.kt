@@ -5,31 +5,18 @@ import dev.unbox.ScanFilter
 import java.util.UUID
 
 /**
- * How a library [ScanFilter] runs on Android. The library reports devices matching ANY service
- * UUID or ANY name prefix; Android's scan filters can match a service UUID but not a name prefix,
- * and a platform filter would drop devices known only by their name. So the service UUIDs go to
- * the platform only when there are no name prefixes; otherwise the scan is unfiltered (Android then
- * pauses it while the screen is off) and [accepts] does the whole match in software.
+ * How a library [ScanFilter] runs on Android. Android's scan filters can match a service UUID but
+ * not a name prefix, and a platform filter would drop devices known only by their name: the core
+ * says which services go to the platform ([ScanFilter.platformServices]; none when there are name
+ * prefixes, and Android then pauses the unfiltered scan while the screen is off) and [accepts]
+ * applies the core's one rule ([ScanFilter.matches]) to each result.
  */
-class ScanPlan(filter: ScanFilter) {
-    private val services: Set<UUID> = filter.serviceUuids.mapNotNull(BleUuids::parse).toSet()
-    private val prefixes: List<String> = filter.namePrefixes.filter { it.isNotEmpty() }
-
+class ScanPlan(private val filter: ScanFilter) {
     /** Service UUIDs to give the platform, one platform filter each; empty means no platform filter. */
-    val platformServices: List<UUID> = if (prefixes.isEmpty()) services.toList() else emptyList()
+    val platformServices: List<UUID> = filter.platformServices().mapNotNull(BleUuids::parse)
 
-    /**
-     * Whether [advertisement] matches: an advertised service in the filter, or a local name starting
-     * with a prefix (ignoring ASCII case: ESP firmware writes hex suffixes either way). An empty
-     * filter matches everything.
-     */
-    fun accepts(advertisement: Advertisement): Boolean {
-        if (services.isEmpty() && prefixes.isEmpty()) return true
-        val byService = advertisement.serviceUuids.any { text -> BleUuids.parse(text)?.let { it in services } == true }
-        val name = advertisement.localName
-        val byName = name != null && prefixes.any { name.startsWith(it, ignoreCase = true) }
-        return byService || byName
-    }
+    /** Whether [advertisement] matches the library's filter (the core's rule, not a copy of it). */
+    fun accepts(advertisement: Advertisement): Boolean = filter.matches(advertisement)
 }
 
 /** Turns what Android's `ScanResult` reports into the library's [Advertisement]. */

@@ -49,7 +49,7 @@ use futures::StreamExt;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::{
+use crate::platform::ble::{
     Advertisement, AdvertisementListener, AttOperation, BleCentral, BleConnection, BleError, DEFAULT_ATT_MTU,
     GattCharacteristic, MAX_ATTRIBUTE_LEN, NotificationListener, ScanFilter,
 };
@@ -133,7 +133,7 @@ impl BleCentral for BtleplugCentral {
         let events = bounded(ADAPTER_TIMEOUT, self.adapter.events(), Operation::Scan, "").await?;
         let started = bounded(
             ADAPTER_TIMEOUT,
-            self.adapter.start_scan(stack_scan_filter(&filter)),
+            self.adapter.start_scan(StackScanFilter { services: filter.platform_services() }),
             Operation::Scan,
             "",
         )
@@ -147,7 +147,7 @@ impl BleCentral for BtleplugCentral {
             while let Some(event) = events.next().await {
                 let Some(id) = advertised_peripheral(&event) else { continue };
                 let Some(advertisement) = read_advertisement(&adapter, id).await else { continue };
-                if matches_filter(&filter, &advertisement) {
+                if filter.matches(&advertisement) {
                     listener.on_advertisement(advertisement);
                 }
             }
@@ -424,30 +424,6 @@ fn advertisement_from(peripheral_id: String, properties: PeripheralProperties) -
     })
 }
 
-/// Whether an advertisement matches the seam's filter: any listed service or any name prefix;
-/// an empty filter matches everything.
-fn matches_filter(filter: &ScanFilter, advertisement: &Advertisement) -> bool {
-    if filter.service_uuids.is_empty() && filter.name_prefixes.is_empty() {
-        return true;
-    }
-    let by_service = filter.service_uuids.iter().any(|uuid| advertisement.service_uuids.contains(uuid));
-    let by_name = advertisement
-        .local_name
-        .as_deref()
-        .is_some_and(|name| filter.name_prefixes.iter().any(|prefix| name.starts_with(prefix.as_str())));
-    by_service || by_name
-}
-
-/// The filter handed to the stack: the service UUIDs, unless name prefixes could match devices
-/// that do not advertise them.
-fn stack_scan_filter(filter: &ScanFilter) -> StackScanFilter {
-    if filter.name_prefixes.is_empty() {
-        StackScanFilter { services: filter.service_uuids.clone() }
-    } else {
-        StackScanFilter::default()
-    }
-}
-
 /// Whether `wanted` names a peripheral with this id string or (when the stack exposes one) MAC.
 fn names_peripheral(wanted: &str, id: &str, address: BDAddr) -> bool {
     if wanted == id {
@@ -556,7 +532,7 @@ mod tests {
 
     use super::*;
 
-    const PROV_SERVICE: Uuid = Uuid::from_u128(0x1775244d_6b43_439b_877c_060f2d9bed07);
+    const PROV_SERVICE: Uuid = crate::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 
     fn esp_properties() -> PeripheralProperties {
         PeripheralProperties {
@@ -568,18 +544,6 @@ mod tests {
             manufacturer_data: HashMap::from([(0x02e5, vec![1, 2, 3])]),
             service_data: HashMap::from([(PROV_SERVICE, vec![7])]),
             ..PeripheralProperties::default()
-        }
-    }
-
-    fn advertisement(name: Option<&str>, services: Vec<Uuid>) -> Advertisement {
-        Advertisement {
-            peripheral_id: "hci0/dev_24_0A_C4_12_34_56".to_owned(),
-            local_name: name.map(str::to_owned),
-            rssi: -60,
-            service_uuids: services,
-            manufacturer_data: BTreeMap::new(),
-            service_data: BTreeMap::new(),
-            tx_power: None,
         }
     }
 
@@ -611,33 +575,6 @@ mod tests {
     fn cached_devices_without_rssi_are_not_reported() {
         let properties = PeripheralProperties { rssi: None, ..esp_properties() };
         assert_eq!(advertisement_from("id".to_owned(), properties), None);
-    }
-
-    #[test]
-    fn empty_filter_matches_everything() {
-        assert!(matches_filter(&ScanFilter::default(), &advertisement(None, vec![])));
-    }
-
-    #[test]
-    fn filter_matches_any_service_or_any_prefix() {
-        let filter = ScanFilter {
-            service_uuids: vec![PROV_SERVICE],
-            name_prefixes: vec!["PROV_".to_owned(), "ESP_".to_owned()],
-        };
-        assert!(matches_filter(&filter, &advertisement(None, vec![PROV_SERVICE])));
-        assert!(matches_filter(&filter, &advertisement(Some("ESP_01"), vec![])));
-        assert!(!matches_filter(&filter, &advertisement(Some("Soundbar"), vec![Uuid::nil()])));
-        assert!(!matches_filter(&filter, &advertisement(None, vec![])));
-        // Prefixes are case-sensitive, as ESP-IDF's examples and the mobile SDKs treat them.
-        assert!(!matches_filter(&filter, &advertisement(Some("prov_01"), vec![])));
-    }
-
-    #[test]
-    fn stack_filter_carries_services_only_without_prefixes() {
-        let by_service = ScanFilter { service_uuids: vec![PROV_SERVICE], name_prefixes: vec![] };
-        assert_eq!(stack_scan_filter(&by_service).services, vec![PROV_SERVICE]);
-        let either = ScanFilter { name_prefixes: vec!["PROV_".to_owned()], ..by_service };
-        assert_eq!(stack_scan_filter(&either), StackScanFilter::default());
     }
 
     #[test]

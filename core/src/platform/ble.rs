@@ -12,9 +12,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::UserAction;
-
-#[cfg(feature = "btleplug")]
-pub mod btleplug;
+use crate::prefix::matches_any_prefix;
 
 /// Longest attribute value ATT allows (Bluetooth Core, Vol 3, Part F, 3.2.9).
 pub const MAX_ATTRIBUTE_LEN: usize = 512;
@@ -84,6 +82,32 @@ pub struct ScanFilter {
     pub service_uuids: Vec<Uuid>,
     /// Local-name prefixes to look for, e.g. `PROV_`.
     pub name_prefixes: Vec<String>,
+}
+
+impl ScanFilter {
+    /// Whether `advertisement` matches: an advertised service in the filter, or a local name
+    /// starting with one of the prefixes, ignoring ASCII case (ESP firmware writes the hex suffix
+    /// either way). An empty filter matches everything. Every central applies this one rule.
+    pub fn matches(&self, advertisement: &Advertisement) -> bool {
+        if self.service_uuids.is_empty() && self.name_prefixes.is_empty() {
+            return true;
+        }
+        let by_service = advertisement.service_uuids.iter().any(|uuid| self.service_uuids.contains(uuid));
+        let by_name = !self.name_prefixes.is_empty()
+            && advertisement
+                .local_name
+                .as_deref()
+                .is_some_and(|name| matches_any_prefix(name, &self.name_prefixes));
+        by_service || by_name
+    }
+
+    /// The service UUIDs to hand the platform's own scan filter: all of them when the filter has
+    /// no name prefixes; none (scan unfiltered, then [`ScanFilter::matches`] in software) when it
+    /// has, since a platform filter cannot match name prefixes and would drop devices known only
+    /// by their name.
+    pub fn platform_services(&self) -> Vec<Uuid> {
+        if self.name_prefixes.is_empty() { self.service_uuids.clone() } else { Vec::new() }
+    }
 }
 
 /// Receives advertisements while a scan runs.
@@ -227,5 +251,53 @@ impl BleError {
     /// Whether the link (and so the protocomm session) is gone.
     pub fn ends_session(&self) -> bool {
         matches!(self, Self::Disconnected | Self::Timeout | Self::ConnectFailed(_) | Self::Att { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::ESP_IDF_DEFAULT_SERVICE_UUID as PROV_SERVICE;
+
+    fn advertisement(name: Option<&str>, services: Vec<Uuid>) -> Advertisement {
+        Advertisement {
+            peripheral_id: "hci0/dev_24_0A_C4_12_34_56".to_owned(),
+            local_name: name.map(str::to_owned),
+            rssi: -60,
+            service_uuids: services,
+            manufacturer_data: BTreeMap::new(),
+            service_data: BTreeMap::new(),
+            tx_power: None,
+        }
+    }
+
+    #[test]
+    fn an_empty_filter_matches_everything() {
+        assert!(ScanFilter::default().matches(&advertisement(None, vec![])));
+        assert!(ScanFilter::default().platform_services().is_empty());
+    }
+
+    #[test]
+    fn a_filter_matches_any_service_or_any_prefix_ignoring_ascii_case() {
+        let filter = ScanFilter {
+            service_uuids: vec![PROV_SERVICE],
+            name_prefixes: vec!["PROV_".to_owned(), "ESP_".to_owned()],
+        };
+        assert!(filter.matches(&advertisement(None, vec![PROV_SERVICE])));
+        assert!(filter.matches(&advertisement(Some("ESP_01"), vec![])));
+        assert!(!filter.matches(&advertisement(Some("Soundbar"), vec![Uuid::nil()])));
+        assert!(!filter.matches(&advertisement(None, vec![])));
+        // The same rule as discovery's: ESP firmware writes the hex suffix in either case.
+        assert!(filter.matches(&advertisement(Some("prov_1a2b3c"), vec![])));
+        let by_service_only = ScanFilter { name_prefixes: Vec::new(), ..filter };
+        assert!(!by_service_only.matches(&advertisement(Some("PROV_1A2B3C"), vec![])));
+    }
+
+    #[test]
+    fn the_platform_filter_carries_services_only_without_prefixes() {
+        let by_service = ScanFilter { service_uuids: vec![PROV_SERVICE], name_prefixes: vec![] };
+        assert_eq!(by_service.platform_services(), vec![PROV_SERVICE]);
+        let either = ScanFilter { name_prefixes: vec!["PROV_".to_owned()], ..by_service };
+        assert!(either.platform_services().is_empty());
     }
 }

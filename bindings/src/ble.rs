@@ -2,6 +2,7 @@
 //! `BluetoothGatt`), adapted to the core's [`BleCentral`](unbox_core::platform::ble::BleCentral) seam.
 //! UUIDs cross as their usual text form.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -11,10 +12,12 @@ use unbox_core::platform::ble as core;
 use unbox_core::platform::ble::AttOperation;
 use uuid::Uuid;
 
+use crate::native_ble::NativeBleCentral;
+
 /// The phone's Bluetooth LE central role.
 #[uniffi::export(with_foreign)]
 #[async_trait]
-pub trait BleCentral: Send + Sync {
+pub trait BleCentral: Any + Send + Sync {
     /// Starts an active scan (ESP devices put their name in the scan response) and reports every
     /// advertisement or scan response to `sink` until `stopScan`.
     async fn start_scan(&self, filter: ScanFilter, sink: Arc<AdvertisementSink>) -> Result<(), BleError>;
@@ -365,8 +368,19 @@ impl From<BleError> for core::BleError {
     }
 }
 
+/// The core central behind an FFI central: a central the library made itself (the platform's
+/// through btleplug, the simulator's) goes to the core directly, without crossing the FFI twice
+/// per operation; a shell's central is adapted.
+pub(crate) fn core_central(central: Arc<dyn BleCentral>) -> Arc<dyn core::BleCentral> {
+    let any: Arc<dyn Any + Send + Sync> = central.clone();
+    match any.downcast::<NativeBleCentral>() {
+        Ok(native) => Arc::clone(&native.0),
+        Err(_) => Arc::new(ForeignBleCentral(central)),
+    }
+}
+
 /// A shell's central seen as the core's central.
-pub(crate) struct ForeignBleCentral(pub(crate) Arc<dyn BleCentral>);
+struct ForeignBleCentral(Arc<dyn BleCentral>);
 
 #[async_trait]
 impl core::BleCentral for ForeignBleCentral {
@@ -446,6 +460,60 @@ mod tests {
         fn on_advertisement(&self, advertisement: core::Advertisement) {
             self.0.lock().unwrap().push(advertisement);
         }
+    }
+
+    /// A core central that finds nothing.
+    struct Empty;
+
+    #[async_trait]
+    impl core::BleCentral for Empty {
+        async fn start_scan(
+            &self,
+            _filter: core::ScanFilter,
+            _listener: Arc<dyn core::AdvertisementListener>,
+        ) -> Result<(), core::BleError> {
+            Ok(())
+        }
+
+        async fn stop_scan(&self) -> Result<(), core::BleError> {
+            Ok(())
+        }
+
+        async fn connect(&self, peripheral_id: &str) -> Result<Box<dyn core::BleConnection>, core::BleError> {
+            Err(core::BleError::NotFound(peripheral_id.to_owned()))
+        }
+    }
+
+    /// A shell's central (here written in Rust, as a foreign one would be seen).
+    struct Shell;
+
+    #[async_trait]
+    impl BleCentral for Shell {
+        async fn start_scan(
+            &self,
+            _filter: ScanFilter,
+            _sink: Arc<AdvertisementSink>,
+        ) -> Result<(), BleError> {
+            Ok(())
+        }
+
+        async fn stop_scan(&self) -> Result<(), BleError> {
+            Ok(())
+        }
+
+        async fn connect(&self, peripheral_id: String) -> Result<Arc<BleLink>, BleError> {
+            Err(BleError::NotFound { peripheral_id })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_library_s_own_central_reaches_the_core_directly_and_a_shell_s_is_adapted() {
+        let inner: Arc<dyn core::BleCentral> = Arc::new(Empty);
+        let native: Arc<dyn BleCentral> = Arc::new(NativeBleCentral(Arc::clone(&inner)));
+        assert!(Arc::ptr_eq(&core_central(native), &inner), "no FFI wrapper around the core's own central");
+        let adapted = core_central(Arc::new(Shell));
+        let error = adapted.connect("AA:BB").await.err().expect("the shell's answer");
+        assert_eq!(error, core::BleError::NotFound("AA:BB".into()));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use unbox_core::discovery as core;
 use unbox_core::onboarding::DeviceProtocol;
 use uuid::Uuid;
 
-use crate::ble::{BleCentral, ForeignBleCentral};
+use crate::ble::{BleCentral, core_central};
 use crate::runtime::on_runtime;
 
 /// What discovery looks for. `defaultDiscoveryOptions()` finds ESP devices in setup mode.
@@ -227,9 +227,7 @@ pub async fn start_discovery(
     listener: Arc<dyn DiscoveryListener>,
 ) -> Result<Arc<DeviceDiscovery>, DiscoveryError> {
     on_runtime(async move {
-        let central = central.map(|central| {
-            Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::platform::ble::BleCentral>
-        });
+        let central = central.map(core_central);
         let scanner = core::DiscoveryScanner::start(options.into_config()?, central).await?;
         scanner.notify(Arc::new(ForeignListener(listener)));
         let devices = scanner.subscribe();

@@ -15,7 +15,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::auth::AuthSession;
-use crate::ble::{BleCentral, ForeignBleCentral};
+use crate::ble::{BleCentral, core_central};
 use crate::phone_wifi::{ForeignPhoneWifi, PhoneWifi};
 use crate::qr::OnboardingCode;
 use crate::runtime::{CancelHandle, on_runtime};
@@ -576,9 +576,7 @@ impl OnboardingClient {
         })?;
         let session = account.core();
         let binding = BindingClient::new(&url, session.clone()).map_err(core::FlowError::from)?;
-        let ble = ble.map(|central| {
-            Arc::new(ForeignBleCentral(central)) as Arc<dyn unbox_core::platform::ble::BleCentral>
-        });
+        let ble = ble.map(core_central);
         let phone_wifi = phone_wifi.map(|wifi| {
             Arc::new(ForeignPhoneWifi(wifi)) as Arc<dyn unbox_core::platform::phone_wifi::PhoneWifi>
         });

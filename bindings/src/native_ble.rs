@@ -1,7 +1,9 @@
 //! A Bluetooth LE central implemented in Rust, offered to the shells through the FFI
 //! [`BleCentral`] trait: the operating system's central through btleplug
 //! ([`platform_ble_central`], feature `btleplug`: CoreBluetooth on iOS, which has no shell
-//! central of its own) and the simulator's (feature `sim`).
+//! central of its own) and the simulator's (feature `sim`). Handed back to the library (to
+//! `OnboardingClient` or discovery), it is unwrapped and the core uses it directly
+//! ([`crate::ble::core_central`]); the FFI methods here serve a shell that calls it itself.
 
 use std::sync::Arc;
 

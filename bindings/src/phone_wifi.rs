@@ -23,6 +23,20 @@ pub trait PhoneWifi: Send + Sync {
     async fn scan_networks(&self) -> Result<Vec<WifiNetwork>, PhoneWifiError>;
 }
 
+/// Why an access point cannot be joined with this name and passphrase (null: it can): an SSID
+/// has 1 to 32 bytes; a WPA2 passphrase 8 to 63 printable ASCII characters, or is a raw key of 64
+/// hex digits. The core's rule, for the shell to check before the platform sees them.
+#[uniffi::export]
+pub fn phone_wifi_join_problem(ssid: String, passphrase: Option<String>) -> Option<String> {
+    core::join_problem(&ssid, passphrase.as_deref())
+}
+
+/// Whether `passphrase` is a raw WPA2 key (64 hex digits), which platforms take unquoted.
+#[uniffi::export]
+pub fn is_raw_wpa_key(passphrase: String) -> bool {
+    core::is_raw_psk(&passphrase)
+}
+
 /// Why the phone's Wi-Fi could not do what was asked. Thrown by the shell.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum PhoneWifiError {

@@ -36,7 +36,7 @@ impl WifiCredentials {
 
     /// Checks the limits the firmware enforces, so the user hears about them before sending.
     pub fn validate(&self) -> Result<(), DeviceError> {
-        if self.ssid.is_empty() || self.ssid.len() > 32 {
+        if crate::platform::phone_wifi::ssid_problem(&self.ssid).is_some() {
             return Err(DeviceError::InvalidSsid { len: self.ssid.len() });
         }
         let len = self.passphrase.expose().len();

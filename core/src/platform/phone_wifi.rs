@@ -24,6 +24,39 @@ pub trait PhoneWifi: Send + Sync {
     async fn scan_networks(&self) -> Result<Vec<WifiNetwork>, PhoneWifiError>;
 }
 
+/// Why an access point cannot be joined with this name and passphrase, before the platform sees
+/// them (IEEE 802.11: an SSID has 1 to 32 bytes; WPA2-Personal: a passphrase has 8 to 63
+/// printable ASCII characters, or is the raw key as 64 hex digits). `None` when they can. The one
+/// rule every phone-Wi-Fi implementation applies (the Android shell calls it through the FFI).
+pub fn join_problem(ssid: &str, passphrase: Option<&str>) -> Option<String> {
+    if let Some(problem) = ssid_problem(ssid) {
+        return Some(problem);
+    }
+    let passphrase = passphrase?;
+    if is_raw_psk(passphrase) {
+        None
+    } else if passphrase.bytes().any(|byte| !(0x20..=0x7e).contains(&byte)) {
+        Some("a WPA2 passphrase contains only printable ASCII characters".to_owned())
+    } else if !(8..=63).contains(&passphrase.len()) {
+        Some(format!("a WPA2 passphrase has 8 to 63 characters, not {}", passphrase.len()))
+    } else {
+        None
+    }
+}
+
+/// Why `ssid` cannot name a network (it has 1 to 32 bytes), or `None`: the rule for the device's
+/// home network and for the phone's join alike.
+pub fn ssid_problem(ssid: &str) -> Option<String> {
+    let len = ssid.len();
+    (!(1..=32).contains(&len)).then(|| format!("a network name has 1 to 32 bytes, not {len}"))
+}
+
+/// Whether `passphrase` is a raw WPA2 key (64 hex digits) rather than a passphrase: platforms
+/// take it unquoted.
+pub fn is_raw_psk(passphrase: &str) -> bool {
+    passphrase.len() == 64 && passphrase.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
 /// Why the phone's Wi-Fi could not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneWifiError {
@@ -60,5 +93,33 @@ impl PhoneWifiError {
             Self::Unavailable(_) | Self::Declined => UserAction::FixPhoneSettings,
             Self::JoinFailed { .. } | Self::Other(_) => UserAction::MoveCloser,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passphrases_and_ssids_are_checked_before_the_platform_sees_them() {
+        assert_eq!(join_problem("PROV_1A2B3C", Some("setup-1234")), None);
+        assert_eq!(join_problem("PROV_1A2B3C", Some(&"a".repeat(63))), None);
+        assert_eq!(join_problem("PROV_1A2B3C", Some(&"0123456789abcdef".repeat(4))), None);
+        assert_eq!(join_problem("PROV_1A2B3C", None), None, "an open access point");
+        assert_eq!(
+            join_problem("PROV_1A2B3C", Some("short77")).as_deref(),
+            Some("a WPA2 passphrase has 8 to 63 characters, not 7")
+        );
+        assert!(join_problem("PROV_1A2B3C", Some(&"g".repeat(64))).is_some(), "not hex, too long");
+        assert_eq!(
+            join_problem("PROV_1A2B3C", Some("p\u{e4}sswort-123")).as_deref(),
+            Some("a WPA2 passphrase contains only printable ASCII characters")
+        );
+        assert_eq!(
+            join_problem("", Some("setup-1234")).as_deref(),
+            Some("a network name has 1 to 32 bytes, not 0")
+        );
+        assert!(ssid_problem(&"\u{fc}".repeat(17)).is_some(), "34 bytes of UTF-8");
+        assert!(is_raw_psk(&"0123456789ABCDEF".repeat(4)) && !is_raw_psk("setup-1234"));
     }
 }

@@ -63,16 +63,17 @@ class WifiRulesTest {
     }
 
     @Test
-    fun `passphrases and SSIDs are checked before the platform sees them`() {
-        assertNull(WifiJoinRules.passphraseProblem("setup-1234"))
-        assertNull(WifiJoinRules.passphraseProblem("a".repeat(63)))
-        assertNull(WifiJoinRules.passphraseProblem("0123456789abcdef".repeat(4)))
-        assertEquals("a WPA2 passphrase has 8 to 63 characters, not 7", WifiJoinRules.passphraseProblem("short77"))
-        assertNotNull(WifiJoinRules.passphraseProblem("g".repeat(64)))
-        assertEquals("a WPA2 passphrase contains only printable ASCII characters", WifiJoinRules.passphraseProblem("pässwort-123"))
-        assertNull(WifiJoinRules.ssidProblem("PROV_1A2B3C"))
-        assertEquals("a network name has 1 to 32 bytes, not 0", WifiJoinRules.ssidProblem(""))
-        assertNotNull(WifiJoinRules.ssidProblem("ü".repeat(17)))
+    fun `passphrases and SSIDs are checked before the platform sees them, by the library's rule`() {
+        val device = "PROV_1A2B3C"
+        assertNull(WifiJoinRules.joinProblem(device, "setup-1234"))
+        assertNull(WifiJoinRules.joinProblem(device, "a".repeat(63)))
+        assertNull(WifiJoinRules.joinProblem(device, "0123456789abcdef".repeat(4)))
+        assertNull(WifiJoinRules.joinProblem(device, null))
+        assertEquals("a WPA2 passphrase has 8 to 63 characters, not 7", WifiJoinRules.joinProblem(device, "short77"))
+        assertNotNull(WifiJoinRules.joinProblem(device, "g".repeat(64)))
+        assertEquals("a WPA2 passphrase contains only printable ASCII characters", WifiJoinRules.joinProblem(device, "pässwort-123"))
+        assertEquals("a network name has 1 to 32 bytes, not 0", WifiJoinRules.joinProblem("", "setup-1234"))
+        assertNotNull(WifiJoinRules.joinProblem("ü".repeat(17), null))
     }
 
     @Test

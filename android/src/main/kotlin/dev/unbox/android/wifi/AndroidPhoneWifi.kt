@@ -39,8 +39,7 @@ class AndroidPhoneWifi(
     private val scanner = WifiScanner(appContext, wifi, settings.scanTimeoutMillis)
 
     override suspend fun joinNetwork(ssid: String, passphrase: String?) {
-        WifiJoinRules.ssidProblem(ssid)?.let { throw PhoneWifiException.JoinFailed(ssid, it) }
-        passphrase?.let(WifiJoinRules::passphraseProblem)?.let { throw PhoneWifiException.JoinFailed(ssid, it) }
+        WifiJoinRules.joinProblem(ssid, passphrase)?.let { throw PhoneWifiException.JoinFailed(ssid, it) }
         if (!wifi.isWifiEnabled) throw PhoneWifiException.Unavailable("Wi-Fi is turned off")
         withWifiPermission("join networks") { joiner.join(ssid, passphrase) }
     }

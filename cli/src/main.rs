@@ -12,6 +12,7 @@ mod exit;
 mod factory;
 mod improv;
 mod logging;
+mod mdns;
 mod progress;
 mod provision;
 mod qr;

@@ -224,6 +224,9 @@ pub fn report(mut outcomes: Vec<DeviceOutcome>, json: bool) -> Result<(), Failur
                         (None, _) => String::new(),
                     };
                     let (device_id, details) = match (&done.binding, done.confirmation) {
+                        (Some(binding), _) if network.is_empty() => {
+                            (binding.device_id.as_str(), format!("binding {}", binding.binding_id))
+                        }
                         (Some(binding), _) => {
                             (binding.device_id.as_str(), format!("binding {} on {network}", binding.binding_id))
                         }

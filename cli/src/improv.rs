@@ -60,7 +60,8 @@ pub async fn demo(json: bool, timeline: bool, cancel: &CancellationToken) -> Res
     let networks = vec![SimNetwork::new("HomeWifi", "demo-passphrase")];
     let device = SimImprovDevice::new(ImprovDeviceConfig::esphome("Kitchen Light", networks.clone()));
     let central: Arc<dyn BleCentral> = Arc::new(
-        SimBleCentral::new(Vec::new()).with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, device.clone())]),
+        SimBleCentral::new(Vec::new())
+            .with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, device.clone())]),
     );
     let request = |device_name: &str, target| OnboardingRequest {
         device_name: device_name.to_owned(),
@@ -73,15 +74,19 @@ pub async fn demo(json: bool, timeline: bool, cancel: &CancellationToken) -> Res
     };
     let mut requests = vec![request(
         "Kitchen Light",
-        DeviceTarget::Ble { peripheral_id: PERIPHERAL.into(), service: unbox_core::improv::ble::SERVICE_UUID },
+        DeviceTarget::Ble {
+            peripheral_id: PERIPHERAL.into(),
+            service: unbox_core::improv::ble::SERVICE_UUID,
+        },
     )];
     #[cfg(target_os = "linux")]
     let _line = {
         let mut config = ImprovDeviceConfig::esphome("Desk Lamp", networks);
         config.requires_authorization = false;
-        let line = unbox_sim::device::improv::pty::ImprovPty::open(SimImprovDevice::new(config)).map_err(|e| {
-            Failure::new(crate::exit::Code::Internal, format!("cannot open a pseudo-terminal: {e}"))
-        })?;
+        let line =
+            unbox_sim::device::improv::pty::ImprovPty::open(SimImprovDevice::new(config)).map_err(|e| {
+                Failure::new(crate::exit::Code::Internal, format!("cannot open a pseudo-terminal: {e}"))
+            })?;
         let port = line.path().display().to_string();
         if !json {
             println!("simulated Improv serial device Desk Lamp on {port}");

@@ -186,7 +186,10 @@ mod tests {
     fn resolved_names_match_their_instance_with_escapes_undone() {
         let ty = "_http._tcp.local.";
         assert_eq!(instance_name("esp32-c0ffee._http._tcp.local.", ty).as_deref(), Some("esp32-c0ffee"));
-        assert_eq!(instance_name(r"Living\ Room\.v2._http._tcp.local.", ty).as_deref(), Some("Living Room.v2"));
+        assert_eq!(
+            instance_name(r"Living\ Room\.v2._http._tcp.local.", ty).as_deref(),
+            Some("Living Room.v2")
+        );
         assert_eq!(instance_name(r"caf\195\169._http._tcp.local.", ty).as_deref(), Some("café"));
         assert_eq!(instance_name("printer._ipp._tcp.local.", ty), None);
         assert_eq!(instance_name("._http._tcp.local.", ty), None);

@@ -282,9 +282,13 @@ async fn btleplug() -> Result<Arc<dyn BleCentral>, Failure> {
 /// by name with a short scan.
 async fn over_ble(specs: &[DeviceSpec], service: uuid::Uuid) -> Result<Reach, Failure> {
     let central = btleplug().await?;
-    let unresolved: Vec<String> = specs.iter().filter(|s| s.location.is_none()).map(|s| s.name.clone()).collect();
-    let found =
-        if unresolved.is_empty() { Vec::new() } else { find_peripherals(central.clone(), &unresolved).await? };
+    let unresolved: Vec<String> =
+        specs.iter().filter(|s| s.location.is_none()).map(|s| s.name.clone()).collect();
+    let found = if unresolved.is_empty() {
+        Vec::new()
+    } else {
+        find_peripherals(central.clone(), &unresolved).await?
+    };
     let mut targets = Vec::with_capacity(specs.len());
     for spec in specs {
         let peripheral_id = match &spec.location {
@@ -360,8 +364,11 @@ pub async fn run(
         return Err(usage("--announce names one device: onboard portal devices with it one at a time"));
     }
     // Improv and portal devices have no session security: their requests carry no code.
-    let credentials =
-        if args.protocol == ProtocolArg::Esp { args.credentials(qr.as_ref())? } else { ClientCredentials::Sec0 };
+    let credentials = if args.protocol == ProtocolArg::Esp {
+        args.credentials(qr.as_ref())?
+    } else {
+        ClientCredentials::Sec0
+    };
     if qr.as_ref().is_some_and(|q| q.security_level() == SecurityLevel::Sec0) && !args.allow_unencrypted {
         return Err(usage("this device runs no encryption; add --allow-unencrypted to accept that"));
     }
@@ -369,7 +376,8 @@ pub async fn run(
 
     // The devices and the radio first: without Bluetooth there is nothing to sign in for.
     let ap_passphrase = || args.ap_passphrase.clone().map(SecretString::new);
-    let address = |spec: &DeviceSpec| spec.location.clone().unwrap_or_else(|| DEFAULT_DEVICE_ADDRESS.to_owned());
+    let address =
+        |spec: &DeviceSpec| spec.location.clone().unwrap_or_else(|| DEFAULT_DEVICE_ADDRESS.to_owned());
     let reach = match args.protocol {
         ProtocolArg::Esp => {
             let transport = match (args.transport, qr.as_ref().and_then(|q| q.transport)) {
@@ -380,11 +388,13 @@ pub async fn run(
             };
             match transport {
                 TransportArg::Ble => over_ble(&specs, ESP_IDF_DEFAULT_SERVICE_UUID).await?,
-                TransportArg::Softap => over_access_points(&specs, args.parallel, |spec| DeviceTarget::SoftAp {
-                    ssid: spec.name.clone(),
-                    passphrase: ap_passphrase(),
-                    address: address(spec),
-                })?,
+                TransportArg::Softap => {
+                    over_access_points(&specs, args.parallel, |spec| DeviceTarget::SoftAp {
+                        ssid: spec.name.clone(),
+                        passphrase: ap_passphrase(),
+                        address: address(spec),
+                    })?
+                }
             }
         }
         ProtocolArg::Improv => over_ble(&specs, unbox_core::improv::ble::SERVICE_UUID).await?,
@@ -392,7 +402,10 @@ pub async fn run(
             specs
                 .iter()
                 .map(|spec| {
-                    (spec.name.clone(), DeviceTarget::ImprovSerial { port: spec.name.clone(), baud: args.baud })
+                    (
+                        spec.name.clone(),
+                        DeviceTarget::ImprovSerial { port: spec.name.clone(), baud: args.baud },
+                    )
                 })
                 .collect(),
         ),
@@ -414,7 +427,8 @@ pub async fn run(
 
     // Wi-Fi only needs no account (Improv cannot carry a claim); otherwise the sign-in comes
     // once the devices are known.
-    let wifi_only = args.wifi_only || matches!(args.protocol, ProtocolArg::Improv | ProtocolArg::ImprovSerial);
+    let wifi_only =
+        args.wifi_only || matches!(args.protocol, ProtocolArg::Improv | ProtocolArg::ImprovSerial);
     let account = if wifi_only {
         None
     } else {

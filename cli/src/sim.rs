@@ -402,7 +402,9 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             };
             if let Some(query) = announce.filter(|_| joined) {
                 let _announcement = crate::mdns::LoopbackAnnouncement::start(&query, server.address().port())
-                    .map_err(|e| Failure::new(Code::Unavailable, format!("cannot announce over mDNS: {e}")))?;
+                    .map_err(|e| {
+                        Failure::new(Code::Unavailable, format!("cannot announce over mDNS: {e}"))
+                    })?;
                 println!("announcing {}.{} on loopback", query.instance, query.service_type);
                 wait_for_ctrl_c().await;
                 println!("stopped");

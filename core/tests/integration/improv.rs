@@ -350,14 +350,21 @@ async fn the_one_call_flow_onboards_an_improv_serial_device_through_the_seam() {
     assert_eq!(device.joined_network().as_deref(), Some("HomeWifi"));
     let messages: Vec<String> = events.0.lock().unwrap().iter().map(|e| e.message.clone()).collect();
     assert!(messages.iter().any(|m| m.contains("anyone nearby can read the Wi-Fi password")), "{messages:?}");
-    assert!(!messages.iter().any(|m| m.contains("Press the button")), "serial has no authorization: {messages:?}");
+    assert!(
+        !messages.iter().any(|m| m.contains("Press the button")),
+        "serial has no authorization: {messages:?}"
+    );
 
     // A port nothing answers Improv on is a typed Improv error, not a hang or a panic.
     let missing = OnboardingRequest {
-        target: DeviceTarget::ImprovSerial { port: "/dev/unbox-no-such-port".into(), baud: DEFAULT_BAUD_RATE },
+        target: DeviceTarget::ImprovSerial {
+            port: "/dev/unbox-no-such-port".into(),
+            baud: DEFAULT_BAUD_RATE,
+        },
         ..request
     };
-    let error = onboarding.run(&missing, &Events::default(), None, &CancellationToken::new()).await.unwrap_err();
+    let error =
+        onboarding.run(&missing, &Events::default(), None, &CancellationToken::new()).await.unwrap_err();
     assert!(
         matches!(error, unbox_core::flow::FlowError::Improv(ImprovError::Serial(ref text)) if text.contains("/dev/unbox-no-such-port")),
         "{error:?}"

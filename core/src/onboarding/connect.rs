@@ -1,5 +1,6 @@
-//! Reaching a device: the link to it (joining its access point or connecting over BLE), then
-//! the protocol's device handle on that link. The one place a protocol is chosen by target.
+//! Reaching a device: the link to it (joining its access point, connecting over BLE or opening a
+//! serial port), then the protocol's device handle on that link. The one place a protocol is
+//! chosen by target.
 
 use std::sync::Arc;
 use std::time::Duration;

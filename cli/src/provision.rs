@@ -274,14 +274,11 @@ impl Reach {
     }
 }
 
-async fn btleplug() -> Result<Arc<dyn BleCentral>, Failure> {
-    Ok(Arc::new(BtleplugCentral::new().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?))
-}
-
 /// The devices over Bluetooth offering `service`: those given by peripheral id, the others found
 /// by name with a short scan.
 async fn over_ble(specs: &[DeviceSpec], service: uuid::Uuid) -> Result<Reach, Failure> {
-    let central = btleplug().await?;
+    let central: Arc<dyn BleCentral> =
+        Arc::new(BtleplugCentral::new().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?);
     let unresolved: Vec<String> =
         specs.iter().filter(|s| s.location.is_none()).map(|s| s.name.clone()).collect();
     let found = if unresolved.is_empty() {
@@ -349,8 +346,11 @@ pub async fn run(
         return Err(usage("--qr is an ESP device's code; leave it out for Improv and portal devices"));
     }
     let announce = args.announce.as_deref().map(parse_announcement).transpose().map_err(usage)?;
-    if announce.is_some() && args.protocol != ProtocolArg::Portal {
-        return Err(usage("--announce is for portal devices (--protocol portal)"));
+    let portal_flags = announce.is_some() || !args.params.is_empty() || args.claim_param.is_some();
+    if portal_flags && args.protocol != ProtocolArg::Portal {
+        return Err(usage(
+            "--announce, --param and --claim-param are for portal devices (--protocol portal)",
+        ));
     }
     let specs = match args.protocol {
         // The port names the one device on it.

@@ -149,7 +149,7 @@ fn announce_is_checked_before_any_device_is_touched() {
                 "--announce",
                 "a._http._tcp",
             ],
-            "--announce is for portal devices",
+            "are for portal devices (--protocol portal)",
         ),
         (
             vec![

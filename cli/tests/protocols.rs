@@ -173,3 +173,22 @@ fn announce_is_checked_before_any_device_is_touched() {
     }
     let _ = std::fs::remove_dir_all(state);
 }
+
+#[test]
+fn the_demo_onboards_improv_and_portal_devices_through_the_flow() {
+    let state = state_dir("demo-protocols");
+    let (code, stdout, stderr) = run_unbox(&state, &["--json", "demo", "--protocol", "improv"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let improv = rows(&stdout);
+    let protocols: Vec<&str> = improv.iter().filter_map(|r| r["protocol"].as_str()).collect();
+    let expected: &[&str] =
+        if cfg!(target_os = "linux") { &["improv_serial", "improv_ble"] } else { &["improv_ble"] };
+    assert_eq!(protocols, expected, "Desk Lamp (serial) sorts before Kitchen Light (BLE): {stdout}");
+    assert!(improv.iter().all(|r| r["status"] == "online" && r["redirect_url"].is_string()), "{stdout}");
+
+    let (code, stdout, stderr) = run_unbox(&state, &["--json", "demo", "--protocol", "portal"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let row = &rows(&stdout)[0];
+    assert_eq!((row["status"].as_str(), row["confirmation"].as_str()), (Some("bound"), Some("redeemed")));
+    let _ = std::fs::remove_dir_all(state);
+}

@@ -134,21 +134,36 @@ fn outcome_summary(done: &Onboarded) -> String {
 fn self_binding_json(done: &Onboarded) -> serde_json::Value {
     let info = done.device.as_ref().and_then(|d| d.info_json.as_deref());
     serde_json::json!({
+        "protocol": done.device.as_ref().map(|d| d.protocol),
         "device_info": info.map(|text| serde_json::from_str(text).unwrap_or(serde_json::Value::String(text.to_owned()))),
+        "redirect_url": redirect_url(done),
         "code": done.code.as_ref().map(|code| code.summary(false)),
     })
+}
+
+/// The address the device reported on the home network (Improv reports none).
+fn address(done: &Onboarded) -> Option<&str> {
+    done.network.as_ref().map(|n| n.ip4_addr.as_str()).filter(|address| !address.is_empty())
+}
+
+/// Where the device asks the person to continue (an Improv device's web page), if it said.
+fn redirect_url(done: &Onboarded) -> Option<&str> {
+    done.network.as_ref().and_then(|n| n.redirect_url.as_deref())
 }
 
 /// The same as text lines, under the summary table.
 fn self_binding_lines(device: &str, done: &Onboarded) -> Vec<String> {
     let mut lines = vec![format!("{device}, for binding it yourself:")];
-    if let Some(network) = &done.network {
-        lines.push(format!("  address      {}", network.ip4_addr));
+    if let Some(address) = address(done) {
+        lines.push(format!("  address      {address}"));
     }
     if let Some(info) = done.device.as_ref().and_then(|d| d.info_json.as_deref()) {
         // On one line: the device's JSON may be laid out on several.
         let compact = serde_json::from_str::<serde_json::Value>(info).map(|v| v.to_string());
         lines.push(format!("  device info  {}", compact.as_deref().unwrap_or(info)));
+    }
+    if let Some(url) = redirect_url(done) {
+        lines.push(format!("  continue at  {url}"));
     }
     if let Some(code) = &done.code {
         let fields: Vec<String> =
@@ -173,7 +188,7 @@ pub fn report(mut outcomes: Vec<DeviceOutcome>, json: bool) -> Result<(), Failur
                         "device_id": done.binding.as_ref().map(|b| b.device_id.as_str().to_owned()),
                         "binding_id": done.binding.as_ref().map(|b| b.binding_id.clone()),
                         "network": done.network.as_ref().map(|n| n.ssid.clone()),
-                        "ip": done.network.as_ref().map(|n| n.ip4_addr.clone()),
+                        "ip": address(done),
                         "seconds": o.elapsed.as_secs_f32(),
                     });
                     if done.binding.is_none()
@@ -203,12 +218,15 @@ pub fn report(mut outcomes: Vec<DeviceOutcome>, json: bool) -> Result<(), Failur
         for outcome in &outcomes {
             match &outcome.result {
                 Ok(done) => {
-                    let network = done
-                        .network
-                        .as_ref()
-                        .map(|n| format!("{} ({})", n.ssid, n.ip4_addr))
-                        .unwrap_or_default();
+                    let network = match (&done.network, address(done)) {
+                        (Some(n), Some(address)) => format!("{} ({address})", n.ssid),
+                        (Some(n), None) => n.ssid.clone(),
+                        (None, _) => String::new(),
+                    };
                     let (device_id, details) = match (&done.binding, done.confirmation) {
+                        (Some(binding), _) if network.is_empty() => {
+                            (binding.device_id.as_str(), format!("binding {}", binding.binding_id))
+                        }
                         (Some(binding), _) => {
                             (binding.device_id.as_str(), format!("binding {} on {network}", binding.binding_id))
                         }

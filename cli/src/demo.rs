@@ -59,7 +59,7 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> Result<(), Failure> {
     if args.protocol == ProtocolArg::Improv {
-        return crate::improv::demo(json).await;
+        return crate::improv::demo(json, timeline, cancel).await;
     }
     let firmware = match args.device_firmware {
         FirmwareArg::Rust => DeviceFirmware::Rust,

@@ -1,17 +1,24 @@
-//! Improv Wi-Fi from the desktop: `unbox provision --protocol improv-serial --port /dev/ttyUSB0`
-//! (or `--protocol improv --device NAME[=PERIPHERAL_ID]` over Bluetooth), the serial ports that
-//! answer Improv in `unbox scan`, and `unbox demo --protocol improv`. Improv has no claim channel:
-//! devices onboard Wi-Fi only, and the credentials travel in clear (BLE or the serial line).
+//! Improv Wi-Fi from the desktop: the `--protocol` values of `unbox provision` (whose Improv
+//! devices, over Bluetooth or a serial port, go through the same flow as every other device), the
+//! serial ports that answer Improv in `unbox scan`, and `unbox demo --protocol improv`. Improv
+//! has no claim channel: devices onboard Wi-Fi only, and the credentials travel in clear (BLE or
+//! the serial line), which the flow warns about.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use tokio_util::sync::CancellationToken;
+use unbox_core::device::WifiCredentials;
+use unbox_core::flow::{BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings};
 use unbox_core::improv::serial::{self, DEFAULT_BAUD_RATE};
-use unbox_core::improv::{ImprovClient, ImprovError, ImprovProgress, ImprovTimeouts, Provisioned, State};
+use unbox_core::improv::{ImprovTimeouts, State};
 use unbox_core::platform::ble::BleCentral;
-use unbox_core::secret::SecretString;
+use unbox_core::platform::secret_store::MemorySecretStore;
+use unbox_core::security::ClientCredentials;
 
-use crate::exit::{Code, Failure};
+use crate::batch;
+use crate::exit::Failure;
 
 /// The device protocol to speak.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -22,82 +29,8 @@ pub enum ProtocolArg {
     Improv,
     /// Improv Wi-Fi over a serial port (ESPHome, WLED); needs --port.
     ImprovSerial,
-}
-
-/// The warning printed before credentials go out in clear.
-pub const CLEARTEXT_WARNING: &str = "Improv sends the Wi-Fi password unencrypted (anyone nearby can read it over \
-     Bluetooth); Improv has no account binding: the device is onboarded Wi-Fi only";
-
-/// Failure of an Improv step, its exit code from the error's user action.
-pub fn failure(error: ImprovError) -> Failure {
-    Failure::new(error.user_action().into(), error.to_string())
-}
-
-/// Opens Improv on a serial port.
-pub async fn open_serial(
-    port: &str,
-    baud_rate: u32,
-    timeouts: ImprovTimeouts,
-) -> Result<ImprovClient, ImprovError> {
-    let (reader, writer) = serial::open_port(port, baud_rate)?;
-    serial::open(reader, writer, timeouts).await
-}
-
-/// Opens Improv on a BLE peripheral.
-pub async fn open_ble(
-    central: &dyn BleCentral,
-    peripheral_id: &str,
-    timeouts: ImprovTimeouts,
-) -> Result<ImprovClient, ImprovError> {
-    let connection = central.connect(peripheral_id).await?;
-    unbox_core::improv::ble::open(connection, timeouts).await
-}
-
-/// Sends the credentials, showing the button prompt when the device asks for it, and prints the
-/// result.
-pub async fn provision(
-    mut client: ImprovClient,
-    label: &str,
-    ssid: &str,
-    passphrase: &SecretString,
-    json: bool,
-) -> Result<Provisioned, Failure> {
-    if !json {
-        eprintln!("warning: {CLEARTEXT_WARNING}");
-    }
-    let mut show = |progress: ImprovProgress| {
-        if json {
-            return;
-        }
-        match progress {
-            ImprovProgress::AuthorizationRequired { timeout } => {
-                eprintln!("{label}: press the button on the device (waiting {}s)", timeout.as_secs())
-            }
-            ImprovProgress::Authorized => eprintln!("{label}: authorized"),
-            ImprovProgress::Provisioning => eprintln!("{label}: joining {ssid}..."),
-        }
-    };
-    let outcome = client.provision(ssid, passphrase, &mut show).await;
-    client.close().await;
-    let done = outcome.map_err(failure)?;
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "device": label,
-                "protocol": "improv",
-                "joined": ssid,
-                "binding": "none",
-                "redirect_url": done.redirect_url,
-            })
-        );
-    } else {
-        println!("{label}: joined {ssid} (Wi-Fi only, not bound to an account)");
-        if let Some(url) = &done.redirect_url {
-            println!("{label}: continue at {url}");
-        }
-    }
-    Ok(done)
+    /// A captive-portal form on the device's open access point (WiFiManager-style firmware).
+    Portal,
 }
 
 /// The serial ports that answer Improv's request-state, with the state they report.
@@ -105,7 +38,8 @@ pub async fn answering_serial_ports() -> Vec<(String, State)> {
     let Ok(ports) = serial::available_ports() else { return Vec::new() };
     let quick = ImprovTimeouts { command: Duration::from_secs(1), ..ImprovTimeouts::default() };
     let probes = ports.into_iter().map(|port| async move {
-        let client = open_serial(&port, DEFAULT_BAUD_RATE, quick).await.ok()?;
+        let (reader, writer) = serial::open_port(&port, DEFAULT_BAUD_RATE).ok()?;
+        let client = serial::open(reader, writer, quick).await.ok()?;
         let state = client.state();
         client.close().await;
         Some((port, state))
@@ -113,10 +47,10 @@ pub async fn answering_serial_ports() -> Vec<(String, State)> {
     futures::future::join_all(probes).await.into_iter().flatten().collect()
 }
 
-/// `unbox demo --protocol improv`: a simulated ESPHome device over the in-memory BLE world and a
-/// second one on a pseudo-terminal (Linux), both onboarded; the demo presses the first one's
-/// button when it asks.
-pub async fn demo(json: bool) -> Result<(), Failure> {
+/// `unbox demo --protocol improv`: a simulated ESPHome device over the in-memory BLE world and
+/// (Linux) a second one on a pseudo-terminal, onboarded together through the flow, Wi-Fi only;
+/// the demo presses the first one's button when it asks.
+pub async fn demo(json: bool, timeline: bool, cancel: &CancellationToken) -> Result<(), Failure> {
     use unbox_sim::ble::SimBleCentral;
     use unbox_sim::device::SimNetwork;
     use unbox_sim::device::improv::gatt::SimImprovPeripheral;
@@ -124,10 +58,45 @@ pub async fn demo(json: bool) -> Result<(), Failure> {
 
     const PERIPHERAL: &str = "C8:2B:96:00:00:01";
     let networks = vec![SimNetwork::new("HomeWifi", "demo-passphrase")];
-    let passphrase = SecretString::new("demo-passphrase");
     let device = SimImprovDevice::new(ImprovDeviceConfig::esphome("Kitchen Light", networks.clone()));
-    let central = SimBleCentral::new(Vec::new())
-        .with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, device.clone())]);
+    let central: Arc<dyn BleCentral> = Arc::new(
+        SimBleCentral::new(Vec::new())
+            .with_improv(vec![SimImprovPeripheral::new(PERIPHERAL, device.clone())]),
+    );
+    let request = |device_name: &str, target| OnboardingRequest {
+        device_name: device_name.to_owned(),
+        target,
+        credentials: ClientCredentials::Sec0,
+        wifi: Some(WifiCredentials::new("HomeWifi", "demo-passphrase")),
+        scan_wifi: true,
+        binding: BindingMode::None,
+        code: None,
+    };
+    let mut requests = vec![request(
+        "Kitchen Light",
+        DeviceTarget::Ble {
+            peripheral_id: PERIPHERAL.into(),
+            service: unbox_core::improv::ble::SERVICE_UUID,
+        },
+    )];
+    #[cfg(target_os = "linux")]
+    let _line = {
+        let mut config = ImprovDeviceConfig::esphome("Desk Lamp", networks);
+        config.requires_authorization = false;
+        let line =
+            unbox_sim::device::improv::pty::ImprovPty::open(SimImprovDevice::new(config)).map_err(|e| {
+                Failure::new(crate::exit::Code::Internal, format!("cannot open a pseudo-terminal: {e}"))
+            })?;
+        let port = line.path().display().to_string();
+        if !json {
+            println!("simulated Improv serial device Desk Lamp on {port}");
+        }
+        requests.push(request("Desk Lamp", DeviceTarget::ImprovSerial { port, baud: DEFAULT_BAUD_RATE }));
+        line
+    };
+    if !json {
+        println!("simulated Improv BLE device Kitchen Light (the demo presses its button)");
+    }
     let button = device.clone();
     let presser = tokio::spawn(async move {
         // The person reads the prompt, walks over, presses.
@@ -136,21 +105,13 @@ pub async fn demo(json: bool) -> Result<(), Failure> {
             button.press_button();
         }
     });
-    let client = open_ble(&central, PERIPHERAL, ImprovTimeouts::default()).await.map_err(failure)?;
-    provision(client, "Kitchen Light (Improv BLE)", "HomeWifi", &passphrase, json).await?;
+    let onboarding = Onboarding::without_account(
+        Some(central),
+        None,
+        Arc::new(MemorySecretStore::new()),
+        OnboardingSettings::default(),
+    );
+    let outcomes = batch::run(&onboarding, requests, 2, json, timeline, None, cancel).await;
     presser.abort();
-
-    #[cfg(target_os = "linux")]
-    {
-        let mut config = ImprovDeviceConfig::esphome("Desk Lamp", networks);
-        config.requires_authorization = false;
-        let line = unbox_sim::device::improv::pty::ImprovPty::open(SimImprovDevice::new(config))
-            .map_err(|e| Failure::new(Code::Internal, format!("cannot open a pseudo-terminal: {e}")))?;
-        let port = line.path().display().to_string();
-        let client =
-            open_serial(&port, DEFAULT_BAUD_RATE, ImprovTimeouts::default()).await.map_err(failure)?;
-        provision(client, &format!("Desk Lamp (Improv serial on {port})"), "HomeWifi", &passphrase, json)
-            .await?;
-    }
-    Ok(())
+    batch::report(outcomes, json)
 }

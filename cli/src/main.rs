@@ -12,6 +12,7 @@ mod exit;
 mod factory;
 mod improv;
 mod logging;
+mod mdns;
 mod progress;
 mod provision;
 mod qr;
@@ -58,7 +59,7 @@ enum Command {
     #[command(alias = "logout", after_help = example("unbox sign-out"))]
     SignOut,
     /// Onboard one or more devices: claim, Wi-Fi credentials, binding.
-    #[command(after_help = format!("{}\n  unbox provision --protocol improv-serial --port /dev/ttyUSB0 --ssid HomeNet", example(
+    #[command(after_help = format!("{}\n  unbox provision --protocol improv-serial --port /dev/ttyUSB0 --ssid HomeNet\n  unbox provision --protocol portal --device ESP32_C0FFEE --wifi-only --ssid HomeNet --announce esp32-c0ffee._http._tcp", example(
         "unbox provision --transport ble --device PROV_1A2B3C --code abcd1234 --ssid HomeNet"
     )))]
     Provision(Box<provision::ProvisionArgs>),

@@ -17,6 +17,8 @@ const TICK: Duration = Duration::from_millis(100);
 /// Shows a device's flow as a progress bar.
 pub struct BarObserver {
     bar: ProgressBar,
+    /// Whether nothing is shown (then no warnings are printed above the bars either).
+    quiet: bool,
     timeouts: StepTimeouts,
     /// The running step's time limit in whole seconds, when it waits on the world outside
     /// (0: not shown).
@@ -47,7 +49,7 @@ impl BarObserver {
         bar.set_style(style);
         bar.set_prefix(device.to_owned());
         bar.set_message("waiting for its turn");
-        Self { bar, timeouts: timeouts.clone(), limit }
+        Self { bar, quiet, timeouts: timeouts.clone(), limit }
     }
 
     /// The device's flow begins: the bar starts ticking.
@@ -86,6 +88,10 @@ impl FlowObserver for BarObserver {
             self.bar.reset_elapsed();
         }
         self.bar.set_position((event.fraction * SCALE as f32) as u64);
+        if event.kind == FlowEventKind::Warning && !self.quiet {
+            // A warning stays on screen (cleartext credentials), the bar's message moves on.
+            self.bar.suspend(|| eprintln!("warning: {}", event.message));
+        }
         if event.kind != FlowEventKind::Skipped {
             self.bar.set_message(event.message);
         }

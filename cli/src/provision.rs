@@ -1,5 +1,7 @@
-//! `unbox provision`: onboard real devices (or `unbox sim` ones) over BLE or SoftAP — one, or a
-//! list for installers and factories, concurrently with bounded parallelism.
+//! `unbox provision`: onboard real devices (or `unbox sim` ones) — ESP devices over BLE or SoftAP,
+//! Improv devices over BLE or a serial port, captive-portal devices through their access point —
+//! one, or a list for installers and factories, concurrently with bounded parallelism. Every
+//! protocol runs the same flow (`Onboarding::run`); only how a device is reached differs here.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -13,10 +15,13 @@ use unbox_core::btleplug::BtleplugCentral;
 use unbox_core::device::{SecurityPolicy, WifiCredentials};
 use unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID;
 use unbox_core::discovery::{DiscoveryConfig, DiscoveryScanner};
-use unbox_core::flow::{BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings};
+use unbox_core::flow::{
+    BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings, PortalTarget,
+};
 use unbox_core::platform::ble::BleCentral;
 use unbox_core::platform::phone_wifi::PhoneWifi;
 use unbox_core::platform::secret_store::SecretStore;
+use unbox_core::portal::PortalParameter;
 use unbox_core::qr::{EspressifQr, OnboardingPayload};
 use unbox_core::secret::SecretString;
 use unbox_core::security::{ClientCredentials, SecurityLevel};
@@ -29,12 +34,14 @@ use crate::batch;
 use crate::chooser::NO_NETWORK_WITHOUT_TERMINAL;
 use crate::desktop_wifi::{DesktopWifi, nmcli_available};
 use crate::exit::{Code, Failure};
-use crate::improv::{self, ProtocolArg};
+use crate::improv::ProtocolArg;
+use crate::mdns::{MdnsBrowser, parse_announcement};
 
 /// Arguments of `provision`.
 #[derive(Args)]
 pub struct ProvisionArgs {
-    /// The devices' protocol: ESP unified provisioning, or Improv Wi-Fi over BLE or a serial port.
+    /// The devices' protocol: ESP unified provisioning, Improv Wi-Fi over BLE or a serial port,
+    /// or a captive portal (WiFiManager-style firmware). Improv devices onboard Wi-Fi only.
     #[arg(long, value_enum, default_value = "esp")]
     protocol: ProtocolArg,
     /// The serial port of an Improv serial device (`/dev/ttyUSB0`, `COM3`).
@@ -43,11 +50,11 @@ pub struct ProvisionArgs {
     /// The serial port's rate (the firmware's console rate).
     #[arg(long, default_value_t = unbox_core::improv::serial::DEFAULT_BAUD_RATE)]
     baud: u32,
-    /// How to reach the devices.
+    /// How to reach ESP devices.
     #[arg(long, value_enum)]
     transport: Option<TransportArg>,
-    /// A device: its name (`PROV_1A2B3C`), optionally `=ADDRESS` (SoftAP `host:port`) or
-    /// `=PERIPHERAL_ID` (BLE). Repeat for a batch.
+    /// A device: its name (`PROV_1A2B3C`; a portal's access point, `ESP32_1A2B3C`), optionally
+    /// `=ADDRESS` (SoftAP or portal `host:port`) or `=PERIPHERAL_ID` (BLE). Repeat for a batch.
     #[arg(long = "device", value_name = "NAME[=WHERE]")]
     devices: Vec<String>,
     /// A file with one `NAME[=WHERE]` per line (`#` comments), for batches.
@@ -92,9 +99,26 @@ pub struct ProvisionArgs {
     #[arg(long)]
     allow_sec2_static_nonce: bool,
     /// Wi-Fi only: no sign-in and no account binding (stock ESP firmware; the devices are
-    /// bound some other way, e.g. by the code on their label).
+    /// bound some other way, e.g. by the code on their label). Improv devices always are.
     #[arg(long)]
     wifi_only: bool,
+    /// A portal form's custom parameter, as `ID=VALUE` (the firmware's parameter id). Repeat for
+    /// several.
+    #[arg(long = "param", value_name = "ID=VALUE")]
+    params: Vec<String>,
+    /// The portal form's field that takes the claim token (the firmware must declare it), for
+    /// the claim binding; needs --device-id.
+    #[arg(long, requires = "device_id")]
+    claim_param: Option<String>,
+    /// The portal device's id at the backend (on its label), for the claim binding.
+    #[arg(long)]
+    device_id: Option<String>,
+    /// How the portal device announces itself on the home network once online, as its DNS-SD
+    /// name `INSTANCE._service._tcp` (e.g. `esp32-c0ffee._http._tcp`): with it, a Wi-Fi-only
+    /// onboarding is confirmed by finding the device there (mDNS); without it, the portal never
+    /// says whether the device joined. One device.
+    #[arg(long, value_name = "INSTANCE._SERVICE._tcp")]
+    announce: Option<String>,
 }
 
 struct DeviceSpec {
@@ -193,12 +217,17 @@ impl ProvisionArgs {
         }
     }
 
-    /// `--ssid`, which Improv onboarding needs.
-    fn improv_network(&self) -> Result<(&str, SecretString), Failure> {
-        let ssid = self.ssid.as_deref().ok_or_else(|| {
-            usage("Improv onboarding needs the network: add --ssid NAME and --passphrase (or UNBOX_WIFI_PASSPHRASE)")
-        })?;
-        Ok((ssid, self.given_network(ssid)?.passphrase))
+    /// The portal form's custom parameters from `--param ID=VALUE`.
+    fn portal_parameters(&self) -> Result<Vec<PortalParameter>, Failure> {
+        self.params
+            .iter()
+            .map(|spec| {
+                let (id, value) = spec
+                    .split_once('=')
+                    .ok_or_else(|| usage(format!("--param wants ID=VALUE, got `{spec}`")))?;
+                Ok(PortalParameter { id: id.trim().to_owned(), value: SecretString::new(value) })
+            })
+            .collect()
     }
 }
 
@@ -230,6 +259,80 @@ async fn find_peripherals(
     Ok(found)
 }
 
+/// How the devices of one run are reached: the radios the flow gets, each device's target, and
+/// the access points the person joins by hand.
+struct Reach {
+    ble: Option<Arc<dyn BleCentral>>,
+    phone_wifi: Option<Arc<dyn PhoneWifi>>,
+    targets: Vec<(String, DeviceTarget)>,
+    join_by_hand: Vec<String>,
+}
+
+impl Reach {
+    fn new(targets: Vec<(String, DeviceTarget)>) -> Self {
+        Self { ble: None, phone_wifi: None, targets, join_by_hand: Vec::new() }
+    }
+}
+
+/// The devices over Bluetooth offering `service`: those given by peripheral id, the others found
+/// by name with a short scan.
+async fn over_ble(specs: &[DeviceSpec], service: uuid::Uuid) -> Result<Reach, Failure> {
+    let central: Arc<dyn BleCentral> =
+        Arc::new(BtleplugCentral::new().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?);
+    let unresolved: Vec<String> =
+        specs.iter().filter(|s| s.location.is_none()).map(|s| s.name.clone()).collect();
+    let found = if unresolved.is_empty() {
+        Vec::new()
+    } else {
+        find_peripherals(central.clone(), &unresolved).await?
+    };
+    let mut targets = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let peripheral_id = match &spec.location {
+            Some(id) => id.clone(),
+            None => found.iter().find(|(name, _)| *name == spec.name).map(|(_, id)| id.clone()).ok_or_else(
+                || {
+                    Failure::new(
+                        Code::DeviceUnreachable,
+                        format!("{} was not heard over Bluetooth; is it in setup mode and near?", spec.name),
+                    )
+                },
+            )?,
+        };
+        targets.push((spec.name.clone(), DeviceTarget::Ble { peripheral_id, service }));
+    }
+    Ok(Reach { ble: Some(central), ..Reach::new(targets) })
+}
+
+/// The devices through their own access points (ESP SoftAP, captive portals), `target` making
+/// each one's target from its spec: joined with NetworkManager, or by the person when the
+/// devices are given by address or nmcli is missing.
+fn over_access_points(
+    specs: &[DeviceSpec],
+    parallel: usize,
+    target: impl Fn(&DeviceSpec) -> DeviceTarget,
+) -> Result<Reach, Failure> {
+    if specs.len() > 1 && parallel > 1 && specs.iter().any(|s| s.location.is_none()) {
+        return Err(usage(
+            "a computer joins one access point at a time: use --parallel 1 for SoftAP batches, or give each device's address",
+        ));
+    }
+    let targets = specs.iter().map(|spec| (spec.name.clone(), target(spec))).collect();
+    // Devices given by address are reachable already (a lab network or `unbox sim`).
+    let manual = specs.iter().all(|s| s.location.is_some()) || !nmcli_available();
+    let mut reach = Reach::new(targets);
+    if manual {
+        if specs.iter().filter(|s| s.location.is_none()).count() > 1 {
+            return Err(usage(
+                "without NetworkManager (nmcli) this computer cannot move from one device's network to the next: provision one device at a time, or give each device's address",
+            ));
+        }
+        reach.join_by_hand = specs.iter().map(|s| s.name.clone()).collect();
+    }
+    reach.phone_wifi = Some(Arc::new(if manual { DesktopWifi::Manual } else { DesktopWifi::Nmcli }));
+    Ok(reach)
+}
+
 /// Runs `provision`; `timeline`: print each device's timeline (`-v`).
 pub async fn run(
     args: ProvisionArgs,
@@ -238,96 +341,95 @@ pub async fn run(
     timeline: bool,
     cancel: &CancellationToken,
 ) -> Result<(), Failure> {
-    if args.protocol != ProtocolArg::Esp {
-        return provision_improv(&args, json).await;
-    }
     let qr = args.qr.as_deref().map(EspressifQr::parse).transpose().map_err(|e| usage(e.to_string()))?;
-    let transport = match (args.transport, qr.as_ref().and_then(|q| q.transport)) {
-        (Some(transport), _) => transport,
-        (None, Some(TransportKind::SoftAp)) => TransportArg::Softap,
-        (None, Some(TransportKind::Ble)) => TransportArg::Ble,
-        (None, None) => return Err(usage("choose --transport ble or --transport softap")),
+    if qr.is_some() && args.protocol != ProtocolArg::Esp {
+        return Err(usage("--qr is an ESP device's code; leave it out for Improv and portal devices"));
+    }
+    let announce = args.announce.as_deref().map(parse_announcement).transpose().map_err(usage)?;
+    let portal_flags = announce.is_some() || !args.params.is_empty() || args.claim_param.is_some();
+    if portal_flags && args.protocol != ProtocolArg::Portal {
+        return Err(usage(
+            "--announce, --param and --claim-param are for portal devices (--protocol portal)",
+        ));
+    }
+    let specs = match args.protocol {
+        // The port names the one device on it.
+        ProtocolArg::ImprovSerial => {
+            let port = args.port.clone().ok_or_else(|| usage("give the device's serial port with --port"))?;
+            vec![DeviceSpec { name: port, location: None }]
+        }
+        _ => args.specs(qr.as_ref())?,
     };
-    let specs = args.specs(qr.as_ref())?;
-    let credentials = args.credentials(qr.as_ref())?;
+    if announce.is_some() && specs.len() > 1 {
+        return Err(usage("--announce names one device: onboard portal devices with it one at a time"));
+    }
+    // Improv and portal devices have no session security: their requests carry no code.
+    let credentials = if args.protocol == ProtocolArg::Esp {
+        args.credentials(qr.as_ref())?
+    } else {
+        ClientCredentials::Sec0
+    };
     if qr.as_ref().is_some_and(|q| q.security_level() == SecurityLevel::Sec0) && !args.allow_unencrypted {
         return Err(usage("this device runs no encryption; add --allow-unencrypted to accept that"));
     }
     let wifi = args.network(specs.len(), json)?;
 
     // The devices and the radio first: without Bluetooth there is nothing to sign in for.
-    let mut ble: Option<Arc<dyn BleCentral>> = None;
-    let mut phone_wifi: Option<Arc<dyn PhoneWifi>> = None;
-    let mut targets = Vec::with_capacity(specs.len());
-    let mut join_by_hand: Vec<String> = Vec::new();
-    match transport {
-        TransportArg::Ble => {
-            let central: Arc<dyn BleCentral> = Arc::new(
-                BtleplugCentral::new().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?,
-            );
-            let unresolved: Vec<String> =
-                specs.iter().filter(|s| s.location.is_none()).map(|s| s.name.clone()).collect();
-            let found = if unresolved.is_empty() {
-                Vec::new()
-            } else {
-                find_peripherals(central.clone(), &unresolved).await?
+    let ap_passphrase = || args.ap_passphrase.clone().map(SecretString::new);
+    let address =
+        |spec: &DeviceSpec| spec.location.clone().unwrap_or_else(|| DEFAULT_DEVICE_ADDRESS.to_owned());
+    let reach = match args.protocol {
+        ProtocolArg::Esp => {
+            let transport = match (args.transport, qr.as_ref().and_then(|q| q.transport)) {
+                (Some(transport), _) => transport,
+                (None, Some(TransportKind::SoftAp)) => TransportArg::Softap,
+                (None, Some(TransportKind::Ble)) => TransportArg::Ble,
+                (None, None) => return Err(usage("choose --transport ble or --transport softap")),
             };
-            for spec in &specs {
-                let peripheral_id = match &spec.location {
-                    Some(id) => id.clone(),
-                    None => found
-                        .iter()
-                        .find(|(name, _)| *name == spec.name)
-                        .map(|(_, id)| id.clone())
-                        .ok_or_else(|| {
-                            Failure::new(
-                                Code::DeviceUnreachable,
-                                format!(
-                                    "{} was not heard over Bluetooth; is it in setup mode and near?",
-                                    spec.name
-                                ),
-                            )
-                        })?,
-                };
-                targets.push((
-                    spec.name.clone(),
-                    DeviceTarget::Ble { peripheral_id, service: ESP_IDF_DEFAULT_SERVICE_UUID },
-                ));
-            }
-            ble = Some(central);
-        }
-        TransportArg::Softap => {
-            if specs.len() > 1 && args.parallel > 1 && specs.iter().any(|s| s.location.is_none()) {
-                return Err(usage(
-                    "a computer joins one access point at a time: use --parallel 1 for SoftAP batches, or give each device's address",
-                ));
-            }
-            for spec in &specs {
-                targets.push((
-                    spec.name.clone(),
-                    DeviceTarget::SoftAp {
+            match transport {
+                TransportArg::Ble => over_ble(&specs, ESP_IDF_DEFAULT_SERVICE_UUID).await?,
+                TransportArg::Softap => {
+                    over_access_points(&specs, args.parallel, |spec| DeviceTarget::SoftAp {
                         ssid: spec.name.clone(),
-                        passphrase: args.ap_passphrase.clone().map(SecretString::new),
-                        address: spec.location.clone().unwrap_or_else(|| DEFAULT_DEVICE_ADDRESS.to_owned()),
-                    },
-                ));
-            }
-            // Devices given by address are reachable already (a lab network or `unbox sim`).
-            let manual = specs.iter().all(|s| s.location.is_some()) || !nmcli_available();
-            if manual {
-                if specs.iter().filter(|s| s.location.is_none()).count() > 1 {
-                    return Err(usage(
-                        "without NetworkManager (nmcli) this computer cannot move from one device's network to the next: provision one device at a time, or give each device's address",
-                    ));
+                        passphrase: ap_passphrase(),
+                        address: address(spec),
+                    })?
                 }
-                join_by_hand = specs.iter().map(|s| s.name.clone()).collect();
             }
-            phone_wifi = Some(Arc::new(if manual { DesktopWifi::Manual } else { DesktopWifi::Nmcli }));
         }
-    }
+        ProtocolArg::Improv => over_ble(&specs, unbox_core::improv::ble::SERVICE_UUID).await?,
+        ProtocolArg::ImprovSerial => Reach::new(
+            specs
+                .iter()
+                .map(|spec| {
+                    (
+                        spec.name.clone(),
+                        DeviceTarget::ImprovSerial { port: spec.name.clone(), baud: args.baud },
+                    )
+                })
+                .collect(),
+        ),
+        ProtocolArg::Portal => {
+            let parameters = args.portal_parameters()?;
+            over_access_points(&specs, args.parallel, |spec| {
+                DeviceTarget::Portal(PortalTarget {
+                    ssid: spec.name.clone(),
+                    passphrase: ap_passphrase(),
+                    address: address(spec),
+                    parameters: parameters.clone(),
+                    claim_parameter: args.claim_param.clone(),
+                    device_id: args.device_id.clone(),
+                    announce: announce.clone(),
+                })
+            })?
+        }
+    };
 
-    // Wi-Fi only needs no account; otherwise the sign-in comes once the devices are known.
-    let account = if args.wifi_only {
+    // Wi-Fi only needs no account (Improv cannot carry a claim); otherwise the sign-in comes
+    // once the devices are known.
+    let wifi_only =
+        args.wifi_only || matches!(args.protocol, ProtocolArg::Improv | ProtocolArg::ImprovSerial);
+    let account = if wifi_only {
         None
     } else {
         let account = Account::load(store.as_ref()).await?;
@@ -347,12 +449,18 @@ pub async fn run(
         },
         ..OnboardingSettings::default()
     };
-    let (onboarding, binding) = match account {
+    let Reach { ble, phone_wifi, targets, join_by_hand } = reach;
+    let (mut onboarding, binding) = match account {
         Some((session, binding)) => {
             (Onboarding::new(session, binding, ble, phone_wifi, store, settings), BindingMode::Claim)
         }
         None => (Onboarding::without_account(ble, phone_wifi, store, settings), BindingMode::None),
     };
+    if announce.is_some() {
+        onboarding = onboarding.with_service_browser(Arc::new(MdnsBrowser::new().map_err(|e| {
+            Failure::new(Code::Unavailable, format!("cannot browse the local network (mDNS): {e}"))
+        })?));
+    }
     let requests = targets
         .into_iter()
         .map(|(device_name, target)| {
@@ -378,40 +486,4 @@ pub async fn run(
         batch::run(&onboarding, requests, args.parallel, json, timeline, args.given_passphrase(), cancel)
             .await;
     batch::report(outcomes, json)
-}
-
-/// `--protocol improv` (one BLE device by name or peripheral id) or `--protocol improv-serial`
-/// (the device on `--port`): Wi-Fi only, no account.
-async fn provision_improv(args: &ProvisionArgs, json: bool) -> Result<(), Failure> {
-    let (ssid, passphrase) = args.improv_network()?;
-    let timeouts = unbox_core::improv::ImprovTimeouts::default();
-    if args.protocol == ProtocolArg::ImprovSerial {
-        let port = args.port.as_deref().ok_or_else(|| usage("give the device's serial port with --port"))?;
-        let client = improv::open_serial(port, args.baud, timeouts).await.map_err(improv::failure)?;
-        improv::provision(client, port, ssid, &passphrase, json).await?;
-        return Ok(());
-    }
-    let [spec] = args
-        .specs(None)?
-        .try_into()
-        .map_err(|_| usage("Improv onboards one device at a time: give one --device"))?;
-    let central: Arc<dyn BleCentral> =
-        Arc::new(BtleplugCentral::new().await.map_err(|e| Failure::new(Code::Unavailable, e.to_string()))?);
-    let peripheral_id = match spec.location {
-        Some(id) => id,
-        None => find_peripherals(central.clone(), std::slice::from_ref(&spec.name))
-            .await?
-            .pop()
-            .map(|(_, id)| id)
-            .ok_or_else(|| {
-                Failure::new(
-                    Code::DeviceUnreachable,
-                    format!("{} was not heard over Bluetooth; is it near?", spec.name),
-                )
-            })?,
-    };
-    let client =
-        improv::open_ble(central.as_ref(), &peripheral_id, timeouts).await.map_err(improv::failure)?;
-    improv::provision(client, &spec.name, ssid, &passphrase, json).await?;
-    Ok(())
 }

@@ -171,6 +171,11 @@ pub struct PortalArgs {
     /// Fault: never manage to join, whatever the password.
     #[arg(long)]
     never_connect: bool,
+    /// Once joined, announce the device as `INSTANCE._service._tcp` with multicast DNS on this
+    /// computer's loopback (as WiFiManager sketches do with `MDNS.addService` on the home
+    /// network), until stopped.
+    #[arg(long, value_name = "INSTANCE._SERVICE._tcp")]
+    announce: Option<String>,
 }
 
 impl PortalArgs {
@@ -365,20 +370,44 @@ pub async fn run(command: SimCommand, json: bool) -> Result<(), Failure> {
             Ok(())
         }
         SimCommand::Portal(args) => {
+            let announce = args
+                .announce
+                .as_deref()
+                .map(crate::mdns::parse_announcement)
+                .transpose()
+                .map_err(|e| Failure::new(Code::Usage, e))?;
             let portal = SimPortal::new(args.config()?);
             let server = PortalServer::bind(portal.clone(), &args.listen)
                 .await
                 .map_err(|e| Failure::new(Code::Usage, format!("cannot listen on {}: {e}", args.listen)))?;
             println!("simulated portal device {} listening on {}", args.name, server.address());
             let mut state = portal.state();
-            tokio::select! {
-                () = wait_for_ctrl_c() => println!("stopped"),
+            let joined = tokio::select! {
+                () = wait_for_ctrl_c() => {
+                    println!("stopped");
+                    return Ok(());
+                }
                 ended = state.wait_for(|s| matches!(s, PortalState::Online { .. } | PortalState::Closed)) => {
                     match ended.map(|s| s.clone()) {
-                        Ok(PortalState::Online { ssid }) => println!("joined {ssid}; portal and access point shut down"),
-                        _ => println!("portal closed"),
+                        Ok(PortalState::Online { ssid }) => {
+                            println!("joined {ssid}; portal and access point shut down");
+                            true
+                        }
+                        _ => {
+                            println!("portal closed");
+                            false
+                        }
                     }
                 }
+            };
+            if let Some(query) = announce.filter(|_| joined) {
+                let _announcement = crate::mdns::LoopbackAnnouncement::start(&query, server.address().port())
+                    .map_err(|e| {
+                        Failure::new(Code::Unavailable, format!("cannot announce over mDNS: {e}"))
+                    })?;
+                println!("announcing {}.{} on loopback", query.instance, query.service_type);
+                wait_for_ctrl_c().await;
+                println!("stopped");
             }
             Ok(())
         }

@@ -350,6 +350,22 @@ fn bluetooth_commands_say_so_when_bluez_is_not_there() {
     let (code, stderr) = without_radios(&cli, &provision);
     assert_eq!(code, 3, "checked before asking for a sign-in: {stderr}");
     assert!(stderr.contains("Bluetooth is unavailable"), "{stderr}");
+
+    // Improv over Bluetooth reaches the radio the same way (no code, Wi-Fi only).
+    let improv = [
+        "provision",
+        "--protocol",
+        "improv",
+        "--device",
+        "Kitchen Light",
+        "--ssid",
+        "HomeNet",
+        "--passphrase",
+        "pw-12345678",
+    ];
+    let (code, stderr) = without_radios(&cli, &improv);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("Bluetooth is unavailable"), "{stderr}");
 }
 
 /// `unbox [-v] logout` (the hidden old name of `sign-out`) where no desktop keyring answers (no

@@ -72,6 +72,9 @@ pub fn start_sim(args: &[&str]) -> (Running, String) {
         .spawn()
         .expect("start unbox sim");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the first line");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    stdout.read_line(&mut line).expect("read the first line");
+    // What it prints later (a portal device's "joined") must not meet a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     (Running { child }, line)
 }

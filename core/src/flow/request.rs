@@ -36,6 +36,15 @@ pub enum DeviceTarget {
     },
     /// A captive-portal device (WiFiManager-style firmware) through its access point.
     Portal(PortalTarget),
+    /// An Improv Wi-Fi device on a serial port of this computer (desktops only).
+    #[cfg(feature = "improv-serial")]
+    ImprovSerial {
+        /// The port's path (`/dev/ttyUSB0`, `COM3`).
+        port: String,
+        /// Its rate: the firmware's console rate ([`crate::improv::serial::DEFAULT_BAUD_RATE`]
+        /// on ESPHome).
+        baud: u32,
+    },
 }
 
 /// A captive-portal device: its access point, its portal and what to put in its form.

@@ -217,7 +217,7 @@ impl Onboarding {
                 let reach = async {
                     let link = self.link_device(&open, report, &mut *held).await?;
                     connected.store(true, Ordering::Relaxed);
-                    let phone_online = link.is_ble();
+                    let phone_online = link.keeps_internet();
                     Ok::<_, FlowError>((self.open_session(&open, link, held).await?, phone_online))
                 };
                 let (claim, reached) = tokio::join!(self.create_claim(report), reach);
@@ -359,7 +359,7 @@ impl Onboarding {
     ) -> Result<(&'h dyn DeviceHandle, bool), FlowError> {
         report.started(FlowStep::ConnectDevice);
         let link = self.link_device(open, report, held).await?;
-        let phone_online = link.is_ble();
+        let phone_online = link.keeps_internet();
         report.finished(FlowStep::ConnectDevice, format!("Connected to {}", open.device_name));
 
         report.started(FlowStep::SecureSession);

@@ -228,12 +228,12 @@ pub fn available_ports() -> Result<Vec<String>, ImprovError> {
     Ok(ports.into_iter().map(|port| port.port_name).collect())
 }
 
+/// An open serial port as the byte streams [`open`] reads and writes.
+pub type PortStreams = (ReadHalf<DuplexStream>, WriteHalf<DuplexStream>);
+
 /// Opens a serial port at `baud_rate` as a byte stream for [`open`]. Two threads carry the
 /// bytes between the port's blocking calls and the stream; they end when the stream is dropped.
-pub fn open_port(
-    path: &str,
-    baud_rate: u32,
-) -> Result<(ReadHalf<DuplexStream>, WriteHalf<DuplexStream>), ImprovError> {
+pub fn open_port(path: &str, baud_rate: u32) -> Result<PortStreams, ImprovError> {
     let failed = |error: serialport::Error| ImprovError::Serial(format!("{path}: {error}"));
     let port = serialport::new(path, baud_rate).timeout(PORT_POLL).open().map_err(failed)?;
     let mut from_port = port.try_clone().map_err(failed)?;

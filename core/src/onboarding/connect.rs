@@ -1,5 +1,6 @@
-//! Reaching a device: the link to it (joining its access point or connecting over BLE), then
-//! the protocol's device handle on that link. The one place a protocol is chosen by target.
+//! Reaching a device: the link to it (joining its access point, connecting over BLE or opening a
+//! serial port), then the protocol's device handle on that link. The one place a protocol is
+//! chosen by target.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,12 +66,19 @@ pub struct Link {
     access_point: Option<Arc<JoinedAccessPoint>>,
 }
 
-/// What the link carries: protocomm (ESP unified provisioning), an Improv GATT connection, or
-/// nothing yet (a captive portal's access point, where the device serves an HTTP form).
+/// What the link carries: protocomm (ESP unified provisioning), an Improv line, or nothing yet
+/// (a captive portal's access point, where the device serves an HTTP form).
 enum Channel {
     Protocomm(Arc<dyn Transport>),
-    Improv(Box<dyn BleConnection>),
+    Improv(ImprovLine),
     Form,
+}
+
+/// An Improv device's line before its client: a GATT connection or a serial port.
+enum ImprovLine {
+    Ble(Box<dyn BleConnection>),
+    #[cfg(feature = "improv-serial")]
+    Serial(crate::improv::serial::PortStreams),
 }
 
 impl Link {
@@ -89,8 +97,9 @@ impl Link {
         Self { channel, ..self }
     }
 
-    /// Whether the link is over BLE, where the phone keeps its internet.
-    pub fn is_ble(&self) -> bool {
+    /// Whether the phone keeps its internet on this link: over BLE or a serial cable, not on
+    /// the device's access point.
+    pub fn keeps_internet(&self) -> bool {
         match &self.channel {
             Channel::Protocomm(transport) => transport.kind() == crate::transport::TransportKind::Ble,
             Channel::Improv(_) => true,
@@ -147,7 +156,8 @@ impl Connector {
         self.exchange_timeout
     }
 
-    /// Opens the link to `target`: joins the device's access point or connects over BLE.
+    /// Opens the link to `target`: joins the device's access point, connects over BLE or opens
+    /// the serial port.
     pub async fn link(&self, target: &DeviceTarget) -> Result<Link, FlowError> {
         match target {
             DeviceTarget::Ble { peripheral_id, service } => {
@@ -156,7 +166,8 @@ impl Connector {
                 // A BLE target with Improv's service is an Improv device (as discovery lists it).
                 if *service == crate::improv::ble::SERVICE_UUID {
                     let connection = ble.connect(peripheral_id).await.map_err(ImprovError::from)?;
-                    return Ok(Link { channel: Channel::Improv(connection), access_point: None });
+                    let channel = Channel::Improv(ImprovLine::Ble(connection));
+                    return Ok(Link { channel, access_point: None });
                 }
                 let transport =
                     BleTransport::connect(ble.as_ref(), peripheral_id, *service, self.exchange_timeout)
@@ -183,6 +194,11 @@ impl Connector {
                 let access_point = self.join(&portal.ssid, portal.passphrase.clone()).await?;
                 Ok(Link { channel: Channel::Form, access_point: Some(access_point) })
             }
+            #[cfg(feature = "improv-serial")]
+            DeviceTarget::ImprovSerial { port, baud } => {
+                let streams = crate::improv::serial::open_port(port, *baud)?;
+                Ok(Link { channel: Channel::Improv(ImprovLine::Serial(streams)), access_point: None })
+            }
         }
     }
 
@@ -204,7 +220,7 @@ impl Connector {
             (DeviceTarget::Portal(target), _) => {
                 self.open_portal(target, access_point.clone(), request).await
             }
-            (_, Channel::Improv(connection)) => self.open_improv(connection, request).await,
+            (_, Channel::Improv(line)) => self.open_improv(line, request).await,
             (_, Channel::Protocomm(transport)) => {
                 let opened =
                     EspDevice::open(self.clone(), transport.clone(), access_point.clone(), request).await;
@@ -223,26 +239,37 @@ impl Connector {
         opened
     }
 
-    /// Opens an Improv device on its GATT connection. Improv has no session security; the flow
-    /// checks its cleartext channel.
+    /// Opens an Improv device on its line (GATT or serial). Improv has no session security; the
+    /// flow checks its cleartext channel.
     #[cfg(feature = "improv")]
     async fn open_improv(
         &self,
-        connection: Box<dyn BleConnection>,
+        line: ImprovLine,
         request: &OpenRequest,
     ) -> Result<Box<dyn DeviceHandle>, FlowError> {
-        let client = crate::improv::ble::open(connection, self.improv_timeouts).await?;
-        let device = ImprovDevice::open(client, &request.device_name, DeviceProtocol::ImprovBle).await?;
+        let (client, protocol) = match line {
+            ImprovLine::Ble(connection) => {
+                (crate::improv::ble::open(connection, self.improv_timeouts).await?, DeviceProtocol::ImprovBle)
+            }
+            #[cfg(feature = "improv-serial")]
+            ImprovLine::Serial((reader, writer)) => (
+                crate::improv::serial::open(reader, writer, self.improv_timeouts).await?,
+                DeviceProtocol::ImprovSerial,
+            ),
+        };
+        let device = ImprovDevice::open(client, &request.device_name, protocol).await?;
         Ok(Box::new(device))
     }
 
     /// Without the `improv` feature (the phones' library until its FFI lands): refused, typed.
+    /// (Improv serial needs the feature too, so only a GATT line reaches here.)
     #[cfg(not(feature = "improv"))]
     async fn open_improv(
         &self,
-        connection: Box<dyn BleConnection>,
+        line: ImprovLine,
         _: &OpenRequest,
     ) -> Result<Box<dyn DeviceHandle>, FlowError> {
+        let ImprovLine::Ble(connection) = line;
         connection.disconnect().await;
         Err(FlowError::ProtocolNotIncluded(DeviceProtocol::ImprovBle))
     }

@@ -302,3 +302,71 @@ async fn the_one_call_flow_onboards_an_improv_device_wifi_only_through_the_seam(
         onboarding.run(&claim, &Events::default(), None, &CancellationToken::new()).await.unwrap_err();
     assert!(matches!(error, FlowError::AccountNeeded | FlowError::DeviceCannotBind), "{error:?}");
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_one_call_flow_onboards_an_improv_serial_device_through_the_seam() {
+    use tokio_util::sync::CancellationToken;
+    use unbox_core::device::WifiCredentials;
+    use unbox_core::flow::{BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings};
+    use unbox_core::improv::serial::DEFAULT_BAUD_RATE;
+    use unbox_core::onboarding::DeviceProtocol;
+    use unbox_core::platform::secret_store::MemorySecretStore;
+    use unbox_core::security::ClientCredentials;
+    use unbox_sim::device::improv::pty::ImprovPty;
+
+    let mut config = ImprovDeviceConfig::esphome("Desk Lamp", home());
+    config.requires_authorization = false;
+    let device = SimImprovDevice::new(config);
+    let line = ImprovPty::open(device.clone()).unwrap();
+    let port = line.path().to_str().unwrap().to_owned();
+    let request = OnboardingRequest {
+        device_name: "Desk Lamp".into(),
+        target: DeviceTarget::ImprovSerial { port: port.clone(), baud: DEFAULT_BAUD_RATE },
+        credentials: ClientCredentials::Sec0,
+        wifi: Some(WifiCredentials::new("HomeWifi", "correct horse")),
+        scan_wifi: true,
+        binding: BindingMode::None,
+        code: None,
+    };
+    // Neither Bluetooth nor Wi-Fi joining: the serial port is all the flow needs.
+    let onboarding = Onboarding::without_account(
+        None,
+        None,
+        Arc::new(MemorySecretStore::new()),
+        OnboardingSettings::default(),
+    );
+    let events = Events::default();
+    let done = onboarding.run(&request, &events, None, &CancellationToken::new()).await.unwrap();
+
+    assert!(done.binding.is_none(), "Improv onboards Wi-Fi only");
+    let details = done.device.expect("the device's details");
+    assert_eq!(details.protocol, DeviceProtocol::ImprovSerial);
+    assert_eq!(details.firmware.as_deref(), Some("ESPHome 2025.11.0"));
+    assert_eq!(details.binding_modes, vec![BindingMode::None]);
+    let network = done.network.expect("joined");
+    assert_eq!(network.ssid, "HomeWifi");
+    assert_eq!(network.redirect_url.as_deref(), Some("http://desk-lamp.local"));
+    assert_eq!(device.joined_network().as_deref(), Some("HomeWifi"));
+    let messages: Vec<String> = events.0.lock().unwrap().iter().map(|e| e.message.clone()).collect();
+    assert!(messages.iter().any(|m| m.contains("anyone nearby can read the Wi-Fi password")), "{messages:?}");
+    assert!(
+        !messages.iter().any(|m| m.contains("Press the button")),
+        "serial has no authorization: {messages:?}"
+    );
+
+    // A port nothing answers Improv on is a typed Improv error, not a hang or a panic.
+    let missing = OnboardingRequest {
+        target: DeviceTarget::ImprovSerial {
+            port: "/dev/unbox-no-such-port".into(),
+            baud: DEFAULT_BAUD_RATE,
+        },
+        ..request
+    };
+    let error =
+        onboarding.run(&missing, &Events::default(), None, &CancellationToken::new()).await.unwrap_err();
+    assert!(
+        matches!(error, unbox_core::flow::FlowError::Improv(ImprovError::Serial(ref text)) if text.contains("/dev/unbox-no-such-port")),
+        "{error:?}"
+    );
+}

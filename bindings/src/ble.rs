@@ -1,6 +1,6 @@
 //! The Bluetooth LE central the Android shell implements (over `BluetoothLeScanner` and
 //! `BluetoothGatt`), adapted to the core's [`BleCentral`](unbox_core::platform::ble::BleCentral) seam.
-//! UUIDs cross as their usual text form.
+//! UUIDs arrive as the platforms' UUID types (`java.util.UUID`, `Foundation.UUID`).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use unbox_core::platform::ble as core;
-use unbox_core::platform::ble::AttOperation;
+use unbox_core::platform::ble::{AttOperation, GattCharacteristic, ScanFilter};
 use uuid::Uuid;
 
+#[cfg(any(feature = "btleplug", feature = "sim"))]
 use crate::native_ble::NativeBleCentral;
 
 /// The phone's Bluetooth LE central role.
@@ -62,64 +63,45 @@ pub trait BleConnection: Send + Sync {
     /// The negotiated ATT MTU.
     fn mtu(&self) -> u16;
     /// Discovers the characteristics of `service` and reads their 0x2901 user descriptions.
-    async fn discover(&self, service: String) -> Result<Vec<GattCharacteristic>, BleError>;
+    async fn discover(&self, service: Uuid) -> Result<Vec<GattCharacteristic>, BleError>;
     /// Writes a value with response (the stack does a long write when needed).
-    async fn write(&self, characteristic: String, value: Vec<u8>) -> Result<(), BleError>;
+    async fn write(&self, characteristic: Uuid, value: Vec<u8>) -> Result<(), BleError>;
     /// Reads the whole value (the stack does a long read when needed).
-    async fn read(&self, characteristic: String) -> Result<Vec<u8>, BleError>;
+    async fn read(&self, characteristic: Uuid) -> Result<Vec<u8>, BleError>;
     /// Enables notifications on `characteristic` (indications when it offers only those) by
     /// writing its 0x2902 descriptor, then reports every value to `sink` until disconnect.
-    async fn subscribe(&self, characteristic: String, sink: Arc<NotificationSink>) -> Result<(), BleError>;
+    async fn subscribe(&self, characteristic: Uuid, sink: Arc<NotificationSink>) -> Result<(), BleError>;
     /// Disconnects.
     async fn disconnect(&self);
 }
 
-// Records of their own: UUIDs cross as text, and those the stack reports malformed are skipped
-// (logged) instead of failing the scan or the connection.
-
-/// What to scan for: devices matching any service UUID or any name prefix; empty means all.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// What to scan for: devices matching any service UUID or any name prefix; empty means all
+/// (the core's own type).
+#[uniffi::remote(Record)]
 pub struct ScanFilter {
     /// Service UUIDs to look for.
-    pub service_uuids: Vec<String>,
+    pub service_uuids: Vec<Uuid>,
     /// Local-name prefixes to look for, e.g. `PROV_`.
     pub name_prefixes: Vec<String>,
 }
 
-impl From<core::ScanFilter> for ScanFilter {
-    fn from(filter: core::ScanFilter) -> Self {
-        Self {
-            service_uuids: filter.service_uuids.iter().map(Uuid::to_string).collect(),
-            name_prefixes: filter.name_prefixes,
-        }
-    }
-}
-
-impl From<&ScanFilter> for core::ScanFilter {
-    fn from(filter: &ScanFilter) -> Self {
-        Self {
-            service_uuids: filter.service_uuids.iter().filter_map(|text| uuid_or_skip(text)).collect(),
-            name_prefixes: filter.name_prefixes.clone(),
-        }
-    }
-}
-
-/// The core's one scan rule, for centrals that filter in the shell (Android).
+/// Whether `advertisement` matches `filter`: an advertised service in the filter, or a local
+/// name starting with one of the prefixes, ignoring ASCII case. An empty filter matches
+/// everything. The core's one rule, for centrals that filter in the shell (Android).
 #[uniffi::export]
-impl ScanFilter {
-    /// Whether `advertisement` matches: an advertised service in the filter, or a local name
-    /// starting with one of the prefixes, ignoring ASCII case. An empty filter matches everything.
-    pub fn matches(&self, advertisement: Advertisement) -> bool {
-        core::ScanFilter::from(self).matches(&advertisement.into())
-    }
-
-    /// The service UUIDs to give the platform's own scan filter: all of them without name
-    /// prefixes, none with (scan unfiltered and call `matches`), since a platform filter cannot
-    /// match a name prefix.
-    pub fn platform_services(&self) -> Vec<String> {
-        core::ScanFilter::from(self).platform_services().iter().map(Uuid::to_string).collect()
-    }
+pub fn scan_filter_matches(filter: ScanFilter, advertisement: Advertisement) -> bool {
+    filter.matches(&advertisement.into())
 }
+
+/// The service UUIDs to give the platform's own scan filter: all of them without name prefixes,
+/// none with (scan unfiltered and call `scanFilterMatches`), since a platform filter cannot match
+/// a name prefix.
+#[uniffi::export]
+pub fn scan_filter_platform_services(filter: ScanFilter) -> Vec<Uuid> {
+    filter.platform_services()
+}
+
+// A record of its own: the core keeps the maps ordered (`BTreeMap`), which UniFFI cannot carry.
 
 /// One advertisement or scan response as the stack reports it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -131,11 +113,11 @@ pub struct Advertisement {
     /// Received signal strength in dBm.
     pub rssi: i16,
     /// Advertised service UUIDs.
-    pub service_uuids: Vec<String>,
+    pub service_uuids: Vec<Uuid>,
     /// Manufacturer-specific data by company identifier.
     pub manufacturer_data: HashMap<u16, Vec<u8>>,
     /// Service data by service UUID.
-    pub service_data: HashMap<String, Vec<u8>>,
+    pub service_data: HashMap<Uuid, Vec<u8>>,
     /// Advertised transmit power in dBm.
     pub tx_power: Option<i16>,
 }
@@ -146,13 +128,9 @@ impl From<Advertisement> for core::Advertisement {
             peripheral_id: advertisement.peripheral_id,
             local_name: advertisement.local_name,
             rssi: advertisement.rssi,
-            service_uuids: advertisement.service_uuids.iter().filter_map(|text| uuid_or_skip(text)).collect(),
+            service_uuids: advertisement.service_uuids,
             manufacturer_data: advertisement.manufacturer_data.into_iter().collect(),
-            service_data: advertisement
-                .service_data
-                .into_iter()
-                .filter_map(|(uuid, data)| Some((uuid_or_skip(&uuid)?, data)))
-                .collect(),
+            service_data: advertisement.service_data.into_iter().collect(),
             tx_power: advertisement.tx_power,
         }
     }
@@ -164,34 +142,19 @@ impl From<core::Advertisement> for Advertisement {
             peripheral_id: advertisement.peripheral_id,
             local_name: advertisement.local_name,
             rssi: advertisement.rssi,
-            service_uuids: advertisement.service_uuids.iter().map(Uuid::to_string).collect(),
+            service_uuids: advertisement.service_uuids,
             manufacturer_data: advertisement.manufacturer_data.into_iter().collect(),
-            service_data: advertisement
-                .service_data
-                .into_iter()
-                .map(|(uuid, data)| (uuid.to_string(), data))
-                .collect(),
+            service_data: advertisement.service_data.into_iter().collect(),
             tx_power: advertisement.tx_power,
         }
     }
 }
 
-/// A UUID from the shell; a malformed one is logged and left out.
-fn uuid_or_skip(text: &str) -> Option<Uuid> {
-    match Uuid::parse_str(text) {
-        Ok(uuid) => Some(uuid),
-        Err(error) => {
-            tracing::warn!(uuid = text, %error, "the Bluetooth stack reported a malformed UUID; ignoring it");
-            None
-        }
-    }
-}
-
-/// A GATT characteristic with its 0x2901 user description.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A GATT characteristic with its 0x2901 user description (the core's own type).
+#[uniffi::remote(Record)]
 pub struct GattCharacteristic {
     /// Characteristic UUID.
-    pub uuid: String,
+    pub uuid: Uuid,
     /// The User Description descriptor, which names the protocomm endpoint.
     pub user_description: Option<String>,
 }
@@ -239,10 +202,8 @@ impl fmt::Debug for NotificationSink {
 #[uniffi::export]
 impl NotificationSink {
     /// Reports one value of `characteristic`. Returns at once.
-    pub fn on_notification(&self, characteristic: String, value: Vec<u8>) {
-        if let Some(uuid) = uuid_or_skip(&characteristic) {
-            self.listener.on_notification(uuid, value);
-        }
+    pub fn on_notification(&self, characteristic: Uuid, value: Vec<u8>) {
+        self.listener.on_notification(characteristic, value);
     }
 }
 
@@ -272,7 +233,7 @@ pub enum BleError {
     /// The device does not offer the provisioning service.
     ServiceNotFound {
         /// The service UUID.
-        service: String,
+        service: Uuid,
     },
     /// A GATT read or write was refused with an ATT error.
     Att {
@@ -333,9 +294,7 @@ impl From<core::BleError> for BleError {
             core::BleError::NotFound(peripheral_id) => Self::NotFound { peripheral_id },
             core::BleError::ConnectFailed(reason) => Self::ConnectFailed { reason },
             core::BleError::Disconnected => Self::Disconnected,
-            core::BleError::ServiceNotFound(service) => {
-                Self::ServiceNotFound { service: service.to_string() }
-            }
+            core::BleError::ServiceNotFound(service) => Self::ServiceNotFound { service },
             core::BleError::Att { operation, code } => Self::Att { operation, code },
             core::BleError::ValueTooLong { len, max } => {
                 Self::ValueTooLong { len: len as u64, max: max as u64 }
@@ -353,10 +312,7 @@ impl From<BleError> for core::BleError {
             BleError::NotFound { peripheral_id } => Self::NotFound(peripheral_id),
             BleError::ConnectFailed { reason } => Self::ConnectFailed(reason),
             BleError::Disconnected => Self::Disconnected,
-            BleError::ServiceNotFound { service } => match Uuid::parse_str(&service) {
-                Ok(uuid) => Self::ServiceNotFound(uuid),
-                Err(_) => Self::Other(format!("the device does not offer the service {service}")),
-            },
+            BleError::ServiceNotFound { service } => Self::ServiceNotFound(service),
             BleError::Att { operation, code } => Self::Att { operation, code },
             BleError::ValueTooLong { len, max } => Self::ValueTooLong {
                 len: usize::try_from(len).unwrap_or(usize::MAX),
@@ -372,11 +328,14 @@ impl From<BleError> for core::BleError {
 /// through btleplug, the simulator's) goes to the core directly, without crossing the FFI twice
 /// per operation; a shell's central is adapted.
 pub(crate) fn core_central(central: Arc<dyn BleCentral>) -> Arc<dyn core::BleCentral> {
-    let any: Arc<dyn Any + Send + Sync> = central.clone();
-    match any.downcast::<NativeBleCentral>() {
-        Ok(native) => Arc::clone(&native.0),
-        Err(_) => Arc::new(ForeignBleCentral(central)),
+    #[cfg(any(feature = "btleplug", feature = "sim"))]
+    {
+        let any: Arc<dyn Any + Send + Sync> = central.clone();
+        if let Ok(native) = any.downcast::<NativeBleCentral>() {
+            return Arc::clone(&native.0);
+        }
     }
+    Arc::new(ForeignBleCentral(central))
 }
 
 /// A shell's central seen as the core's central.
@@ -389,7 +348,7 @@ impl core::BleCentral for ForeignBleCentral {
         filter: core::ScanFilter,
         listener: Arc<dyn core::AdvertisementListener>,
     ) -> Result<(), core::BleError> {
-        Ok(self.0.start_scan(filter.into(), Arc::new(AdvertisementSink { listener })).await?)
+        Ok(self.0.start_scan(filter, Arc::new(AdvertisementSink { listener })).await?)
     }
 
     async fn stop_scan(&self) -> Result<(), core::BleError> {
@@ -411,25 +370,16 @@ impl core::BleConnection for ForeignBleConnection {
         self.0.mtu()
     }
 
-    async fn discover(&self, service: Uuid) -> Result<Vec<core::GattCharacteristic>, core::BleError> {
-        let found = self.0.discover(service.to_string()).await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|characteristic| {
-                Some(core::GattCharacteristic {
-                    uuid: uuid_or_skip(&characteristic.uuid)?,
-                    user_description: characteristic.user_description,
-                })
-            })
-            .collect())
+    async fn discover(&self, service: Uuid) -> Result<Vec<GattCharacteristic>, core::BleError> {
+        Ok(self.0.discover(service).await?)
     }
 
     async fn write(&self, characteristic: Uuid, value: &[u8]) -> Result<(), core::BleError> {
-        Ok(self.0.write(characteristic.to_string(), value.to_vec()).await?)
+        Ok(self.0.write(characteristic, value.to_vec()).await?)
     }
 
     async fn read(&self, characteristic: Uuid) -> Result<Vec<u8>, core::BleError> {
-        Ok(self.0.read(characteristic.to_string()).await?)
+        Ok(self.0.read(characteristic).await?)
     }
 
     async fn subscribe(
@@ -437,7 +387,7 @@ impl core::BleConnection for ForeignBleConnection {
         characteristic: Uuid,
         listener: Arc<dyn core::NotificationListener>,
     ) -> Result<(), core::BleError> {
-        Ok(self.0.subscribe(characteristic.to_string(), NotificationSink::new(listener)).await?)
+        Ok(self.0.subscribe(characteristic, NotificationSink::new(listener)).await?)
     }
 
     async fn disconnect(&self) {
@@ -506,6 +456,7 @@ mod tests {
         }
     }
 
+    #[cfg(any(feature = "btleplug", feature = "sim"))]
     #[tokio::test]
     async fn the_library_s_own_central_reaches_the_core_directly_and_a_shell_s_is_adapted() {
         let inner: Arc<dyn core::BleCentral> = Arc::new(Empty);
@@ -516,25 +467,29 @@ mod tests {
         assert_eq!(error, core::BleError::NotFound("AA:BB".into()));
     }
 
+    fn service() -> Uuid {
+        Uuid::parse_str(SERVICE).unwrap()
+    }
+
     #[test]
-    fn advertisements_convert_and_skip_malformed_uuids() {
+    fn advertisements_reach_the_core_whole() {
         let heard = Arc::new(Heard::default());
         let sink = AdvertisementSink { listener: heard.clone() };
         sink.on_advertisement(Advertisement {
             peripheral_id: "AA:BB:CC:DD:EE:FF".into(),
             local_name: Some("PROV_1A2B3C".into()),
             rssi: -60,
-            service_uuids: vec![SERVICE.into(), "not-a-uuid".into()],
+            service_uuids: vec![service()],
             manufacturer_data: HashMap::from([(0x02E5, vec![1, 2])]),
-            service_data: HashMap::from([(SERVICE.to_owned(), vec![3]), ("bad".to_owned(), vec![4])]),
+            service_data: HashMap::from([(service(), vec![3])]),
             tx_power: Some(4),
         });
         let heard = heard.0.lock().unwrap();
-        let service = Uuid::parse_str(SERVICE).unwrap();
         assert_eq!(heard.len(), 1);
-        assert_eq!(heard[0].service_uuids, vec![service]);
-        assert_eq!(heard[0].service_data.keys().collect::<Vec<_>>(), vec![&service]);
+        assert_eq!(heard[0].service_uuids, vec![service()]);
+        assert_eq!(heard[0].service_data.get(&service()), Some(&vec![3]));
         assert_eq!(heard[0].manufacturer_data.get(&0x02E5), Some(&vec![1, 2]));
+        assert_eq!(Advertisement::from(heard[0].clone()).service_data, HashMap::from([(service(), vec![3])]));
     }
 
     #[test]
@@ -542,10 +497,7 @@ mod tests {
         let cases = [
             (BleError::Unavailable { reason: "off".into() }, core::BleError::Unavailable("off".into())),
             (BleError::Disconnected, core::BleError::Disconnected),
-            (
-                BleError::ServiceNotFound { service: SERVICE.into() },
-                core::BleError::ServiceNotFound(Uuid::parse_str(SERVICE).unwrap()),
-            ),
+            (BleError::ServiceNotFound { service: service() }, core::BleError::ServiceNotFound(service())),
             (
                 BleError::Att { operation: AttOperation::Write, code: 5 },
                 core::BleError::Att { operation: AttOperation::Write, code: 5 },
@@ -560,8 +512,6 @@ mod tests {
             assert_eq!(BleError::from(expected.clone()), ffi);
             assert_eq!(core::BleError::from(ffi), expected);
         }
-        let odd = core::BleError::from(BleError::ServiceNotFound { service: "nope".into() });
-        assert!(matches!(odd, core::BleError::Other(_)));
     }
 
     #[derive(Default)]
@@ -574,21 +524,32 @@ mod tests {
     }
 
     #[test]
-    fn notifications_convert_and_skip_malformed_uuids() {
+    fn notifications_reach_the_core_listener() {
         let notified = Arc::new(Notified::default());
         let sink = NotificationSink::new(notified.clone());
-        sink.on_notification(SERVICE.into(), vec![1]);
-        sink.on_notification("bad".into(), vec![2]);
-        assert_eq!(*notified.0.lock().unwrap(), vec![(Uuid::parse_str(SERVICE).unwrap(), vec![1])]);
+        sink.on_notification(service(), vec![1]);
+        assert_eq!(*notified.0.lock().unwrap(), vec![(service(), vec![1])]);
     }
 
     #[test]
-    fn scan_filters_carry_uuids_as_text() {
-        let filter = ScanFilter::from(core::ScanFilter {
-            service_uuids: vec![Uuid::parse_str(SERVICE).unwrap()],
-            name_prefixes: vec!["PROV_".into()],
-        });
-        assert_eq!(filter.service_uuids, vec![SERVICE.to_owned()]);
-        assert_eq!(filter.name_prefixes, vec!["PROV_".to_owned()]);
+    fn the_shell_filters_scans_by_the_core_s_rule() {
+        let filter = ScanFilter { service_uuids: vec![service()], name_prefixes: vec!["PROV_".into()] };
+        let named = |name: &str| Advertisement {
+            peripheral_id: "AA:BB:CC:DD:EE:FF".into(),
+            local_name: Some(name.into()),
+            rssi: -60,
+            service_uuids: Vec::new(),
+            manufacturer_data: HashMap::new(),
+            service_data: HashMap::new(),
+            tx_power: None,
+        };
+        assert!(scan_filter_matches(filter.clone(), named("prov_1a2b3c")));
+        assert!(!scan_filter_matches(filter.clone(), named("Headphones")));
+        assert!(
+            scan_filter_platform_services(filter.clone()).is_empty(),
+            "name prefixes: no platform filter"
+        );
+        let by_service = ScanFilter { name_prefixes: Vec::new(), ..filter };
+        assert_eq!(scan_filter_platform_services(by_service), vec![service()]);
     }
 }

@@ -16,7 +16,7 @@ use crate::runtime::on_runtime;
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct DiscoveryOptions {
     /// BLE service UUIDs that mark a device in setup mode.
-    pub service_uuids: Vec<String>,
+    pub service_uuids: Vec<Uuid>,
     /// BLE local-name prefixes that mark a device in setup mode.
     pub name_prefixes: Vec<String>,
     /// SoftAP SSID prefixes that mark a device in setup mode.
@@ -35,7 +35,7 @@ pub struct DiscoveryOptions {
 pub fn default_discovery_options() -> DiscoveryOptions {
     let config = core::DiscoveryConfig::default();
     DiscoveryOptions {
-        service_uuids: config.service_uuids.iter().map(Uuid::to_string).collect(),
+        service_uuids: config.service_uuids,
         name_prefixes: config.name_prefixes,
         ssid_prefixes: config.ssid_prefixes,
         portal_ssid_prefixes: config.portal_ssid_prefixes,
@@ -44,22 +44,19 @@ pub fn default_discovery_options() -> DiscoveryOptions {
     }
 }
 
-impl DiscoveryOptions {
-    fn into_config(self) -> Result<core::DiscoveryConfig, DiscoveryError> {
-        let service_uuids = self
-            .service_uuids
-            .iter()
-            .map(|text| Uuid::parse_str(text).map_err(|_| DiscoveryError::InvalidServiceUuid(text.clone())))
-            .collect::<Result<_, _>>()?;
-        Ok(core::DiscoveryConfig {
-            service_uuids,
-            name_prefixes: self.name_prefixes,
-            ssid_prefixes: self.ssid_prefixes,
-            portal_ssid_prefixes: self.portal_ssid_prefixes,
-            expiry: self.expiry,
-            refresh_interval: self.refresh_interval,
+// Options of their own: the app sets what it can tune; the core's other settings keep their
+// defaults (checked when discovery starts).
+impl From<DiscoveryOptions> for core::DiscoveryConfig {
+    fn from(options: DiscoveryOptions) -> Self {
+        Self {
+            service_uuids: options.service_uuids,
+            name_prefixes: options.name_prefixes,
+            ssid_prefixes: options.ssid_prefixes,
+            portal_ssid_prefixes: options.portal_ssid_prefixes,
+            expiry: options.expiry,
+            refresh_interval: options.refresh_interval,
             ..core::DiscoveryConfig::default()
-        })
+        }
     }
 }
 
@@ -110,7 +107,7 @@ pub struct BleEndpoint {
     /// Smoothed signal strength in dBm.
     pub rssi: Option<i16>,
     /// Advertised service UUIDs.
-    pub service_uuids: Vec<String>,
+    pub service_uuids: Vec<Uuid>,
 }
 
 /// How to reach a discovered device through its own access point.
@@ -142,7 +139,7 @@ pub struct DiscoveredDevice {
     /// BLE manufacturer data by company identifier.
     pub manufacturer_data: HashMap<u16, Vec<u8>>,
     /// BLE service data by service UUID.
-    pub service_data: HashMap<String, Vec<u8>>,
+    pub service_data: HashMap<Uuid, Vec<u8>>,
     /// The provisioning protocol it speaks.
     pub protocol: DeviceProtocol,
     /// What an Improv device advertises (read without connecting); null for other devices.
@@ -168,7 +165,7 @@ impl From<core::DiscoveredDevice> for DiscoveredDevice {
             ble: device.ble.map(|ble| BleEndpoint {
                 peripheral_id: ble.peripheral_id,
                 rssi: ble.rssi,
-                service_uuids: ble.service_uuids.iter().map(Uuid::to_string).collect(),
+                service_uuids: ble.service_uuids,
             }),
             softap: device.softap.map(|ap| SoftApEndpoint {
                 ssid: ap.ssid,
@@ -179,11 +176,7 @@ impl From<core::DiscoveredDevice> for DiscoveredDevice {
             }),
             rssi: device.rssi,
             manufacturer_data: device.manufacturer_data.into_iter().collect(),
-            service_data: device
-                .service_data
-                .into_iter()
-                .map(|(uuid, data)| (uuid.to_string(), data))
-                .collect(),
+            service_data: device.service_data.into_iter().collect(),
             improv: improv.map(|advertised| ImprovAdvertisement {
                 authorization_required: advertised.state == unbox_core::improv::State::AuthorizationRequired,
                 provisioned: advertised.state == unbox_core::improv::State::Provisioned,
@@ -228,7 +221,7 @@ pub async fn start_discovery(
 ) -> Result<Arc<DeviceDiscovery>, DiscoveryError> {
     on_runtime(async move {
         let central = central.map(core_central);
-        let scanner = core::DiscoveryScanner::start(options.into_config()?, central).await?;
+        let scanner = core::DiscoveryScanner::start(options.into(), central).await?;
         scanner.notify(Arc::new(ForeignListener(listener)));
         let devices = scanner.subscribe();
         Ok(Arc::new(DeviceDiscovery { scanner: Mutex::new(Some(scanner)), devices }))
@@ -267,9 +260,6 @@ pub enum DiscoveryError {
     /// A discovery option is unusable.
     #[error(transparent)]
     InvalidOptions(core::DiscoveryConfigError),
-    /// A service UUID in the options is not a UUID.
-    #[error("`{0}` is not a UUID; give service UUIDs as 8-4-4-4-12 hex digits")]
-    InvalidServiceUuid(String),
     /// The Bluetooth stack refused to start or stop the scan.
     #[error(transparent)]
     Bluetooth(unbox_core::platform::ble::BleError),
@@ -290,16 +280,21 @@ mod tests {
 
     #[test]
     fn default_options_round_trip_to_the_core_defaults() {
-        let config = default_discovery_options().into_config().unwrap();
+        let config = core::DiscoveryConfig::from(default_discovery_options());
         assert_eq!(config, core::DiscoveryConfig::default());
     }
 
-    #[test]
-    fn malformed_options_are_typed_errors() {
-        let options = DiscoveryOptions { service_uuids: vec!["nope".into()], ..default_discovery_options() };
-        assert!(
-            matches!(options.into_config(), Err(DiscoveryError::InvalidServiceUuid(text)) if text == "nope")
-        );
+    struct Deaf;
+
+    impl DiscoveryListener for Deaf {
+        fn on_devices_changed(&self, _devices: Vec<DiscoveredDevice>) {}
+    }
+
+    #[tokio::test]
+    async fn unusable_options_are_typed_errors() {
+        let options = DiscoveryOptions { expiry: Duration::ZERO, ..default_discovery_options() };
+        let started = start_discovery(options, None, Arc::new(Deaf)).await;
+        assert!(matches!(started, Err(DiscoveryError::InvalidOptions(_))), "{started:?}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! shells supply what only they own (the browser for sign-in, secure storage, Bluetooth,
 //! logging). All onboarding logic, error classification included, lives in `unbox-core`.
 //!
+//! - `custom_types`: UUIDs arrive as the platforms' own UUID types;
 //! - [`runtime`]: the tokio runtime and [`CancelHandle`](runtime::CancelHandle);
 //! - [`logging`]: forwards the core's `tracing` events to a foreign [`Logger`](logging::Logger);
 //! - [`qr`]: reading onboarding codes and drawing QR codes;
@@ -35,6 +36,7 @@ uniffi::setup_scaffolding!("unbox");
 
 pub mod auth;
 pub mod ble;
+mod custom_types;
 pub mod devices;
 pub mod discovery;
 pub mod flow;

@@ -11,10 +11,9 @@ use async_trait::async_trait;
 use unbox_core::platform::ble as core;
 use uuid::Uuid;
 
-use crate::ble::{
-    AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, GattCharacteristic, NotificationSink,
-    ScanFilter,
-};
+use unbox_core::platform::ble::{GattCharacteristic, ScanFilter};
+
+use crate::ble::{AdvertisementSink, BleCentral, BleConnection, BleError, BleLink, NotificationSink};
 use crate::runtime::in_runtime_context;
 
 /// Opens the operating system's Bluetooth central (CoreBluetooth on iOS and macOS, BlueZ on
@@ -43,25 +42,11 @@ impl core::AdvertisementListener for SinkListener {
     }
 }
 
-fn uuid(text: &str) -> Result<Uuid, BleError> {
-    Uuid::parse_str(text).map_err(|_| BleError::Other { reason: format!("`{text}` is not a UUID") })
-}
-
 #[async_trait]
 impl BleCentral for NativeBleCentral {
     async fn start_scan(&self, filter: ScanFilter, sink: Arc<AdvertisementSink>) -> Result<(), BleError> {
-        in_runtime_context(async move {
-            let filter = core::ScanFilter {
-                service_uuids: filter
-                    .service_uuids
-                    .iter()
-                    .map(|text| uuid(text))
-                    .collect::<Result<_, _>>()?,
-                name_prefixes: filter.name_prefixes,
-            };
-            Ok(self.0.start_scan(filter, Arc::new(SinkListener(sink))).await?)
-        })
-        .await
+        in_runtime_context(async move { Ok(self.0.start_scan(filter, Arc::new(SinkListener(sink))).await?) })
+            .await
     }
 
     async fn stop_scan(&self) -> Result<(), BleError> {
@@ -86,32 +71,22 @@ impl BleConnection for NativeBleConnection {
         self.0.mtu()
     }
 
-    async fn discover(&self, service: String) -> Result<Vec<GattCharacteristic>, BleError> {
-        in_runtime_context(async move {
-            let found = self.0.discover(uuid(&service)?).await?;
-            Ok(found
-                .into_iter()
-                .map(|c| GattCharacteristic {
-                    uuid: c.uuid.to_string(),
-                    user_description: c.user_description,
-                })
-                .collect())
-        })
-        .await
+    async fn discover(&self, service: Uuid) -> Result<Vec<GattCharacteristic>, BleError> {
+        in_runtime_context(async move { Ok(self.0.discover(service).await?) }).await
     }
 
-    async fn write(&self, characteristic: String, value: Vec<u8>) -> Result<(), BleError> {
-        in_runtime_context(async move { Ok(self.0.write(uuid(&characteristic)?, &value).await?) }).await
+    async fn write(&self, characteristic: Uuid, value: Vec<u8>) -> Result<(), BleError> {
+        in_runtime_context(async move { Ok(self.0.write(characteristic, &value).await?) }).await
     }
 
-    async fn read(&self, characteristic: String) -> Result<Vec<u8>, BleError> {
-        in_runtime_context(async move { Ok(self.0.read(uuid(&characteristic)?).await?) }).await
+    async fn read(&self, characteristic: Uuid) -> Result<Vec<u8>, BleError> {
+        in_runtime_context(async move { Ok(self.0.read(characteristic).await?) }).await
     }
 
-    async fn subscribe(&self, characteristic: String, sink: Arc<NotificationSink>) -> Result<(), BleError> {
-        in_runtime_context(async move {
-            Ok(self.0.subscribe(uuid(&characteristic)?, Arc::clone(&sink.listener)).await?)
-        })
+    async fn subscribe(&self, characteristic: Uuid, sink: Arc<NotificationSink>) -> Result<(), BleError> {
+        in_runtime_context(
+            async move { Ok(self.0.subscribe(characteristic, Arc::clone(&sink.listener)).await?) },
+        )
         .await
     }
 

@@ -371,19 +371,24 @@ mod tests {
 
     #[test]
     fn a_setup_request_binds_as_its_switch_says_and_checks_its_target() {
-        let request = |wifi_only, service: &str| SetupRequest {
+        let request = |wifi_only, target| SetupRequest {
             device_name: "PROV_1A2B3C".into(),
-            target: DeviceTarget::Ble { peripheral_id: "AA".into(), service: service.into() },
+            target,
             credentials: DeviceCredentials::Sec1 { pop: "abcd1234".into() },
             wifi_only,
         };
-        let service = unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID.to_string();
-        let wifi_only = core::SetupRequest::try_from(request(true, &service)).unwrap();
+        let ble = || DeviceTarget::Ble {
+            peripheral_id: "AA".into(),
+            service: unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID,
+        };
+        let wifi_only = core::SetupRequest::try_from(request(true, ble())).unwrap();
         assert_eq!(wifi_only.binding, BindingMode::None);
-        let claim = core::SetupRequest::try_from(request(false, &service)).unwrap();
+        let claim = core::SetupRequest::try_from(request(false, ble())).unwrap();
         assert_eq!(claim.binding, BindingMode::Claim);
         assert!(!format!("{claim:?}").contains("abcd1234"), "the proof of possession is redacted");
-        let bad = core::SetupRequest::try_from(request(false, "nope"));
+        let wifi_code = crate::qr::parse_onboarding_code("WIFI:S:home;T:nopass;;".into()).unwrap();
+        let not_a_device = DeviceTarget::SoftApFromCode { code: wifi_code, address: "192.168.4.1:80".into() };
+        let bad = core::SetupRequest::try_from(request(false, not_a_device));
         assert!(matches!(bad, Err(OnboardingError::InvalidRequest(_))));
     }
 }

@@ -83,7 +83,7 @@ pub struct SimulatorInfo {
     /// The passphrase of the devices' access points.
     pub device_ap_passphrase: String,
     /// The BLE provisioning service UUID.
-    pub ble_service: String,
+    pub ble_service: uuid::Uuid,
     /// The devices.
     pub devices: Vec<SimulatedDevice>,
     /// The captive-portal devices.
@@ -148,7 +148,7 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
             home_passphrase: HOME_PASSPHRASE.into(),
             device_password: DEVICE_PASSWORD.into(),
             device_ap_passphrase: DEVICE_AP_PASSPHRASE.into(),
-            ble_service: unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID.to_string(),
+            ble_service: unbox_core::discovery::ESP_IDF_DEFAULT_SERVICE_UUID,
             devices: simulated,
             portals: (0..world.portals.len())
                 .map(|index| SimulatedPortal {

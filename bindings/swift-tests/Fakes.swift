@@ -141,19 +141,19 @@ final class SwiftConnection: BleConnection, @unchecked Sendable {
 
     func mtu() -> UInt16 { inner.mtu() }
 
-    func discover(service: String) async throws -> [GattCharacteristic] { try await inner.discover(service: service) }
+    func discover(service: UUID) async throws -> [GattCharacteristic] { try await inner.discover(service: service) }
 
-    func write(characteristic: String, value: Data) async throws {
+    func write(characteristic: UUID, value: Data) async throws {
         central.writes.with { $0 += 1 }
         try await inner.write(characteristic: characteristic, value: value)
     }
 
-    func read(characteristic: String) async throws -> Data {
+    func read(characteristic: UUID) async throws -> Data {
         central.reads.with { $0 += 1 }
         return try await inner.read(characteristic: characteristic)
     }
 
-    func subscribe(characteristic: String, sink: NotificationSink) async throws {
+    func subscribe(characteristic: UUID, sink: NotificationSink) async throws {
         try await inner.subscribe(characteristic: characteristic, sink: sink)
     }
 

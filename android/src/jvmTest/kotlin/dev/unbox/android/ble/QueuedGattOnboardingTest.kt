@@ -1,5 +1,6 @@
 package dev.unbox.android.ble
 
+import java.util.UUID
 import dev.unbox.AdvertisementSink
 import dev.unbox.AttOperation
 import dev.unbox.BleCentral
@@ -84,7 +85,7 @@ class QueuedGattOnboardingTest {
 
         override fun mtu(): UShort = peripheral.mtu()
 
-        override suspend fun discover(service: String): List<GattCharacteristic> {
+        override suspend fun discover(service: UUID): List<GattCharacteristic> {
             val operation = GattOperation(GattOperationKind.DISCOVER_SERVICES)
             val outcome = queue.submit(operation) {
                 answerLater(operation) {
@@ -96,22 +97,22 @@ class QueuedGattOnboardingTest {
             return discovered
         }
 
-        override suspend fun write(characteristic: String, value: ByteArray) {
+        override suspend fun write(characteristic: UUID, value: ByteArray) {
             GattValues.checkWritable(value.size)
-            val operation = GattOperation(GattOperationKind.WRITE_CHARACTERISTIC, characteristic)
+            val operation = GattOperation(GattOperationKind.WRITE_CHARACTERISTIC, characteristic.toString())
             val outcome = queue.submit(operation) { answerLater(operation) { peripheral.write(characteristic, value).let { null } } }
             if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.WRITE, outcome.status)
         }
 
-        override suspend fun read(characteristic: String): ByteArray {
-            val operation = GattOperation(GattOperationKind.READ_CHARACTERISTIC, characteristic)
+        override suspend fun read(characteristic: UUID): ByteArray {
+            val operation = GattOperation(GattOperationKind.READ_CHARACTERISTIC, characteristic.toString())
             val outcome = queue.submit(operation) { answerLater(operation) { peripheral.read(characteristic) } }
             if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.READ, outcome.status)
             return outcome.value ?: ByteArray(0)
         }
 
-        override suspend fun subscribe(characteristic: String, sink: NotificationSink) {
-            val operation = GattOperation(GattOperationKind.WRITE_DESCRIPTOR, characteristic)
+        override suspend fun subscribe(characteristic: UUID, sink: NotificationSink) {
+            val operation = GattOperation(GattOperationKind.WRITE_DESCRIPTOR, characteristic.toString())
             val outcome = queue.submit(operation) { answerLater(operation) { peripheral.subscribe(characteristic, sink).let { null } } }
             if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.WRITE, outcome.status)
         }

@@ -9,19 +9,19 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
-/** Scan filters split between the platform and software, UUID spelling, advertisement mapping. */
+/** Scan filters split between the platform and software (the library's rule), advertisement mapping. */
 class ScanPlanTest {
-    private val prov = "021a9004-0382-4aea-bff4-6b3f1c5adfb4"
-    private val other = "1775244d-6b43-439b-877c-060f2d9bed07"
+    private val prov = UUID.fromString("021a9004-0382-4aea-bff4-6b3f1c5adfb4")
+    private val other = UUID.fromString("1775244d-6b43-439b-877c-060f2d9bed07")
 
-    private fun advertisement(name: String?, vararg services: String) = Advertisement(
+    private fun advertisement(name: String?, vararg services: UUID) = Advertisement(
         peripheralId = "AA:BB:CC:DD:EE:FF", localName = name, rssi = -60, serviceUuids = services.toList(),
         manufacturerData = emptyMap(), serviceData = emptyMap(), txPower = null,
     )
 
     @Test
     fun `service UUIDs go to the platform only when no name prefix could match devices without them`() {
-        assertEquals(listOf(UUID.fromString(prov)), ScanPlan(ScanFilter(listOf(prov.uppercase()), emptyList())).platformServices)
+        assertEquals(listOf(prov), ScanPlan(ScanFilter(listOf(prov), emptyList())).platformServices)
         assertEquals(emptyList<UUID>(), ScanPlan(ScanFilter(listOf(prov), listOf("PROV_"))).platformServices)
         assertEquals(emptyList<UUID>(), ScanPlan(ScanFilter(emptyList(), emptyList())).platformServices)
     }
@@ -29,22 +29,11 @@ class ScanPlanTest {
     @Test
     fun `a device matches by any service or any name prefix, names ignoring case`() {
         val plan = ScanPlan(ScanFilter(listOf(prov, other), listOf("PROV_")))
-        assertTrue(plan.accepts(advertisement(null, prov.uppercase())))
+        assertTrue(plan.accepts(advertisement(null, prov)))
         assertTrue(plan.accepts(advertisement("prov_1a2b3c")))
-        assertFalse(plan.accepts(advertisement("Headphones", "0000180d-0000-1000-8000-00805f9b34fb")))
+        assertFalse(plan.accepts(advertisement("Headphones", UUID.fromString("0000180d-0000-1000-8000-00805f9b34fb"))))
         assertFalse(plan.accepts(advertisement(null)))
         assertTrue(ScanPlan(ScanFilter(emptyList(), emptyList())).accepts(advertisement(null)))
-    }
-
-    @Test
-    fun `UUIDs parse in 16, 32 and 128 bits and print in the library's spelling`() {
-        assertEquals(BleUuids.USER_DESCRIPTION, BleUuids.parse("2901"))
-        assertEquals(BleUuids.USER_DESCRIPTION, BleUuids.parse("0x2901"))
-        assertEquals(BleUuids.USER_DESCRIPTION, BleUuids.parse("00002901"))
-        assertEquals("00002901-0000-1000-8000-00805f9b34fb", BleUuids.format(BleUuids.USER_DESCRIPTION))
-        assertEquals(prov, BleUuids.format(BleUuids.parse(prov.uppercase())!!))
-        assertNull(BleUuids.parse("29011"))
-        assertNull(BleUuids.parse("not-a-uuid"))
     }
 
     @Test
@@ -53,9 +42,9 @@ class ScanPlanTest {
             address = "24:0A:C4:00:00:01",
             localName = "PROV_1A2B3C",
             rssi = -200_000,
-            serviceUuids = listOf(UUID.fromString(prov), UUID.fromString(prov)),
+            serviceUuids = listOf(prov, prov),
             manufacturerData = mapOf(0x02E5 to byteArrayOf(1), 0x1_0000 to byteArrayOf(2)),
-            serviceData = mapOf(UUID.fromString(other.uppercase()) to byteArrayOf(3)),
+            serviceData = mapOf(other to byteArrayOf(3)),
             txPower = 127,
         )
         assertEquals("24:0A:C4:00:00:01", advertisement.peripheralId)

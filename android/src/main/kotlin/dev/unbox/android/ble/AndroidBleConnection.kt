@@ -96,15 +96,13 @@ internal class AndroidBleConnection(
         // API 33+: the value arrives as a parameter. Called on the binder thread in the order the
         // device sent the values; the sink returns at once.
         override fun onCharacteristicChanged(gatt: BluetoothGatt, characteristic: BluetoothGattCharacteristic, value: ByteArray) {
-            val key = key(characteristic.uuid)
-            sinks[key]?.onNotification(key, value)
+            sinks[key(characteristic.uuid)]?.onNotification(characteristic.uuid, value)
         }
 
         // Before API 33.
         @Suppress("DEPRECATION", "OVERRIDE_DEPRECATION")
         override fun onCharacteristicChanged(gatt: BluetoothGatt, characteristic: BluetoothGattCharacteristic) {
-            val key = key(characteristic.uuid)
-            sinks[key]?.onNotification(key, characteristic.value ?: ByteArray(0))
+            sinks[key(characteristic.uuid)]?.onNotification(characteristic.uuid, characteristic.value ?: ByteArray(0))
         }
 
         // Before API 33.
@@ -144,27 +142,26 @@ internal class AndroidBleConnection(
 
     override fun mtu(): UShort = negotiatedMtu.get().toUShort()
 
-    override suspend fun discover(service: String): List<GattCharacteristic> = withBluetoothPermission("connect") {
-        val serviceUuid = BleUuids.parse(service) ?: throw BleException.ServiceNotFound(service)
+    override suspend fun discover(service: UUID): List<GattCharacteristic> = withBluetoothPermission("connect") {
         if (!servicesDiscovered) {
             val outcome = queue.submit(GattOperation(GattOperationKind.DISCOVER_SERVICES)) { client().discoverServices() }
             if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.SERVICE_DISCOVERY, outcome.status)
             servicesDiscovered = true
         }
-        val gattService = client().getService(serviceUuid) ?: throw BleException.ServiceNotFound(service)
+        val gattService = client().getService(service) ?: throw BleException.ServiceNotFound(service)
         gattService.characteristics.map { characteristic ->
-            GattCharacteristic(BleUuids.format(characteristic.uuid), userDescription(characteristic))
+            GattCharacteristic(characteristic.uuid, userDescription(characteristic))
         }
     }
 
-    override suspend fun write(characteristic: String, value: ByteArray) = withBluetoothPermission("connect") {
+    override suspend fun write(characteristic: UUID, value: ByteArray) = withBluetoothPermission("connect") {
         GattValues.checkWritable(value.size)
         val target = characteristic(characteristic)
         val outcome = queue.submit(GattOperation(GattOperationKind.WRITE_CHARACTERISTIC, key(target.uuid))) { startWrite(target, value) }
         if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.WRITE, outcome.status)
     }
 
-    override suspend fun read(characteristic: String): ByteArray = withBluetoothPermission("connect") {
+    override suspend fun read(characteristic: UUID): ByteArray = withBluetoothPermission("connect") {
         val target = characteristic(characteristic)
         val outcome = queue.submit(GattOperation(GattOperationKind.READ_CHARACTERISTIC, key(target.uuid))) { client().readCharacteristic(target) }
         if (outcome.status != GattStatus.SUCCESS) throw GattStatus.operationFailure(AttOperation.READ, outcome.status)
@@ -175,7 +172,7 @@ internal class AndroidBleConnection(
      * Enables notifications (indications when the characteristic offers only those): locally with
      * `setCharacteristicNotification`, on the device by writing its 0x2902 descriptor.
      */
-    override suspend fun subscribe(characteristic: String, sink: NotificationSink) = withBluetoothPermission("connect") {
+    override suspend fun subscribe(characteristic: UUID, sink: NotificationSink) = withBluetoothPermission("connect") {
         val target = characteristic(characteristic)
         val configuration = target.getDescriptor(BleUuids.CLIENT_CONFIGURATION)
             ?: throw GattStatus.operationFailure(AttOperation.WRITE, GattStatus.REQUEST_NOT_SUPPORTED)
@@ -237,15 +234,13 @@ internal class AndroidBleConnection(
             client().writeDescriptor(target)
         }
 
-    private fun characteristic(text: String): BluetoothGattCharacteristic {
-        val uuid = BleUuids.parse(text) ?: throw BleException.Other("`$text` is not a characteristic UUID")
-        return client().services.orEmpty().firstNotNullOfOrNull { it.getCharacteristic(uuid) }
-            ?: throw BleException.Other("the device has no characteristic $text among the services discovered")
-    }
+    private fun characteristic(uuid: UUID): BluetoothGattCharacteristic =
+        client().services.orEmpty().firstNotNullOfOrNull { it.getCharacteristic(uuid) }
+            ?: throw BleException.Other("the device has no characteristic $uuid among the services discovered")
 
     private fun client(): BluetoothGatt = gatt?.takeUnless { released.get() } ?: throw BleException.Disconnected()
 
-    private fun key(uuid: UUID): String = BleUuids.format(uuid)
+    private fun key(uuid: UUID): String = uuid.toString()
 
     /** Ends any connection (attempt) and closes the GATT client, once (Android allows few per app). */
     private fun release() {

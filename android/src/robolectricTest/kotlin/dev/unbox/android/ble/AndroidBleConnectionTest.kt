@@ -60,18 +60,18 @@ class AndroidBleConnectionTest {
 
         assertEquals(listOf(517), Peripheral.mtuRequests)
         assertEquals(247, connection.mtu().toInt())
-        val characteristics = connection.discover(SERVICE.toString())
+        val characteristics = connection.discover(SERVICE)
         assertEquals(
             listOf(
-                GattCharacteristic(SESSION.toString(), "prov-session"),
-                GattCharacteristic(CONFIG.toString(), "prov-config"),
-                GattCharacteristic(VERSION.toString(), "proto-ver"),
-                GattCharacteristic(UNNAMED.toString(), null),
+                GattCharacteristic(SESSION, "prov-session"),
+                GattCharacteristic(CONFIG, "prov-config"),
+                GattCharacteristic(VERSION, "proto-ver"),
+                GattCharacteristic(UNNAMED, null),
             ),
             characteristics,
         )
         try {
-            connection.discover("0000ffff-0000-1000-8000-00805f9b34fb")
+            connection.discover(UUID.fromString("0000ffff-0000-1000-8000-00805f9b34fb"))
             fail("found a service the device does not have")
         } catch (missing: BleException.ServiceNotFound) {
             // Typed, with the UUID asked for.
@@ -83,18 +83,18 @@ class AndroidBleConnectionTest {
     fun `a request is written then its response read, whole even when longer than the MTU`(): Unit = runBlocking {
         Peripheral.mtu = 185
         val connection = opened()
-        connection.discover(SERVICE.toString())
+        connection.discover(SERVICE)
 
-        connection.write(SESSION.toString(), byteArrayOf(1, 2, 3))
-        assertArrayEquals(byteArrayOf(3, 2, 1), connection.read(SESSION.toString()))
+        connection.write(SESSION, byteArrayOf(1, 2, 3))
+        assertArrayEquals(byteArrayOf(3, 2, 1), connection.read(SESSION))
 
         val long = ByteArray(500) { it.toByte() } // beyond MTU - 3 = 182: the stack's prepared writes
-        connection.write(CONFIG.toString(), long)
+        connection.write(CONFIG, long)
         assertArrayEquals(long, Peripheral.writes.last().second)
-        assertArrayEquals(long.reversedArray(), connection.read(CONFIG.toString()))
+        assertArrayEquals(long.reversedArray(), connection.read(CONFIG))
 
         try {
-            connection.write(CONFIG.toString(), ByteArray(513))
+            connection.write(CONFIG, ByteArray(513))
             fail("a value over the ATT limit of 512 bytes was written")
         } catch (tooLong: BleException) {
             assertEquals("refused before the stack saw it", 2, Peripheral.writes.size)
@@ -131,9 +131,9 @@ class AndroidBleConnectionTest {
     fun `the link dropping during a request fails it and every later one as Disconnected`(): Unit = runBlocking {
         Peripheral.answers[SESSION] = { null } // the device resets instead of answering
         val connection = opened()
-        connection.discover(SERVICE.toString())
-        connection.write(SESSION.toString(), byteArrayOf(9))
-        val read = async(SupervisorJob()) { connection.read(SESSION.toString()) }
+        connection.discover(SERVICE)
+        connection.write(SESSION, byteArrayOf(9))
+        val read = async(SupervisorJob()) { connection.read(SESSION) }
         yield()
         assertTrue(!read.isCompleted)
 
@@ -146,7 +146,7 @@ class AndroidBleConnectionTest {
             // The request in flight fails at once, not at its timeout.
         }
         try {
-            connection.write(SESSION.toString(), byteArrayOf(1))
+            connection.write(SESSION, byteArrayOf(1))
             fail("wrote on a dropped link")
         } catch (dropped: BleException.Disconnected) {
             // And so does every later one.
@@ -174,22 +174,22 @@ class AndroidBleConnectionTest {
         // Improv's state characteristic (improv-wifi.com ble.md: read, notify).
         Peripheral.addService(IMPROV, listOf(IMPROV_STATE to null), notifying = setOf(IMPROV_STATE))
         val connection = opened()
-        connection.discover(IMPROV.toString())
-        val heard = Collections.synchronizedList(mutableListOf<Pair<String, List<Byte>>>())
+        connection.discover(IMPROV)
+        val heard = Collections.synchronizedList(mutableListOf<Pair<UUID, List<Byte>>>())
         val sink = object : NotificationSink(NoHandle) {
-            override fun onNotification(characteristic: String, value: ByteArray) {
+            override fun onNotification(characteristic: UUID, value: ByteArray) {
                 heard += characteristic to value.toList()
             }
         }
 
-        connection.subscribe(IMPROV_STATE.toString(), sink)
+        connection.subscribe(IMPROV_STATE, sink)
 
         assertEquals(listOf(IMPROV_STATE to listOf<Byte>(1, 0)), Peripheral.configurations.map { it.first to it.second.toList() })
         Peripheral.clients.last().notify(IMPROV_STATE, byteArrayOf(0x02))
         Peripheral.clients.last().notify(IMPROV_STATE, byteArrayOf(0x03))
-        assertEquals(listOf(IMPROV_STATE.toString() to listOf<Byte>(2), IMPROV_STATE.toString() to listOf<Byte>(3)), heard.toList())
+        assertEquals(listOf(IMPROV_STATE to listOf<Byte>(2), IMPROV_STATE to listOf<Byte>(3)), heard.toList())
         try {
-            connection.subscribe(SESSION.toString(), sink)
+            connection.subscribe(SESSION, sink)
             fail("subscribed to a characteristic without notify")
         } catch (refused: BleException.Att) {
             assertEquals(6, refused.code.toInt())

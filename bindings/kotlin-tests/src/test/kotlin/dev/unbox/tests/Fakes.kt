@@ -7,6 +7,7 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.util.Collections
+import java.util.UUID
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.CompletableDeferred
@@ -155,19 +156,19 @@ class KotlinBleCentral(private val radio: BleCentral) : BleCentral {
 
         override fun mtu(): UShort = delegate.mtu()
 
-        override suspend fun discover(service: String): List<GattCharacteristic> = delegate.discover(service)
+        override suspend fun discover(service: UUID): List<GattCharacteristic> = delegate.discover(service)
 
-        override suspend fun write(characteristic: String, value: ByteArray) {
+        override suspend fun write(characteristic: UUID, value: ByteArray) {
             central.writes.incrementAndGet()
             delegate.write(characteristic, value)
         }
 
-        override suspend fun read(characteristic: String): ByteArray {
+        override suspend fun read(characteristic: UUID): ByteArray {
             central.reads.incrementAndGet()
             return delegate.read(characteristic)
         }
 
-        override suspend fun subscribe(characteristic: String, sink: NotificationSink) = delegate.subscribe(characteristic, sink)
+        override suspend fun subscribe(characteristic: UUID, sink: NotificationSink) = delegate.subscribe(characteristic, sink)
 
         override suspend fun disconnect() = delegate.disconnect()
     }

@@ -84,6 +84,55 @@ impl From<PhoneWifiError> for core::PhoneWifiError {
     }
 }
 
+/// The phone's Wi-Fi when the app joins nothing itself: the person joined the device's access
+/// point in the system settings, or the device is reachable without joining (the `unbox sim`
+/// devices on the computer's network, seen from an emulator or simulator). Joining and leaving
+/// change nothing; a scan lists no networks.
+#[uniffi::export]
+pub fn manual_join_phone_wifi() -> Arc<dyn PhoneWifi> {
+    Arc::new(NativePhoneWifi(core::ManualJoin::new()))
+}
+
+/// Like `manualJoinPhoneWifi`, standing in for a device's access point with `passphrase` (null:
+/// an open one) in demos and tests against the simulator: a join with another passphrase fails
+/// as a real join would.
+#[uniffi::export]
+pub fn simulated_access_point_phone_wifi(passphrase: Option<String>) -> Arc<dyn PhoneWifi> {
+    Arc::new(NativePhoneWifi(core::ManualJoin::with_access_point(passphrase.map(SecretString::new))))
+}
+
+/// The core's manual join offered through the FFI trait.
+struct NativePhoneWifi(core::ManualJoin);
+
+#[async_trait]
+impl PhoneWifi for NativePhoneWifi {
+    async fn join_network(&self, ssid: String, passphrase: Option<String>) -> Result<(), PhoneWifiError> {
+        use core::PhoneWifi as _;
+        Ok(self.0.join_network(ssid, passphrase.map(SecretString::new)).await?)
+    }
+
+    async fn leave_network(&self, ssid: String) -> Result<(), PhoneWifiError> {
+        use core::PhoneWifi as _;
+        Ok(self.0.leave_network(ssid).await?)
+    }
+
+    async fn scan_networks(&self) -> Result<Vec<WifiNetwork>, PhoneWifiError> {
+        use core::PhoneWifi as _;
+        Ok(self.0.scan_networks().await?.into_iter().map(Into::into).collect())
+    }
+}
+
+impl From<core::PhoneWifiError> for PhoneWifiError {
+    fn from(error: core::PhoneWifiError) -> Self {
+        match error {
+            core::PhoneWifiError::Declined => Self::Declined,
+            core::PhoneWifiError::Unavailable(reason) => Self::Unavailable { reason },
+            core::PhoneWifiError::JoinFailed { ssid, reason } => Self::JoinFailed { ssid, reason },
+            core::PhoneWifiError::Other(reason) => Self::Other { reason },
+        }
+    }
+}
+
 /// A shell's Wi-Fi seen as the core's.
 pub(crate) struct ForeignPhoneWifi(pub(crate) Arc<dyn PhoneWifi>);
 
@@ -127,7 +176,18 @@ mod tests {
         ];
         for (ffi, expected) in cases {
             assert_eq!(ffi.to_string(), expected.to_string());
+            assert_eq!(PhoneWifiError::from(expected.clone()), ffi);
             assert_eq!(core::PhoneWifiError::from(ffi), expected);
         }
+    }
+
+    #[tokio::test]
+    async fn the_simulated_access_point_refuses_another_passphrase_through_the_ffi_trait() {
+        let wifi = simulated_access_point_phone_wifi(Some("setup-1234".into()));
+        assert_eq!(wifi.join_network("PROV_1".into(), Some("setup-1234".into())).await, Ok(()));
+        let refused = wifi.join_network("PROV_1".into(), Some("wrong-123".into())).await;
+        assert!(matches!(refused, Err(PhoneWifiError::JoinFailed { .. })), "{refused:?}");
+        assert_eq!(manual_join_phone_wifi().join_network("PROV_1".into(), None).await, Ok(()));
+        assert_eq!(manual_join_phone_wifi().scan_networks().await, Ok(Vec::new()));
     }
 }

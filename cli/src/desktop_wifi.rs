@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
 use unbox_core::discovery::WifiNetwork;
-use unbox_core::platform::phone_wifi::{PhoneWifi, PhoneWifiError};
+use unbox_core::platform::phone_wifi::{ManualJoin, PhoneWifi, PhoneWifiError};
 use unbox_core::secret::SecretString;
 
 /// Parses `nmcli -t -f SSID,BSSID,SIGNAL,CHAN,SECURITY dev wifi list` (colons in values are
@@ -62,7 +62,7 @@ pub enum DesktopWifi {
     Nmcli,
     /// The person is already on the device's network (or joins it by hand; `provision` says so
     /// before the device steps start).
-    Manual,
+    Manual(ManualJoin),
 }
 
 fn failed(ssid: &str, reason: impl Into<String>) -> PhoneWifiError {
@@ -77,7 +77,7 @@ impl PhoneWifi for DesktopWifi {
         passphrase: Option<SecretString>,
     ) -> Result<(), PhoneWifiError> {
         match self {
-            Self::Manual => Ok(()),
+            Self::Manual(manual) => manual.join_network(ssid, passphrase).await,
             Self::Nmcli => {
                 let mut child = tokio::process::Command::new("nmcli")
                     .args(["--ask", "dev", "wifi", "connect", &ssid])
@@ -102,7 +102,7 @@ impl PhoneWifi for DesktopWifi {
 
     async fn leave_network(&self, ssid: String) -> Result<(), PhoneWifiError> {
         match self {
-            Self::Manual => Ok(()),
+            Self::Manual(manual) => manual.leave_network(ssid).await,
             Self::Nmcli => {
                 let status = tokio::process::Command::new("nmcli")
                     .args(["connection", "down", "id", &ssid])
@@ -121,7 +121,7 @@ impl PhoneWifi for DesktopWifi {
 
     async fn scan_networks(&self) -> Result<Vec<WifiNetwork>, PhoneWifiError> {
         match self {
-            Self::Manual => Ok(Vec::new()),
+            Self::Manual(manual) => manual.scan_networks().await,
             Self::Nmcli => tokio::task::spawn_blocking(scan_with_nmcli)
                 .await
                 .map_err(|e| PhoneWifiError::Other(e.to_string()))?

@@ -19,7 +19,7 @@ use unbox_core::flow::{
     BindingMode, DeviceTarget, Onboarding, OnboardingRequest, OnboardingSettings, PortalTarget,
 };
 use unbox_core::platform::ble::BleCentral;
-use unbox_core::platform::phone_wifi::PhoneWifi;
+use unbox_core::platform::phone_wifi::{ManualJoin, PhoneWifi};
 use unbox_core::platform::secret_store::SecretStore;
 use unbox_core::portal::PortalParameter;
 use unbox_core::qr::{EspressifQr, OnboardingPayload};
@@ -329,7 +329,8 @@ fn over_access_points(
         }
         reach.join_by_hand = specs.iter().map(|s| s.name.clone()).collect();
     }
-    reach.phone_wifi = Some(Arc::new(if manual { DesktopWifi::Manual } else { DesktopWifi::Nmcli }));
+    reach.phone_wifi =
+        Some(Arc::new(if manual { DesktopWifi::Manual(ManualJoin::new()) } else { DesktopWifi::Nmcli }));
     Ok(reach)
 }
 

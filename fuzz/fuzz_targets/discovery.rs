@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use unbox_core::platform::ble::Advertisement;
 use unbox_core::discovery::{
     DiscoveryConfig, DiscoveryTable, ESP_IDF_DEFAULT_SERVICE_UUID, WifiNetwork, discovered_devices,
     setup_mode_networks,
 };
+use unbox_core::platform::ble::Advertisement;
 use uuid::Uuid;
 
 fn uuid(input: &mut Unstructured) -> Result<Uuid> {

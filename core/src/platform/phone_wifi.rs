@@ -24,6 +24,60 @@ pub trait PhoneWifi: Send + Sync {
     async fn scan_networks(&self) -> Result<Vec<WifiNetwork>, PhoneWifiError>;
 }
 
+/// The phone's Wi-Fi when the app joins nothing itself: the person joined the device's access
+/// point in the system settings, or the device is reachable without joining (the `unbox sim`
+/// devices on a computer's network, seen from an emulator or the CLI). Joining and leaving
+/// change nothing; a scan lists no networks. The one such implementation: the CLI uses it, and
+/// the shells get it through the FFI.
+#[derive(Debug, Default)]
+pub struct ManualJoin {
+    /// `Some`: stands in for an access point with this passphrase (`None`: open), refusing others.
+    access_point: Option<Option<SecretString>>,
+}
+
+impl ManualJoin {
+    /// Joins by hand: every join succeeds.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stands in for a device's access point with `passphrase` (`None`: an open one) in demos and
+    /// tests against the simulator: a join with another passphrase fails as a real join would.
+    pub fn with_access_point(passphrase: Option<SecretString>) -> Self {
+        Self { access_point: Some(passphrase) }
+    }
+}
+
+#[async_trait]
+impl PhoneWifi for ManualJoin {
+    async fn join_network(
+        &self,
+        ssid: String,
+        passphrase: Option<SecretString>,
+    ) -> Result<(), PhoneWifiError> {
+        match &self.access_point {
+            Some(expected)
+                if expected.as_ref().map(SecretString::expose)
+                    != passphrase.as_ref().map(SecretString::expose) =>
+            {
+                Err(PhoneWifiError::JoinFailed {
+                    ssid,
+                    reason: "the access point refused the passphrase".into(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn leave_network(&self, _ssid: String) -> Result<(), PhoneWifiError> {
+        Ok(())
+    }
+
+    async fn scan_networks(&self) -> Result<Vec<WifiNetwork>, PhoneWifiError> {
+        Ok(Vec::new())
+    }
+}
+
 /// Why an access point cannot be joined with this name and passphrase, before the platform sees
 /// them (IEEE 802.11: an SSID has 1 to 32 bytes; WPA2-Personal: a passphrase has 8 to 63
 /// printable ASCII characters, or is the raw key as 64 hex digits). `None` when they can. The one
@@ -99,6 +153,28 @@ impl PhoneWifiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_manual_join_changes_nothing_and_a_stand_in_access_point_checks_its_passphrase() {
+        let by_hand = ManualJoin::new();
+        assert_eq!(by_hand.join_network("PROV_1".into(), None).await, Ok(()));
+        assert_eq!(by_hand.scan_networks().await, Ok(Vec::new()));
+        let access_point = ManualJoin::with_access_point(Some(SecretString::new("setup-1234")));
+        assert_eq!(
+            access_point.join_network("PROV_1".into(), Some(SecretString::new("setup-1234"))).await,
+            Ok(())
+        );
+        let refused = access_point.join_network("PROV_1".into(), Some(SecretString::new("wrong-123"))).await;
+        assert!(
+            matches!(refused, Err(PhoneWifiError::JoinFailed { ref ssid, .. }) if ssid == "PROV_1"),
+            "{refused:?}"
+        );
+        assert!(
+            access_point.join_network("PROV_1".into(), None).await.is_err(),
+            "the access point is secured"
+        );
+        assert_eq!(access_point.leave_network("PROV_1".into()).await, Ok(()));
+    }
 
     #[test]
     fn passphrases_and_ssids_are_checked_before_the_platform_sees_them() {

@@ -121,7 +121,7 @@ struct FlowChecks: @unchecked Sendable {
             try await onboardScannedDevice(
                 scannedCode: device.setupCode, home: WifiCredentials(ssid: info.homeSsid, passphrase: info.homePassphrase),
                 issuer: info.cloudUrl, clientId: info.clientId, backendUrl: info.cloudUrl,
-                agent: ScriptedBrowser(), wifi: ManualJoinPhoneWifi(), store: memorySecretStore(),
+                agent: ScriptedBrowser(), wifi: manualJoinPhoneWifi(), store: memorySecretStore(),
                 deviceAddress: device.softapAddress, settings: sim.settings()
             ) { event in progress.with { $0.append(event) } }
         }
@@ -129,7 +129,7 @@ struct FlowChecks: @unchecked Sendable {
         let started = progress.current.filter { $0.kind == .started }.map(\.step)
         try check(started == Self.steps, "steps \(started)")
         // The same account, signed in on another client, offers the device it just set up.
-        let client = try await client(wifi: ManualJoinPhoneWifi(), signedIn: true)
+        let client = try await client(wifi: manualJoinPhoneWifi(), signedIn: true)
         let offer = try await offerDevice(deviceId: bound.deviceId, client: client)
         try check(offer?.bindingId == bound.bindingId && offer?.code.isEmpty == false, "offer \(String(describing: offer?.bindingId))")
         try check(try await offerDevice(deviceId: "dev-unknown", client: client) == nil, "offered an unknown device")

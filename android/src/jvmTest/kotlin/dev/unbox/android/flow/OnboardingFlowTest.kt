@@ -14,7 +14,7 @@ import dev.unbox.android.support.BrokeredBrowser
 import dev.unbox.android.support.MemoryBackend
 import dev.unbox.android.support.SimulatorWorld
 import dev.unbox.android.support.TestKeys
-import dev.unbox.android.wifi.SimulatorPhoneWifi
+import dev.unbox.simulatedAccessPointPhoneWifi
 import dev.unbox.discoverAuthSession
 import java.util.concurrent.atomic.AtomicReference
 import kotlinx.coroutines.CompletableDeferred
@@ -44,7 +44,7 @@ class OnboardingFlowTest {
 
     @Test
     fun `a whole onboarding arrives as its events then the binding`(): Unit = runBlocking {
-        val client = client(SimulatorPhoneWifi(info.deviceApPassphrase))
+        val client = client(simulatedAccessPointPhoneWifi(info.deviceApPassphrase))
         val updates = withTimeout(60_000) { client.onboardingFlow(SimulatorWorld.softApRequest(0)).toList() }
 
         val finished = assertInstanceOf(OnboardingUpdate.Finished::class.java, updates.last())
@@ -75,7 +75,7 @@ class OnboardingFlowTest {
 
     @Test
     fun `a wrong access point passphrase fails the join and the flow`(): Unit = runBlocking {
-        val client = client(SimulatorPhoneWifi("not the passphrase"))
+        val client = client(simulatedAccessPointPhoneWifi("not the passphrase"))
         val error = assertThrows(OnboardingException.MoveCloser::class.java) {
             runBlocking { client.onboardingFlow(SimulatorWorld.softApRequest(2)).toList() }
         }
@@ -127,7 +127,7 @@ class OnboardingFlowTest {
 
     /** The phone's Wi-Fi with a join that never completes, to cancel a run mid-step. */
     private class HeldPhoneWifi(passphrase: String) : PhoneWifi {
-        private val inner = SimulatorPhoneWifi(passphrase)
+        private val inner = simulatedAccessPointPhoneWifi(passphrase)
         val joinStarted = CompletableDeferred<Unit>()
 
         override suspend fun joinNetwork(ssid: String, passphrase: String?) {

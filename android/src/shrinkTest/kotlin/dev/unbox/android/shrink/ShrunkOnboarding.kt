@@ -11,7 +11,7 @@ import dev.unbox.android.support.BrokeredBrowser
 import dev.unbox.android.support.MemoryBackend
 import dev.unbox.android.support.SimulatorWorld
 import dev.unbox.android.support.TestKeys
-import dev.unbox.android.wifi.SimulatorPhoneWifi
+import dev.unbox.simulatedAccessPointPhoneWifi
 import dev.unbox.discoverAuthSession
 import kotlin.system.exitProcess
 import kotlinx.coroutines.runBlocking
@@ -28,7 +28,7 @@ fun main() {
         val info = SimulatorWorld.info
         val store = SealedSecretStore(AesGcmSealer(TestKeys()), MemoryBackend())
         val account = discoverAuthSession(SimulatorWorld.authConfig(), BrokeredBrowser(AuthorizationBroker()), store)
-        val client = OnboardingClient(account, info.cloudUrl, null, SimulatorPhoneWifi(info.deviceApPassphrase), store, SimulatorWorld.simulator.settings())
+        val client = OnboardingClient(account, info.cloudUrl, null, simulatedAccessPointPhoneWifi(info.deviceApPassphrase), store, SimulatorWorld.simulator.settings())
         var last: OnboardingUpdate<*>? = null
         withTimeout(120_000) {
             client.onboardingFlow(SimulatorWorld.softApRequest(0)).collect { update ->

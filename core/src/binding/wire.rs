@@ -65,6 +65,10 @@ pub struct ClaimCreated {
     pub expires_at: OffsetDateTime,
     /// Always `pending` on creation.
     pub status: ClaimStatus,
+    /// Whether the backend's confirm honours `wait`: a confirm sent before the device redeemed
+    /// is held until it does and confirms in the same answer. Absent (older backends): no.
+    #[serde(default)]
+    pub confirm_waits: bool,
 }
 
 /// Answer of `GET /v1/claims/{claim_id}`.

@@ -154,6 +154,13 @@ impl BindingBackend {
         claims.bindings.breaks.insert(rule);
     }
 
+    /// Whether confirms honour `wait` and new claims say so (`confirm_waits`, on by default).
+    /// Off, the backend behaves as one without the feature: it ignores a confirm's `wait`, and
+    /// apps wait for the redemption with `GET /v1/claims/{claim_id}?wait=` before confirming.
+    pub fn set_confirm_waits(&self, on: bool) {
+        lock(&self.shared.claims).confirm_waits = on;
+    }
+
     /// Registers a device the way the factory would: the backend learns its credential.
     pub fn register_device(&self, credential: DeviceCredential) {
         lock(&self.shared.devices).insert(credential.device_id().clone(), credential);

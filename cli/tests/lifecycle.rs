@@ -46,7 +46,8 @@ fn check_backend_passes_against_the_simulated_cloud() {
     }
     let (code, stdout, stderr) = run(&std::env::temp_dir(), &args);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("19 rules: 19 passed, 0 failed, 0 not run"), "{stdout}");
+    assert!(stdout.contains("20 rules: 20 passed, 0 failed, 0 not run"), "{stdout}");
+    assert!(stdout.contains("confirm.waits              pass"), "{stdout}");
     assert!(stdout.contains("claims.expiry              pass"), "{stdout}");
 
     // Claims living longer than the checker waits leave the expiry rule not run, not passed.

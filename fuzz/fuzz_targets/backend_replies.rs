@@ -5,31 +5,24 @@
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
 use libfuzzer_sys::fuzz_target;
 use unbox_core::binding::device_claim::{decode_claim_request, decode_claim_response};
 use unbox_core::binding::{
     BindingClient, ClaimId, ClaimRedeemer, DeviceCredential, DeviceId, IdempotencyKey, NoJitter, RetryPolicy,
-    Sleeper, StaticAccessToken,
+    StaticAccessToken,
 };
+use unbox_core::platform::clock::ManualClock;
 use unbox_core::secret::{SecretBytes, SecretString};
 use unbox_fuzz::{ScriptedServer, frames, runtime};
 use url::Url;
 
-/// Retries without waiting: the schedule is not what is fuzzed.
-struct NoSleep;
-
-#[async_trait]
-impl Sleeper for NoSleep {
-    async fn sleep(&self, _delay: Duration) {}
-}
-
+/// Retries without waiting (a manual clock skips the waits): the schedule is not what is fuzzed.
 fn policy() -> RetryPolicy {
     RetryPolicy::new(2, Duration::from_millis(1), Duration::from_millis(1))
         .with_jitter(Arc::new(NoJitter))
-        .with_sleeper(Arc::new(NoSleep))
+        .with_clock(Arc::new(ManualClock::new(SystemTime::now())))
 }
 
 fn base_url() -> Url {

@@ -26,10 +26,9 @@ impl SimCloud {
         idp: IdpConfig,
         backend: BackendConfig,
     ) -> std::io::Result<Self> {
-        // Bind first: the issuer URL needs the port.
-        let placeholder = LoopbackServer::start_at(axum::Router::new(), listen).await?;
-        let address = placeholder.local_addr();
-        placeholder.go_down().await;
+        // Listen first: the issuer URL needs the port (held, so no other process takes it).
+        let reserved = LoopbackServer::reserve(listen)?;
+        let address = reserved.local_addr();
         let base_url = public_base_url.unwrap_or_else(|| {
             let host =
                 if address.ip().is_unspecified() { "127.0.0.1".to_owned() } else { address.ip().to_string() };
@@ -41,7 +40,7 @@ impl SimCloud {
         // The voice-assistant skill's tokens may list the customer's devices, nothing more.
         backend.link_client(SKILL_CLIENT_ID);
         let router = idp.router().merge(backend.router());
-        let server = LoopbackServer::start_at(router, address).await?;
+        let server = reserved.serve(router);
         Ok(Self { idp, backend, server, base_url })
     }
 

@@ -16,7 +16,7 @@ use unbox_core::secret::SecretString;
 use super::probe::{Auth, Broken, Probe, Reply, Step};
 
 /// The rules, in the order they run: id and what the contract says.
-pub const RULES: [(&str, &str); 19] = [
+pub const RULES: [(&str, &str); 20] = [
     ("auth.user-token", "app calls without a bearer token are 401 unauthorized"),
     ("idempotency.key-required", "an app POST without Idempotency-Key is 400 idempotency-key-missing"),
     ("idempotency.replay", "the same key and body replay the first answer with Idempotent-Replayed: true"),
@@ -29,6 +29,10 @@ pub const RULES: [(&str, &str); 19] = [
     ("confirm.device-match", "confirming another device than the redeeming one is 409 and voids the claim"),
     ("confirm.needs-redemption", "confirming before any device redeemed is 409 claim-not-redeemed"),
     ("claims.long-poll", "GET ?wait=N holds a pending claim and answers when a device redeems"),
+    (
+        "confirm.waits",
+        "with confirm_waits, confirm ?wait=N holds a pending claim and confirms when the device redeems; a wait that runs out is 409 claim-not-redeemed, not kept for the key",
+    ),
     ("bindings.list", "the device list shows the customer's bindings with their fields, and only theirs"),
     ("bindings.pages", "the device list pages with limit and next_cursor"),
     ("rebind.same-customer", "setting up an own device again keeps its binding"),
@@ -96,7 +100,22 @@ impl Context {
     }
 
     async fn confirm(&self, token: &SecretString, claim: &str, device: &str, key: &str) -> Step<Reply> {
-        let path = format!("v1/claims/{claim}/confirm");
+        self.confirm_waiting(token, claim, device, key, 0).await
+    }
+
+    /// A confirm asking the backend to hold it up to `wait` seconds while the claim is pending.
+    async fn confirm_waiting(
+        &self,
+        token: &SecretString,
+        claim: &str,
+        device: &str,
+        key: &str,
+        wait: u32,
+    ) -> Step<Reply> {
+        let path = match wait {
+            0 => format!("v1/claims/{claim}/confirm"),
+            wait => format!("v1/claims/{claim}/confirm?wait={wait}"),
+        };
         self.post(&path, Auth::Bearer(token), Some(key), &json!({"device_id": device})).await
     }
 
@@ -175,6 +194,7 @@ impl Context {
             "confirm.device-match" => self.device_match().await,
             "confirm.needs-redemption" => self.needs_redemption().await,
             "claims.long-poll" => self.long_poll().await,
+            "confirm.waits" => return self.confirm_waits().await,
             "bindings.list" => self.list().await,
             "bindings.pages" => self.pages().await,
             "rebind.same-customer" => self.same_customer().await,
@@ -217,15 +237,23 @@ impl Context {
     }
 
     async fn body_mismatch(&self) -> Step<()> {
-        let (claim, _) = self.claim(&self.alice).await?;
+        // A stored answer (the mismatch that voids the claim; `claim-not-redeemed` is not kept).
+        let (claim, token) = self.claim(&self.alice).await?;
+        self.redeem(&self.other, &token).await?.expect(200)?;
         let key = key();
         let device = self.device.device_id().as_str();
         let first = self.confirm(&self.alice, &claim, device, &key).await?;
+        if first.status == 200 {
+            self.clean_up(&[(&self.alice, &first.text("binding_id").unwrap_or_default())]).await;
+        }
         if first.status >= 500 {
             return Err(first.broken("expected an answer to store"));
         }
         let other = self.other.device_id().as_str();
         let reply = self.confirm(&self.alice, &claim, other, &key).await?;
+        if reply.status == 200 {
+            self.clean_up(&[(&self.alice, &reply.text("binding_id").unwrap_or_default())]).await;
+        }
         reply.expect_problem(422, "idempotency-key-reused").map(drop)
     }
 
@@ -347,6 +375,51 @@ impl Context {
             return Err(view.broken("answered `pending` before the device redeemed: `wait` was not honoured"));
         }
         Ok(())
+    }
+
+    /// Not run against a backend whose claims do not say `confirm_waits: true` (optional).
+    async fn confirm_waits(&self) -> Outcome {
+        let result: Step<Option<String>> = async {
+            let reply = self.create(&self.alice, &key()).await?.expect(201)?;
+            if reply.body["confirm_waits"] != true {
+                return Ok(Some("the backend's claims do not say confirm_waits: true (optional)".into()));
+            }
+            let (claim, token) = (reply.text("claim_id")?, reply.text("claim_token")?);
+            let device = self.device.device_id().as_str();
+            let key = key();
+            let ran_out = self.confirm_waiting(&self.alice, &claim, device, &key, 1).await?;
+            if ran_out.status == 200 {
+                self.clean_up(&[(&self.alice, &ran_out.text("binding_id").unwrap_or_default())]).await;
+            }
+            ran_out.expect_problem(409, "claim-not-redeemed")?;
+            // The same key again, the device redeeming meanwhile: held, then confirmed.
+            let held = self.confirm_waiting(&self.alice, &claim, device, &key, 20);
+            let redeem = async {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                self.redeem(&self.device, &token).await
+            };
+            let (confirmed, redeemed) = tokio::join!(held, redeem);
+            redeemed?.expect(200)?;
+            let confirmed = confirmed?;
+            if confirmed.status == 409 && confirmed.body["code"] == "claim-not-redeemed" {
+                return Err(confirmed.broken(
+                    "answered claim-not-redeemed before the device redeemed: `wait` was not honoured, or the earlier answer was replayed for the key",
+                ));
+            }
+            let confirmed = confirmed.expect(200)?;
+            let binding = confirmed.text("binding_id")?;
+            self.clean_up(&[(&self.alice, &binding)]).await;
+            if confirmed.body["device_id"] != device || confirmed.body["claim_id"] != claim.as_str() {
+                return Err(confirmed.broken("the binding names another device or claim"));
+            }
+            Ok(None)
+        }
+        .await;
+        match result {
+            Ok(None) => Outcome::Pass,
+            Ok(Some(reason)) => Outcome::NotRun(reason),
+            Err(broken) => Outcome::Fail(broken),
+        }
     }
 
     async fn list(&self) -> Step<()> {

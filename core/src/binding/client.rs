@@ -27,7 +27,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const LONG_POLL_GRACE: Duration = Duration::from_secs(15);
 /// Shortest time between two status requests while the claim is pending.
 const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// Longest single long-poll the client asks for; [`BindingClient::wait_for_redemption`] chains them.
+/// Longest single long-poll the client asks for; [`BindingClient::wait_for_redemption`] and
+/// [`BindingClient::confirm_when_redeemed`] chain them.
 pub const LONG_POLL_WAIT: Duration = Duration::from_secs(30);
 
 /// A client of the binding backend acting for the logged-in user. Cheap to clone.
@@ -139,12 +140,13 @@ impl BindingClient {
         let created: ClaimCreated = parse_body(&body, "the created claim")?;
         let id = ClaimId::new(created.claim_id).map_err(|e| protocol(e.to_string()))?;
         check_claim_token(&created.claim_token).map_err(|e| protocol(e.to_string()))?;
-        tracing::info!(claim_id = %id, status = %created.status, "claim created");
+        tracing::info!(claim_id = %id, status = %created.status, confirm_waits = created.confirm_waits, "claim created");
         Ok(Claim {
             id,
             token: created.claim_token,
             expires_at: SystemTime::from(created.expires_at),
             status: created.status,
+            confirm_waits: created.confirm_waits,
         })
     }
 
@@ -152,10 +154,7 @@ impl BindingClient {
     /// as soon as it leaves `pending`, whichever comes first.
     pub async fn claim_state(&self, id: &ClaimId, wait: Duration) -> Result<ClaimState, BindingError> {
         let mut url = self.claim_url(id, "")?;
-        let wait_seconds = wait.as_secs().min(wire::MAX_WAIT_SECONDS);
-        if wait_seconds > 0 {
-            url.query_pairs_mut().append_pair("wait", &wait_seconds.to_string());
-        }
+        let wait_seconds = wait_query(&mut url, wait);
         let mut call = self.user_call(Method::GET, url);
         call.timeout = Duration::from_secs(wait_seconds) + LONG_POLL_GRACE;
         let body = call.execute(&self.http, &self.retry).await?;
@@ -222,12 +221,63 @@ impl BindingClient {
         name: Option<&str>,
         key: &IdempotencyKey,
     ) -> Result<Binding, BindingError> {
+        self.send_confirm(id, device_id, name, key, Duration::ZERO).await
+    }
+
+    /// Confirms `device_id` the moment the device redeems the claim, in one call instead of
+    /// [`Self::wait_for_redemption`] and [`Self::confirm`]: each request asks the backend to
+    /// hold it while the claim is pending (`?wait=`, at most [`LONG_POLL_WAIT`]), and requests
+    /// are chained with the same `key` for at most `timeout`. Only for backends that advertise
+    /// it ([`Claim::confirm_waits`]). The device-match rule is the confirm's: another redeeming
+    /// device voids the claim ([`BindingError::DeviceMismatch`]); still pending after `timeout`
+    /// is [`BindingError::RedemptionTimedOut`].
+    pub async fn confirm_when_redeemed(
+        &self,
+        id: &ClaimId,
+        device_id: &DeviceId,
+        key: &IdempotencyKey,
+        timeout: Duration,
+    ) -> Result<Binding, BindingError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let started = Instant::now();
+            let remaining = deadline.saturating_duration_since(started);
+            let wait = remaining.min(LONG_POLL_WAIT);
+            match self.send_confirm(id, device_id, None, key, wait).await {
+                Err(BindingError::NotRedeemed) if remaining < Duration::from_secs(1) => {
+                    return Err(BindingError::RedemptionTimedOut { waited: timeout });
+                }
+                Err(BindingError::NotRedeemed) => {
+                    tracing::debug!(claim_id = %id, "not redeemed yet; confirming again");
+                    // A backend that answers at once despite `wait` must not make this a busy loop.
+                    tokio::time::sleep_until((started + MIN_POLL_INTERVAL).min(deadline)).await;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// One logical confirm (retried with `key`), held by the backend up to `wait` while the
+    /// claim is pending when `wait` is at least a second.
+    async fn send_confirm(
+        &self,
+        id: &ClaimId,
+        device_id: &DeviceId,
+        name: Option<&str>,
+        key: &IdempotencyKey,
+        wait: Duration,
+    ) -> Result<Binding, BindingError> {
         let confirm = ConfirmBody { device_id: device_id.as_str().to_owned(), name: name.map(str::to_owned) };
         let body = serde_json::to_vec(&confirm)
             .map_err(|e| protocol(format!("could not encode the request: {e}")))?;
-        let mut call = self.user_call(Method::POST, self.claim_url(id, paths::CONFIRM_SUFFIX)?);
+        let mut url = self.claim_url(id, paths::CONFIRM_SUFFIX)?;
+        let wait_seconds = wait_query(&mut url, wait);
+        let mut call = self.user_call(Method::POST, url);
         call.body = Some(Zeroizing::new(body));
         call.idempotency_key = Some(key);
+        if wait_seconds > 0 {
+            call.timeout = Duration::from_secs(wait_seconds) + LONG_POLL_GRACE;
+        }
         let body = call.execute(&self.http, &self.retry).await?;
         let view: BindingView = parse_body(&body, "the binding")?;
         let bound = DeviceId::new(view.device_id).map_err(|e| protocol(e.to_string()))?;
@@ -242,6 +292,16 @@ impl BindingClient {
             bound_at: SystemTime::from(view.bound_at),
         })
     }
+}
+
+/// Adds `?wait=<whole seconds>` (capped at the backend's maximum) to `url` unless that is zero;
+/// returns the seconds asked for.
+fn wait_query(url: &mut Url, wait: Duration) -> u64 {
+    let seconds = wait.as_secs().min(wire::MAX_WAIT_SECONDS);
+    if seconds > 0 {
+        url.query_pairs_mut().append_pair("wait", &seconds.to_string());
+    }
+    seconds
 }
 
 #[cfg(test)]

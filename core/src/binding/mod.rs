@@ -4,7 +4,8 @@
 //!
 //! The HTTP contract is `docs/binding-api.yaml` (OpenAPI 3.1); firmware authors read
 //! `docs/firmware-guide.md`.
-//! - [`BindingClient`]: the app's calls (create, long-poll, confirm) with retries and token refresh;
+//! - [`BindingClient`]: the app's calls (create, long-poll, confirm, the confirm that waits for
+//!   the redemption) with retries and token refresh;
 //! - [`bindings`]: the binding's life after setup (device list, unbind, transfer, device check);
 //! - `ClaimRedeemer` and `DeviceCredential`: the device's redeem call and binding check (used by
 //!   the simulated device; feature `device-side`);

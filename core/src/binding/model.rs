@@ -228,6 +228,11 @@ pub struct Claim {
     pub expires_at: SystemTime,
     /// Status at creation (pending; a replayed creation may report a later status).
     pub status: ClaimStatus,
+    /// Whether the backend's confirm can wait for the redemption
+    /// ([`BindingClient::confirm_when_redeemed`](super::BindingClient::confirm_when_redeemed));
+    /// without it the app waits ([`BindingClient::wait_for_redemption`](super::BindingClient::wait_for_redemption)),
+    /// then confirms.
+    pub confirm_waits: bool,
 }
 
 /// What the backend says about a claim now.

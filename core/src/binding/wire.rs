@@ -65,6 +65,10 @@ pub struct ClaimCreated {
     pub expires_at: OffsetDateTime,
     /// Always `pending` on creation.
     pub status: ClaimStatus,
+    /// Whether the backend's confirm honours `wait`: a confirm sent before the device redeemed
+    /// is held until it does and confirms in the same answer. Absent (older backends): no.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirm_waits: bool,
 }
 
 /// Answer of `GET /v1/claims/{claim_id}`.
@@ -240,7 +244,10 @@ mod tests {
         assert_eq!(parsed.claim_token.expose(), "AAAAAAAAAAAAAAAAAAAAAAAA");
         assert!(!format!("{parsed:?}").contains("AAAAAAAA"));
         let back = serde_json::to_string(&parsed).expect("serializable");
-        assert_eq!(back, json);
+        assert_eq!(back, json, "an older backend's answer: no confirm_waits");
+        let waits = ClaimCreated { confirm_waits: true, ..parsed };
+        let back: ClaimCreated = serde_json::from_str(&serde_json::to_string(&waits).unwrap()).unwrap();
+        assert!(back.confirm_waits);
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct PendingClaim {
     pub device_id: String,
     /// The idempotency key of the confirmation, reused on every retry.
     pub confirm_key: String,
+    /// Whether the backend's confirm waits for the redemption (one call instead of a long-poll
+    /// and a confirm); `false` for claims stored before the field existed.
+    #[serde(default)]
+    pub confirm_waits: bool,
 }
 
 /// The pending claims of one store, read and written as a whole under a lock.
@@ -94,7 +98,15 @@ mod tests {
             claim_id: id.into(),
             device_id: "dev-1".into(),
             confirm_key: "key".into(),
+            confirm_waits: true,
         }
+    }
+
+    #[test]
+    fn claims_stored_before_confirm_waits_existed_read_as_without_it() {
+        let stored = r#"{"device_name":"PROV_1","claim_id":"a","device_id":"dev-1","confirm_key":"key"}"#;
+        let claim: PendingClaim = serde_json::from_str(stored).unwrap();
+        assert!(!claim.confirm_waits);
     }
 
     #[tokio::test]

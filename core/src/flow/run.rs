@@ -41,6 +41,19 @@ struct Account {
     binding: BindingClient,
 }
 
+/// A claim pushed to its device: what waiting for its redemption and confirming it need.
+#[derive(Debug, Clone)]
+pub(super) struct Pushed {
+    /// The claim.
+    pub(super) claim_id: ClaimId,
+    /// The device id the device reported over the secure session: the only one confirmed.
+    pub(super) device_id: DeviceId,
+    /// The confirmation's idempotency key, reused on every retry.
+    pub(super) confirm_key: IdempotencyKey,
+    /// Whether the backend's confirm waits for the redemption (`Claim::confirm_waits`).
+    pub(super) confirm_waits: bool,
+}
+
 /// What a run holds that must be released however it ends.
 #[derive(Default)]
 pub(super) struct Held {
@@ -157,12 +170,15 @@ impl Onboarding {
         let report = Reporter::new(observer);
         let mut done = Vec::new();
         for claim in self.pending.list().await? {
-            let claim_id = ClaimId::new(&claim.claim_id).map_err(|e| FlowError::CorruptState(e.into()))?;
-            let device_id = DeviceId::new(&claim.device_id).map_err(|e| FlowError::CorruptState(e.into()))?;
-            let key =
-                IdempotencyKey::new(&claim.confirm_key).map_err(|e| FlowError::CorruptState(e.into()))?;
+            let corrupt = |e: crate::binding::InvalidValue| FlowError::CorruptState(e.into());
+            let pushed = Pushed {
+                claim_id: ClaimId::new(&claim.claim_id).map_err(corrupt)?,
+                device_id: DeviceId::new(&claim.device_id).map_err(corrupt)?,
+                confirm_key: IdempotencyKey::new(&claim.confirm_key).map_err(corrupt)?,
+                confirm_waits: claim.confirm_waits,
+            };
             let finished = tokio::select! {
-                outcome = self.finish_binding(&report, &claim_id, &device_id, &key, self.redemption(&claim_id)) => outcome,
+                outcome = self.finish_binding(&report, &pushed, self.redemption(&report, &pushed)) => outcome,
                 () = cancel.cancelled() => Err(FlowError::Cancelled),
             };
             done.push(Onboarded {
@@ -258,8 +274,9 @@ impl Onboarding {
 
         self.push_wifi(device, &wifi, report).await?;
 
-        // Over BLE the phone keeps its internet: the long-poll on the claim answers the moment
-        // the device redeems, which it does once online, so the status is read at once then.
+        // Over BLE the phone keeps its internet: the long-poll on the claim (with a backend whose
+        // confirm waits, the confirm itself) answers the moment the device redeems, which it does
+        // once online, so the status is read at once then.
         // It opens when a status read finds the device still joining (the first read waits out
         // the firmware's apply delay and a quick join, before which no device redeems), so a
         // join that has failed by then leaves no claim read behind. Over SoftAP the phone is on
@@ -268,10 +285,9 @@ impl Onboarding {
         let joining = Notify::new();
         let early_redemption = async {
             match &pushed {
-                Some((claim_id, ..)) if phone_online => {
+                Some(pushed) if phone_online => {
                     joining.notified().await;
-                    let outcome =
-                        report.backend("long-poll: claim redeemed?", self.redemption(claim_id)).await;
+                    let outcome = self.redemption(report, pushed).await;
                     redeemed.notify_one();
                     Some(outcome)
                 }
@@ -304,7 +320,7 @@ impl Onboarding {
         self.leave_device(held, report).await?;
 
         let binding = match &pushed {
-            Some((claim_id, device_id, confirm_key)) => {
+            Some(pushed) => {
                 let redemption = async {
                     let early = match early_outcome {
                         Some(outcome) => outcome,
@@ -312,10 +328,10 @@ impl Onboarding {
                     };
                     match early {
                         Some(outcome) => outcome,
-                        None => report.backend("long-poll: claim redeemed?", self.redemption(claim_id)).await,
+                        None => self.redemption(report, pushed).await,
                     }
                 };
-                Some(self.finish_binding(report, claim_id, device_id, confirm_key, redemption).await?)
+                Some(self.finish_binding(report, pushed, redemption).await?)
             }
             None => {
                 report.skipped(FlowStep::WaitRedemption, "Wi-Fi only: nothing to redeem");
@@ -551,7 +567,7 @@ impl Onboarding {
         device: &dyn DeviceHandle,
         claim: &Claim,
         report: &Reporter<'_>,
-    ) -> Result<(ClaimId, DeviceId, IdempotencyKey), FlowError> {
+    ) -> Result<Pushed, FlowError> {
         report.started(FlowStep::PushClaim);
         if claim.expires_at <= self.account()?.binding.clock().now() {
             return Err(FlowError::ClaimExpiredBeforePush);
@@ -566,10 +582,11 @@ impl Onboarding {
                 claim_id: claim.id.as_str().to_owned(),
                 device_id: device_id.as_str().to_owned(),
                 confirm_key: confirm_key.as_str().to_owned(),
+                confirm_waits: claim.confirm_waits,
             })
             .await?;
         report.finished(FlowStep::PushClaim, "Device linked to your account, pending confirmation");
-        Ok((claim.id.clone(), device_id, confirm_key))
+        Ok(Pushed { claim_id: claim.id.clone(), device_id, confirm_key, confirm_waits: claim.confirm_waits })
     }
 
     /// Waits until the device is online; on a wrong password asks again and retries on the same
@@ -658,37 +675,56 @@ impl Onboarding {
         }
     }
 
-    /// Waits until the backend says the device redeemed `claim_id` (a long-poll), within the
-    /// redemption time limit.
-    pub(super) async fn redemption(&self, claim_id: &ClaimId) -> Result<(), FlowError> {
+    /// Waits until the backend says the device redeemed the claim (a long-poll), within the
+    /// redemption time limit. A backend whose confirm waits is asked to confirm in that same
+    /// call (one round trip after the redemption instead of two): its binding is returned.
+    pub(super) async fn redemption(
+        &self,
+        report: &Reporter<'_>,
+        pushed: &Pushed,
+    ) -> Result<Option<Binding>, FlowError> {
         let binding = &self.account()?.binding;
-        binding.wait_for_redemption(claim_id, self.settings.timeouts.redemption).await?;
-        Ok(())
+        let limit = self.settings.timeouts.redemption;
+        if pushed.confirm_waits {
+            let confirmed = binding.confirm_when_redeemed(
+                &pushed.claim_id,
+                &pushed.device_id,
+                &pushed.confirm_key,
+                limit,
+            );
+            return Ok(Some(report.backend("confirm once redeemed (long-poll)", confirmed).await?));
+        }
+        report
+            .backend("long-poll: claim redeemed?", binding.wait_for_redemption(&pushed.claim_id, limit))
+            .await?;
+        Ok(None)
     }
 
-    /// Waits for the device's `redemption` and confirms; forgets the pending claim once it is
-    /// confirmed or can never be.
+    /// Waits for the device's `redemption` and confirms, unless the redemption's call confirmed
+    /// already; forgets the pending claim once it is confirmed or can never be.
     pub(super) async fn finish_binding(
         &self,
         report: &Reporter<'_>,
-        claim_id: &ClaimId,
-        device_id: &DeviceId,
-        confirm_key: &IdempotencyKey,
-        redemption: impl Future<Output = Result<(), FlowError>>,
+        pushed: &Pushed,
+        redemption: impl Future<Output = Result<Option<Binding>, FlowError>>,
     ) -> Result<Binding, FlowError> {
         let binding = &self.account()?.binding;
         let outcome = async {
             report.started(FlowStep::WaitRedemption);
-            redemption.await?;
+            let confirmed = redemption.await?;
             report.finished(FlowStep::WaitRedemption, "The device checked in");
             report.started(FlowStep::Confirm);
-            let binding = self
-                .timed(FlowStep::Confirm, async {
-                    Ok(report.backend("confirm", binding.confirm(claim_id, device_id, confirm_key)).await?)
-                })
-                .await?;
+            let bound = match confirmed {
+                Some(bound) => bound,
+                None => {
+                    let Pushed { claim_id, device_id, confirm_key, .. } = pushed;
+                    let confirm = binding.confirm(claim_id, device_id, confirm_key);
+                    self.timed(FlowStep::Confirm, async { Ok(report.backend("confirm", confirm).await?) })
+                        .await?
+                }
+            };
             report.finished(FlowStep::Confirm, "The device is now yours");
-            Ok::<_, FlowError>(binding)
+            Ok::<_, FlowError>(bound)
         }
         .await;
         let settled = match &outcome {
@@ -697,7 +733,7 @@ impl Onboarding {
             Err(_) => false,
         };
         if settled {
-            self.pending.remove(claim_id.as_str()).await?;
+            self.pending.remove(pushed.claim_id.as_str()).await?;
         }
         outcome
     }

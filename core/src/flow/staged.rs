@@ -11,9 +11,9 @@ use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::reporter::Reporter;
-use super::run::{Held, report_online};
+use super::run::{Held, Pushed, report_online};
 use super::{BindingMode, DeviceTarget, FlowError, FlowObserver, FlowStep, Onboarding};
-use crate::binding::{Binding, Claim, ClaimId, DeviceId, IdempotencyKey};
+use crate::binding::{Binding, Claim};
 use crate::device::{ConnectedInfo, WifiCredentials};
 use crate::onboarding::{DeviceDetails, NetworkList};
 use crate::security::ClientCredentials;
@@ -51,7 +51,7 @@ pub struct SetupSession {
 #[derive(Default)]
 struct State {
     held: Held,
-    pushed: Option<(ClaimId, DeviceId, IdempotencyKey)>,
+    pushed: Option<Pushed>,
 }
 
 impl Onboarding {
@@ -168,15 +168,15 @@ impl SetupSession {
                     "this session is Wi-Fi only (BindingMode::None): there is nothing to bind",
                 ));
             }
-            let Some((claim_id, device_id, confirm_key)) = state.pushed.clone() else {
+            let Some(pushed) = state.pushed.clone() else {
                 return Err(FlowError::StepUnavailable(
                     "bind comes after provision: send the device its Wi-Fi first",
                 ));
             };
             let onboarding = &self.onboarding;
             onboarding.leave_device(&mut state.held, &report).await?;
-            let redemption = onboarding.redemption(&claim_id);
-            onboarding.finish_binding(&report, &claim_id, &device_id, &confirm_key, redemption).await
+            let redemption = onboarding.redemption(&report, &pushed);
+            onboarding.finish_binding(&report, &pushed, redemption).await
         })
         .await
     }

@@ -66,6 +66,99 @@ async fn create_push_redeem_long_poll_confirm() {
     assert_eq!(redeemer.redeem(&backend_url, &pushed.claim_token).await, Ok(ClaimStatus::Confirmed));
 }
 
+fn confirm_path(claim: &unbox_core::binding::Claim) -> String {
+    format!("{CLAIM_PATH}/{}/confirm", claim.id)
+}
+
+#[tokio::test]
+async fn a_confirm_sent_before_the_redemption_waits_for_it_and_confirms() {
+    let harness = Harness::start().await;
+    let client = harness.client();
+    let (credential, redeemer) = harness.device("esp32-early");
+    let claim = client.create_claim(&IdempotencyKey::generate()).await.expect("claim created");
+    assert!(claim.confirm_waits, "the simulated backend advertises the waiting confirm");
+
+    let key = IdempotencyKey::generate();
+    let confirming = tokio::spawn({
+        let (client, id, device_id, key) =
+            (client.clone(), claim.id.clone(), credential.device_id().clone(), key.clone());
+        async move { client.confirm_when_redeemed(&id, &device_id, &key, Duration::from_secs(60)).await }
+    });
+    harness.until_requests(&confirm_path(&claim), 1).await;
+    assert!(!confirming.is_finished(), "held while the claim is pending");
+    assert_eq!(redeemer.redeem(&harness.base_url(), &claim.token).await, Ok(ClaimStatus::Redeemed));
+    let binding = confirming.await.expect("confirm ran").expect("bound in the same answer");
+    assert_eq!(&binding.device_id, credential.device_id());
+    assert_eq!(binding.claim_id, claim.id);
+    // One request in all: no long-poll, no second confirm.
+    let requests = harness.backend.requests();
+    assert_eq!(requests.iter().filter(|r| r.path == confirm_path(&claim)).count(), 1);
+    assert_eq!(requests.iter().filter(|r| r.method == "GET").count(), 0);
+    let state = client.claim_state(&claim.id, Duration::ZERO).await.expect("status");
+    assert_eq!(state.status, ClaimStatus::Confirmed);
+    // A repeat with the same key replays the binding; after it, the answer is immediate.
+    let again = client
+        .confirm_when_redeemed(&claim.id, credential.device_id(), &key, Duration::from_secs(60))
+        .await
+        .expect("replayed");
+    assert_eq!(again, binding);
+}
+
+#[tokio::test]
+async fn a_waiting_confirm_of_another_device_than_the_redeeming_one_is_refused() {
+    let harness = Harness::start().await;
+    let client = harness.client();
+    let (learned, _) = harness.device("esp32-learned");
+    let (_, rogue) = harness.device("esp32-rogue");
+    let claim = client.create_claim(&IdempotencyKey::generate()).await.expect("claim created");
+    let confirming = tokio::spawn({
+        let (client, id, device_id) = (client.clone(), claim.id.clone(), learned.device_id().clone());
+        async move {
+            let key = IdempotencyKey::generate();
+            client.confirm_when_redeemed(&id, &device_id, &key, Duration::from_secs(60)).await
+        }
+    });
+    harness.until_requests(&confirm_path(&claim), 1).await;
+    assert_eq!(rogue.redeem(&harness.base_url(), &claim.token).await, Ok(ClaimStatus::Redeemed));
+    let error = confirming.await.expect("confirm ran").expect_err("another device redeemed");
+    assert_eq!(error, BindingError::DeviceMismatch);
+    assert!(error.requires_new_claim());
+    let state = client.claim_state(&claim.id, Duration::ZERO).await.expect("status");
+    assert_eq!(state.status, ClaimStatus::Refused);
+}
+
+#[tokio::test]
+async fn a_waiting_confirm_that_runs_out_is_typed_and_the_same_key_confirms_later() {
+    let harness = Harness::start().await;
+    let client = harness.client();
+    let (credential, redeemer) = harness.device("esp32-slow");
+    let claim = client.create_claim(&IdempotencyKey::generate()).await.expect("claim created");
+    let key = IdempotencyKey::generate();
+    let device_id = credential.device_id();
+    let timeout = Duration::from_secs(2);
+    let error = client.confirm_when_redeemed(&claim.id, device_id, &key, timeout).await.expect_err("pending");
+    assert_eq!(error, BindingError::RedemptionTimedOut { waited: timeout });
+    assert!(error.is_retryable() && !error.requires_new_claim());
+    let state = client.claim_state(&claim.id, Duration::ZERO).await.expect("status");
+    assert_eq!(state.status, ClaimStatus::Pending, "a confirm that ran out changes nothing");
+
+    // `claim-not-redeemed` was not kept for the key: the same confirm binds once redeemed.
+    redeemer.redeem(&harness.base_url(), &claim.token).await.expect("redeemed");
+    let binding = client.confirm_when_redeemed(&claim.id, device_id, &key, timeout).await.expect("bound");
+    assert_eq!(&binding.device_id, device_id);
+    let replayed = client.confirm(&claim.id, device_id, &key).await.expect("replayed");
+    assert_eq!(replayed, binding);
+}
+
+#[tokio::test]
+async fn a_backend_without_the_waiting_confirm_says_so_on_the_claim() {
+    let harness = Harness::start().await;
+    harness.backend.set_confirm_waits(false);
+    let client = harness.client();
+    let claim = client.create_claim(&IdempotencyKey::generate()).await.expect("claim created");
+    assert!(!claim.confirm_waits, "the app then long-polls and confirms (see the flow's tests)");
+}
+
 #[tokio::test]
 async fn expired_claim_cannot_be_redeemed_or_confirmed() {
     let harness = Harness::with_config(BackendConfig {

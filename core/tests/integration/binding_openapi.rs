@@ -117,7 +117,7 @@ fn it_is_openapi_3_1_and_every_client_call_is_specified() {
 fn app_posts_require_the_idempotency_key_and_the_redeem_does_not() {
     let spec = spec();
     let [create, redeem, get, confirm] = operations();
-    for (path, method) in [create, confirm] {
+    for (path, method) in [create, confirm.clone()] {
         let op = operation(&spec, &path, method);
         let params: Vec<&Value> =
             op["parameters"].as_array().into_iter().flatten().map(|p| resolve(&spec, p)).collect();
@@ -132,13 +132,17 @@ fn app_posts_require_the_idempotency_key_and_the_redeem_does_not() {
         assert!(headers.contains(IDEMPOTENT_REPLAYED_HEADER), "{method} {path} must document replays");
     }
     assert!(operation(&spec, &redeem.0, redeem.1).get("parameters").is_none());
-    let wait = operation(&spec, &get.0, get.1)["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == "wait")
-        .expect("GET claim documents `wait`");
-    assert_eq!(wait["schema"]["maximum"], unbox_core::binding::wire::MAX_WAIT_SECONDS);
+    // The long-poll, and the confirm that waits for the redemption (`confirm_waits`).
+    for (path, method) in [get, confirm] {
+        let wait = operation(&spec, &path, method)["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| resolve(&spec, p))
+            .find(|p| p["name"] == "wait" && p["in"] == "query")
+            .unwrap_or_else(|| panic!("{method} {path} documents `wait`"));
+        assert_eq!(wait["schema"]["maximum"], unbox_core::binding::wire::MAX_WAIT_SECONDS);
+    }
 }
 
 #[test]
@@ -210,6 +214,7 @@ fn schemas_have_exactly_the_fields_the_code_sends() {
                 claim_token: SecretString::new("t"),
                 expires_at: now,
                 status: ClaimStatus::Pending,
+                confirm_waits: true,
             })
             .expect("json"),
         ),

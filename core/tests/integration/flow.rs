@@ -147,18 +147,20 @@ async fn the_claim_exists_before_joining_and_the_phone_leaves_before_waiting() {
     assert_eq!(*joined_at_wait.lock().unwrap(), Some(None), "off the device's network while waiting");
 }
 
-/// The claim reads a run makes at the backend (long-polls).
-fn claim_reads(world: &SimWorld) -> usize {
+/// The calls a run makes at the backend after creating its claim: (claim reads, confirms).
+fn claim_calls(world: &SimWorld) -> (usize, usize) {
     let requests = world.cloud.backend().requests();
-    requests.iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/claims/")).count()
+    let reads = requests.iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/claims/")).count();
+    let confirms = requests.iter().filter(|r| r.path.ends_with("/confirm")).count();
+    (reads, confirms)
 }
 
 #[tokio::test]
-async fn over_ble_the_long_poll_on_the_claim_ends_the_wait_for_the_device() {
-    // The first status read finds the device joining, which opens the long-poll; the next read
-    // is a minute away and the device step's limit is 10 s: only the backend's answer that the
-    // device redeemed (so is online) lets the run finish, with one status read more and the one
-    // long-poll the run makes anyway.
+async fn over_ble_the_waiting_confirm_ends_the_wait_for_the_device() {
+    // The first status read finds the device joining, which sends the confirm the backend holds
+    // until the device redeems; the next read is a minute away and the device step's limit is
+    // 10 s: only the backend's answer (the device redeemed, so is online, and is bound) lets the
+    // run finish, with one status read more and the one confirm the run makes anyway.
     let world = SimWorld::start(quick()).await.unwrap();
     let mut settings = world.settings();
     settings.polling.initial_delay = Duration::from_millis(50);
@@ -171,7 +173,7 @@ async fn over_ble_the_long_poll_on_the_claim_ends_the_wait_for_the_device() {
     let done = onboarding.run(&world.request(0, Link::Ble), &recorder, None, &CancellationToken::new()).await;
     assert_eq!(done.unwrap().binding.expect("bound").device_id.as_str(), "dev-1A2B3C");
     assert_eq!(world.devices[0].device.stats().by_endpoint["prov-config"], 4, "set, apply, two status reads");
-    assert_eq!(claim_reads(&world), 1);
+    assert_eq!(claim_calls(&world), (0, 1), "one held confirm, no long-poll");
     assert_eq!(recorder.steps_started(), FlowStep::ALL.to_vec(), "the steps in the brief's order");
 }
 
@@ -187,29 +189,48 @@ async fn over_ble_a_join_that_failed_by_the_first_status_read_leaves_no_claim_re
     let done = onboarding.run(&request, &Recorder::default(), None, &CancellationToken::new()).await;
     assert!(matches!(done, Err(FlowError::WifiRejected { .. })), "{done:?}");
     assert_eq!(world.devices[0].device.stats().by_endpoint["prov-config"], 3, "set, apply, one status read");
-    assert_eq!(claim_reads(&world), 0);
+    assert_eq!(claim_calls(&world), (0, 0));
     assert_eq!(world.cloud.backend().requests().len(), 1, "the claim's creation only");
 }
 
 #[tokio::test]
-async fn over_softap_the_claim_is_read_only_off_the_devices_network() {
-    // The device's access point has no internet: the long-poll waits until the phone left it.
+async fn over_softap_the_claim_is_confirmed_only_off_the_devices_network() {
+    // The device's access point has no internet: the confirm waits until the phone left it.
     let world = SimWorld::start(quick()).await.unwrap();
     let onboarding = world.onboarding().await.unwrap();
     let recorder = Recorder::default();
     let backend = world.cloud.backend().clone();
-    let reads_before_leaving = Arc::new(Mutex::new(None));
-    let seen = reads_before_leaving.clone();
+    let calls_before_leaving = Arc::new(Mutex::new(None));
+    let seen = calls_before_leaving.clone();
+    // The phone's calls only: the device may already have redeemed (its own call) by then.
     recorder.when_started(FlowStep::LeaveDevice, move || {
-        let reads = backend.requests().iter().filter(|r| r.method == "GET").count();
-        *seen.lock().unwrap() = Some(reads);
+        let phone_calls = backend.requests().iter().filter(|r| r.path != "/v1/claims/redeem").count();
+        *seen.lock().unwrap() = Some(phone_calls);
     });
     onboarding
         .run(&world.request(0, Link::SoftAp), &recorder, None, &CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(*reads_before_leaving.lock().unwrap(), Some(0));
-    assert_eq!(claim_reads(&world), 1);
+    assert_eq!(*calls_before_leaving.lock().unwrap(), Some(1), "the claim's creation only");
+    assert_eq!(claim_calls(&world), (0, 1));
+}
+
+#[tokio::test]
+async fn a_backend_without_the_waiting_confirm_is_long_polled_then_confirmed() {
+    // A backend whose claims do not say `confirm_waits`: the run waits for the redemption
+    // (over BLE from the first read that finds the device joining), then confirms.
+    for link in [Link::SoftAp, Link::Ble] {
+        let world = SimWorld::start(quick()).await.unwrap();
+        world.cloud.backend().set_confirm_waits(false);
+        let onboarding = world.onboarding().await.unwrap();
+        let timeline = Timeline::new(None);
+        let done = onboarding.run(&world.request(0, link), &timeline, None, &CancellationToken::new()).await;
+        assert_eq!(done.unwrap().binding.expect("bound").device_id.as_str(), "dev-1A2B3C", "{link:?}");
+        assert_eq!(claim_calls(&world), (1, 1), "{link:?}: one long-poll, one confirm");
+        let text = timeline.render();
+        let long_poll = text.find("backend long-poll").expect("the long-poll is on the timeline");
+        assert!(text[long_poll..].contains("backend confirm"), "{link:?}: confirmed after it\n{text}");
+    }
 }
 
 #[tokio::test]
@@ -237,8 +258,7 @@ async fn the_timeline_shows_every_exchange_wait_and_backend_call_in_order() {
         "wait ",
         "status connected to HomeNet",
         "LeaveDevice",
-        "backend long-poll",
-        "backend confirm",
+        "backend confirm once redeemed",
     ]
     .map(position);
     assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "out of order: {order:?}\n{text}");

@@ -16,13 +16,17 @@ pub(crate) struct Answer {
     content_type: &'static str,
     body: Vec<u8>,
     challenge: Option<&'static str>,
+    /// The problem type of a problem answer.
+    pub problem: Option<ProblemType>,
 }
 
 impl Answer {
     /// A JSON answer.
     pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
         match serde_json::to_vec(value) {
-            Ok(body) => Self { status, content_type: "application/json", body, challenge: None },
+            Ok(body) => {
+                Self { status, content_type: "application/json", body, challenge: None, problem: None }
+            }
             Err(error) => {
                 Self::problem(ProblemType::Internal, format!("could not encode the answer: {error}"))
             }
@@ -38,7 +42,7 @@ impl Answer {
             _ => None,
         };
         let body = serde_json::to_vec(&problem.body(detail)).unwrap_or_default();
-        Self { status, content_type: PROBLEM_JSON, body, challenge }
+        Self { status, content_type: PROBLEM_JSON, body, challenge, problem: Some(problem) }
     }
 }
 

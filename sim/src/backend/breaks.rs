@@ -43,11 +43,14 @@ pub enum ContractBreak {
     PlainJsonErrors,
     /// `wait` is ignored: a pending claim is answered at once.
     NoLongPoll,
+    /// Claims advertise `confirm_waits`, but a confirm's `wait` is ignored: a confirm on a pending
+    /// claim is answered `claim-not-redeemed` at once.
+    ConfirmWaitIgnored,
 }
 
 impl ContractBreak {
     /// Every break, in the order of the checker's rules.
-    pub const ALL: [ContractBreak; 19] = [
+    pub const ALL: [ContractBreak; 20] = [
         Self::AcceptsAnonymous,
         Self::KeyOptional,
         Self::CreateNotIdempotent,
@@ -67,6 +70,7 @@ impl ContractBreak {
         Self::TransferReusable,
         Self::PlainJsonErrors,
         Self::NoLongPoll,
+        Self::ConfirmWaitIgnored,
     ];
 }
 

@@ -27,7 +27,7 @@ use unbox_core::secret::SecretBytes;
 
 pub use breaks::ContractBreak;
 pub use faults::{Fault, RecordedRequest};
-pub use server::LoopbackServer;
+pub use server::{LoopbackServer, ReservedPort};
 pub use validator::{Principal, StaticTokenValidator, TokenRejection, TokenValidator};
 
 /// The audience (RFC 8707 resource) the backend accepts on access tokens that name one.
@@ -152,6 +152,13 @@ impl BindingBackend {
         let mut claims = lock(&self.shared.claims);
         claims.breaks.insert(rule);
         claims.bindings.breaks.insert(rule);
+    }
+
+    /// Whether confirms honour `wait` and new claims say so (`confirm_waits`, on by default).
+    /// Off, the backend behaves as one without the feature: it ignores a confirm's `wait`, and
+    /// apps wait for the redemption with `GET /v1/claims/{claim_id}?wait=` before confirming.
+    pub fn set_confirm_waits(&self, on: bool) {
+        lock(&self.shared.claims).confirm_waits = on;
     }
 
     /// Registers a device the way the factory would: the backend learns its credential.

@@ -182,7 +182,8 @@ pub(crate) struct IdempotencyStore {
 }
 
 /// Runs `handle` at most once per (user, route, key): a repeat with the same body replays the
-/// first answer, a repeat with another body is refused with 422. Server errors are not stored.
+/// first answer, a repeat with another body is refused with 422. Server errors are not stored,
+/// nor `claim-not-redeemed` (nothing happened; the same confirm later may succeed).
 pub(crate) fn idempotent(
     shared: &Shared,
     subject: &str,
@@ -212,7 +213,7 @@ pub(crate) fn idempotent(
         return response;
     }
     let answer = handle();
-    if !answer.status.is_server_error() {
+    if !answer.status.is_server_error() && answer.problem != Some(ProblemType::ClaimNotRedeemed) {
         store.answers.insert(slot, StoredAnswer { fingerprint, answer: answer.clone() });
     }
     answer.into_response()
@@ -238,6 +239,44 @@ struct WaitQuery {
     wait: Option<u64>,
 }
 
+/// The `wait` a request asked for, capped at the backend's longest; 400 when malformed.
+fn asked_wait(shared: &Shared, query: Result<Query<WaitQuery>, QueryRejection>) -> Result<Duration, Answer> {
+    let Ok(Query(query)) = query else {
+        return Err(Answer::problem(ProblemType::InvalidRequest, "`wait` must be a whole number of seconds"));
+    };
+    Ok(Duration::from_secs(query.wait.unwrap_or(0)).min(shared.config.max_wait))
+}
+
+/// Holds the request while the claim is pending, at most `wait` and never past the claim's
+/// deadline: returns as soon as its status changes or the time is up. An unknown claim returns
+/// at once (the caller answers it).
+async fn while_pending(shared: &Shared, subject: &str, claim_id: &str, wait: Duration) {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        let now = shared.now();
+        let Ok(Poll::Wait { changed, expires_at }) = lock(&shared.claims).poll(subject, claim_id, now) else {
+            return;
+        };
+        if tokio::time::Instant::now() >= until {
+            return;
+        }
+        // Register interest before sleeping, so a change in between is not missed.
+        let notified = changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if lock(&shared.claims).poll(subject, claim_id, shared.now()).is_ok_and(|p| matches!(p, Poll::Ready))
+        {
+            return;
+        }
+        let until_expiry = expires_at.duration_since(now).unwrap_or(Duration::ZERO);
+        let wake_at = until.min(tokio::time::Instant::now() + until_expiry);
+        tokio::select! {
+            () = &mut notified => {}
+            () = tokio::time::sleep_until(wake_at) => {}
+        }
+    }
+}
+
 async fn get_claim(
     State(shared): AppState,
     Path(claim_id): Path<String>,
@@ -249,50 +288,37 @@ async fn get_claim(
         Err(answer) => return answer.into_response(),
     };
     let subject = principal.subject.as_str();
-    let Ok(Query(query)) = query else {
-        return Answer::problem(ProblemType::InvalidRequest, "`wait` must be a whole number of seconds")
-            .into_response();
+    let wait = match asked_wait(&shared, query) {
+        Ok(_) if shared.broken(ContractBreak::NoLongPoll) => Duration::ZERO,
+        Ok(wait) => wait,
+        Err(answer) => return answer.into_response(),
     };
-    let wait = Duration::from_secs(query.wait.unwrap_or(0)).min(shared.config.max_wait);
-    let wait = if shared.broken(ContractBreak::NoLongPoll) { Duration::ZERO } else { wait };
-    let until = tokio::time::Instant::now() + wait;
-    loop {
-        let now = shared.now();
-        let (changed, expires_at) = match lock(&shared.claims).poll(subject, &claim_id, now) {
-            Err(refusal) => return Answer::from(refusal).into_response(),
-            Ok(Poll::Ready(view)) => return Answer::json(StatusCode::OK, &view).into_response(),
-            Ok(Poll::Wait { changed, expires_at }) => (changed, expires_at),
-        };
-        if tokio::time::Instant::now() >= until {
-            let view = lock(&shared.claims).get(subject, &claim_id, now);
-            return match view {
-                Ok(view) => Answer::json(StatusCode::OK, &view),
-                Err(refusal) => refusal.into(),
-            }
-            .into_response();
-        }
-        // Register interest before sleeping, so a change in between is not missed.
-        let notified = changed.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        if lock(&shared.claims)
-            .poll(subject, &claim_id, shared.now())
-            .is_ok_and(|p| matches!(p, Poll::Ready(_)))
-        {
-            continue;
-        }
-        let until_expiry = expires_at.duration_since(now).unwrap_or(Duration::ZERO);
-        let wake_at = until.min(tokio::time::Instant::now() + until_expiry);
-        tokio::select! {
-            () = &mut notified => {}
-            () = tokio::time::sleep_until(wake_at) => {}
-        }
+    while_pending(&shared, subject, &claim_id, wait).await;
+    match lock(&shared.claims).get(subject, &claim_id, shared.now()) {
+        Ok(view) => Answer::json(StatusCode::OK, &view),
+        Err(refusal) => refusal.into(),
     }
+    .into_response()
+}
+
+/// The device id and name of a confirm's body, or the 400 to answer.
+fn confirm_request(body: &[u8]) -> Result<(DeviceId, Option<String>), Answer> {
+    serde_json::from_slice::<ConfirmBody>(body)
+        .ok()
+        .filter(|b| b.name.as_deref().is_none_or(lifecycle::is_valid_name))
+        .and_then(|b| DeviceId::new(b.device_id).ok().map(|d| (d, b.name)))
+        .ok_or_else(|| {
+            Answer::problem(
+                ProblemType::InvalidRequest,
+                "the body must be {\"device_id\": \"<valid device id>\"} with an optional \"name\" of 1-64 printable characters",
+            )
+        })
 }
 
 async fn confirm_claim(
     State(shared): AppState,
     Path(claim_id): Path<String>,
+    query: Result<Query<WaitQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -301,17 +327,21 @@ async fn confirm_claim(
         Err(answer) => return answer.into_response(),
     };
     let subject = principal.subject.as_str();
+    // A backend without the feature ignores `wait`; with it, a well-formed confirm of a pending
+    // claim is held until a device redeems, then confirmed below like any other.
+    let honours_wait =
+        lock(&shared.claims).confirm_waits && !shared.broken(ContractBreak::ConfirmWaitIgnored);
+    if honours_wait && confirm_request(&body).is_ok() {
+        match asked_wait(&shared, query) {
+            Ok(wait) => while_pending(&shared, subject, &claim_id, wait).await,
+            Err(answer) => return answer.into_response(),
+        }
+    }
     let route = format!("POST /v1/claims/{claim_id}/confirm");
     idempotent(&shared, subject, route, &key, &body, || {
-        let request = serde_json::from_slice::<ConfirmBody>(&body)
-            .ok()
-            .filter(|b| b.name.as_deref().is_none_or(lifecycle::is_valid_name));
-        let Some((device, name)) = request.and_then(|b| DeviceId::new(b.device_id).ok().map(|d| (d, b.name)))
-        else {
-            return Answer::problem(
-                ProblemType::InvalidRequest,
-                "the body must be {\"device_id\": \"<valid device id>\"} with an optional \"name\" of 1-64 printable characters",
-            );
+        let (device, name) = match confirm_request(&body) {
+            Ok(request) => request,
+            Err(answer) => return answer,
         };
         let client = (lifecycle::client_of(&principal), name);
         match lock(&shared.claims).confirm(subject, &claim_id, &device, client, shared.now()) {

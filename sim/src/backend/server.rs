@@ -62,11 +62,16 @@ impl LoopbackServer {
 
     /// Serves `router` on `address` (e.g. `0.0.0.0:8081` so an emulator can reach it).
     pub async fn start_at(router: Router, address: SocketAddr) -> io::Result<Self> {
+        Ok(Self::reserve(address)?.serve(router))
+    }
+
+    /// Listens on `address` (port 0: any free port) before the router exists, for a router that
+    /// needs its own URL (an OAuth issuer): the port stays held, so no other process takes it in
+    /// between. Connections wait in the backlog until [`ReservedPort::serve`].
+    pub fn reserve(address: SocketAddr) -> io::Result<ReservedPort> {
         let listener = bind(address)?;
         let address = listener.local_addr()?;
-        let task = tokio::spawn(serve(listener, router.clone()));
-        tracing::info!(%address, "simulated server listening");
-        Ok(Self { address, router, task: Mutex::new(Some(task)) })
+        Ok(ReservedPort { listener, address })
     }
 
     /// The address served.
@@ -103,6 +108,28 @@ impl LoopbackServer {
     /// Whether the server is listening.
     pub async fn is_up(&self) -> bool {
         self.task.lock().await.is_some()
+    }
+}
+
+/// A port listened on, not served yet: see [`LoopbackServer::reserve`].
+#[derive(Debug)]
+pub struct ReservedPort {
+    listener: TcpListener,
+    address: SocketAddr,
+}
+
+impl ReservedPort {
+    /// The address held.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves `router` on the held port.
+    pub fn serve(self, router: Router) -> LoopbackServer {
+        let address = self.address;
+        let task = tokio::spawn(serve(self.listener, router.clone()));
+        tracing::info!(%address, "simulated server listening");
+        LoopbackServer { address, router, task: Mutex::new(Some(task)) }
     }
 }
 

@@ -71,6 +71,17 @@ pub enum Outcome {
     NotRun(String),
 }
 
+impl Outcome {
+    /// The outcome of a rule that may find itself not checkable: `Ok(Some(why))` skips it.
+    fn unless_skipped(result: Result<Option<String>, Broken>) -> Self {
+        match result {
+            Ok(None) => Self::Pass,
+            Ok(Some(reason)) => Self::NotRun(reason),
+            Err(broken) => Self::Fail(broken),
+        }
+    }
+}
+
 fn key() -> String {
     IdempotencyKey::generate().as_str().to_owned()
 }
@@ -325,11 +336,7 @@ impl Context {
             Ok(None)
         }
         .await;
-        match result {
-            Ok(None) => Outcome::Pass,
-            Ok(Some(reason)) => Outcome::NotRun(reason),
-            Err(broken) => Outcome::Fail(broken),
-        }
+        Outcome::unless_skipped(result)
     }
 
     async fn device_match(&self) -> Step<()> {
@@ -415,11 +422,7 @@ impl Context {
             Ok(None)
         }
         .await;
-        match result {
-            Ok(None) => Outcome::Pass,
-            Ok(Some(reason)) => Outcome::NotRun(reason),
-            Err(broken) => Outcome::Fail(broken),
-        }
+        Outcome::unless_skipped(result)
     }
 
     async fn list(&self) -> Step<()> {

@@ -179,25 +179,17 @@ impl BindingClient {
         id: &ClaimId,
         timeout: Duration,
     ) -> Result<ClaimState, BindingError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let started = Instant::now();
-            let remaining = deadline.saturating_duration_since(started);
-            let state = self.claim_state(id, remaining.min(LONG_POLL_WAIT)).await?;
+        long_poll(id, timeout, |wait| async move {
+            let state = self.claim_state(id, wait).await?;
             tracing::debug!(claim_id = %id, status = %state.status, "claim status");
             match state.status {
-                ClaimStatus::Redeemed | ClaimStatus::Confirmed => return Ok(state),
-                ClaimStatus::Expired => return Err(BindingError::ClaimExpired),
-                ClaimStatus::Refused => return Err(BindingError::DeviceMismatch),
-                ClaimStatus::Pending if remaining < Duration::from_secs(1) => {
-                    return Err(BindingError::RedemptionTimedOut { waited: timeout });
-                }
-                ClaimStatus::Pending => {
-                    // A backend that answers at once despite `wait` must not make this a busy loop.
-                    tokio::time::sleep_until((started + MIN_POLL_INTERVAL).min(deadline)).await;
-                }
+                ClaimStatus::Redeemed | ClaimStatus::Confirmed => Ok(Some(state)),
+                ClaimStatus::Expired => Err(BindingError::ClaimExpired),
+                ClaimStatus::Refused => Err(BindingError::DeviceMismatch),
+                ClaimStatus::Pending => Ok(None),
             }
-        }
+        })
+        .await
     }
 
     /// Confirms that `device_id` — learned from the device over the PoP-authenticated session —
@@ -238,23 +230,13 @@ impl BindingClient {
         key: &IdempotencyKey,
         timeout: Duration,
     ) -> Result<Binding, BindingError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let started = Instant::now();
-            let remaining = deadline.saturating_duration_since(started);
-            let wait = remaining.min(LONG_POLL_WAIT);
+        long_poll(id, timeout, |wait| async move {
             match self.send_confirm(id, device_id, None, key, wait).await {
-                Err(BindingError::NotRedeemed) if remaining < Duration::from_secs(1) => {
-                    return Err(BindingError::RedemptionTimedOut { waited: timeout });
-                }
-                Err(BindingError::NotRedeemed) => {
-                    tracing::debug!(claim_id = %id, "not redeemed yet; confirming again");
-                    // A backend that answers at once despite `wait` must not make this a busy loop.
-                    tokio::time::sleep_until((started + MIN_POLL_INTERVAL).min(deadline)).await;
-                }
-                outcome => return outcome,
+                Err(BindingError::NotRedeemed) => Ok(None),
+                outcome => outcome.map(Some),
             }
-        }
+        })
+        .await
     }
 
     /// One logical confirm (retried with `key`), held by the backend up to `wait` while the
@@ -291,6 +273,33 @@ impl BindingClient {
             device_id: bound,
             bound_at: SystemTime::from(view.bound_at),
         })
+    }
+}
+
+/// Chains `ask(wait)` (a request the backend holds up to `wait` while the claim is pending;
+/// `Ok(None)`: still pending) for at most `timeout`, at most one request per
+/// [`MIN_POLL_INTERVAL`] so that a backend answering at once despite `wait` is not busy-polled.
+/// Still pending at the end is [`BindingError::RedemptionTimedOut`].
+async fn long_poll<T, F>(
+    id: &ClaimId,
+    timeout: Duration,
+    mut ask: impl FnMut(Duration) -> F,
+) -> Result<T, BindingError>
+where
+    F: Future<Output = Result<Option<T>, BindingError>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        let started = Instant::now();
+        let remaining = deadline.saturating_duration_since(started);
+        if let Some(done) = ask(remaining.min(LONG_POLL_WAIT)).await? {
+            return Ok(done);
+        }
+        if remaining < Duration::from_secs(1) {
+            return Err(BindingError::RedemptionTimedOut { waited: timeout });
+        }
+        tracing::debug!(claim_id = %id, "not redeemed yet; asking again");
+        tokio::time::sleep_until((started + MIN_POLL_INTERVAL).min(deadline)).await;
     }
 }
 

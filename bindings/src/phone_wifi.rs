@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use unbox_core::platform::phone_wifi as core;
+use unbox_core::platform::phone_wifi::PhoneWifi as _;
 use unbox_core::secret::SecretString;
 
 use crate::discovery::WifiNetwork;
@@ -90,7 +91,7 @@ impl From<PhoneWifiError> for core::PhoneWifiError {
 /// change nothing; a scan lists no networks.
 #[uniffi::export]
 pub fn manual_join_phone_wifi() -> Arc<dyn PhoneWifi> {
-    Arc::new(NativePhoneWifi(core::ManualJoin::new()))
+    Arc::new(NativePhoneWifi(core::ManualJoin::ByHand))
 }
 
 /// Like `manualJoinPhoneWifi`, standing in for a device's access point with `passphrase` (null:
@@ -98,7 +99,7 @@ pub fn manual_join_phone_wifi() -> Arc<dyn PhoneWifi> {
 /// as a real join would.
 #[uniffi::export]
 pub fn simulated_access_point_phone_wifi(passphrase: Option<String>) -> Arc<dyn PhoneWifi> {
-    Arc::new(NativePhoneWifi(core::ManualJoin::with_access_point(passphrase.map(SecretString::new))))
+    Arc::new(NativePhoneWifi(core::ManualJoin::AccessPoint(passphrase.map(SecretString::new))))
 }
 
 /// The core's manual join offered through the FFI trait.
@@ -107,17 +108,14 @@ struct NativePhoneWifi(core::ManualJoin);
 #[async_trait]
 impl PhoneWifi for NativePhoneWifi {
     async fn join_network(&self, ssid: String, passphrase: Option<String>) -> Result<(), PhoneWifiError> {
-        use core::PhoneWifi as _;
         Ok(self.0.join_network(ssid, passphrase.map(SecretString::new)).await?)
     }
 
     async fn leave_network(&self, ssid: String) -> Result<(), PhoneWifiError> {
-        use core::PhoneWifi as _;
         Ok(self.0.leave_network(ssid).await?)
     }
 
     async fn scan_networks(&self) -> Result<Vec<WifiNetwork>, PhoneWifiError> {
-        use core::PhoneWifi as _;
         Ok(self.0.scan_networks().await?.into_iter().map(Into::into).collect())
     }
 }

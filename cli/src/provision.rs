@@ -330,7 +330,7 @@ fn over_access_points(
         reach.join_by_hand = specs.iter().map(|s| s.name.clone()).collect();
     }
     reach.phone_wifi =
-        Some(Arc::new(if manual { DesktopWifi::Manual(ManualJoin::new()) } else { DesktopWifi::Nmcli }));
+        Some(Arc::new(if manual { DesktopWifi::Manual(ManualJoin::ByHand) } else { DesktopWifi::Nmcli }));
     Ok(reach)
 }
 

@@ -29,23 +29,13 @@ pub trait PhoneWifi: Send + Sync {
 /// devices on a computer's network, seen from an emulator or the CLI). Joining and leaving
 /// change nothing; a scan lists no networks. The one such implementation: the CLI uses it, and
 /// the shells get it through the FFI.
-#[derive(Debug, Default)]
-pub struct ManualJoin {
-    /// `Some`: stands in for an access point with this passphrase (`None`: open), refusing others.
-    access_point: Option<Option<SecretString>>,
-}
-
-impl ManualJoin {
-    /// Joins by hand: every join succeeds.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Stands in for a device's access point with `passphrase` (`None`: an open one) in demos and
-    /// tests against the simulator: a join with another passphrase fails as a real join would.
-    pub fn with_access_point(passphrase: Option<SecretString>) -> Self {
-        Self { access_point: Some(passphrase) }
-    }
+#[derive(Debug)]
+pub enum ManualJoin {
+    /// The person joins: every join succeeds.
+    ByHand,
+    /// Stands in for a device's access point with this passphrase (`None`: an open one) in demos
+    /// and tests against the simulator: a join with another passphrase fails as a real join would.
+    AccessPoint(Option<SecretString>),
 }
 
 #[async_trait]
@@ -55,8 +45,8 @@ impl PhoneWifi for ManualJoin {
         ssid: String,
         passphrase: Option<SecretString>,
     ) -> Result<(), PhoneWifiError> {
-        match &self.access_point {
-            Some(expected)
+        match self {
+            Self::AccessPoint(expected)
                 if expected.as_ref().map(SecretString::expose)
                     != passphrase.as_ref().map(SecretString::expose) =>
             {
@@ -156,10 +146,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_manual_join_changes_nothing_and_a_stand_in_access_point_checks_its_passphrase() {
-        let by_hand = ManualJoin::new();
+        let by_hand = ManualJoin::ByHand;
         assert_eq!(by_hand.join_network("PROV_1".into(), None).await, Ok(()));
         assert_eq!(by_hand.scan_networks().await, Ok(Vec::new()));
-        let access_point = ManualJoin::with_access_point(Some(SecretString::new("setup-1234")));
+        let access_point = ManualJoin::AccessPoint(Some(SecretString::new("setup-1234")));
         assert_eq!(
             access_point.join_network("PROV_1".into(), Some(SecretString::new("setup-1234"))).await,
             Ok(())

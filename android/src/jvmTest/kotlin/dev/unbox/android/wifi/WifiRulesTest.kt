@@ -1,5 +1,6 @@
 package dev.unbox.android.wifi
 
+import dev.unbox.phoneWifiJoinProblem
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -65,15 +66,15 @@ class WifiRulesTest {
     @Test
     fun `passphrases and SSIDs are checked before the platform sees them, by the library's rule`() {
         val device = "PROV_1A2B3C"
-        assertNull(WifiJoinRules.joinProblem(device, "setup-1234"))
-        assertNull(WifiJoinRules.joinProblem(device, "a".repeat(63)))
-        assertNull(WifiJoinRules.joinProblem(device, "0123456789abcdef".repeat(4)))
-        assertNull(WifiJoinRules.joinProblem(device, null))
-        assertEquals("a WPA2 passphrase has 8 to 63 characters, not 7", WifiJoinRules.joinProblem(device, "short77"))
-        assertNotNull(WifiJoinRules.joinProblem(device, "g".repeat(64)))
-        assertEquals("a WPA2 passphrase contains only printable ASCII characters", WifiJoinRules.joinProblem(device, "pässwort-123"))
-        assertEquals("a network name has 1 to 32 bytes, not 0", WifiJoinRules.joinProblem("", "setup-1234"))
-        assertNotNull(WifiJoinRules.joinProblem("ü".repeat(17), null))
+        assertNull(phoneWifiJoinProblem(device, "setup-1234"))
+        assertNull(phoneWifiJoinProblem(device, "a".repeat(63)))
+        assertNull(phoneWifiJoinProblem(device, "0123456789abcdef".repeat(4)))
+        assertNull(phoneWifiJoinProblem(device, null))
+        assertEquals("a WPA2 passphrase has 8 to 63 characters, not 7", phoneWifiJoinProblem(device, "short77"))
+        assertNotNull(phoneWifiJoinProblem(device, "g".repeat(64)))
+        assertEquals("a WPA2 passphrase contains only printable ASCII characters", phoneWifiJoinProblem(device, "pässwort-123"))
+        assertEquals("a network name has 1 to 32 bytes, not 0", phoneWifiJoinProblem("", "setup-1234"))
+        assertNotNull(phoneWifiJoinProblem("ü".repeat(17), null))
     }
 
     @Test

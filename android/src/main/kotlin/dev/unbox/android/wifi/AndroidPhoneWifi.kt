@@ -9,6 +9,7 @@ import dev.unbox.PhoneWifiException
 import dev.unbox.WifiNetwork
 import dev.unbox.android.permissions.Capability
 import dev.unbox.android.permissions.UnboxPermissions
+import dev.unbox.phoneWifiJoinProblem
 
 /** Time limits of the phone's Wi-Fi operations. */
 data class WifiSettings(
@@ -39,7 +40,7 @@ class AndroidPhoneWifi(
     private val scanner = WifiScanner(appContext, wifi, settings.scanTimeoutMillis)
 
     override suspend fun joinNetwork(ssid: String, passphrase: String?) {
-        WifiJoinRules.joinProblem(ssid, passphrase)?.let { throw PhoneWifiException.JoinFailed(ssid, it) }
+        phoneWifiJoinProblem(ssid, passphrase)?.let { throw PhoneWifiException.JoinFailed(ssid, it) }
         if (!wifi.isWifiEnabled) throw PhoneWifiException.Unavailable("Wi-Fi is turned off")
         withWifiPermission("join networks") { joiner.join(ssid, passphrase) }
     }

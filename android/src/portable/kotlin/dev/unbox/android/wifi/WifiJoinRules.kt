@@ -1,7 +1,6 @@
 package dev.unbox.android.wifi
 
 import dev.unbox.isRawWpaKey
-import dev.unbox.phoneWifiJoinProblem
 
 /** How the phone joins a device's access point on a given API level. */
 enum class JoinMethod {
@@ -23,13 +22,10 @@ enum class JoinMethod {
 }
 
 /**
- * Checks and formats of SSIDs and WPA2 passphrases for the join calls. The checks are the
- * library's one rule ([phoneWifiJoinProblem]); only the platform's formats are written here.
+ * The platform's formats of SSIDs and WPA2 passphrases for the join calls. The checks are the
+ * library's one rule, [dev.unbox.phoneWifiJoinProblem].
  */
 object WifiJoinRules {
-    /** Why [ssid] with [passphrase] (null: an open network) cannot be joined, or null when it can. */
-    fun joinProblem(ssid: String, passphrase: String?): String? = phoneWifiJoinProblem(ssid, passphrase)
-
     /** `WifiConfiguration.SSID` for [ssid]: the name in double quotes. */
     fun quotedSsid(ssid: String): String = "\"$ssid\""
 

@@ -329,9 +329,10 @@ async fn confirm_claim(
     let subject = principal.subject.as_str();
     // A backend without the feature ignores `wait`; with it, a well-formed confirm of a pending
     // claim is held until a device redeems, then confirmed below like any other.
+    let request = confirm_request(&body);
     let honours_wait =
         lock(&shared.claims).confirm_waits && !shared.broken(ContractBreak::ConfirmWaitIgnored);
-    if honours_wait && confirm_request(&body).is_ok() {
+    if honours_wait && request.is_ok() {
         match asked_wait(&shared, query) {
             Ok(wait) => while_pending(&shared, subject, &claim_id, wait).await,
             Err(answer) => return answer.into_response(),
@@ -339,7 +340,7 @@ async fn confirm_claim(
     }
     let route = format!("POST /v1/claims/{claim_id}/confirm");
     idempotent(&shared, subject, route, &key, &body, || {
-        let (device, name) = match confirm_request(&body) {
+        let (device, name) = match request {
             Ok(request) => request,
             Err(answer) => return answer,
         };

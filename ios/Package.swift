@@ -3,7 +3,7 @@
 // platform implementations the core calls back (sign-in sheet, hotspot join, Keychain, BLE).
 //
 // Before the first build, run `scripts/build-xcframework.sh` (macOS, Xcode, rustup): it writes
-// build/unboxFFI.xcframework and Sources/Unbox/Unbox.swift, neither of which is committed.
+// build/unboxFFI.xcframework and Sources/Unbox/{Unbox,UnboxCore}.swift, none of which is committed.
 
 import PackageDescription
 

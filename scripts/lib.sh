@@ -38,3 +38,20 @@ uniffi_bindgen() {
         echo "$(target_dir "$1")/debug/uniffi-bindgen"
     fi
 }
+
+# `generate_bindings GENERATOR LIBRARY LANGUAGE OUT`: UniFFI's generator writes the bindings of
+# LIBRARY (unstripped: the generator reads its metadata) in LANGUAGE (kotlin or swift) into OUT,
+# with the repository's uniffi.toml: one source file per crate (unbox-ffi's API and unbox-core's
+# domain types). In Swift both compile into the one module `Unbox`, and both headers belong to
+# the one C module `unboxFFI`; UniFFI writes a module map per crate, so the core's header joins
+# the library's map and the core's own map goes.
+generate_bindings() {
+    local generator=$1 library=$2 language=$3 out=$4
+    "$generator" generate --library "$library" --language "$language" \
+        --config uniffi.toml --out-dir "$out" --no-format >&2
+    if [[ $language == swift ]]; then
+        sed -i.orig 's|^\( *\)header "unboxFFI.h"|\1header "unboxCoreFFI.h"\
+&|' "$out/unboxFFI.modulemap"
+        rm "$out/unboxFFI.modulemap.orig" "$out/unboxCoreFFI.modulemap"
+    fi
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the unbox-ffi library and generates its Kotlin and Swift bindings (library mode) into
-# build/bindings/{kotlin,swift}. Bindings come from the unstripped library: stripping removes the
+# build/bindings/{kotlin,swift}, one source file per crate (unbox-ffi and the domain types of
+# unbox-core; uniffi.toml says where each goes). Bindings come from the unstripped library: stripping removes the
 # metadata UniFFI reads.
 #
 # Usage: generate.sh [--profile NAME] [--features LIST] [--out DIR]
@@ -42,7 +43,6 @@ library="$build_dir/$(library_file_name)"
 
 rm -rf "$out/kotlin" "$out/swift"
 for language in kotlin swift; do
-    "$build_dir/uniffi-bindgen" generate --library "$library" --language "$language" \
-        --config uniffi.toml --out-dir "$out/$language" --no-format >&2
+    generate_bindings "$build_dir/uniffi-bindgen" "$library" "$language" "$out/$language"
 done
 echo "$library"

@@ -30,8 +30,7 @@ echo "  stripped:   $stripped bytes ($(mb "$stripped")) - ship this one; budget 
 
 # The unstripped library still carries the metadata the generator reads.
 bindgen=$(uniffi_bindgen "$PWD")
-"$bindgen" generate --library "$out/libunbox_ffi.so" --language kotlin \
-    --config uniffi.toml --out-dir "$out/kotlin" --no-format >/dev/null
+generate_bindings "$bindgen" "$out/libunbox_ffi.so" kotlin "$out/kotlin"
 echo "  bindings generate from the unstripped library: ok"
 
 if ((stripped > budget)); then

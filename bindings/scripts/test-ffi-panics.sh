@@ -18,8 +18,7 @@ mkdir -p "$out/lib" "$out/swift-tests"
 cp "$target_dir/release-ffi/$(library_file_name)" "$out/lib/"
 bindgen=$(uniffi_bindgen "$PWD")
 for language in kotlin swift; do
-    "$bindgen" generate --library "$out/lib/$(library_file_name)" --language "$language" \
-        --config uniffi.toml --out-dir "$out/$language" --no-format >/dev/null
+    generate_bindings "$bindgen" "$out/lib/$(library_file_name)" "$language" "$out/$language"
 done
 
 echo "== panics in release-ffi: Kotlin on the JVM"

@@ -105,19 +105,6 @@ impl From<AuthConfig> for core::ClientConfig {
     }
 }
 
-/// Who signed in, as stated by the ID token checked at sign-in. For display only ("signed in
-/// as ..."): it is never proof of anything to a backend, which checks the access token itself.
-// The core's own type (a UniFFI remote type: its shape, checked against the core's).
-#[uniffi::remote(Record)]
-pub struct Identity {
-    /// The provider's stable identifier for the person.
-    pub subject: String,
-    /// Their e-mail address, if shared.
-    pub email: Option<String>,
-    /// Their display name, if shared.
-    pub name: Option<String>,
-}
-
 /// The person's sign-in with the identity provider; tokens live in the shell's secret store and
 /// never cross to the shell.
 #[derive(Debug, uniffi::Object)]

@@ -75,16 +75,6 @@ pub trait BleConnection: Send + Sync {
     async fn disconnect(&self);
 }
 
-/// What to scan for: devices matching any service UUID or any name prefix; empty means all
-/// (the core's own type).
-#[uniffi::remote(Record)]
-pub struct ScanFilter {
-    /// Service UUIDs to look for.
-    pub service_uuids: Vec<Uuid>,
-    /// Local-name prefixes to look for, e.g. `PROV_`.
-    pub name_prefixes: Vec<String>,
-}
-
 /// Whether `advertisement` matches `filter`: an advertised service in the filter, or a local
 /// name starting with one of the prefixes, ignoring ASCII case. An empty filter matches
 /// everything. The core's one rule, for centrals that filter in the shell (Android).
@@ -148,15 +138,6 @@ impl From<core::Advertisement> for Advertisement {
             tx_power: advertisement.tx_power,
         }
     }
-}
-
-/// A GATT characteristic with its 0x2901 user description (the core's own type).
-#[uniffi::remote(Record)]
-pub struct GattCharacteristic {
-    /// Characteristic UUID.
-    pub uuid: Uuid,
-    /// The User Description descriptor, which names the protocomm endpoint.
-    pub user_description: Option<String>,
 }
 
 /// Receives the advertisements of a running scan; the shell calls it from any thread.
@@ -256,17 +237,6 @@ pub enum BleError {
         /// What the stack said.
         reason: String,
     },
-}
-
-/// The GATT operation an ATT error answered (the core's own type, as a UniFFI remote type).
-#[uniffi::remote(Enum)]
-pub enum AttOperation {
-    /// Reading a characteristic or descriptor value.
-    Read,
-    /// Writing a characteristic value.
-    Write,
-    /// Discovering the services and characteristics.
-    ServiceDiscovery,
 }
 
 /// The operation in words (`read`, `write`, `service discovery`), as the core's messages name it.

@@ -12,18 +12,6 @@ use unbox_core::secret::SecretString;
 use crate::flow::OnboardingClient;
 use crate::runtime::on_runtime;
 
-/// Why a binding ended.
-// The core's own enum (a UniFFI remote type: its shape, checked against the core's).
-#[uniffi::remote(Enum)]
-pub enum EndReason {
-    /// The owner removed the device.
-    Unbound,
-    /// Another account set the device up (after a factory reset).
-    Rebound,
-    /// The owner handed the device to another account.
-    Transferred,
-}
-
 // The two records below are the bindings' own: the core's ids are checked newtypes (they cross
 // as text), its end is a pair of time and reason (two nullable fields here), and a transfer
 // code, a secret inside the library, crosses as text because the person must hand it over.

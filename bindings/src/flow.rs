@@ -2,13 +2,13 @@
 //! and bound to the signed-in account, reporting every step to a [`FlowObserver`].
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use unbox_core::binding::BindingClient;
 use unbox_core::device::{SecurityPolicy, StatusPolling, WifiCredentials as CoreWifiCredentials};
 use unbox_core::flow as core;
-use unbox_core::flow::{Confirmation, FlowEvent, FlowEventKind, FlowStep, StepTimeouts};
+use unbox_core::flow::{Confirmation, FlowEvent, StepTimeouts};
 use unbox_core::secret::SecretString;
 use unbox_core::security::ClientCredentials;
 use url::Url;
@@ -24,65 +24,6 @@ use crate::service_browser::{ForeignServiceBrowser, ServiceBrowser};
 use crate::setup::{ForeignChooser, NetworkChooser};
 use unbox_core::onboarding::DeviceDetails;
 use unbox_core::platform::service_browser::ServiceQuery;
-
-// The flow's events and time limits cross as the core's own types (UniFFI remote types: the
-// definitions below only tell UniFFI their shape, which the compiler checks against the core's;
-// their doc comments are the core's, for the Kotlin and Swift docs).
-
-/// The steps of onboarding, in the order they run.
-#[uniffi::remote(Enum)]
-pub enum FlowStep {
-    /// Make sure the person is signed in (opens the browser when needed).
-    SignIn,
-    /// Ask the backend for a claim token, while the phone still has internet.
-    CreateClaim,
-    /// Join the device's access point or connect over Bluetooth.
-    ConnectDevice,
-    /// Open the secure session with the proof of possession.
-    SecureSession,
-    /// Let the device list the Wi-Fi networks it sees.
-    ScanWifi,
-    /// Hand the claim token to the device.
-    PushClaim,
-    /// Send the home Wi-Fi credentials.
-    PushWifi,
-    /// Wait until the device has joined the home network.
-    WaitDeviceOnline,
-    /// Leave the device's access point (or Bluetooth link) to get the internet back.
-    LeaveDevice,
-    /// Wait until the device has redeemed its claim at the backend.
-    WaitRedemption,
-    /// Confirm the binding with the device id learned over the secure session.
-    Confirm,
-}
-
-/// What happened.
-#[uniffi::remote(Enum)]
-pub enum FlowEventKind {
-    /// The step began.
-    Started,
-    /// The step is still running; the message says what it is waiting for.
-    Progress,
-    /// The step goes on, but the person should know something (a device without encryption).
-    Warning,
-    /// The step completed.
-    Finished,
-    /// The step was skipped (e.g. already signed in, device scan not wanted).
-    Skipped,
-}
-
-/// One report from the running flow.
-#[uniffi::remote(Record)]
-pub struct FlowEvent {
-    /// The step concerned.
-    pub step: FlowStep,
-    /// What happened.
-    pub kind: FlowEventKind,
-    /// Overall progress, 0 to 1.
-    pub fraction: f32,
-    /// A sentence for the person.
-    pub message: String,
-}
 
 /// Receives the events of a run, on the library's threads; keep it quick (post to the UI thread).
 #[uniffi::export(with_foreign)]
@@ -316,39 +257,6 @@ impl TryFrom<DeviceCredentials> for ClientCredentials {
     }
 }
 
-/// Limits for each step; a step that takes longer fails with a timeout error.
-#[uniffi::remote(Record)]
-pub struct StepTimeouts {
-    /// Signing in (a person is typing in a browser).
-    pub sign_in: Duration,
-    /// Backend calls (create claim, confirm).
-    pub backend: Duration,
-    /// Joining the access point or connecting over Bluetooth.
-    pub connect: Duration,
-    /// One exchange-bound device step (session, scan, push).
-    pub device: Duration,
-    /// The device joining the home network.
-    pub device_online: Duration,
-    /// Leaving the device's network.
-    pub leave: Duration,
-    /// The device redeeming its claim.
-    pub redemption: Duration,
-}
-
-/// How to follow the device while it joins: the first poll once the firmware can have joined,
-/// then short waits growing by 30 % (devices join in 1–5 s), until a deadline.
-#[uniffi::remote(Record)]
-pub struct StatusPolling {
-    /// Wait after apply before the first poll (the firmware's 1 s apply delay plus a quick join).
-    pub initial_delay: Duration,
-    /// Wait after the first poll; each later wait is 30 % longer.
-    pub interval: Duration,
-    /// Upper bound of the wait between polls.
-    pub max_delay: Duration,
-    /// Give up after this long.
-    pub deadline: Duration,
-}
-
 /// Settings of the onboarding; start from `defaultOnboardingSettings()`. The weak-security
 /// switches are flat here (the core groups them in a policy) and the device backend URL is text,
 /// checked when the settings are used.
@@ -454,19 +362,6 @@ pub struct DeviceNetwork {
     /// Where the device asks the person to continue (Improv's redirect URL, e.g. ESPHome's
     /// `http://name.local`): open it for them; null from ESP devices.
     pub redirect_url: Option<String>,
-}
-
-/// How the flow knows the device joined the home network.
-#[uniffi::remote(Enum)]
-pub enum Confirmation {
-    /// The device reported that it joined.
-    Reported,
-    /// The device redeemed its claim at the backend (the link to it dropped before it could
-    /// report, or the flow was resumed).
-    Redeemed,
-    /// Neither: the link to the device dropped after the credentials were sent and it could not
-    /// be reached again. It has probably joined; have the person check its light or its app.
-    Unconfirmed,
 }
 
 /// A successful onboarding.

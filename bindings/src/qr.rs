@@ -6,33 +6,6 @@ use unbox_core::qr as core;
 use unbox_core::qr::PayloadKind;
 use unbox_core::transport::TransportKind;
 
-// The kinds of code and the transports cross as the core's own enums (UniFFI remote types: the
-// definitions below give UniFFI their shape, checked against the core's, and the core's docs).
-
-/// The kinds of onboarding code Unbox recognises.
-#[uniffi::remote(Enum)]
-pub enum PayloadKind {
-    /// Espressif unified-provisioning JSON: a device Unbox can onboard.
-    Espressif,
-    /// A Wi-Fi network code (`WIFI:...;;`).
-    WifiNetwork,
-    /// A Matter QR code or manual pairing code (Unbox cannot commission Matter devices).
-    Matter,
-    /// A Wi-Fi Easy Connect (DPP) URI, for the platform's Wi-Fi configurator.
-    Dpp,
-    /// Unbox's own phone-to-device code.
-    Unbox,
-}
-
-/// How the phone reaches a device in setup mode.
-#[uniffi::remote(Enum)]
-pub enum TransportKind {
-    /// HTTP on the device's own Wi-Fi access point; the device name is its SSID.
-    SoftAp,
-    /// Bluetooth Low Energy GATT; the device name is what it advertises.
-    Ble,
-}
-
 /// One labelled value of a `PayloadSummary`.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SummaryField {

@@ -6,27 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use unbox_core::platform::service_browser::{self as core, ServiceInstance, ServiceQuery};
-
-/// One announced service instance.
-#[uniffi::remote(Record)]
-pub struct ServiceInstance {
-    /// The instance name, e.g. `esp32-1a2b3c`.
-    pub name: String,
-    /// Its address (IPv4 or IPv6, as text).
-    pub address: String,
-    /// Its port.
-    pub port: u16,
-}
-
-/// How a device announces itself on the home network once online (DNS-SD).
-#[uniffi::remote(Record)]
-pub struct ServiceQuery {
-    /// The DNS-SD service type the firmware announces, e.g. `_http._tcp`.
-    pub service_type: String,
-    /// The instance name the device announces (compared ignoring ASCII case).
-    pub instance: String,
-}
+use unbox_core::platform::service_browser::{self as core, ServiceInstance};
 
 /// Browses the network the phone is on.
 #[uniffi::export(with_foreign)]

@@ -8,124 +8,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use unbox_core::flow as core;
-use unbox_core::onboarding::{
-    self as onboarding, BindingMode, ChannelProtection, DeviceDetails, DeviceProtocol, NetworkSecurity,
-    WifiBand,
-};
+use unbox_core::onboarding::{self as onboarding, BindingMode, DeviceDetails, NetworkSecurity, WifiBand};
 use unbox_core::secret::SecretString;
-use unbox_core::security::SecurityLevel;
 
 use crate::flow::{
     DeviceBinding, DeviceCredentials, DeviceNetwork, DeviceTarget, FlowObserver, ForeignObserver,
     OnboardingClient, OnboardingError, WifiCredentials, binding_mode,
 };
 use crate::runtime::{CancelHandle, on_runtime, spawn_detached};
-
-// The device's details cross as the core's own types (UniFFI remote types: the definitions below
-// only tell UniFFI their shape, which the compiler checks against the core's).
-
-/// The provisioning protocols Unbox speaks to devices in setup mode.
-#[uniffi::remote(Enum)]
-pub enum DeviceProtocol {
-    /// ESP-IDF unified provisioning (`wifi_prov_mgr` / `network_provisioning`, Arduino `WiFiProv`)
-    /// over BLE or the device's access point.
-    EspUnified,
-    /// Improv Wi-Fi over Bluetooth LE.
-    ImprovBle,
-    /// Improv Wi-Fi over a serial port.
-    ImprovSerial,
-    /// A captive-portal form on the device's open access point (WiFiManager-style firmware).
-    CaptivePortal,
-}
-
-/// How the channel to the device protects what is sent over it.
-#[uniffi::remote(Enum)]
-pub enum ChannelProtection {
-    /// Encrypted and authenticated with the device's code (ESP security 1 or 2).
-    Encrypted,
-    /// Nothing is encrypted: the Wi-Fi password travels in clear (ESP security 0, Improv,
-    /// captive portals). Allowed only as the app's security policy says.
-    Cleartext,
-}
-
-/// How the onboarding ties the device to the customer.
-#[uniffi::remote(Enum)]
-pub enum BindingMode {
-    /// Unbox's claim: sign in, create a claim, push it to the device, wait for the device to
-    /// redeem it and confirm. Needs a device with the `unbox-claim` endpoint.
-    Claim,
-    /// Wi-Fi only: no sign-in and no claim. The app binds the device its own way (for example
-    /// by the code on its label); works with stock ESP-IDF and Arduino-ESP32 firmware.
-    None,
-}
-
-/// The security scheme an ESP device runs, as announced in its version info.
-#[uniffi::remote(Enum)]
-pub enum SecurityLevel {
-    /// No handshake, no encryption.
-    Sec0,
-    /// X25519 key agreement mixed with a proof of possession; AES-256-CTR.
-    Sec1,
-    /// SRP-6a with a username and password; AES-256-GCM.
-    Sec2,
-}
-
-/// What a connected device says about itself.
-#[uniffi::remote(Record)]
-pub struct DeviceDetails {
-    /// The protocol it speaks.
-    pub protocol: DeviceProtocol,
-    /// Its name (BLE advertisement or access-point SSID).
-    pub name: String,
-    /// Its provisioning protocol version, when it reports one (e.g. `v1.1`).
-    pub protocol_version: Option<String>,
-    /// Its firmware's name and version, when it reports them.
-    pub firmware: Option<String>,
-    /// The ESP security scheme it runs (ESP unified provisioning only).
-    pub security: Option<SecurityLevel>,
-    /// How the channel protects the Wi-Fi password.
-    pub protection: ChannelProtection,
-    /// Whether it can list the networks it sees.
-    pub can_scan: bool,
-    /// The binding modes it supports (whether it can bind: `Claim` is among them).
-    pub binding_modes: Vec<BindingMode>,
-    /// Its capabilities as it names them (`wifi_scan`, `claim`, ...).
-    pub capabilities: Vec<String>,
-    /// Its info as the device sent it (JSON), for apps that bind the device themselves.
-    pub info_json: Option<String>,
-}
-
-/// How a network is secured, as a picker names it.
-#[uniffi::remote(Enum)]
-pub enum NetworkSecurity {
-    /// No password: anyone nearby can read the device's traffic. Offered with a warning.
-    Open,
-    /// WEP (broken; offered with a warning).
-    Wep,
-    /// WPA personal (legacy).
-    Wpa,
-    /// WPA2 personal (or WPA/WPA2).
-    Wpa2,
-    /// WPA3 personal.
-    Wpa3,
-    /// WPA2/WPA3 personal (transition mode).
-    Wpa2Wpa3,
-    /// WPA2/WPA3 enterprise: ESP provisioning cannot send enterprise credentials.
-    Enterprise,
-    /// A mode the device reports that this version does not name (WAPI, OWE, ...).
-    Other,
-}
-
-/// The radio band of a channel.
-#[uniffi::remote(Enum)]
-pub enum WifiBand {
-    /// 2.4 GHz (channels 1 to 14).
-    Ghz2_4,
-    /// 5 GHz (channels 32 to 177).
-    Ghz5,
-    /// Not reported (channel 0) or outside both.
-    Unknown,
-}
 
 // The picker's records are the bindings' own: the core's BSSID is a fixed array (it crosses as
 // bytes) and what the core answers by method (a passphrase needed, a warning) crosses as fields.

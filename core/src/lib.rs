@@ -41,6 +41,13 @@ pub mod qr;
 pub mod secret;
 pub mod security;
 pub mod transport;
+#[cfg(feature = "uniffi")]
+mod uniffi_support;
 mod user_action;
 
 pub use user_action::UserAction;
+
+// The domain types derive UniFFI's traits behind feature `uniffi` (for `bindings/`, the phones'
+// library), so the bindings export them as they are.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

@@ -3,8 +3,10 @@
 #   ios/build/unboxFFI.xcframework   the Rust library (unbox-ffi, feature `btleplug`) as a static
 #                                    library for iOS devices (arm64) and the iOS Simulator (arm64 and
 #                                    x86_64, joined with lipo), with Headers/unboxFFI/ holding
-#                                    unboxFFI.h and the module.modulemap of the C module `unboxFFI`
-#   ios/Sources/Unbox/Unbox.swift    the Swift bindings, generated from that library
+#                                    the headers (unboxFFI.h, unboxCoreFFI.h) and the module.modulemap
+#                                    of the C module `unboxFFI`
+#   ios/Sources/Unbox/Unbox.swift    the Swift bindings, generated from that library (the API, and
+#   ios/Sources/Unbox/UnboxCore.swift  the core's domain types; both compile into module Unbox)
 #
 # Usage: ios/scripts/build-xcframework.sh [--profile NAME]
 #   --profile NAME  cargo profile (default: release-ffi, the shipped one; `dev` for debugging)
@@ -16,6 +18,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 ios=$repo/ios
+cd "$repo"
+source scripts/lib.sh
 
 profile=release-ffi
 while (($#)); do
@@ -62,10 +66,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "== uniffi-bindgen: Swift bindings"
-cargo run -q -p unbox-ffi --features cli --bin uniffi-bindgen -- generate \
-    --library "$(library aarch64-apple-ios)" --language swift --config uniffi.toml --out-dir "$work/swift"
+generate_bindings "$(uniffi_bindgen "$repo")" "$(library aarch64-apple-ios)" swift "$work/swift"
 mkdir -p "$work/headers/unboxFFI"
-cp "$work/swift/unboxFFI.h" "$work/headers/unboxFFI/"
+cp "$work/swift/"*.h "$work/headers/unboxFFI/"
 cp "$work/swift/unboxFFI.modulemap" "$work/headers/unboxFFI/module.modulemap"
 
 echo "== lipo: one simulator library for arm64 and x86_64"
@@ -79,6 +82,6 @@ xcodebuild -create-xcframework \
     -library "$(library aarch64-apple-ios)" -headers "$work/headers" \
     -library "$work/simulator/libunbox_ffi.a" -headers "$work/headers" \
     -output "$ios/build/unboxFFI.xcframework"
-cp "$work/swift/Unbox.swift" "$ios/Sources/Unbox/Unbox.swift"
+cp "$work/swift/"*.swift "$ios/Sources/Unbox/"
 
-echo "ios: wrote $ios/build/unboxFFI.xcframework and $ios/Sources/Unbox/Unbox.swift"
+echo "ios: wrote $ios/build/unboxFFI.xcframework, $ios/Sources/Unbox/Unbox.swift and UnboxCore.swift"

@@ -22,7 +22,8 @@ bindings=${1:-$repo/build/bindings/swift}
 library=${2:-$(target_dir "$repo")/debug/$(library_file_name)}
 
 echo "== ios: the Swift shell against the generated bindings"
-for input in "$bindings/Unbox.swift" "$bindings/unboxFFI.h" "$bindings/unboxFFI.modulemap" "$library"; do
+for input in "$bindings/Unbox.swift" "$bindings/UnboxCore.swift" "$bindings/unboxFFI.h" \
+    "$bindings/unboxCoreFFI.h" "$bindings/unboxFFI.modulemap" "$library"; do
     if [[ ! -f $input ]]; then
         echo "ios: $input is missing; run bindings/scripts/generate.sh --features sim first" >&2
         exit 1
@@ -34,10 +35,10 @@ trap 'rm -rf "$staging"' EXIT
 dir=$staging/unbox-ios-check
 mkdir -p "$dir"/{ffi/unboxFFI,lib,Unbox,UnboxShell,ShellChecks,AppleStubs,Examples,package/Sources/Unbox}
 # The C module as the XCFramework's Headers/ carry it.
-cp "$bindings/unboxFFI.h" "$dir/ffi/unboxFFI/"
+cp "$bindings/"*.h "$dir/ffi/unboxFFI/"
 cp "$bindings/unboxFFI.modulemap" "$dir/ffi/unboxFFI/module.modulemap"
 cp "$library" "$dir/lib/"
-cp "$bindings/Unbox.swift" "$dir/Unbox/"
+cp "$bindings/"*.swift "$dir/Unbox/"
 cp "$repo"/ios/Sources/UnboxShell/*.swift "$dir/UnboxShell/"
 cp "$repo"/ios/Tests/ShellChecks/*.swift "$repo"/bindings/swift-tests/Support.swift "$dir/ShellChecks/"
 cp "$repo"/ios/Tests/AppleStubs/*.swift "$dir/AppleStubs/"
@@ -46,7 +47,7 @@ cp "$repo"/ios/Examples/* "$dir/Examples/"
 # XCFramework stand-in (the Info.plist and headers xcodebuild writes, no libraries).
 cp "$repo/ios/Package.swift" "$dir/package/"
 cp -r "$repo/ios/Sources/UnboxShell" "$dir/package/Sources/"
-cp "$bindings/Unbox.swift" "$dir/package/Sources/Unbox/"
+cp "$bindings/"*.swift "$dir/package/Sources/Unbox/"
 xcframework=$dir/package/build/unboxFFI.xcframework
 libraries=
 for slice in "ios-arm64 arm64" "ios-arm64_x86_64-simulator arm64 x86_64"; do

@@ -18,6 +18,7 @@ const CLOCK_LEEWAY: Duration = Duration::from_secs(60);
 /// Who signed in, as stated by the ID token checked at sign-in. For display only ("signed in
 /// as ..."): it is never proof of anything to a backend, which checks the access token itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Identity {
     /// The provider's stable identifier for the person.
     pub subject: String,

@@ -60,6 +60,7 @@ impl std::fmt::Display for BindingId {
 
 /// Why a binding ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum EndReason {
     /// The owner removed the device.
     Unbound,

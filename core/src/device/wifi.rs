@@ -222,6 +222,7 @@ impl WifiFailure {
 /// first poll waits for both; from there the waits start short, where joins usually finish
 /// (devices join in 1–5 s), and grow by 30 % each time, until a deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StatusPolling {
     /// Wait after apply before the first poll.
     pub initial_delay: Duration,

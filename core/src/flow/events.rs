@@ -4,6 +4,7 @@
 /// The steps of onboarding, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum FlowStep {
     /// Make sure the person is signed in (opens the browser when needed).
     SignIn,
@@ -94,6 +95,7 @@ impl std::fmt::Display for FlowStep {
 /// What happened.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum FlowEventKind {
     /// The step began.
     Started,
@@ -109,6 +111,7 @@ pub enum FlowEventKind {
 
 /// One report from the running flow.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FlowEvent {
     /// The step concerned.
     pub step: FlowStep,

@@ -135,6 +135,7 @@ pub struct Onboarded {
 /// How the flow knows the device joined the home network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Confirmation {
     /// The device reported that it joined.
     Reported,

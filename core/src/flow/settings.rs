@@ -37,6 +37,7 @@ impl Default for OnboardingSettings {
 
 /// Limits for each step; a step that takes longer fails with a timeout error.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StepTimeouts {
     /// Signing in (a person is typing in a browser).
     pub sign_in: Duration,

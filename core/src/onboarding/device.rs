@@ -14,6 +14,7 @@ use crate::security::SecurityLevel;
 /// The provisioning protocols Unbox speaks to devices in setup mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum DeviceProtocol {
     /// ESP-IDF unified provisioning (`wifi_prov_mgr` / `network_provisioning`, Arduino `WiFiProv`)
     /// over BLE or the device's access point.
@@ -29,6 +30,7 @@ pub enum DeviceProtocol {
 /// How the channel to the device protects what is sent over it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ChannelProtection {
     /// Encrypted and authenticated with the device's code (ESP security 1 or 2).
     Encrypted,
@@ -39,9 +41,10 @@ pub enum ChannelProtection {
 
 /// How the flow ties the device to the customer. Further schemes (a vendor's own endpoint, a
 /// fleet-provisioning certificate) are further variants, each a device declares in
-/// `DeviceDetails::binding_modes`.
+/// its details (`binding_modes`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum BindingMode {
     /// Unbox's claim: sign in, create a claim, push it to the device, wait for the device to
     /// redeem it and confirm. Needs a device with the `unbox-claim` endpoint.
@@ -54,6 +57,7 @@ pub enum BindingMode {
 
 /// What a connected device says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DeviceDetails {
     /// The protocol it speaks.
     pub protocol: DeviceProtocol,
@@ -69,7 +73,7 @@ pub struct DeviceDetails {
     pub protection: ChannelProtection,
     /// Whether it can list the networks it sees.
     pub can_scan: bool,
-    /// The binding modes it supports.
+    /// The binding modes it supports (whether it can bind: `Claim` is among them).
     pub binding_modes: Vec<BindingMode>,
     /// Its capabilities as it names them (`wifi_scan`, `claim`, ...).
     pub capabilities: Vec<String>,

@@ -7,6 +7,7 @@ use crate::device::{AuthMode, WifiNetworkSeen};
 /// How a network is secured, as a picker names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum NetworkSecurity {
     /// No password: anyone nearby can read the device's traffic. Offered with a warning.
     Open,
@@ -65,6 +66,7 @@ impl NetworkSecurity {
 /// The radio band of a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum WifiBand {
     /// 2.4 GHz (channels 1 to 14).
     Ghz2_4,

@@ -77,6 +77,7 @@ impl Advertisement {
 /// What to scan for. Devices matching any service UUID or any name prefix are reported;
 /// an empty filter reports everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScanFilter {
     /// Service UUIDs to look for.
     pub service_uuids: Vec<Uuid>,
@@ -118,6 +119,7 @@ pub trait AdvertisementListener: Send + Sync {
 
 /// A GATT characteristic of the provisioning service with its 0x2901 user description.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GattCharacteristic {
     /// Characteristic UUID.
     pub uuid: Uuid,
@@ -213,6 +215,7 @@ pub enum BleError {
 
 /// The GATT operation an ATT error answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AttOperation {
     /// Reading a characteristic or descriptor value.
     Read,

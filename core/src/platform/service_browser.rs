@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 /// One announced service instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ServiceInstance {
     /// The instance name, e.g. `esp32-1a2b3c`.
     pub name: String,
@@ -37,6 +38,7 @@ pub struct BrowseError(pub String);
 /// What to look for on the home network once a device that does not report its join has its
 /// Wi-Fi details.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ServiceQuery {
     /// The DNS-SD service type the firmware announces, e.g. `_http._tcp`.
     pub service_type: String,

@@ -44,6 +44,7 @@ pub use wifi::{WifiNetworkCode, WifiSecurity};
 
 /// The kinds of onboarding code Unbox recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PayloadKind {
     /// Espressif unified-provisioning JSON: a device Unbox can onboard.
     Espressif,

@@ -28,6 +28,7 @@ use crate::secret::SecretString;
 
 /// The security scheme a device runs, as announced in its version info.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SecurityLevel {
     /// No handshake, no encryption.
     Sec0,

@@ -33,6 +33,7 @@ pub trait Transport: Send + Sync {
 /// The kinds of link Unbox speaks to devices over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum TransportKind {
     /// HTTP on the device's own Wi-Fi access point; the device name is its SSID.
     SoftAp,

@@ -2,17 +2,17 @@ package dev.unbox.android.ble
 
 import java.util.UUID
 import dev.unbox.AdvertisementSink
-import dev.unbox.AttOperation
+import dev.unbox.core.AttOperation
 import dev.unbox.BleCentral
 import dev.unbox.BleConnection
 import dev.unbox.BleException
 import dev.unbox.BleLink
 import dev.unbox.DeviceCredentials
 import dev.unbox.DeviceTarget
-import dev.unbox.GattCharacteristic
+import dev.unbox.core.GattCharacteristic
 import dev.unbox.NotificationSink
 import dev.unbox.OnboardingClient
-import dev.unbox.ScanFilter
+import dev.unbox.core.ScanFilter
 import dev.unbox.android.auth.AuthorizationBroker
 import dev.unbox.android.flow.OnboardingUpdate
 import dev.unbox.android.flow.onboardingFlow

@@ -1,7 +1,7 @@
 package dev.unbox.android.ble
 
 import dev.unbox.Advertisement
-import dev.unbox.ScanFilter
+import dev.unbox.core.ScanFilter
 import java.util.UUID
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse

@@ -1,8 +1,8 @@
 package dev.unbox.android.flow
 
 import dev.unbox.CancelHandle
-import dev.unbox.FlowEventKind
-import dev.unbox.FlowStep
+import dev.unbox.core.FlowEventKind
+import dev.unbox.core.FlowStep
 import dev.unbox.OnboardingClient
 import dev.unbox.OnboardingException
 import dev.unbox.PhoneWifi

@@ -13,7 +13,7 @@ import dev.unbox.AdvertisementSink
 import dev.unbox.BleCentral
 import dev.unbox.BleException
 import dev.unbox.BleLink
-import dev.unbox.ScanFilter
+import dev.unbox.core.ScanFilter
 import dev.unbox.android.permissions.Capability
 import dev.unbox.android.permissions.UnboxPermissions
 import java.util.concurrent.ConcurrentHashMap

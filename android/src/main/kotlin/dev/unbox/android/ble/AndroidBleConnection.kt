@@ -10,10 +10,10 @@ import android.bluetooth.BluetoothProfile
 import android.bluetooth.BluetoothStatusCodes
 import android.content.Context
 import android.os.Build
-import dev.unbox.AttOperation
+import dev.unbox.core.AttOperation
 import dev.unbox.BleConnection
 import dev.unbox.BleException
-import dev.unbox.GattCharacteristic
+import dev.unbox.core.GattCharacteristic
 import dev.unbox.NotificationSink
 import java.util.UUID
 import java.util.concurrent.ConcurrentHashMap

@@ -1,6 +1,6 @@
 package dev.unbox.android.ble
 
-import dev.unbox.AttOperation
+import dev.unbox.core.AttOperation
 import dev.unbox.BleException
 import dev.unbox.describeAttOperation
 

@@ -1,7 +1,7 @@
 package dev.unbox.android.ble
 
 import dev.unbox.Advertisement
-import dev.unbox.ScanFilter
+import dev.unbox.core.ScanFilter
 import dev.unbox.scanFilterMatches
 import dev.unbox.scanFilterPlatformServices
 import java.util.UUID

@@ -1,7 +1,7 @@
 package dev.unbox.android.flow
 
 import dev.unbox.CancelHandle
-import dev.unbox.FlowEvent
+import dev.unbox.core.FlowEvent
 import dev.unbox.FlowObserver
 import dev.unbox.Onboarded
 import dev.unbox.OnboardingClientInterface

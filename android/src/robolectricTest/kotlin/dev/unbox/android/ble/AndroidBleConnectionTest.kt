@@ -4,7 +4,7 @@ import android.Manifest
 import android.bluetooth.BluetoothAdapter
 import android.bluetooth.BluetoothManager
 import dev.unbox.BleException
-import dev.unbox.GattCharacteristic
+import dev.unbox.core.GattCharacteristic
 import dev.unbox.NoHandle
 import dev.unbox.NotificationSink
 import dev.unbox.android.robolectric.Peripheral

@@ -1,6 +1,7 @@
 package dev.unbox.tests
 
 import dev.unbox.*
+import dev.unbox.core.*
 import java.time.Duration
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers

@@ -1,6 +1,7 @@
 package dev.unbox.tests
 
 import dev.unbox.*
+import dev.unbox.core.*
 import java.net.URI
 import java.net.URLEncoder
 import java.net.http.HttpClient

@@ -20,10 +20,9 @@ use crate::phone_wifi::{ForeignPhoneWifi, PhoneWifi};
 use crate::qr::OnboardingCode;
 use crate::runtime::{CancelHandle, on_runtime};
 use crate::secret_store::{ForeignSecretStore, SecretStore};
-use crate::service_browser::{ForeignServiceBrowser, ServiceBrowser};
 use crate::setup::{ForeignChooser, NetworkChooser};
 use unbox_core::onboarding::DeviceDetails;
-use unbox_core::platform::service_browser::ServiceQuery;
+use unbox_core::platform::service_browser::{ServiceBrowser, ServiceQuery};
 
 /// Receives the events of a run, on the library's threads; keep it quick (post to the UI thread).
 #[uniffi::export(with_foreign)]
@@ -40,9 +39,10 @@ pub trait WifiPasswordPrompt: Send + Sync {
     async fn ask_again(&self, ssid: String, attempt: u32) -> Option<String>;
 }
 
-// The request types below are the shells' own: text they pass (a service UUID) is checked into
-// a typed `InvalidRequest`, secrets are wrapped as they arrive, and a scanned code's secrets
-// never leave the library.
+// The request types below are the shells' own: secrets cross as text and are wrapped into the
+// core's zeroized `SecretString` as they arrive, a scanned code crosses as the object that keeps
+// its secrets inside the library, and text the core holds typed (a URL) is checked into a typed
+// `InvalidRequest`.
 
 /// How to reach the device.
 #[derive(uniffi::Enum)]
@@ -479,7 +479,7 @@ impl OnboardingClient {
             settings.try_into()?,
         );
         if let Some(browser) = service_browser {
-            onboarding = onboarding.with_service_browser(Arc::new(ForeignServiceBrowser(browser)));
+            onboarding = onboarding.with_service_browser(browser);
         }
         Ok(Arc::new(Self { onboarding: Arc::new(onboarding), binding }))
     }

@@ -1,15 +1,17 @@
 //! UniFFI bindings of the Unbox core for the phone shells: Kotlin on Android (and the JVM) and
 //! Swift on iOS (and Linux).
 //!
-//! A thin layer: core types cross as UniFFI remote types where their shape suits Kotlin and
-//! Swift; records and enums of their own exist only where the shape must change at the boundary
+//! A thin layer: the core's domain types (flow events, device details, scan filters, ...) derive
+//! UniFFI's traits behind core's feature `uniffi` and cross as they are (Kotlin package
+//! `dev.unbox.core`, Swift module `Unbox`); records and enums of this crate's own exist only
+//! where the shape must change at the boundary
 //! (text checked into a typed error, secrets wrapped on arrival, errors the shells throw, which
 //! need a conversion the orphan rule forbids on a core type), and each says why. Objects wrap
 //! core objects, async functions run on the library's tokio runtime, and foreign traits let the
 //! shells supply what only they own (the browser for sign-in, secure storage, Bluetooth,
 //! logging). All onboarding logic, error classification included, lives in `unbox-core`.
 //!
-//! - `custom_types`: UUIDs arrive as the platforms' own UUID types;
+//! - `custom_types`: UUIDs arrive as the platforms' own UUID types (the core's mapping);
 //! - [`runtime`]: the tokio runtime and [`CancelHandle`](runtime::CancelHandle);
 //! - [`logging`]: forwards the core's `tracing` events to a foreign [`Logger`](logging::Logger);
 //! - [`qr`]: reading onboarding codes and drawing QR codes;
@@ -18,7 +20,8 @@
 //! - [`discovery`]: the live list of devices in setup mode;
 //! - [`secret_store`] and [`auth`]: secure storage and signing in;
 //! - [`phone_wifi`]: joining and leaving a device's access point;
-//! - [`service_browser`]: finding a captive-portal device on the home network (DNS-SD);
+//! - the DNS-SD browser that finds a captive-portal device on the home network is the core's
+//!   `ServiceBrowser` seam itself, exported with its error by the core (same shape both sides);
 //! - [`flow`]: the one-call onboarding, [`OnboardingClient`](flow::OnboardingClient);
 //! - [`setup`]: the staged onboarding for apps with their own screens,
 //!   [`SetupSession`](setup::SetupSession), and the network picker of the one-call flow;
@@ -49,7 +52,6 @@ pub mod phone_wifi;
 pub mod qr;
 pub mod runtime;
 pub mod secret_store;
-pub mod service_browser;
 pub mod setup;
 #[cfg(feature = "sim")]
 pub mod sim;

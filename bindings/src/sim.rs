@@ -20,8 +20,7 @@ use crate::ble::BleCentral;
 use crate::flow::OnboardingSettings;
 use crate::native_ble::NativeBleCentral;
 use crate::runtime::on_runtime;
-use crate::service_browser::{NativeServiceBrowser, ServiceBrowser};
-use unbox_core::platform::service_browser::ServiceQuery;
+use unbox_core::platform::service_browser::{ServiceBrowser, ServiceQuery};
 
 /// One simulated device in setup mode.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -170,8 +169,7 @@ pub async fn start_simulator(devices: u32) -> Result<Arc<Simulator>, SimulatorEr
         };
         let settings = world.settings().into();
         let ble: Arc<dyn BleCentral> = Arc::new(NativeBleCentral(world.ble.clone()));
-        let service_browser: Arc<dyn ServiceBrowser> =
-            Arc::new(NativeServiceBrowser(world.service_browser.clone()));
+        let service_browser = world.service_browser.clone();
         let (improv, button_presser) = improv_world(&improv_device);
         Ok(Arc::new(Simulator {
             world: Mutex::new(Some(world)),

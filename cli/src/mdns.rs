@@ -103,7 +103,8 @@ impl ServiceBrowser for MdnsBrowser {
         within: Duration,
     ) -> Result<Vec<ServiceInstance>, BrowseError> {
         let ty_domain = local_type(&service_type);
-        let events = self.daemon.browse(&ty_domain).map_err(|e| BrowseError(e.to_string()))?;
+        let events =
+            self.daemon.browse(&ty_domain).map_err(|e| BrowseError::Failed { reason: e.to_string() })?;
         let deadline = tokio::time::Instant::now() + within;
         let mut heard: Vec<ServiceInstance> = Vec::new();
         while let Ok(Ok(event)) = tokio::time::timeout_at(deadline, events.recv_async()).await {

@@ -19,7 +19,8 @@ pub struct ServiceInstance {
     pub port: u16,
 }
 
-/// Browses the network the phone is on.
+/// Browses the network the phone is on (NsdManager on Android, NWBrowser on iOS).
+#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
 #[async_trait]
 pub trait ServiceBrowser: Send + Sync {
     /// The instances of `service_type` (e.g. `_http._tcp`) heard within `within`.
@@ -30,10 +31,24 @@ pub trait ServiceBrowser: Send + Sync {
     ) -> Result<Vec<ServiceInstance>, BrowseError>;
 }
 
-/// Why browsing failed.
+/// Why browsing failed. Thrown by the shell's browser.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("could not browse the local network: {0}; check the app's local-network permission")]
-pub struct BrowseError(pub String);
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error))]
+pub enum BrowseError {
+    /// The platform refused or failed (e.g. no local-network permission on iOS).
+    #[error("could not browse the local network: {reason}; check the app's local-network permission")]
+    Failed {
+        /// What the platform said.
+        reason: String,
+    },
+}
+
+#[cfg(feature = "uniffi")]
+impl From<uniffi::UnexpectedUniFFICallbackError> for BrowseError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Failed { reason: error.reason }
+    }
+}
 
 /// What to look for on the home network once a device that does not report its join has its
 /// Wi-Fi details.

@@ -3,13 +3,12 @@
 //! UUIDs arrive as the platforms' UUID types (`java.util.UUID`, `Foundation.UUID`).
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use unbox_core::platform::ble as core;
-use unbox_core::platform::ble::{AttOperation, GattCharacteristic, ScanFilter};
+use unbox_core::platform::ble::{Advertisement, AttOperation, GattCharacteristic, ScanFilter};
 use uuid::Uuid;
 
 #[cfg(any(feature = "btleplug", feature = "sim"))]
@@ -80,7 +79,7 @@ pub trait BleConnection: Send + Sync {
 /// everything. The core's one rule, for centrals that filter in the shell (Android).
 #[uniffi::export]
 pub fn scan_filter_matches(filter: ScanFilter, advertisement: Advertisement) -> bool {
-    filter.matches(&advertisement.into())
+    filter.matches(&advertisement)
 }
 
 /// The service UUIDs to give the platform's own scan filter: all of them without name prefixes,
@@ -89,55 +88,6 @@ pub fn scan_filter_matches(filter: ScanFilter, advertisement: Advertisement) -> 
 #[uniffi::export]
 pub fn scan_filter_platform_services(filter: ScanFilter) -> Vec<Uuid> {
     filter.platform_services()
-}
-
-// A record of its own: the core keeps the maps ordered (`BTreeMap`), which UniFFI cannot carry.
-
-/// One advertisement or scan response as the stack reports it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Advertisement {
-    /// The stack's identifier of the peripheral (its MAC address on Android).
-    pub peripheral_id: String,
-    /// Local name, if present.
-    pub local_name: Option<String>,
-    /// Received signal strength in dBm.
-    pub rssi: i16,
-    /// Advertised service UUIDs.
-    pub service_uuids: Vec<Uuid>,
-    /// Manufacturer-specific data by company identifier.
-    pub manufacturer_data: HashMap<u16, Vec<u8>>,
-    /// Service data by service UUID.
-    pub service_data: HashMap<Uuid, Vec<u8>>,
-    /// Advertised transmit power in dBm.
-    pub tx_power: Option<i16>,
-}
-
-impl From<Advertisement> for core::Advertisement {
-    fn from(advertisement: Advertisement) -> Self {
-        Self {
-            peripheral_id: advertisement.peripheral_id,
-            local_name: advertisement.local_name,
-            rssi: advertisement.rssi,
-            service_uuids: advertisement.service_uuids,
-            manufacturer_data: advertisement.manufacturer_data.into_iter().collect(),
-            service_data: advertisement.service_data.into_iter().collect(),
-            tx_power: advertisement.tx_power,
-        }
-    }
-}
-
-impl From<core::Advertisement> for Advertisement {
-    fn from(advertisement: core::Advertisement) -> Self {
-        Self {
-            peripheral_id: advertisement.peripheral_id,
-            local_name: advertisement.local_name,
-            rssi: advertisement.rssi,
-            service_uuids: advertisement.service_uuids,
-            manufacturer_data: advertisement.manufacturer_data.into_iter().collect(),
-            service_data: advertisement.service_data.into_iter().collect(),
-            tx_power: advertisement.tx_power,
-        }
-    }
 }
 
 /// Receives the advertisements of a running scan; the shell calls it from any thread.
@@ -156,7 +106,7 @@ impl fmt::Debug for AdvertisementSink {
 impl AdvertisementSink {
     /// Reports one advertisement or scan response. Returns at once.
     pub fn on_advertisement(&self, advertisement: Advertisement) {
-        self.listener.on_advertisement(advertisement.into());
+        self.listener.on_advertisement(advertisement);
     }
 }
 
@@ -367,6 +317,7 @@ impl core::BleConnection for ForeignBleConnection {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::sync::Mutex;
 
     use super::*;
@@ -450,8 +401,8 @@ mod tests {
             local_name: Some("PROV_1A2B3C".into()),
             rssi: -60,
             service_uuids: vec![service()],
-            manufacturer_data: HashMap::from([(0x02E5, vec![1, 2])]),
-            service_data: HashMap::from([(service(), vec![3])]),
+            manufacturer_data: BTreeMap::from([(0x02E5, vec![1, 2])]),
+            service_data: BTreeMap::from([(service(), vec![3])]),
             tx_power: Some(4),
         });
         let heard = heard.0.lock().unwrap();
@@ -459,7 +410,6 @@ mod tests {
         assert_eq!(heard[0].service_uuids, vec![service()]);
         assert_eq!(heard[0].service_data.get(&service()), Some(&vec![3]));
         assert_eq!(heard[0].manufacturer_data.get(&0x02E5), Some(&vec![1, 2]));
-        assert_eq!(Advertisement::from(heard[0].clone()).service_data, HashMap::from([(service(), vec![3])]));
     }
 
     #[test]
@@ -509,8 +459,8 @@ mod tests {
             local_name: Some(name.into()),
             rssi: -60,
             service_uuids: Vec::new(),
-            manufacturer_data: HashMap::new(),
-            service_data: HashMap::new(),
+            manufacturer_data: BTreeMap::new(),
+            service_data: BTreeMap::new(),
             tx_power: None,
         };
         assert!(scan_filter_matches(filter.clone(), named("prov_1a2b3c")));

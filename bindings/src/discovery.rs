@@ -1,12 +1,12 @@
 //! The live list of devices in setup mode, from the shell's BLE scan and Wi-Fi scan results.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
 use unbox_core::discovery as core;
 use unbox_core::onboarding::DeviceProtocol;
+use unbox_core::platform::ble::{ManufacturerData, ServiceData};
 use uuid::Uuid;
 
 use crate::ble::{BleCentral, core_central};
@@ -137,9 +137,9 @@ pub struct DiscoveredDevice {
     /// The strongest signal over its transports in dBm.
     pub rssi: Option<i16>,
     /// BLE manufacturer data by company identifier.
-    pub manufacturer_data: HashMap<u16, Vec<u8>>,
+    pub manufacturer_data: ManufacturerData,
     /// BLE service data by service UUID.
-    pub service_data: HashMap<Uuid, Vec<u8>>,
+    pub service_data: ServiceData,
     /// The provisioning protocol it speaks.
     pub protocol: DeviceProtocol,
     /// What an Improv device advertises (read without connecting); null for other devices.
@@ -175,8 +175,8 @@ impl From<core::DiscoveredDevice> for DiscoveredDevice {
                 secured: ap.secured,
             }),
             rssi: device.rssi,
-            manufacturer_data: device.manufacturer_data.into_iter().collect(),
-            service_data: device.service_data.into_iter().collect(),
+            manufacturer_data: device.manufacturer_data,
+            service_data: device.service_data,
             improv: improv.map(|advertised| ImprovAdvertisement {
                 authorization_required: advertised.state == unbox_core::improv::State::AuthorizationRequired,
                 provisioned: advertised.state == unbox_core::improv::State::Provisioned,

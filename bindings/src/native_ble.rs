@@ -38,7 +38,7 @@ struct SinkListener(Arc<AdvertisementSink>);
 
 impl core::AdvertisementListener for SinkListener {
     fn on_advertisement(&self, advertisement: core::Advertisement) {
-        self.0.on_advertisement(advertisement.into());
+        self.0.on_advertisement(advertisement);
     }
 }
 

@@ -20,8 +20,16 @@ pub const MAX_ATTRIBUTE_LEN: usize = 512;
 /// The ATT MTU every link starts with.
 pub const DEFAULT_ATT_MTU: u16 = 23;
 
+/// Manufacturer-specific data of an advertisement by company identifier, in order (a map on
+/// the foreign side).
+pub type ManufacturerData = BTreeMap<u16, Vec<u8>>;
+
+/// Service data of an advertisement by service UUID, in order (a map on the foreign side).
+pub type ServiceData = BTreeMap<Uuid, Vec<u8>>;
+
 /// One advertisement or scan response as the stack reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Advertisement {
     /// Stable identifier the stack uses for the peripheral (MAC on Android/Linux, UUID on Apple).
     pub peripheral_id: String,
@@ -32,9 +40,9 @@ pub struct Advertisement {
     /// Advertised service UUIDs.
     pub service_uuids: Vec<Uuid>,
     /// Manufacturer-specific data by company identifier.
-    pub manufacturer_data: BTreeMap<u16, Vec<u8>>,
+    pub manufacturer_data: ManufacturerData,
     /// Service data by service UUID.
-    pub service_data: BTreeMap<Uuid, Vec<u8>>,
+    pub service_data: ServiceData,
     /// Advertised transmit power in dBm.
     pub tx_power: Option<i16>,
 }

@@ -1,6 +1,6 @@
 package dev.unbox.android.ble
 
-import dev.unbox.Advertisement
+import dev.unbox.core.Advertisement
 import dev.unbox.core.ScanFilter
 import java.util.UUID
 import org.junit.jupiter.api.Assertions.assertEquals

@@ -1,6 +1,6 @@
 package dev.unbox.android.ble
 
-import dev.unbox.Advertisement
+import dev.unbox.core.Advertisement
 import dev.unbox.core.ScanFilter
 import dev.unbox.scanFilterMatches
 import dev.unbox.scanFilterPlatformServices

@@ -60,7 +60,9 @@ grep -q 'fun `startSimulator`' "$bindings/dev/unbox/unbox.kt" ||
     fail "the bindings in $bindings lack startSimulator: generate them with --features sim"
 
 library_dir=$(cd "$library_dir" && pwd)
-mvn -B -ntp -f android/jvm-check/pom.xml verify \
+# `clean` first: the bindings are generated afresh, and classes of types that moved or went
+# (another package, another crate) would otherwise linger in target/ and clash with the new ones.
+mvn -B -ntp -f android/jvm-check/pom.xml clean verify \
     -Dunbox.bindings.dir="$(cd "$bindings" && pwd)" -Dunbox.library.dir="$library_dir"
 
 echo "== android: Robolectric tests per API level"

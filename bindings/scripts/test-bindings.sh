@@ -14,7 +14,8 @@ library=$(bindings/scripts/generate.sh --features sim | tail -1)
 
 echo "== bindings: Kotlin on the JVM"
 if command -v mvn >/dev/null && command -v java >/dev/null; then
-    mvn -B -ntp -f bindings/kotlin-tests/pom.xml test \
+    # `clean` first: classes of generated types that moved or went would linger in target/.
+    mvn -B -ntp -f bindings/kotlin-tests/pom.xml clean test \
         -Dunbox.library.dir="$(dirname "$library")" -Dunbox.bindings.dir="$PWD/build/bindings/kotlin"
 else
     skip_loudly "Kotlin binding tests: mvn or java is missing (apt-get install maven openjdk-17-jdk-headless)"

@@ -1,6 +1,7 @@
 package dev.unbox.tests
 
 import dev.unbox.*
+import dev.unbox.core.*
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertThrows

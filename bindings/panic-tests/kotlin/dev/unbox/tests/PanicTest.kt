@@ -1,7 +1,9 @@
 package dev.unbox.tests
 
 import dev.unbox.*
-import dev.unbox.core.*
+// Each generated package has its own InternalException: the probe is the FFI crate's.
+import dev.unbox.InternalException
+import dev.unbox.core.PayloadKind
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertThrows

@@ -55,8 +55,10 @@ pub struct OfferArgs {
 #[derive(Args)]
 pub struct AcceptArgs {
     /// The transfer code; read from the first line of standard input when omitted (which keeps
-    /// it out of the shell history and the process list).
-    code: Option<String>,
+    /// it out of the shell history and the process list). A code is base64url, so it may begin
+    /// with `-`: it is still the code, never an option.
+    #[arg(allow_hyphen_values = true)]
+    pub(crate) code: Option<String>,
 }
 
 async fn client(store: Arc<dyn SecretStore>) -> Result<BindingClient, Failure> {

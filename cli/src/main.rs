@@ -178,3 +178,41 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted_code(args: &[&str]) -> (Option<String>, bool) {
+        let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        match cli.command {
+            Command::Transfer(devices::TransferCommand::Accept(accept)) => (accept.code, cli.json),
+            _ => panic!("{args:?} is not `transfer accept`"),
+        }
+    }
+
+    #[test]
+    fn a_transfer_code_that_begins_with_a_hyphen_is_the_code_not_an_option() {
+        // base64url has `-` in its alphabet, so one code in 64 begins with it.
+        let code = "-F3kTf9QmZ0aXc_1b2c3d4e";
+        assert_eq!(accepted_code(&["unbox", "transfer", "accept", code]), (Some(code.into()), false));
+        assert_eq!(
+            accepted_code(&["unbox", "--json", "transfer", "accept", code]),
+            (Some(code.into()), true)
+        );
+        assert_eq!(
+            accepted_code(&["unbox", "transfer", "accept", code, "--json"]),
+            (Some(code.into()), true)
+        );
+        assert_eq!(accepted_code(&["unbox", "transfer", "accept", "--json"]), (None, true));
+    }
+
+    #[test]
+    fn a_secret_option_takes_a_value_that_begins_with_a_hyphen() {
+        let args = ["unbox", "provision", "--ssid", "HomeNet", "--passphrase", "-dash first", "--json"];
+        let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{e}"));
+        let Command::Provision(provision) = cli.command else { panic!("not `provision`") };
+        assert_eq!(provision.passphrase.as_deref(), Some("-dash first"));
+        assert!(cli.json);
+    }
+}

@@ -70,17 +70,17 @@ pub struct ProvisionArgs {
     #[arg(long, default_value = "wifiprov")]
     username: String,
     /// The device's code: security 1 PoP or security 2 password (printed on the device or its QR).
-    #[arg(long, env = "UNBOX_DEVICE_CODE", hide_env_values = true)]
+    #[arg(long, env = "UNBOX_DEVICE_CODE", hide_env_values = true, allow_hyphen_values = true)]
     code: Option<String>,
     /// The home network the devices should join. Without it, on a terminal, one device: choose
     /// from the networks the device sees (arrow keys or a number).
     #[arg(long)]
     ssid: Option<String>,
     /// Its passphrase; asked without echo when omitted on a terminal.
-    #[arg(long, env = "UNBOX_WIFI_PASSPHRASE", hide_env_values = true)]
-    passphrase: Option<String>,
+    #[arg(long, env = "UNBOX_WIFI_PASSPHRASE", hide_env_values = true, allow_hyphen_values = true)]
+    pub(crate) passphrase: Option<String>,
     /// The passphrase of the devices' own access points (SoftAP).
-    #[arg(long, env = "UNBOX_AP_PASSPHRASE", hide_env_values = true)]
+    #[arg(long, env = "UNBOX_AP_PASSPHRASE", hide_env_values = true, allow_hyphen_values = true)]
     ap_passphrase: Option<String>,
     /// How many devices to onboard at once.
     #[arg(long, default_value_t = 4)]

@@ -50,10 +50,10 @@ pub struct ShowArgs {
     #[arg(long)]
     ssid: String,
     /// Passphrase (omit for an open network).
-    #[arg(long, env = "UNBOX_WIFI_PASSPHRASE", hide_env_values = true)]
+    #[arg(long, env = "UNBOX_WIFI_PASSPHRASE", hide_env_values = true, allow_hyphen_values = true)]
     passphrase: Option<String>,
     /// Claim token (for `unbox`).
-    #[arg(long, env = "UNBOX_CLAIM_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "UNBOX_CLAIM_TOKEN", hide_env_values = true, allow_hyphen_values = true)]
     claim_token: Option<String>,
     /// Backend URL the device redeems at (for `unbox`).
     #[arg(long)]

@@ -102,10 +102,10 @@ pub struct DeviceArgs {
     #[arg(long, default_value = "wifiprov")]
     username: String,
     /// Security 2 password.
-    #[arg(long, env = "UNBOX_SIM_PASSWORD", hide_env_values = true)]
+    #[arg(long, env = "UNBOX_SIM_PASSWORD", hide_env_values = true, allow_hyphen_values = true)]
     password: Option<String>,
     /// Security 1 proof of possession (omit for a `no_pop` device).
-    #[arg(long, env = "UNBOX_SIM_POP", hide_env_values = true)]
+    #[arg(long, env = "UNBOX_SIM_POP", hide_env_values = true, allow_hyphen_values = true)]
     pop: Option<String>,
     /// A network the device sees, as `SSID:passphrase` (an empty passphrase is an open
     /// network). Repeat for several.

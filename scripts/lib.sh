@@ -40,7 +40,7 @@ uniffi_bindgen() {
 }
 
 # `generate_bindings GENERATOR LIBRARY LANGUAGE OUT`: UniFFI's generator writes the bindings of
-# LIBRARY (unstripped: the generator reads its metadata) in LANGUAGE (kotlin or swift) into OUT,
+# LIBRARY (one that keeps UniFFI's metadata: unstripped, not the shipped link of ship-flags.sh) in LANGUAGE (kotlin or swift) into OUT,
 # with the repository's uniffi.toml: one source file per crate (unbox-ffi's API and unbox-core's
 # domain types). In Swift both compile into the one module `Unbox`, and both headers belong to
 # the one C module `unboxFFI`; UniFFI writes a module map per crate, so the core's header joins

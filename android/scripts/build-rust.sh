@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds libunbox_ffi.so for Android with cargo-ndk (profile release-ffi) into
-# android/generated/jniLibs/<abi>/ (stripped: what the AAR ships) and generates the Kotlin bindings
-# into android/generated/bindings/kotlin from an unstripped copy (stripping removes the metadata
-# UniFFI reads).
+# android/generated/jniLibs/<abi>/ (linked without UniFFI's metadata and stripped: what the AAR
+# ships) and generates the Kotlin bindings into android/generated/bindings/kotlin from the first
+# ABI's copy that keeps the metadata (unbox_link_without_metadata in ship-flags.sh; stripping
+# removes the symbols the generator reads).
 #
 # Usage: android/scripts/build-rust.sh [--abis "arm64-v8a armeabi-v7a x86_64"] [--min-sdk 24]
 #                                       [--profile release-ffi]
@@ -43,6 +44,8 @@ fi
 [[ -n $ndk && -d $ndk ]] || fail "no NDK found: set ANDROID_NDK_HOME (or ANDROID_HOME with an ndk/ folder)"
 strip_tool=$(ls "$ndk"/toolchains/llvm/prebuilt/*/bin/llvm-strip 2>/dev/null | head -1)
 [[ -x $strip_tool ]] || fail "no llvm-strip in $ndk/toolchains/llvm/prebuilt/*/bin"
+nm_tool=$(dirname "$strip_tool")/llvm-nm
+[[ -x $nm_tool ]] || fail "no llvm-nm beside $strip_tool"
 
 triple_of() {
     case $1 in
@@ -65,29 +68,27 @@ else
     link_flags+=" -C link-arg=-Wl,--pack-dyn-relocs=android"
 fi
 
-targets=()
-for abi in $abis; do targets+=(-t "$abi"); done
-echo "== cargo ndk: unbox-ffi ($profile) for $abis, platform $min_sdk" >&2
-RUSTFLAGS="${RUSTFLAGS:-} $link_flags" \
-    cargo ndk "${targets[@]}" -P "$min_sdk" build -p unbox-ffi --profile "$profile" --lib
-
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 jni=android/generated/jniLibs
-rm -rf "$jni"
-first_unstripped=
+metadata=android/generated/metadata
+rm -rf "$jni" "$metadata"
+first_with_metadata=
 for abi in $abis; do
     built="$target_dir/$(triple_of "$abi")/$profile/libunbox_ffi.so"
-    [[ -f $built ]] || fail "cargo built no $built"
-    first_unstripped=${first_unstripped:-$built}
+    echo "== cargo ndk: unbox-ffi ($profile) for $abi, platform $min_sdk" >&2
+    RUSTFLAGS="${RUSTFLAGS:-} $link_flags" \
+        unbox_link_without_metadata "$built" "$metadata/$abi/libunbox_ffi.so" "$nm_tool" \
+        cargo ndk -t "$abi" -P "$min_sdk" -- -p unbox-ffi --profile "$profile" --lib
+    first_with_metadata=${first_with_metadata:-$metadata/$abi/libunbox_ffi.so}
     mkdir -p "$jni/$abi"
     "$strip_tool" --strip-unneeded -o "$jni/$abi/libunbox_ffi.so" "$built"
     echo "$abi: $(wc -c <"$built" | tr -d " ") bytes unstripped, $(wc -c <"$jni/$abi/libunbox_ffi.so" | tr -d " ") stripped" >&2
 done
 
-echo "== uniffi-bindgen: Kotlin from $first_unstripped" >&2
+echo "== uniffi-bindgen: Kotlin from $first_with_metadata" >&2
 out=android/generated/bindings/kotlin
 rm -rf "$out"
-cargo run -q -p unbox-ffi --features cli --bin uniffi-bindgen -- generate --library "$first_unstripped" \
+cargo run -q -p unbox-ffi --features cli --bin uniffi-bindgen -- generate --library "$first_with_metadata" \
     --language kotlin --config uniffi.toml --out-dir "$out" --no-format
 [[ -f $out/dev/unbox/unbox.kt ]] || fail "the bindings were not generated"
 echo "done: $jni, $out" >&2

@@ -1,6 +1,6 @@
 # Sourced (not run) by the scripts that build the library apps ship: size-report.sh,
-# android/scripts/build-rust.sh, ios/scripts/build-xcframework.sh. Each flag is a size saving
-# measured on x86_64 Linux (see size-report.sh); none changes behaviour.
+# test-ffi-panics.sh, android/scripts/build-rust.sh, ios/scripts/build-xcframework.sh. Each flag is
+# a size saving measured on x86_64 Linux (see size-report.sh); none changes behaviour.
 #
 # UNBOX_RUSTFLAGS, for every target:
 #   - curve25519-dalek's portable backend: its AVX2 one exists only on x86_64 (never on phone
@@ -26,3 +26,38 @@ done
 UNBOX_ELF_LINKFLAGS="-C link-arg=-Wl,--icf=all"
 export UNBOX_RUSTFLAGS UNBOX_ELF_LINKFLAGS
 unset unbox_registry_sources
+
+# `unbox_link_without_metadata LIBRARY METADATA_COPY NM CARGO... -- ARGS...`: builds a shared
+# library with `CARGO... build ARGS...` (LIBRARY is where that puts it), keeps a copy of it at
+# METADATA_COPY (generate the bindings from this one), then links LIBRARY again, with
+# `CARGO... rustc ARGS... -- <version script>`, without UniFFI's metadata. UniFFI's macros export
+# one static per exported item (UNIFFI_META_*, about 64 KB in all) that only the generator reads;
+# rustc's version script makes them global, so the linker keeps them. A second version script
+# naming each of them makes them local, and --gc-sections drops them (with lld, the exact names
+# win over rustc's; a wildcard would not). Only the last crate recompiles (its LTO link,
+# about 20 s); its other exports must stay those of METADATA_COPY, which NM (nm or llvm-nm) checks.
+# ELF (lld) only: Apple's linker has no version scripts, and the app's linker dead-strips the
+# static library iOS ships.
+unbox_link_without_metadata() {
+    local library=$1 metadata_copy=$2 nm_tool=$3
+    shift 3
+    local cargo=()
+    while [[ $1 != -- ]]; do cargo+=("$1"); shift; done
+    shift
+    "${cargo[@]}" build "$@"
+    mkdir -p "$(dirname "$metadata_copy")"
+    cp "$library" "$metadata_copy"
+    local script="$metadata_copy.hide-uniffi-metadata.ver" exports="$metadata_copy.exports"
+    "$nm_tool" -D --defined-only "$metadata_copy" | awk '{ print $NF }' | sort >"$exports"
+    if ! grep -q '^UNIFFI_META_' "$exports"; then
+        echo "unbox_link_without_metadata: $metadata_copy exports no UniFFI metadata" >&2
+        return 1
+    fi
+    { echo "{ local:"; sed -n 's/^UNIFFI_META_.*/  &;/p' "$exports"; echo "};"; } >"$script"
+    "${cargo[@]}" rustc "$@" -- -C "link-arg=-Wl,--version-script=$script"
+    if ! diff <(grep -v '^UNIFFI_META_' "$exports") \
+        <("$nm_tool" -D --defined-only "$library" | awk '{ print $NF }' | sort) >&2; then
+        echo "unbox_link_without_metadata: $library lost or kept other exports than the metadata (above)" >&2
+        return 1
+    fi
+}

@@ -4,7 +4,8 @@
 # budget, see fuzz/README.md),
 # printing each target's executions and coverage (libFuzzer's cov: edges, ft: features). A crash,
 # a hang past 10 s or more than 2 GB of memory fails the run, with the input left under
-# fuzz/artifacts/<target>/. Targets to run may be named as arguments (default: all).
+# fuzz/artifacts/<target>/. Targets to run may be named as arguments (default: all); as many run
+# at once as there are cores (UNBOX_FUZZ_JOBS).
 # Longer runs: fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,15 +29,28 @@ targets=("$@")
 if ((${#targets[@]} == 0)); then mapfile -t targets < <(cargo fuzz list); fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-summary=()
-for target in "${targets[@]}"; do
+# `run_target TARGET`: one libFuzzer run (single-threaded), its log in $work/TARGET.log and its
+# exit status in $work/TARGET.status.
+run_target() {
+    local target=$1 status=0
     # libFuzzer writes new inputs into the first corpus folder: a scratch copy, not the seeds.
     mkdir -p "$work/$target" "artifacts/$target"
-    log=$work/$target.log
-    status=0
     cargo fuzz run "${build_flags[@]}" "$target" "$work/$target" "corpus/$target" -- \
         -seed="$seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="artifacts/$target/" >"$log" 2>&1 || status=$?
+        -artifact_prefix="artifacts/$target/" >"$work/$target.log" 2>&1 || status=$?
+    echo "$status" >"$work/$target.status"
+}
+# One target per core at a time (UNBOX_FUZZ_JOBS), each for its full time on a core of its own.
+parallel=${UNBOX_FUZZ_JOBS:-$(nproc)}
+for target in "${targets[@]}"; do
+    while (($(jobs -rp | wc -l) >= parallel)); do wait -n; done
+    run_target "$target" &
+done
+wait
+summary=()
+for target in "${targets[@]}"; do
+    log=$work/$target.log
+    status=$(cat "$work/$target.status")
     if ((status != 0)); then
         grep -m1 -A20 'panicked at' "$log" >&2 || tail -60 "$log" >&2
         echo "fuzz: $target failed (exit $status); the input is under fuzz/artifacts/$target/" >&2

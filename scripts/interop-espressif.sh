@@ -4,6 +4,10 @@
 #
 #   scripts/interop-espressif.sh [PYTEST ARGS...]     e.g. -k sec2 or -x
 #
+# The tests run in UNBOX_INTEROP_WORKERS parallel processes (pytest-xdist; default 4): each starts
+# its own simulated device on a port of its own and spends most of its time waiting on the
+# device's Wi-Fi join, so four workers fit two cores. `-n 0` among the arguments runs them in one.
+#
 # Environment:
 #   UNBOX_INTEROP_VENV  the virtualenv to create or reuse (default target/interop-venv)
 #   UNBOX_BIN           an already built `unbox` binary (default: cargo build -p unbox-cli)
@@ -38,7 +42,7 @@ if [[ ! -x $venv/bin/python ]] || ! cmp -s "$requirements" "$stamp"; then
         rm -rf "$venv"
         fail "pip could not install $requirements"
     fi
-    "$venv/bin/python" -c 'import rmaker_tools.common.prov, rmaker_tools.common.security, rmaker_tools.common.transport, pytest' ||
+    "$venv/bin/python" -c 'import rmaker_tools.common.prov, rmaker_tools.common.security, rmaker_tools.common.transport, pytest, xdist' ||
         { rm -rf "$venv"; fail "the installed packages do not import (see above)"; }
     cp "$requirements" "$stamp"
 fi
@@ -57,4 +61,4 @@ echo "== interop: pytest sim/interop (unbox: $unbox)"
 cd "$root/sim/interop"
 export UNBOX_BIN=$unbox
 export PYTHONDONTWRITEBYTECODE=1
-exec "$venv/bin/python" -m pytest -v "$@"
+exec "$venv/bin/python" -m pytest -v -n "${UNBOX_INTEROP_WORKERS:-4}" "$@"

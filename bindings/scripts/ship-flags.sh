@@ -47,7 +47,11 @@ unbox_link_without_metadata() {
     "${cargo[@]}" build "$@"
     mkdir -p "$(dirname "$metadata_copy")"
     cp "$library" "$metadata_copy"
-    local script="$metadata_copy.hide-uniffi-metadata.ver" exports="$metadata_copy.exports"
+    # Absolute: the linker runs in whatever folder cargo starts rustc in.
+    local folder
+    folder=$(cd "$(dirname "$metadata_copy")" && pwd)
+    local script="$folder/$(basename "$metadata_copy").hide-uniffi-metadata.ver"
+    local exports="$folder/$(basename "$metadata_copy").exports"
     "$nm_tool" -D --defined-only "$metadata_copy" | awk '{ print $NF }' | sort >"$exports"
     if ! grep -q '^UNIFFI_META_' "$exports"; then
         echo "unbox_link_without_metadata: $metadata_copy exports no UniFFI metadata" >&2

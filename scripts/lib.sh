@@ -40,11 +40,11 @@ uniffi_bindgen() {
 }
 
 # `generate_bindings GENERATOR LIBRARY LANGUAGE OUT`: UniFFI's generator writes the bindings of
-# LIBRARY (one that keeps UniFFI's metadata: unstripped, not the shipped link of ship-flags.sh) in LANGUAGE (kotlin or swift) into OUT,
-# with the repository's uniffi.toml: one source file per crate (unbox-ffi's API and unbox-core's
-# domain types). In Swift both compile into the one module `Unbox`, and both headers belong to
-# the one C module `unboxFFI`; UniFFI writes a module map per crate, so the core's header joins
-# the library's map and the core's own map goes.
+# LIBRARY (one that keeps UniFFI's metadata: unstripped, not the shipped link of ship-flags.sh)
+# in LANGUAGE (kotlin or swift) into OUT, with the repository's uniffi.toml: one source file per
+# crate (unbox-ffi's API and unbox-core's domain types). In Swift both compile into the one module
+# `Unbox`, and both headers belong to the one C module `unboxFFI`; UniFFI writes a module map per
+# crate, so the core's header joins the library's map and the core's own map goes.
 generate_bindings() {
     local generator=$1 library=$2 language=$3 out=$4
     "$generator" generate --library "$library" --language "$language" \

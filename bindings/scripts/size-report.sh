@@ -20,10 +20,9 @@ RUSTFLAGS="${RUSTFLAGS:-} $UNBOX_RUSTFLAGS $UNBOX_ELF_LINKFLAGS -C link-arg=-Wl,
     unbox_link_without_metadata "$library" "$out/metadata/libunbox_ffi.so" nm \
     cargo -- -p unbox-ffi --profile release-ffi --lib
 cp "$library" "$out/libunbox_ffi.so"
-cp "$library" "$out/libunbox_ffi.stripped.so"
-strip --strip-unneeded "$out/libunbox_ffi.stripped.so"
-
+strip --strip-unneeded -o "$out/libunbox_ffi.stripped.so" "$library"
 strip --strip-unneeded -o "$out/metadata/libunbox_ffi.stripped.so" "$out/metadata/libunbox_ffi.so"
+
 with_metadata=$(stat -c %s "$out/metadata/libunbox_ffi.so")
 metadata_stripped=$(stat -c %s "$out/metadata/libunbox_ffi.stripped.so")
 unstripped=$(stat -c %s "$out/libunbox_ffi.so")
